@@ -1,0 +1,49 @@
+"""The dataset model: every block's process over one rows plate, batch effects shared.
+
+The same function generates (sites unobserved, parameters conditioned to the spec) and
+is the likelihood for fitting (``X`` observed, priors on the parameter sites).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax.numpy as jnp
+import numpyro
+from jax import Array
+
+from synthbio_ppl.keys import ROWS
+from synthbio_ppl.layout import Layout
+from synthbio_ppl.processes import BLOCK_PROCESSES, batch_effects
+
+
+class RowDesign(NamedTuple):
+    """Per-row design variables (fixed, not random draws of the model)."""
+
+    y: Array
+    batch: Array | None = None
+    groups: dict[str, Array] | None = None
+
+
+def dataset_model(layout: Layout, design: RowDesign, X: Array | None = None) -> Array:
+    """All feature blocks for the rows in ``design``; returns the (rows, features) matrix."""
+    n_rows = design.y.shape[0]
+    if layout.batches is not None:
+        shift, scale = batch_effects(layout.batches, layout.n_features)
+        row_shift, row_scale = shift[design.batch], scale[design.batch]
+    rows = numpyro.plate(ROWS, n_rows, dim=-1)
+    values = []
+    for block in layout.blocks:
+        if block.kind == "pseudo":
+            labels, n_levels = design.groups[block.name], block.n_levels
+        else:
+            labels, n_levels = design.y, layout.n_classes
+        loc_shift: Array | float = 0.0
+        scale_: Array | float = 1.0
+        if layout.batches is not None:
+            loc_shift = row_shift[:, block.start : block.stop]
+            scale_ = row_scale[:, block.start : block.stop]
+        obs = None if X is None else X[:, block.start : block.stop]
+        process = BLOCK_PROCESSES[block.kind]
+        values.append(process(block, labels, n_levels, rows, loc_shift, scale_, obs))
+    return jnp.concatenate(values, axis=-1)

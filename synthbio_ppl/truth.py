@@ -1,0 +1,214 @@
+"""Ground truth of a generated dataset: roles, population effect sizes, every parameter.
+
+Population values come from the model's own sites (``<block>.level_means``, the batch
+draws), so the truth cannot disagree with the generator.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from itertools import combinations
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from synthbio_ppl.design import Design, cramers_v
+from synthbio_ppl.layout import Block, Layout, columns_of
+from synthbio_ppl.spec import Spec
+
+ROLES = ("informative", "anchor", "proxy", "noise", "pseudo")
+
+
+@dataclass
+class Truth:
+    """What made the data.
+
+    features: one row per feature column: role, block, cluster, distribution, effect_size
+        (population Cohen's d, last class vs first), signal (carries class information),
+        batch_affected.
+    effect_sizes: population d for every class pair (column ``b-a`` = mean_b - mean_a).
+    class_means: population mean of every feature in every class, before batch effects.
+    parameters: every site outside the rows plate (fixed spec values and batch draws).
+    clusters: per cluster: structure, anchor, per-class correlation, anchor effect, α.
+    batch: class×batch table, its Cramér's V, and per-batch effects per feature.
+    """
+
+    features: pd.DataFrame
+    effect_sizes: pd.DataFrame
+    class_means: pd.DataFrame
+    parameters: dict[str, Any]
+    clusters: pd.DataFrame
+    batch: dict[str, Any] | None = None
+    groups: dict[str, Any] = field(default_factory=dict)
+
+    def informative_features(self) -> list[str]:
+        """Feature names that carry class information (``signal``)."""
+        return self.features.index[self.features["signal"]].tolist()
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (DataFrames in pandas' ``split`` form)."""
+        out: dict[str, Any] = {
+            "features": _frame_out(self.features),
+            "effect_sizes": _frame_out(self.effect_sizes),
+            "class_means": _frame_out(self.class_means),
+            "parameters": self.parameters,
+            "clusters": _frame_out(self.clusters),
+            "groups": self.groups,
+            "batch": None,
+        }
+        if self.batch is not None:
+            out["batch"] = {
+                **self.batch,
+                "table": _frame_out(self.batch["table"]),
+                "effects": _frame_out(self.batch["effects"]),
+            }
+        return out
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=1)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Truth:
+        batch = data.get("batch")
+        if batch is not None:
+            batch = {**batch, "table": _frame_in(batch["table"]), "effects": _frame_in(batch["effects"])}
+        return cls(
+            features=_frame_in(data["features"]),
+            effect_sizes=_frame_in(data["effect_sizes"]),
+            class_means=_frame_in(data["class_means"]),
+            parameters=data["parameters"],
+            clusters=_frame_in(data["clusters"]),
+            batch=batch,
+            groups=data.get("groups", {}),
+        )
+
+
+def _frame_out(frame: pd.DataFrame) -> dict[str, Any]:
+    split = frame.to_dict(orient="split")
+    split["data"] = [[_plain(v) for v in row] for row in split["data"]]
+    return split
+
+
+def _frame_in(data: dict[str, Any]) -> pd.DataFrame:
+    return pd.DataFrame(data["data"], index=data["index"], columns=data["columns"])
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def build_truth(
+    spec: Spec, layout: Layout, design: Design, sites: dict[str, np.ndarray]
+) -> Truth:
+    """Assemble the truth from the spec, its layout, the design and the population sites."""
+    classes = spec.class_names
+    means = np.concatenate([_block_means(b, sites, len(classes)) for b in layout.blocks], axis=1)
+    columns = [c for b in layout.blocks for c in columns_of(b)]
+    class_means = pd.DataFrame(means.T, index=columns, columns=classes)
+    pairs = list(combinations(range(len(classes)), 2))
+    effect_sizes = pd.DataFrame(
+        {f"{classes[b]}-{classes[a]}": means[b] - means[a] for a, b in pairs}, index=columns
+    )
+    features = _feature_table(layout, columns, means, sites)
+    if layout.batches is not None:
+        affected = np.zeros(len(columns), dtype=bool)
+        for start, stop in layout.batches.affected:
+            affected[start:stop] = True
+        features["batch_affected"] = affected
+    return Truth(
+        features=features,
+        effect_sizes=effect_sizes,
+        class_means=class_means,
+        parameters={k: np.asarray(v).tolist() for k, v in sites.items()},
+        clusters=_cluster_table(spec, layout, sites),
+        batch=_batch_truth(spec, layout, design, sites, columns),
+        groups={b.name: b.n_levels for b in layout.blocks if b.kind == "pseudo"},
+    )
+
+
+def _block_means(block: Block, sites: dict[str, np.ndarray], k: int) -> np.ndarray:
+    if block.kind in ("informative", "cluster"):
+        level = np.asarray(sites[f"{block.name}.level_means"], dtype=float)
+        return np.broadcast_to(level.reshape(k, -1), (k, block.n_features))
+    if block.kind == "noise" and not block.standardise:
+        from synthbio_ppl.families import raw_family
+
+        params = {p.split(".", 1)[1]: v for p, v in sites.items() if p.startswith(f"{block.name}.")}
+        mean = float(raw_family(block.family, params).mean)
+        return np.full((k, block.n_features), mean)
+    return np.zeros((k, block.n_features))
+
+
+def _feature_table(
+    layout: Layout, columns: list[str], means: np.ndarray, sites: dict[str, np.ndarray]
+) -> pd.DataFrame:
+    rows = []
+    for block in layout.blocks:
+        rho = sites.get(f"{block.name}.correlation")
+        rho_differs = rho is not None and np.ptp(np.asarray(rho)) > 0
+        for j in range(block.n_features):
+            role = {"informative": "informative", "noise": "noise", "pseudo": "pseudo"}.get(
+                block.kind, "anchor" if j == 0 else "proxy"
+            )
+            rows.append(
+                {
+                    "role": role,
+                    "block": block.name,
+                    "cluster": block.name if block.kind == "cluster" else "",
+                    "distribution": "normal" if block.kind == "cluster" else block.family,
+                    "rho_differs": rho_differs,
+                }
+            )
+    table = pd.DataFrame(rows, index=pd.Index(columns, name="feature"))
+    spread = means.max(axis=0) - means.min(axis=0)
+    table["effect_size"] = means[-1] - means[0]
+    table["signal"] = (spread > 0) | table.pop("rho_differs").to_numpy()
+    return table
+
+
+def _cluster_table(spec: Spec, layout: Layout, sites: dict[str, np.ndarray]) -> pd.DataFrame:
+    rows = {}
+    for block in layout.blocks:
+        if block.kind != "cluster":
+            continue
+        row: dict[str, Any] = {"structure": block.structure, "n": block.n_features}
+        row["anchor"] = columns_of(block)[0]
+        for name, rho in zip(spec.class_names, sites[f"{block.name}.correlation"], strict=True):
+            row[f"correlation[{name}]"] = float(rho)
+        row["proxy_attenuation"] = float(sites[f"{block.name}.proxy_attenuation"])
+        rows[block.name] = row
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def _batch_truth(
+    spec: Spec, layout: Layout, design: Design, sites: dict[str, np.ndarray], columns: list[str]
+) -> dict[str, Any] | None:
+    if layout.batches is None or design.class_batch_table is None:
+        return None
+    names = batch_names(layout.batches.n_batches)
+    table = pd.DataFrame(design.class_batch_table, index=spec.class_names, columns=names)
+    if layout.batches.effect == "additive":
+        draws, kind = sites["batch.offset"], "offset"
+    else:
+        draws, kind = sites["batch.factor"], "factor"
+    effects = np.full((len(names), len(columns)), 0.0 if kind == "offset" else 1.0)
+    draws = np.broadcast_to(np.asarray(draws), (len(names), layout.batches.n_affected))
+    at = 0
+    for start, stop in layout.batches.affected:
+        effects[:, start:stop] = draws[:, at : at + stop - start]
+        at += stop - start
+    return {
+        "effect": layout.batches.effect,
+        "kind": kind,
+        "strength": float(sites["batch.strength"]),
+        "confounding": spec.batches.confounding if spec.batches else 0.0,
+        "cramers_v": cramers_v(design.class_batch_table),
+        "table": table,
+        "effects": pd.DataFrame(effects, index=names, columns=columns),
+    }
+
+
+def batch_names(n: int) -> list[str]:
+    return [f"batch{b}" for b in range(n)]
