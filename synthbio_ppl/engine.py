@@ -41,13 +41,13 @@ def precision(dtype: str) -> Iterator[None]:
 @partial(jax.jit, static_argnames=("layout",))
 def _draw_chunks(
     layout: Layout, fixed: dict[str, Array], root: Array, chunks: Array, design: RowDesign
-) -> Array:
-    def one_chunk(chunk: Array, rows: RowDesign) -> Array:
+) -> dict[str, Array]:
+    def one_chunk(chunk: Array, rows: RowDesign) -> dict[str, Array]:
         with site_keys(root=root, chunk=chunk):
             return handlers.condition(dataset_model, data=fixed)(layout, rows)
 
-    values = jax.vmap(one_chunk)(chunks, design)
-    return values.reshape(-1, layout.n_features)
+    outputs = jax.vmap(one_chunk)(chunks, design)
+    return {name: v.reshape(-1, *v.shape[2:]) for name, v in outputs.items()}
 
 
 @partial(jax.jit, static_argnames=("layout",))
@@ -93,8 +93,8 @@ def draw_rows(
     dtype: str,
     start: int = 0,
     stop: int | None = None,
-) -> np.ndarray:
-    """Feature values of rows [start, stop) as a (stop-start, n_features) numpy array.
+) -> dict[str, np.ndarray]:
+    """The model's per-row outputs for rows [start, stop): ``"X"`` (rows, features), ...
 
     The values of a row depend only on the seed, the spec and the row's index, never on
     ``start``/``stop``.
@@ -109,7 +109,7 @@ def draw_rows(
     )
     chunks = np.arange(first, last, dtype=np.int32)
     with precision(dtype):
-        values = _draw_chunks(layout, fixed, root_key(seed), chunks, rows)
-        out = np.asarray(values)
+        outputs = _draw_chunks(layout, fixed, root_key(seed), chunks, rows)
+        host = {name: np.asarray(v) for name, v in outputs.items()}
     offset = start - first * ROW_CHUNK
-    return out[offset : offset + stop - start]
+    return {name: v[offset : offset + stop - start] for name, v in host.items()}

@@ -35,7 +35,7 @@ def generate(spec: SpecLike, seed: int | None = None) -> Dataset:
     layout = build_layout(spec)
     fixed = fixed_sites(spec)
     design = build_design(spec, root_key(spec.seed))
-    values = draw_rows(layout, fixed, design, spec.seed, spec.dtype)
+    values = draw_rows(layout, fixed, design, spec.seed, spec.dtype)["X"]
     columns = [c for block in layout.blocks for c in columns_of(block)]
     X = pd.DataFrame(values, columns=pd.Index(columns), copy=False)
     sites = population_sites(layout, fixed, spec.seed, spec.dtype)

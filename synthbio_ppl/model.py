@@ -25,8 +25,12 @@ class RowDesign(NamedTuple):
     groups: dict[str, Array] | None = None
 
 
-def dataset_model(layout: Layout, design: RowDesign, X: Array | None = None) -> Array:
-    """All feature blocks for the rows in ``design``; returns the (rows, features) matrix."""
+def dataset_model(layout: Layout, design: RowDesign, X: Array | None = None) -> dict[str, Array]:
+    """All feature blocks for the rows in ``design``.
+
+    Returns ``{"X": (rows, features)}``; processes that produce other per-row outputs
+    (latent values, drawn covariates) add them under their own names.
+    """
     n_rows = design.y.shape[0]
     if layout.batches is not None:
         shift, scale = batch_effects(layout.batches, layout.n_features)
@@ -46,4 +50,4 @@ def dataset_model(layout: Layout, design: RowDesign, X: Array | None = None) -> 
         obs = None if X is None else X[:, block.start : block.stop]
         process = BLOCK_PROCESSES[block.kind]
         values.append(process(block, labels, n_levels, rows, loc_shift, scale_, obs))
-    return jnp.concatenate(values, axis=-1)
+    return {"X": jnp.concatenate(values, axis=-1)}
