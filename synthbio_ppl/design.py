@@ -4,19 +4,20 @@ Labels are a design, not random draws: class counts are exact, batch sizes are e
 and under confounding c the class×batch table is
     T = (1-c)·(independent table) + c·(most aligned table with the same margins),
 rounded to integers whose margins are still exactly the class counts and batch sizes.
-Which rows get which label is decided by named random permutations.
+Which rows get which label is decided by named random permutations, seeded from the
+spec's seed and the permutation's name (numpy: the design is bookkeeping, not a model
+process, and needs no compilation).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import jax
 import numpy as np
 from scipy.optimize import linprog
 from scipy.stats.contingency import association
 
-from synthbio_ppl.keys import named_key
+from synthbio_ppl.keys import stable_id
 from synthbio_ppl.layout import build_layout
 from synthbio_ppl.spec import Spec
 
@@ -97,11 +98,11 @@ def cramers_v(table: np.ndarray) -> float:
     return float(association(table, method="cramer"))
 
 
-def _permutation(root: jax.Array, name: str, n: int) -> np.ndarray:
-    return np.asarray(jax.random.permutation(named_key(root, name), n))
+def _permutation(seed: int, name: str, n: int) -> np.ndarray:
+    return np.random.default_rng([seed, stable_id(name)]).permutation(n)
 
 
-def build_design(spec: Spec, root: jax.Array) -> Design:
+def build_design(spec: Spec) -> Design:
     """Labels, batches and latent groups for every row of ``spec``."""
     counts = np.array([c.n for c in spec.classes])
     n = int(counts.sum())
@@ -112,10 +113,10 @@ def build_design(spec: Spec, root: jax.Array) -> Design:
         batch_counts = largest_remainder(n, np.asarray(shares))
         table = confounded_table(counts, batch_counts, spec.batches.confounding)
         in_class_order = np.concatenate([np.repeat(np.arange(len(r)), r) for r in table])
-        within_class = np.lexsort((_permutation(root, "design.batch", n), y))
+        within_class = np.lexsort((_permutation(spec.seed, "design.batch", n), y))
         batch = in_class_order[within_class]
     if spec.shuffle:
-        order = _permutation(root, "design.shuffle", n)
+        order = _permutation(spec.seed, "design.shuffle", n)
         y = y[order]
         batch = None if batch is None else batch[order]
     groups = {}
@@ -123,7 +124,7 @@ def build_design(spec: Spec, root: jax.Array) -> Design:
         if block.kind == "pseudo":
             sizes = largest_remainder(n, np.ones(block.n_levels))
             grouped = np.repeat(np.arange(block.n_levels), sizes)
-            groups[block.name] = grouped[_permutation(root, f"design.{block.name}", n)]
+            groups[block.name] = grouped[_permutation(spec.seed, f"design.{block.name}", n)]
     as_int = {k: v.astype(np.int32) for k, v in groups.items()}
     return Design(
         y=y.astype(np.int32),

@@ -10,10 +10,11 @@ import pandas as pd
 
 from synthbio_ppl.dataset import Dataset
 from synthbio_ppl.design import Design, build_design
-from synthbio_ppl.engine import draw_rows, population_sites, root_key
+from synthbio_ppl.engine import draw_rows, population_sites
 from synthbio_ppl.layout import build_layout, columns_of
 from synthbio_ppl.parameters import fixed_sites
 from synthbio_ppl.spec import Spec, load_spec, validate_spec
+from synthbio_ppl.structural_truth import covariate_columns, latent_frame
 from synthbio_ppl.truth import batch_names, build_truth
 
 SpecLike = Spec | dict[str, Any] | str | Path
@@ -34,16 +35,20 @@ def generate(spec: SpecLike, seed: int | None = None) -> Dataset:
     spec = as_spec(spec).with_seed(seed)
     layout = build_layout(spec)
     fixed = fixed_sites(spec)
-    design = build_design(spec, root_key(spec.seed))
-    values = draw_rows(layout, fixed, design, spec.seed, spec.dtype)["X"]
+    design = build_design(spec)
+    outputs = draw_rows(layout, fixed, design, spec.seed, spec.dtype)
+    values = outputs["X"]
     columns = [c for block in layout.blocks for c in columns_of(block)]
     X = pd.DataFrame(values, columns=pd.Index(columns), copy=False)
     sites = population_sites(layout, fixed, spec.seed, spec.dtype)
+    truth = build_truth(spec, layout, design, sites)
+    if spec.structure is not None:
+        truth.latents = latent_frame(spec.structure, outputs["latents"])
     return Dataset(
         X=X,
         y=class_labels(spec, design),
-        covariates=covariates_of(spec, design),
-        truth=build_truth(spec, layout, design, sites),
+        covariates=covariates_of(spec, design, outputs.get("covariates")),
+        truth=truth,
         spec=spec,
     )
 
@@ -54,9 +59,12 @@ def class_labels(spec: Spec, design: Design) -> pd.Series:
     return pd.Series(labels, name="y")
 
 
-def covariates_of(spec: Spec, design: Design) -> pd.DataFrame:
-    """Design covariates: ``batch`` (categorical) and each pseudo-class block's group."""
+def covariates_of(spec: Spec, design: Design, codes: np.ndarray | None = None) -> pd.DataFrame:
+    """Covariates: a structural scene's drawn covariates (categorical, from their per-row
+    ``codes``), ``batch`` (categorical) and each pseudo-class block's group."""
     columns: dict[str, Any] = {}
+    if spec.structure is not None and codes is not None:
+        columns.update(covariate_columns(spec.structure, codes))
     if design.batch is not None and spec.batches is not None:
         names = batch_names(spec.batches.n)
         columns["batch"] = pd.Categorical.from_codes(design.batch, categories=names)

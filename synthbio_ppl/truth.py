@@ -17,8 +17,9 @@ import pandas as pd
 from synthbio_ppl.design import Design, cramers_v
 from synthbio_ppl.layout import Block, Layout, columns_of
 from synthbio_ppl.spec import Spec
+from synthbio_ppl.structural_truth import structural_truth, structure_from_dict, structure_to_dict
 
-ROLES = ("informative", "anchor", "proxy", "noise", "pseudo")
+ROLES = ("informative", "anchor", "proxy", "noise", "pseudo", "biomarker")
 
 
 @dataclass
@@ -28,11 +29,15 @@ class Truth:
     features: one row per feature column: role, block, cluster, distribution, effect_size
         (population Cohen's d, last class vs first), signal (carries class information),
         batch_affected.
-    effect_sizes: population d for every class pair (column ``b-a`` = mean_b - mean_a).
+    effect_sizes: population d for every class pair (column ``b vs a`` = mean_b - mean_a).
     class_means: population mean of every feature in every class, before batch effects.
     parameters: every site outside the rows plate (fixed spec values and batch draws).
     clusters: per cluster: structure, anchor, per-class correlation, anchor effect, α.
     batch: class×batch table, its Cramér's V, and per-batch effects per feature.
+    structure: a structural scene's tables (formulas, probabilities, factor moments,
+        loadings, shifts, population level means/sds); see ``structural_truth``.
+    latents: per-row latent factor values of a structural scene (saved as latents.parquet,
+        not in the JSON).
     """
 
     features: pd.DataFrame
@@ -42,6 +47,8 @@ class Truth:
     clusters: pd.DataFrame
     batch: dict[str, Any] | None = None
     groups: dict[str, Any] = field(default_factory=dict)
+    structure: dict[str, Any] | None = None
+    latents: pd.DataFrame | None = None
 
     def informative_features(self) -> list[str]:
         """Feature names that carry class information (``signal``)."""
@@ -57,7 +64,10 @@ class Truth:
             "clusters": _frame_out(self.clusters),
             "groups": self.groups,
             "batch": None,
+            "structure": None,
         }
+        if self.structure is not None:
+            out["structure"] = structure_to_dict(self.structure, _frame_out)
         if self.batch is not None:
             out["batch"] = {
                 **self.batch,
@@ -82,6 +92,7 @@ class Truth:
             clusters=_frame_in(data["clusters"]),
             batch=batch,
             groups=data.get("groups", {}),
+            structure=_structure_in(data.get("structure")),
         )
 
 
@@ -95,6 +106,10 @@ def _frame_in(data: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(data["data"], index=data["index"], columns=data["columns"])
 
 
+def _structure_in(data: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if not data else structure_from_dict(data, _frame_in)
+
+
 def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
@@ -104,14 +119,22 @@ def build_truth(
 ) -> Truth:
     """Assemble the truth from the spec, its layout, the design and the population sites."""
     classes = spec.class_names
-    means = np.concatenate([_block_means(b, sites, len(classes)) for b in layout.blocks], axis=1)
+    structure = None
+    if spec.structure is not None and layout.structure is not None:
+        structure = structural_truth(spec.structure, layout.structure, sites)
+    means = np.concatenate(
+        [_block_means(b, sites, len(classes), structure) for b in layout.blocks], axis=1
+    )
     columns = [c for b in layout.blocks for c in columns_of(b)]
     class_means = pd.DataFrame(means.T, index=columns, columns=classes)
     pairs = list(combinations(range(len(classes)), 2))
     effect_sizes = pd.DataFrame(
-        {f"{classes[b]}-{classes[a]}": means[b] - means[a] for a, b in pairs}, index=columns
+        {f"{classes[b]} vs {classes[a]}": means[b] - means[a] for a, b in pairs}, index=columns
     )
     features = _feature_table(layout, columns, means, sites)
+    if layout.structure is not None:
+        families = list(layout.structure.families)
+        features.loc[list(layout.structure.biomarkers), "distribution"] = families
     if layout.batches is not None:
         affected = np.zeros(len(columns), dtype=bool)
         for start, stop in layout.batches.affected:
@@ -125,10 +148,16 @@ def build_truth(
         clusters=_cluster_table(spec, layout, sites),
         batch=_batch_truth(spec, layout, design, sites, columns),
         groups={b.name: b.n_levels for b in layout.blocks if b.kind == "pseudo"},
+        structure=structure,
     )
 
 
-def _block_means(block: Block, sites: dict[str, np.ndarray], k: int) -> np.ndarray:
+def _block_means(
+    block: Block, sites: dict[str, np.ndarray], k: int, structure: dict[str, Any] | None = None
+) -> np.ndarray:
+    if block.kind == "structural" and structure is not None:  # classes do not shift biomarkers
+        overall = structure["level_means"]["all"].to_numpy(dtype=float)
+        return np.broadcast_to(overall, (k, block.n_features))
     if block.kind in ("informative", "cluster"):
         level = np.asarray(sites[f"{block.name}.level_means"], dtype=float)
         return np.broadcast_to(level.reshape(k, -1), (k, block.n_features))
@@ -149,7 +178,8 @@ def _feature_table(
         rho = sites.get(f"{block.name}.correlation")
         rho_differs = rho is not None and np.ptp(np.asarray(rho)) > 0
         for j in range(block.n_features):
-            role = {"informative": "informative", "noise": "noise", "pseudo": "pseudo"}.get(
+            kind_role = {"informative": "informative", "noise": "noise", "pseudo": "pseudo"}
+            role = {**kind_role, "structural": "biomarker"}.get(
                 block.kind, "anchor" if j == 0 else "proxy"
             )
             rows.append(
@@ -161,7 +191,7 @@ def _feature_table(
                     "rho_differs": rho_differs,
                 }
             )
-    table = pd.DataFrame(rows, index=pd.Index(columns, name="feature"))
+    table = pd.DataFrame(rows, index=pd.Index(columns))
     spread = means.max(axis=0) - means.min(axis=0)
     table["effect_size"] = means[-1] - means[0]
     table["signal"] = (spread > 0) | table.pop("rho_differs").to_numpy()

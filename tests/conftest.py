@@ -1,0 +1,30 @@
+"""Shared fixtures: small specs and the repository paths."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+MODELS = ROOT / "models"
+
+
+def two_classes(n0: int = 50, n1: int = 50) -> list[dict[str, Any]]:
+    return [{"name": "healthy", "n": n0}, {"name": "diseased", "n": n1}]
+
+
+@pytest.fixture
+def small_spec() -> dict[str, Any]:
+    """Every process once, small enough to generate in well under a second once compiled."""
+    return {
+        "name": "small",
+        "seed": 3,
+        "classes": two_classes(40, 30),
+        "informative": [{"n": 3, "effect_size": 1.0}],
+        "clusters": [{"n": 4, "correlation": {"healthy": 0.2, "diseased": 0.8}, "anchor_effect": 1}],
+        "noise": [{"n": 5, "distribution": "lognormal"}],
+        "pseudo_classes": [{"n": 2, "groups": 3}],
+        "batches": {"n": 3, "confounding": 0.5, "proportions": [0.5, 0.3, 0.2]},
+    }

@@ -1,0 +1,85 @@
+"""The synthbio command line: happy paths and one-line errors with exit code 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from synthbio_ppl.cli import main
+from tests.conftest import MODELS
+
+
+def test_generate_writes_folder_and_prints_summary(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "demo"
+    assert main(["generate", str(MODELS / "demo.yaml"), "--out", str(out), "--seed", "3"]) == 0
+    printed = capsys.readouterr().out
+    assert "roles: informative=5, anchor=1, proxy=5, noise=100, pseudo=4" in printed
+    assert "Cramér's V" in printed
+    assert sorted(p.name for p in out.iterdir()) == ["data.parquet", "spec.yaml", "truth.json"]
+    assert "seed: 3" in (out / "spec.yaml").read_text()
+
+
+def test_generate_refuses_to_overwrite_without_force(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "demo"
+    out.mkdir()
+    (out / "keep.txt").write_text("precious")
+    assert main(["generate", str(MODELS / "demo.yaml"), "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--force" in err
+    assert (out / "keep.txt").read_text() == "precious"
+
+
+def test_validate_and_describe(capsys) -> None:
+    assert main(["validate", str(MODELS / "kitchen_sink.yaml")]) == 0
+    assert "valid (300 rows, 3 classes)" in capsys.readouterr().out
+    assert main(["describe", str(MODELS / "kitchen_sink.yaml")]) == 0
+    table = capsys.readouterr().out
+    for expected in ("genes", "anchor+proxies", "0.8/0.5", "0.1/0.5/0.9", "uniform (raw)"):
+        assert expected in table
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("classes: [{name: a, n: 5}, {name: b, n: 5}]\nclusters: [{n: 4, correlation: 1.2}]\n",
+         "clusters[0].correlation: 1.2 is not allowed; must lie in (-0.3333, 1)"),
+        ("classes: [{name: a, n: 5}]\nnoise: [{n: 3}]\n", "classes: "),
+        ("classes: [{name: a, n: 5}, {name: b, n: 5}]\nnoise: [{n: 3, distribution: zipf}]\n",
+         "noise[0].distribution: 'zipf' is not allowed"),
+        ("classes: [{name: a, n: 5}, {name: b, n: 5}\n", "not valid YAML at line"),
+    ],
+)  # fmt: skip
+def test_bad_spec_exits_2_with_one_line(tmp_path: Path, capsys, text: str, expected: str) -> None:
+    spec = tmp_path / "bad.yaml"
+    spec.write_text(text)
+    out = tmp_path / "out"
+    for argv in (["validate", str(spec)], ["generate", str(spec), "--out", str(out)]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("synthbio: error: ") and err.count("\n") == 1
+        assert expected in err, err
+    assert not out.exists()
+
+
+def test_usage_errors_are_one_line_too(capsys) -> None:
+    assert main(["generate"]) == 2
+    assert main(["frobnicate"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and all(line.startswith("synthbio: error:") for line in err)
+
+
+def test_console_script_runs_without_traceback(tmp_path: Path) -> None:
+    spec = tmp_path / "bad.yaml"
+    spec.write_text("classes: 3\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "synthbio_ppl.cli", "validate", str(spec)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("synthbio: error: classes: 3 is not allowed")

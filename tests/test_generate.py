@@ -1,0 +1,257 @@
+"""generate(): shapes, truth, determinism, stream isolation, chunk invariance, processes."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import synthbio_ppl as sb
+from synthbio_ppl.design import build_design
+from synthbio_ppl.engine import draw_rows
+from synthbio_ppl.keys import ROW_CHUNK
+from synthbio_ppl.layout import build_layout
+from synthbio_ppl.parameters import fixed_sites
+from synthbio_ppl.truth import ROLES
+
+
+def test_dataset_shapes_types_and_names(small_spec: dict[str, Any]) -> None:
+    data = sb.generate(small_spec)
+    assert data.X.shape == (70, 14)
+    assert data.X.dtypes.unique().tolist() == [np.dtype("float32")]
+    assert isinstance(data.y.dtype, pd.CategoricalDtype)
+    assert data.y.cat.categories.tolist() == ["healthy", "diseased"]
+    assert data.y.value_counts().to_dict() == {"healthy": 40, "diseased": 30}
+    assert data.covariates.columns.tolist() == ["batch", "pseudo0_group"]
+    assert data.covariates["batch"].value_counts().sort_index().tolist() == [35, 21, 14]
+    assert np.isfinite(data.X.to_numpy()).all()
+
+
+def test_roles_cover_every_column_once(small_spec: dict[str, Any]) -> None:
+    data = sb.generate(small_spec)
+    features = data.truth.features
+    assert features.index.tolist() == data.X.columns.tolist()
+    assert set(features["role"]) <= set(ROLES)
+    assert features["role"].value_counts().to_dict() == {
+        "informative": 3, "proxy": 3, "anchor": 1, "noise": 5, "pseudo": 2,
+    }  # fmt: skip
+    assert features.loc[features["role"] == "noise", "signal"].eq(False).all()
+    assert features.loc[features["role"] == "informative", "signal"].all()
+
+
+def test_same_seed_is_bit_identical_and_other_seed_differs(small_spec: dict[str, Any]) -> None:
+    a, b = sb.generate(small_spec), sb.generate(small_spec)
+    pd.testing.assert_frame_equal(a.X, b.X)
+    assert a.y.equals(b.y)
+    c = sb.generate(small_spec, seed=4)
+    assert not np.array_equal(a.X.to_numpy(), c.X.to_numpy())
+
+
+def _named(spec: dict[str, Any]) -> dict[str, Any]:
+    spec = copy.deepcopy(spec)
+    spec.pop("batches")  # batch offsets touch every block; isolation is per block
+    spec["shuffle"] = False
+    spec["informative"][0]["name"] = "sig"
+    spec["clusters"][0]["name"] = "path"
+    spec["noise"][0]["name"] = "junk"
+    return spec
+
+
+def test_adding_removing_resizing_a_block_leaves_others_bit_identical(small_spec) -> None:
+    base = sb.generate(_named(small_spec)).X
+    grown = _named(small_spec)
+    grown["noise"][0]["n"] = 50
+    grown["noise"][0]["distribution"] = "uniform"
+    grown["informative"].append({"name": "extra", "n": 7, "effect_size": 2.0})
+    grown["clusters"].insert(0, {"name": "new", "n": 3, "correlation": 0.4})
+    removed = _named(small_spec)
+    removed["pseudo_classes"] = []
+    for other in (sb.generate(grown).X, sb.generate(removed).X):
+        for column in [c for c in base.columns if not c.startswith(("junk", "pseudo"))]:
+            np.testing.assert_array_equal(base[column].to_numpy(), other[column].to_numpy())
+
+
+def test_resized_block_keeps_its_values_per_feature_only_for_other_blocks(small_spec) -> None:
+    """Resizing changes the resized block: the test above is not vacuous."""
+    base = sb.generate(_named(small_spec)).X
+    grown = _named(small_spec)
+    grown["noise"][0]["n"] = 6
+    assert not np.array_equal(base["junk_0"], sb.generate(grown).X["junk_0"])
+
+
+def test_values_do_not_depend_on_how_many_rows_are_drawn(small_spec: dict[str, Any]) -> None:
+    small_spec["classes"][0]["n"] = 700
+    spec = sb.validate_spec(small_spec)
+    layout, fixed, design = build_layout(spec), fixed_sites(spec), build_design(spec)
+    whole = draw_rows(layout, fixed, design, spec.seed, spec.dtype)["X"]
+    for start, stop in [(0, 1), (255, 257), (300, 612), (ROW_CHUNK * 2, 730)]:
+        part = draw_rows(layout, fixed, design, spec.seed, spec.dtype, start, stop)["X"]
+        np.testing.assert_array_equal(part, whole[start:stop])
+
+
+def test_float64_on_request_without_flipping_the_global_flag(small_spec) -> None:
+    import jax
+
+    small_spec["dtype"] = "float64"
+    data = sb.generate(small_spec)
+    assert data.X.dtypes.unique().tolist() == [np.dtype("float64")]
+    assert not jax.config.jax_enable_x64
+
+
+def test_proxy_means_are_anchor_shift_times_alpha_times_r() -> None:
+    spec = {
+        "seed": 21,
+        "classes": [{"name": "h", "n": 20_000}, {"name": "d", "n": 20_000}],
+        "clusters": [
+            {"name": "eq", "n": 4, "correlation": {"h": 0.3, "d": 0.8}, "anchor_effect": 1.2,
+             "proxy_attenuation": 0.5},
+            {"name": "ar", "n": 4, "structure": "toeplitz", "correlation": 0.6,
+             "anchor_effect": 1.0},
+        ],
+    }  # fmt: skip
+    data = sb.generate(spec)
+    X, y = data.X.to_numpy(dtype=float), data.y.to_numpy()
+    # e = (-0.6, +0.6); proxy j mean e_k · α · R_k[0, j]
+    expected = {
+        "h": [-0.6, -0.6 * 0.5 * 0.3, -0.6 * 0.5 * 0.3, -0.6 * 0.5 * 0.3,
+              -0.5, -0.5 * 0.6, -0.5 * 0.36, -0.5 * 0.216],
+        "d": [0.6, 0.6 * 0.5 * 0.8, 0.6 * 0.5 * 0.8, 0.6 * 0.5 * 0.8,
+              0.5, 0.5 * 0.6, 0.5 * 0.36, 0.5 * 0.216],
+    }  # fmt: skip
+    se = 1 / np.sqrt(20_000)
+    for label, means in expected.items():
+        got = X[y == label].mean(axis=0)
+        assert np.all(np.abs(got - means) < 5 * se), (label, got, means)
+        assert np.allclose(data.truth.class_means[label].to_numpy(), means, atol=1e-6)
+
+
+def test_per_class_correlation_shows_within_each_class() -> None:
+    spec = {
+        "seed": 22,
+        "classes": [{"name": "h", "n": 5000}, {"name": "d", "n": 5000}],
+        "clusters": [{"n": 5, "correlation": {"h": 0.2, "d": 0.9}, "anchor_effect": 1.0}],
+    }
+    data = sb.generate(spec)
+    for label, rho in (("h", 0.2), ("d", 0.9)):
+        x = data.X[data.y == label].to_numpy(dtype=float)
+        r = np.corrcoef(x, rowvar=False)[np.triu_indices(5, 1)]
+        assert np.all(np.abs(r - rho) < 5 * (1 - rho**2) / np.sqrt(5000)), (label, r)
+    assert data.truth.features["signal"].all()
+
+
+def test_additive_batch_offsets_in_truth_are_what_the_data_shows() -> None:
+    spec = {
+        "seed": 31,
+        "shuffle": False,
+        "classes": [{"name": "a", "n": 6000}, {"name": "b", "n": 6000}],
+        "informative": [{"name": "sig", "n": 2, "effect_size": 1.0}],
+        "noise": [{"name": "z", "n": 3}],
+        "batches": {"n": 3, "strength": 1.0, "affects": ["z"]},
+    }
+    data = sb.generate(spec)
+    effects = data.truth.batch["effects"]
+    assert (effects[["sig_0", "sig_1"]] == 0).all().all()
+    z = data.X.filter(like="z_")
+    for name, rows in z.groupby(data.covariates["batch"], observed=True):
+        se = 1 / np.sqrt(len(rows))
+        assert np.all(np.abs(rows.mean().to_numpy() - effects.loc[name, z.columns]) < 5 * se)
+    assert effects[z.columns].abs().to_numpy().max() > 0.1  # offsets were actually drawn
+
+
+def test_multiplicative_factors_are_positive_and_scale_the_data() -> None:
+    spec = {
+        "seed": 32,
+        "classes": [{"name": "a", "n": 4000}, {"name": "b", "n": 4000}],
+        "noise": [{"name": "z", "n": 4, "distribution": "exponential", "standardise": False}],
+        "batches": {"n": 2, "effect": "multiplicative", "strength": 1.0},
+    }
+    data = sb.generate(spec)
+    factors = data.truth.batch["effects"]
+    assert (factors.to_numpy() > 0).all()
+    assert data.truth.batch["kind"] == "factor"
+    for name, rows in data.X.groupby(data.covariates["batch"], observed=True):
+        se = rows.std().to_numpy() / np.sqrt(len(rows))
+        assert np.all(np.abs(rows.mean().to_numpy() - factors.loc[name].to_numpy()) < 5 * se)
+    assert (data.X.to_numpy() >= 0).all()  # exp(γ) > 0 keeps positive data positive
+
+
+def test_scalar_granularity_gives_one_offset_per_batch(small_spec) -> None:
+    small_spec["batches"]["granularity"] = "scalar"
+    effects = sb.generate(small_spec).truth.batch["effects"]
+    assert (effects.nunique(axis=1) == 1).all()
+    assert effects.iloc[:, 0].nunique() == 3
+
+
+def test_pseudo_class_features_follow_groups_not_classes() -> None:
+    spec = {
+        "seed": 33,
+        "classes": [{"name": "a", "n": 3000}, {"name": "b", "n": 3000}],
+        "pseudo_classes": [{"name": "ps", "n": 2, "groups": 2, "effect_size": 2.0}],
+    }
+    data = sb.generate(spec)
+    x = data.X["ps_0"].to_numpy(dtype=float)
+    g = data.covariates["ps_group"].to_numpy()
+    y = data.y.to_numpy()
+    se = 1 / np.sqrt(1500)
+    assert abs(x[g == 1].mean() - x[g == 0].mean() - 2.0) < 5 * se * np.sqrt(2)
+    assert abs(x[y == "b"].mean() - x[y == "a"].mean()) < 5 * np.sqrt(2) * x.std() / np.sqrt(3000)
+    assert data.truth.features.loc["ps_0", "effect_size"] == 0.0
+
+
+def test_three_class_means_are_centred_running_sum() -> None:
+    spec = {
+        "seed": 34,
+        "classes": [{"name": c, "n": 10} for c in "abc"],
+        "informative": [{"n": 1, "effect_size": [1.0, 2.0]}],
+    }
+    truth = sb.generate(spec).truth
+    # running sum 0, 1, 3 centred by its mean 4/3
+    assert truth.class_means.loc["inf0_0"].tolist() == pytest.approx([-4 / 3, -1 / 3, 5 / 3])
+    assert truth.effect_sizes.loc["inf0_0"].to_dict() == pytest.approx(
+        {"b vs a": 1.0, "c vs a": 3.0, "c vs b": 2.0}
+    )
+
+
+def test_parquet_round_trip(small_spec: dict[str, Any], tmp_path) -> None:
+    data = sb.generate(small_spec)
+    out = data.to_parquet(tmp_path / "ds")
+    assert sorted(p.name for p in out.iterdir()) == ["data.parquet", "spec.yaml", "truth.json"]
+    back = sb.load_dataset(out)
+    pd.testing.assert_frame_equal(back.X, data.X)
+    assert back.y.tolist() == data.y.tolist()
+    assert back.covariates["batch"].tolist() == data.covariates["batch"].tolist()
+    pd.testing.assert_frame_equal(back.truth.features, data.truth.features, check_dtype=False)
+    assert back.spec == data.spec
+    columns = __import__("pyarrow.parquet").parquet.read_schema(out / "data.parquet").names
+    assert columns[-3:] == ["y", "batch", "pseudo0_group"]
+
+
+def test_existing_folder_is_not_overwritten_without_force(small_spec, tmp_path) -> None:
+    data = sb.generate(small_spec)
+    out = tmp_path / "ds"
+    data.to_parquet(out)
+    before = (out / "data.parquet").read_bytes()
+    with pytest.raises(sb.SpecError, match="not empty"):
+        sb.generate(small_spec, seed=5).to_parquet(out)
+    assert (out / "data.parquet").read_bytes() == before
+    sb.generate(small_spec, seed=5).to_parquet(out, overwrite=True)
+    assert (out / "data.parquet").read_bytes() != before
+    assert [p.name for p in tmp_path.iterdir()] == ["ds"]  # no staging folder left behind
+
+
+def test_make_biomedical_classification_one_liner() -> None:
+    X, y = sb.make_biomedical_classification(n_samples=40, n_informative=3, n_noise=7)
+    assert X.shape == (40, 10) and y.shape == (40,)
+    assert sorted(np.bincount(y).tolist()) == [20, 20]
+    X, y, truth = sb.make_biomedical_classification(
+        n_samples=30, n_classes=3, weights=[0.5, 0.3, 0.2], n_clusters=2, cluster_size=3,
+        n_batches=2, confounding=0.5, as_frame=True, return_truth=True,
+    )  # fmt: skip
+    assert y.value_counts().sort_index().tolist() == [15, 9, 6]
+    assert truth.features.index.tolist() == X.columns.tolist()
+    assert (truth.features["role"] == "anchor").sum() == 2
+    with pytest.raises(sb.SpecError, match="weights"):
+        sb.make_biomedical_classification(n_classes=2, weights=[1.0])

@@ -1,0 +1,138 @@
+"""Spec validation: good specs load, bad ones name the field, the value and what is allowed."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+import yaml
+
+from synthbio_ppl import SpecError, load_spec, spec_reference, validate_spec
+from synthbio_ppl.layout import build_layout, column_names
+from tests.conftest import ROOT
+
+
+def _with(spec: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    out = copy.deepcopy(spec)
+    node: Any = out
+    parts = path.split(".")
+    for part in parts[:-1]:
+        node = node[int(part)] if part.isdigit() else node[part]
+    last = parts[-1]
+    if last.isdigit():
+        node[int(last)] = value
+    else:
+        node[last] = value
+    return out
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "where", "allowed"),
+    [
+        ("clusters.0.correlation", 1.5, "clusters[0].correlation", "positive-definite"),
+        ("clusters.0.correlation", -0.5, "clusters[0].correlation", "(-0.3333, 1)"),
+        ("informative.0.effect_size", [1.0, 2.0], "informative[0].effect_size", "list of 1"),
+        ("informative.0.distribution", "cauchy", "informative[0].distribution", "must be"),
+        ("informative.0.n", 0, "informative[0].n", "greater than or equal to 1"),
+        ("noise.0.params", {"sigma": -1}, "noise[0].params", "must be a number > 0"),
+        ("noise.0.params", {"df": 3}, "noise[0].params", "unknown parameter 'df'"),
+        ("batches.confounding", 1.5, "batches.confounding", "less than or equal to 1"),
+        ("batches.proportions", [0.5, 0.5], "batches.proportions", "one share per batch"),
+        ("batches.proportions", [0.5, 0.3, 0.3], "batches.proportions", "sum to 1"),
+        ("batches.affects", ["nope"], "batches.affects[0]", "block or a feature"),
+        ("batches.effect", "exponential", "batches.effect", "additive"),
+        ("classes.1.name", "healthy", "classes", "unique"),
+        ("seed", -1, "seed", "greater than or equal to 0"),
+        ("pseudo_classes.0.groups", 1, "pseudo_classes[0].groups", "greater than or equal to 2"),
+    ],
+)
+def test_bad_field_names_path_value_and_rule(
+    small_spec: dict[str, Any], path: str, value: Any, where: str, allowed: str
+) -> None:
+    with pytest.raises(SpecError) as info:
+        validate_spec(_with(small_spec, path, value))
+    message = str(info.value)
+    assert message.startswith(where + ":"), message
+    assert allowed in message
+    assert "\n" not in message
+
+
+def test_unknown_field_is_named(small_spec: dict[str, Any]) -> None:
+    bad = _with(small_spec, "clusters.0.corelation", 0.3)
+    with pytest.raises(SpecError, match=r"^clusters\[0\]\.corelation: .*unknown field"):
+        validate_spec(bad)
+
+
+def test_per_class_correlation_must_name_every_class(small_spec: dict[str, Any]) -> None:
+    bad = _with(small_spec, "clusters.0.correlation", {"healthy": 0.2})
+    with pytest.raises(SpecError, match=r"clusters\[0\]\.correlation.*exactly the classes"):
+        validate_spec(bad)
+
+
+def test_toeplitz_allows_negative_correlation_down_to_minus_one(small_spec: dict) -> None:
+    spec = _with(small_spec, "clusters.0", {"n": 6, "structure": "toeplitz", "correlation": -0.9})
+    assert validate_spec(spec).clusters[0].correlation == -0.9
+    with pytest.raises(SpecError, match=r"\(-1, 1\)"):
+        validate_spec(_with(spec, "clusters.0.correlation", -1.0))
+
+
+def test_spec_needs_some_features() -> None:
+    with pytest.raises(SpecError, match="at least one block"):
+        validate_spec({"classes": [{"name": "a", "n": 1}, {"name": "b", "n": 1}]})
+
+
+def test_yaml_round_trip_is_lossless(small_spec: dict[str, Any], tmp_path) -> None:
+    spec = validate_spec(small_spec)
+    path = tmp_path / "s.yaml"
+    path.write_text(spec.to_yaml())
+    assert load_spec(path) == spec
+
+
+def test_bad_yaml_and_missing_file_are_readable(tmp_path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text("classes: [\n  - {name: a\n")
+    with pytest.raises(SpecError, match="not valid YAML at line"):
+        load_spec(path)
+    with pytest.raises(SpecError, match="cannot read the file"):
+        load_spec(tmp_path / "absent.yaml")
+    path.write_text("- just\n- a list\n")
+    with pytest.raises(SpecError, match="mapping"):
+        load_spec(path)
+
+
+def test_default_block_names_and_columns(small_spec: dict[str, Any]) -> None:
+    spec = validate_spec(small_spec)
+    names = [b.name for b in build_layout(spec).blocks]
+    assert names == ["inf0", "clu0", "noise0", "pseudo0"]
+    columns = column_names(spec)
+    assert columns[:4] == ["inf0_0", "inf0_1", "inf0_2", "clu0_anchor"]
+    assert len(columns) == len(set(columns)) == 3 + 4 + 5 + 2
+
+
+def test_duplicate_block_names_are_refused(small_spec: dict[str, Any]) -> None:
+    spec = _with(small_spec, "noise.0.name", "inf0")
+    with pytest.raises(SpecError, match="block names must be unique"):
+        validate_spec(spec)
+
+
+def test_batches_affects_accepts_block_and_column_names(small_spec: dict[str, Any]) -> None:
+    spec = validate_spec(_with(small_spec, "batches.affects", ["inf0", "clu0_proxy2"]))
+    layout = build_layout(spec)
+    assert layout.batches is not None
+    assert layout.batches.affected == ((0, 3), (5, 6))  # anchor 3, proxy1 4, proxy2 5
+
+
+def test_reference_covers_every_field_and_is_committed() -> None:
+    text = spec_reference()
+    for field in ("proxy_attenuation", "confounding", "standardise", "granularity", "shuffle"):
+        assert f"`{field}`" in text
+    committed = (ROOT / "docs" / "spec-reference.md").read_text()
+    assert committed == text, "docs/spec-reference.md is stale: run `make reference`"
+
+
+def test_readme_spec_example_is_valid() -> None:
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("## The spec", 1)[1].split("```yaml", 1)[1].split("```", 1)[0]
+    spec = validate_spec(yaml.safe_load(block))
+    assert spec.name == "demo"
