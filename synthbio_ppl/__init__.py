@@ -10,6 +10,16 @@ Quick start::
 
 from synthbio_ppl.dataset import Dataset, load_dataset
 from synthbio_ppl.errors import SpecError
+from synthbio_ppl.evaluation import (
+    cliffs_delta,
+    cohens_d,
+    compare_cv,
+    confounding,
+    rank_features,
+    selection_cv,
+    selection_scores,
+    selection_stability,
+)
 from synthbio_ppl.generate import generate
 from synthbio_ppl.model import RowDesign, dataset_model
 from synthbio_ppl.reference import spec_reference
@@ -42,12 +52,20 @@ __all__ = [
     "Spec",
     "SpecError",
     "Truth",
+    "cliffs_delta",
+    "cohens_d",
+    "compare_cv",
+    "confounding",
     "dataset_model",
     "generate",
     "load_dataset",
     "load_spec",
     "make_biomedical_classification",
+    "rank_features",
     "save_spec",
+    "selection_cv",
+    "selection_scores",
+    "selection_stability",
     "spec_reference",
     "validate_spec",
 ]

@@ -81,7 +81,11 @@ def family_params(family: str, given: dict[str, float], standardise: bool) -> di
     values = {name: float(given.get(name, p.default)) for name, p in table.items()}
     for name, value in values.items():
         if not table[name].allows(value):
-            raise ValueError(f"{family} {name}={value:g} is not allowed; must be {table[name].describe()}")
+            raise ValueError(
+                f"{family} {name}={value:g} is not allowed; must be {table[name].describe()}"
+            )
     if family == "uniform" and not standardise and values["low"] >= values["high"]:
-        raise ValueError(f"uniform needs low < high, got low={values['low']:g}, high={values['high']:g}")
+        raise ValueError(
+            f"uniform needs low < high, got low={values['low']:g}, high={values['high']:g}"
+        )
     return values

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 _ROLE = {"informative": "informative", "cluster": "anchor+proxies", "noise": "noise"}
 _ROLE["pseudo"] = "pseudo"
+_ROLE["structural"] = "biomarkers"
 
 
 def block_table(spec: Spec) -> pd.DataFrame:
@@ -51,6 +52,13 @@ def spec_summary(spec: Spec) -> str:
     classes = ", ".join(f"{c.name}={c.n}" for c in spec.classes)
     head = f"{spec.name}: {spec.n_rows} rows ({classes}), seed {spec.seed}"
     lines = [head, block_table(spec).to_string()]
+    if spec.structure is not None:
+        s = spec.structure
+        covariates = ", ".join(f"{c} ({'/'.join(v)})" for c, v in s.level_names().items())
+        lines.append(
+            f"structure {s.name}: covariates {covariates or '-'}; factors "
+            f"{', '.join(s.factors) or '-'}; {len(s.biomarkers)} biomarkers"
+        )
     if spec.batches is not None:
         b = spec.batches
         lines.append(
@@ -65,17 +73,17 @@ def dataset_summary(data: Dataset) -> str:
     truth = data.truth
     n, p = data.X.shape
     lines = [spec_summary(data.spec), "", f"generated: {n} rows × {p} features"]
-    roles = truth.features["role"].value_counts().reindex(
-        ["informative", "anchor", "proxy", "noise", "pseudo"], fill_value=0
+    roles = (
+        truth.features["role"]
+        .value_counts()
+        .reindex(["informative", "anchor", "proxy", "noise", "pseudo", "biomarker"], fill_value=0)
     )
     lines.append("roles: " + ", ".join(f"{r}={c}" for r, c in roles.items() if c))
     signal = truth.features[truth.features["signal"]]
     lines.append(f"features carrying class signal: {len(signal)}")
     if len(signal):
         top = signal["effect_size"].abs().sort_values(ascending=False).head(5)
-        lines.append(
-            "largest population |d|: " + ", ".join(f"{f} {v:.2f}" for f, v in top.items())
-        )
+        lines.append("largest population |d|: " + ", ".join(f"{f} {v:.2f}" for f, v in top.items()))
     if truth.batch is not None:
         lines.append(f"class × batch table (Cramér's V {truth.batch['cramers_v']:.3f}):")
         lines.append(truth.batch["table"].to_string())

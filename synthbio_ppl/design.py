@@ -46,7 +46,7 @@ def largest_remainder(total: int, shares: np.ndarray) -> np.ndarray:
 
 
 def aligned_table(row_sums: np.ndarray, col_sums: np.ndarray) -> np.ndarray:
-    """The most aligned table with these margins (north-west corner: class k fills batch k first)."""
+    """The most aligned table with these margins (north-west corner rule)."""
     table = np.zeros((len(row_sums), len(col_sums)), dtype=np.int64)
     rows, cols = np.array(row_sums), np.array(col_sums)
     i = j = 0

@@ -11,6 +11,7 @@ Both have unit variances, zero means and a correlation matrix R(ρ) over the las
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import jax
 import jax.numpy as jnp
@@ -23,9 +24,9 @@ _LOG_2PI = math.log(2 * math.pi)
 
 
 class _StructuredNormal(dist.Distribution):
-    arg_constraints = {"rho": constraints.interval(-1.0, 1.0)}
+    arg_constraints: ClassVar[dict] = {"rho": constraints.interval(-1.0, 1.0)}
     support = constraints.real_vector
-    reparametrized_params = ["rho"]
+    reparametrized_params: ClassVar[list[str]] = ["rho"]
 
     def __init__(self, rho: Array, dim: int, *, validate_args: bool | None = None) -> None:
         (self.rho,) = promote_shapes(jnp.asarray(rho))

@@ -52,8 +52,9 @@ def from_validation_error(exc: Any) -> SpecError:
         if first["type"] == "extra_forbidden":
             message = "unknown field; check the spelling against `synthbio reference`"
         error = SpecError(path, value, message)
-    if len(errors) > 1:
-        error.allowed += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+    others = {format_path(_visible_loc(e["loc"])) for e in errors} - {path}
+    if others:
+        error.allowed += f" (and {len(others)} more problem{'s' if len(others) > 1 else ''})"
         error.args = (error.message,)
     return error
 

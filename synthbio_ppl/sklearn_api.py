@@ -46,7 +46,9 @@ def make_biomedical_classification(
         "seed": 0 if random_state is None else random_state,
         "shuffle": shuffle,
         "classes": [{"name": f"class{k}", "n": int(n)} for k, n in enumerate(counts)],
-        "informative": [{"n": n_informative, "effect_size": effect_size, "distribution": distribution}]
+        "informative": [
+            {"n": n_informative, "effect_size": effect_size, "distribution": distribution}
+        ]
         if n_informative
         else [],
         "clusters": [
@@ -64,4 +66,3 @@ def make_biomedical_classification(
         X, y = data.X.to_numpy(), data.y.cat.codes.to_numpy().astype(np.int64)
     out: tuple[Any, ...] = (X, y)
     return (*out, data.truth) if return_truth else out
-

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from synthbio_ppl._family_table import FAMILY_NAMES, family_params
 from synthbio_ppl.errors import SpecError, from_validation_error
+from synthbio_ppl.structural_spec import StructuralSpec
 
 Distribution = Literal[
     "normal", "lognormal", "uniform", "laplace", "exponential", "student_t", "gamma",
@@ -25,11 +26,15 @@ Distribution = Literal[
 assert set(FAMILY_NAMES) == set(Distribution.__args__)
 
 _NAME = r"^[A-Za-z][A-Za-z0-9_]*$"
+IMPLICIT_CLASS = "all"
+"""The single class of a structural scene that declares no classes."""
 EffectSize = float | list[float]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False
+    )
 
 
 class ClassSpec(_Strict):
@@ -188,8 +193,9 @@ class Spec(_Strict):
     dtype: Literal["float32", "float64"] = Field("float32", description="Feature dtype.")
     classes: list[ClassSpec] = Field(
         default_factory=lambda: [ClassSpec(name="healthy", n=50), ClassSpec(name="diseased", n=50)],
-        min_length=2,
-        description="Two or more classes with exact counts.",
+        min_length=1,
+        description="Two or more classes with exact counts. A structural scene may omit them "
+        f"(one implicit class `{IMPLICIT_CLASS}` of `structure.n` rows, y constant).",
     )
     informative: list[InformativeGroup] = Field(default_factory=list, description="Signal groups.")
     clusters: list[Cluster] = Field(default_factory=list, description="Correlated clusters.")
@@ -198,6 +204,21 @@ class Spec(_Strict):
         default_factory=list, description="Pseudo-class groups (structure that is not signal)."
     )
     batches: Batches | None = Field(None, description="Batch assignment and effects.")
+    structure: StructuralSpec | None = Field(
+        None, description="Covariates, latent factors and biomarker formulas (a structural scene)."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _implicit_class(cls, data: Any) -> Any:
+        """A structural scene without ``classes`` gets one class of ``structure.n`` rows."""
+        if not isinstance(data, dict) or "classes" in data or data.get("structure") is None:
+            return data
+        structure = data["structure"]
+        n = structure.get("n") if isinstance(structure, dict) else getattr(structure, "n", None)
+        if n is None:
+            raise SpecError("structure.n", "(missing)", "give the number of rows, or `classes`")
+        return {**data, "classes": [{"name": IMPLICIT_CLASS, "n": n}]}
 
     @property
     def class_names(self) -> list[str]:
@@ -213,6 +234,14 @@ class Spec(_Strict):
         if len(set(names)) != len(names):
             raise SpecError("classes", names, "class names must be unique")
         k = len(names)
+        if k < 2 and self.structure is None:
+            raise SpecError("classes", names, "give two or more classes")
+        if k < 2 and self.informative:
+            raise SpecError("informative", "(with one class)", "informative groups need 2+ classes")
+        if self.structure is not None and self.structure.n not in (None, self.n_rows):
+            raise SpecError(
+                "structure.n", self.structure.n, f"must equal the classes' total {self.n_rows}"
+            )
         _check_lengths(self.informative, "informative", "effect_size", k - 1)
         _check_lengths(self.clusters, "clusters", "anchor_effect", k - 1)
         for i, group in enumerate(self.pseudo_classes):
@@ -224,7 +253,8 @@ class Spec(_Strict):
                     cluster.correlation,
                     f"a per-class correlation needs exactly the classes {names}",
                 )
-        if not (self.informative or self.clusters or self.noise or self.pseudo_classes):
+        blocks_given = self.informative or self.clusters or self.noise or self.pseudo_classes
+        if not (blocks_given or self.structure):
             raise SpecError("", "no feature blocks", "add at least one block of features")
         from synthbio_ppl.layout import block_names, column_names
 
@@ -232,6 +262,8 @@ class Spec(_Strict):
         duplicated = sorted({b for b in blocks if blocks.count(b) > 1})
         if duplicated:
             raise SpecError("name", duplicated[0], "block names must be unique")
+        if self.structure is not None:
+            _check_structure_names(self, column_names(self))
         if self.batches is not None and isinstance(self.batches.affects, list):
             known = set(blocks) | set(column_names(self))
             for j, item in enumerate(self.batches.affects):
@@ -248,6 +280,15 @@ class Spec(_Strict):
     def with_seed(self, seed: int | None) -> Spec:
         """A copy with another root seed (``None`` keeps this one)."""
         return self if seed is None else validate_spec({**self.model_dump(), "seed": seed})
+
+
+def _check_structure_names(spec: Spec, columns: list[str]) -> None:
+    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    if repeated:
+        raise SpecError("structure.biomarkers", repeated[0], "clashes with another column name")
+    for name in spec.structure.covariates if spec.structure else ():
+        if name in ("y", "batch") or name.endswith("_group"):
+            raise SpecError(f"structure.covariates.{name}", name, "is reserved (y, batch, *_group)")
 
 
 def _check_lengths(groups: Sequence[Any], field: str, attr: str, expected: int) -> None:

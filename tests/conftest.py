@@ -23,7 +23,9 @@ def small_spec() -> dict[str, Any]:
         "seed": 3,
         "classes": two_classes(40, 30),
         "informative": [{"n": 3, "effect_size": 1.0}],
-        "clusters": [{"n": 4, "correlation": {"healthy": 0.2, "diseased": 0.8}, "anchor_effect": 1}],
+        "clusters": [
+            {"n": 4, "correlation": {"healthy": 0.2, "diseased": 0.8}, "anchor_effect": 1}
+        ],
         "noise": [{"n": 5, "distribution": "lognormal"}],
         "pseudo_classes": [{"n": 2, "groups": 3}],
         "batches": {"n": 3, "confounding": 0.5, "proportions": [0.5, 0.3, 0.2]},

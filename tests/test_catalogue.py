@@ -22,7 +22,9 @@ def test_catalogue_is_not_empty() -> None:
 @pytest.mark.parametrize("path", SCENES, ids=[p.stem for p in SCENES])
 def test_scene_validates_and_generates(path: Path) -> None:
     spec = sb.load_spec(path)
-    assert path.read_text().startswith("#"), "every scene starts with a comment saying what it shows"
+    assert path.read_text().startswith("#"), (
+        "every scene starts with a comment saying what it shows"
+    )
     data = sb.generate(spec)
     assert data.X.shape == (spec.n_rows, len(data.truth.features))
     assert np.isfinite(data.X.to_numpy()).all()

@@ -13,7 +13,7 @@ from synthbio_ppl.layout import Block
 
 def class_means(effect_size: Array) -> Array:
     """Means of K levels from the K-1 adjacent effect sizes, centred: (..., K-1) -> (..., K)."""
-    zero = jnp.zeros(jnp.shape(effect_size)[:-1] + (1,), dtype=jnp.result_type(effect_size))
+    zero = jnp.zeros((*jnp.shape(effect_size)[:-1], 1), dtype=jnp.result_type(effect_size))
     running = jnp.concatenate([zero, jnp.cumsum(effect_size, axis=-1)], axis=-1)
     return running - running.mean(axis=-1, keepdims=True)
 
@@ -27,7 +27,7 @@ def shifted_block(
     scale: Array | float,
     obs: Array | None,
 ) -> Array:
-    """Features whose mean moves with a row label by adjacent effect sizes ``<block>.effect_size``."""
+    """Features whose level means are the centred running sum of ``<block>.effect_size``."""
     d = numpyro.sample(
         f"{block.name}.effect_size", dist.Normal(0.0, 2.0).expand([n_levels - 1]).to_event(1)
     )
