@@ -6,61 +6,91 @@ Quick start::
     data = sb.generate("models/demo.yaml")
     data.X, data.y, data.truth.features
     X, y = sb.make_biomedical_classification(n_samples=60, n_informative=5, n_noise=200)
+
+Names are imported on first use, so ``import synthbio_ppl`` (and ``synthbio validate``)
+stays quick and does not load JAX until something needs it.
 """
 
-from synthbio_ppl.dataset import Dataset, load_dataset
-from synthbio_ppl.errors import SpecError
-from synthbio_ppl.evaluation import (
-    cliffs_delta,
-    cohens_d,
-    compare_cv,
-    confounding,
-    rank_features,
-    selection_cv,
-    selection_scores,
-    selection_stability,
-)
-from synthbio_ppl.generate import generate
-from synthbio_ppl.model import RowDesign, dataset_model
-from synthbio_ppl.reference import spec_reference
-from synthbio_ppl.sklearn_api import make_biomedical_classification
-from synthbio_ppl.spec import (
-    Batches,
-    ClassSpec,
-    Cluster,
-    InformativeGroup,
-    NoiseGroup,
-    PseudoClassGroup,
-    Spec,
-    load_spec,
-    save_spec,
-    validate_spec,
-)
-from synthbio_ppl.truth import Truth
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+_EXPORTS: dict[str, str] = {
+    # data
+    "generate": "generate",
+    "Dataset": "dataset",
+    "load_dataset": "dataset",
+    "Truth": "truth",
+    "make_biomedical_classification": "sklearn_api",
+    # spec
+    "Spec": "spec",
+    "ClassSpec": "spec",
+    "InformativeGroup": "spec",
+    "Cluster": "spec",
+    "NoiseGroup": "spec",
+    "PseudoClassGroup": "spec",
+    "Batches": "spec",
+    "load_spec": "spec",
+    "save_spec": "spec",
+    "validate_spec": "spec",
+    "SpecError": "errors",
+    "spec_reference": "reference",
+    "StructuralSpec": "structural_spec",
+    "Covariate": "structural_spec",
+    "Factor": "structural_spec",
+    "Biomarker": "structural_spec",
+    "Dependency": "structural_spec",
+    "ByLevel": "structural_spec",
+    # the model itself
+    "dataset_model": "model",
+    "RowDesign": "model",
+    # evaluation and teaching
+    "cohens_d": "evaluation",
+    "cliffs_delta": "evaluation",
+    "rank_features": "evaluation",
+    "selection_scores": "evaluation",
+    "selection_stability": "evaluation",
+    "confounding": "evaluation",
+    "compare_cv": "evaluation",
+    "selection_cv": "evaluation",
+    "default_estimator": "evaluation",
+    "cluster_check": "clustering",
+    "plot_cluster_check": "clustering",
+}
+
 __all__ = [
     "Batches",
+    "Biomarker",
+    "ByLevel",
     "ClassSpec",
     "Cluster",
+    "Covariate",
     "Dataset",
+    "Dependency",
+    "Factor",
     "InformativeGroup",
     "NoiseGroup",
     "PseudoClassGroup",
     "RowDesign",
     "Spec",
     "SpecError",
+    "StructuralSpec",
     "Truth",
     "cliffs_delta",
+    "cluster_check",
     "cohens_d",
     "compare_cv",
     "confounding",
     "dataset_model",
+    "default_estimator",
     "generate",
     "load_dataset",
     "load_spec",
     "make_biomedical_classification",
+    "plot_cluster_check",
     "rank_features",
     "save_spec",
     "selection_cv",
@@ -69,3 +99,58 @@ __all__ = [
     "spec_reference",
     "validate_spec",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'synthbio_ppl' has no attribute {name!r}")
+    value = getattr(import_module(f"synthbio_ppl.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
+
+
+if TYPE_CHECKING:
+    from synthbio_ppl.clustering import cluster_check, plot_cluster_check
+    from synthbio_ppl.dataset import Dataset, load_dataset
+    from synthbio_ppl.errors import SpecError
+    from synthbio_ppl.evaluation import (
+        cliffs_delta,
+        cohens_d,
+        compare_cv,
+        confounding,
+        default_estimator,
+        rank_features,
+        selection_cv,
+        selection_scores,
+        selection_stability,
+    )
+    from synthbio_ppl.generate import generate
+    from synthbio_ppl.model import RowDesign, dataset_model
+    from synthbio_ppl.reference import spec_reference
+    from synthbio_ppl.sklearn_api import make_biomedical_classification
+    from synthbio_ppl.spec import (
+        Batches,
+        ClassSpec,
+        Cluster,
+        InformativeGroup,
+        NoiseGroup,
+        PseudoClassGroup,
+        Spec,
+        load_spec,
+        save_spec,
+        validate_spec,
+    )
+    from synthbio_ppl.structural_spec import (
+        Biomarker,
+        ByLevel,
+        Covariate,
+        Dependency,
+        Factor,
+        StructuralSpec,
+    )
+    from synthbio_ppl.truth import Truth

@@ -70,7 +70,40 @@ def build_parser() -> argparse.ArgumentParser:
     desc.set_defaults(run=_describe)
     ref = sub.add_parser("reference", help="print the spec field reference (markdown)")
     ref.set_defaults(run=_reference)
+    _add_cluster_parser(sub)
     return parser
+
+
+def _cluster(args: argparse.Namespace) -> None:
+    from synthbio_ppl.clustering import run_cluster
+
+    run_cluster(args)
+
+
+def _add_cluster_parser(sub: argparse._SubParsersAction) -> None:
+    from synthbio_ppl._cluster_options import METHODS, SCALINGS
+
+    parser = sub.add_parser(
+        "cluster", help="cluster a generated dataset and score the clusters against the truth"
+    )
+    parser.add_argument("data", help="dataset folder written by `synthbio generate`")
+    parser.add_argument(
+        "--by", nargs="+", default=["region"], help="covariate(s) that define the true groups"
+    )
+    parser.add_argument("--k", nargs="+", type=int, default=[2, 3, 4, 5, 6], help="k values")
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    parser.add_argument(
+        "--scalings",
+        nargs="+",
+        default=["zscore", "minmax", "robust", "pca_whiten"],
+        choices=SCALINGS,
+    )
+    parser.add_argument("--columns", nargs="+", default=None, help="features (default: all)")
+    parser.add_argument("--bootstrap", type=int, default=3, help="resamples for stability")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--csv", default=None, help="write the full table here")
+    parser.add_argument("--plot", default=None, help="write a figure here (png, pdf, svg)")
+    parser.set_defaults(run=_cluster)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -42,7 +42,7 @@ def generate(spec: SpecLike, seed: int | None = None) -> Dataset:
     X = pd.DataFrame(values, columns=pd.Index(columns), copy=False)
     sites = population_sites(layout, fixed, spec.seed, spec.dtype)
     truth = build_truth(spec, layout, design, sites)
-    if spec.structure is not None:
+    if spec.structure is not None and "latents" in outputs:  # a scene with latent factors
         truth.latents = latent_frame(spec.structure, outputs["latents"])
     return Dataset(
         X=X,

@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from synthbio_ppl.structural_spec import StructuralLayout, structural_layout
+
 if TYPE_CHECKING:
     from synthbio_ppl.spec import Spec
 
-Kind = Literal["informative", "cluster", "noise", "pseudo"]
+Kind = Literal["informative", "cluster", "noise", "pseudo", "structural"]
 _PREFIX: dict[str, str] = {"informative": "inf", "clusters": "clu", "noise": "noise"}
 _PREFIX["pseudo_classes"] = "pseudo"
 _KIND: dict[str, Kind] = {
@@ -37,6 +39,8 @@ class Block:
     standardise: bool = True
     structure: str = ""
     n_levels: int = 0
+    columns: tuple[str, ...] = ()
+    """Explicit column names (a structural scene's biomarkers); empty: derived from the name."""
 
     @property
     def stop(self) -> int:
@@ -64,6 +68,8 @@ class Layout:
     n_classes: int
     blocks: tuple[Block, ...]
     batches: BatchLayout | None
+    structure: StructuralLayout | None = None
+    """The structural scene's static shape; its block (kind ``structural``) comes first."""
 
     @property
     def n_features(self) -> int:
@@ -72,7 +78,8 @@ class Layout:
 
 def block_names(spec: Spec) -> list[str]:
     """Block names in column order (explicit names, or kind prefix + index)."""
-    return [
+    scene = [spec.structure.name] if spec.structure is not None else []
+    return scene + [
         group.name or f"{_PREFIX[field]}{i}"
         for field in _BLOCK_FIELDS
         for i, group in enumerate(getattr(spec, field))
@@ -93,6 +100,8 @@ def column_names(spec: Spec) -> list[str]:
 
 
 def columns_of(block: Block) -> list[str]:
+    if block.columns:
+        return list(block.columns)
     return block_columns(block.kind, block.name, block.n_features)
 
 
@@ -101,6 +110,12 @@ def build_layout(spec: Spec) -> Layout:
     blocks: list[Block] = []
     names = iter(block_names(spec))
     start = 0
+    structure = None
+    if spec.structure is not None:
+        structure = structural_layout(spec.structure)
+        columns = structure.biomarkers
+        blocks.append(Block("structural", next(names), 0, len(columns), columns=columns))
+        start = len(columns)
     for field in _BLOCK_FIELDS:
         for group in getattr(spec, field):
             kind = _KIND[field]
@@ -120,7 +135,7 @@ def build_layout(spec: Spec) -> Layout:
     if spec.batches is not None:
         b = spec.batches
         batches = BatchLayout(b.n, b.effect, b.granularity, _affected_ranges(b.affects, blocks))
-    return Layout(len(spec.classes), tuple(blocks), batches)
+    return Layout(len(spec.classes), tuple(blocks), batches, structure)
 
 
 def _affected_ranges(affects: str | list[str], blocks: list[Block]) -> tuple[tuple[int, int], ...]:

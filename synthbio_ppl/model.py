@@ -15,6 +15,7 @@ from jax import Array
 from synthbio_ppl.keys import ROWS
 from synthbio_ppl.layout import Layout
 from synthbio_ppl.processes import BLOCK_PROCESSES, batch_effects
+from synthbio_ppl.processes.structural import structural
 
 
 class RowDesign(NamedTuple):
@@ -37,6 +38,7 @@ def dataset_model(layout: Layout, design: RowDesign, X: Array | None = None) -> 
         row_shift, row_scale = shift[design.batch], scale[design.batch]
     rows = numpyro.plate(ROWS, n_rows, dim=-1)
     values = []
+    outputs: dict[str, Array] = {}
     for block in layout.blocks:
         if block.kind == "pseudo":
             labels, n_levels = design.groups[block.name], block.n_levels
@@ -48,6 +50,10 @@ def dataset_model(layout: Layout, design: RowDesign, X: Array | None = None) -> 
             loc_shift = row_shift[:, block.start : block.stop]
             scale_ = row_scale[:, block.start : block.stop]
         obs = None if X is None else X[:, block.start : block.stop]
+        if block.kind == "structural":  # biomarkers, plus latent values and covariate codes
+            outputs = structural(layout.structure, rows, loc_shift, scale_, obs)
+            values.append(outputs.pop("X"))
+            continue
         process = BLOCK_PROCESSES[block.kind]
         values.append(process(block, labels, n_levels, rows, loc_shift, scale_, obs))
-    return {"X": jnp.concatenate(values, axis=-1)}
+    return {"X": jnp.concatenate(values, axis=-1), **outputs}

@@ -12,13 +12,16 @@ import numpy as np
 from synthbio_ppl._family_table import family_params
 from synthbio_ppl.layout import build_layout
 from synthbio_ppl.spec import Spec, effect_vector
+from synthbio_ppl.structural_spec import structural_fixed_sites
 
 
 def fixed_sites(spec: Spec) -> dict[str, np.ndarray]:
     """Every parameter site the spec fixes, as float arrays of the spec's dtype."""
     k = len(spec.classes)
-    names = iter(build_layout(spec).blocks)
+    names = iter(b for b in build_layout(spec).blocks if b.kind != "structural")
     values: dict[str, object] = {}
+    if spec.structure is not None:
+        values.update(structural_fixed_sites(spec.structure))
     for group in spec.informative:
         name = next(names).name
         values[f"{name}.effect_size"] = effect_vector(group.effect_size, k - 1)

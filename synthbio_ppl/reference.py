@@ -16,6 +16,14 @@ from synthbio_ppl.spec import (
     PseudoClassGroup,
     Spec,
 )
+from synthbio_ppl.structural_spec import (
+    Biomarker,
+    ByLevel,
+    Covariate,
+    Dependency,
+    Factor,
+    StructuralSpec,
+)
 
 _SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("top level", Spec),
@@ -25,6 +33,12 @@ _SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("noise[]", NoiseGroup),
     ("pseudo_classes[]", PseudoClassGroup),
     ("batches", Batches),
+    ("structure", StructuralSpec),
+    ("structure.covariates.<name>", Covariate),
+    ("structure.factors.<name>", Factor),
+    ("{by: covariate, <level>: value, ...}", ByLevel),
+    ("structure.biomarkers.<name>", Biomarker),
+    ("structure.biomarkers.<name>.depends_on.<biomarker>", Dependency),
 ]
 
 
@@ -49,7 +63,8 @@ def spec_reference() -> str:
 def _type(annotation: Any) -> str:
     text = getattr(annotation, "__name__", None) or str(annotation)
     text = str(annotation) if text in ("Optional", "Union", "Literal") else text
-    for noise in ("typing.", "synthbio_ppl.spec.", "<class '", "'>"):
+    noises = ("typing.", "synthbio_ppl.spec.", "synthbio_ppl.structural_spec.", "<class '", "'>")
+    for noise in noises:
         text = text.replace(noise, "")
     return text.replace("|", "or")
 

@@ -1,0 +1,33 @@
+"""The public API: every exported name resolves, and importing the package stays light."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import synthbio_ppl as sb
+
+
+def test_every_exported_name_resolves() -> None:
+    assert sb.__all__ == sorted(sb._EXPORTS)
+    for name in sb.__all__:
+        assert getattr(sb, name) is not None, name
+
+
+def test_unknown_attribute_is_an_attribute_error() -> None:
+    try:
+        sb.no_such_thing  # noqa: B018
+    except AttributeError as exc:
+        assert "no_such_thing" in str(exc)
+    else:  # pragma: no cover
+        raise AssertionError("expected AttributeError")
+
+
+def test_import_and_validate_do_not_load_jax() -> None:
+    code = (
+        "import sys, synthbio_ppl as sb; from synthbio_ppl.cli import main; "
+        "main(['validate', 'models/demo.yaml']); sb.load_spec('models/kitchen_sink.yaml'); "
+        "print('jax' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().endswith("False")
