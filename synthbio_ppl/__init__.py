@@ -47,6 +47,11 @@ _EXPORTS: dict[str, str] = {
     # the model itself
     "dataset_model": "model",
     "RowDesign": "model",
+    # fitting back
+    "fit": "inference",
+    "Fit": "inference",
+    "calibrate": "calibration",
+    "Calibration": "calibration",
     # evaluation and teaching
     "cohens_d": "evaluation",
     "cliffs_delta": "evaluation",
@@ -65,12 +70,14 @@ __all__ = [
     "Batches",
     "Biomarker",
     "ByLevel",
+    "Calibration",
     "ClassSpec",
     "Cluster",
     "Covariate",
     "Dataset",
     "Dependency",
     "Factor",
+    "Fit",
     "InformativeGroup",
     "NoiseGroup",
     "PseudoClassGroup",
@@ -79,6 +86,7 @@ __all__ = [
     "SpecError",
     "StructuralSpec",
     "Truth",
+    "calibrate",
     "cliffs_delta",
     "cluster_check",
     "cohens_d",
@@ -86,6 +94,7 @@ __all__ = [
     "confounding",
     "dataset_model",
     "default_estimator",
+    "fit",
     "generate",
     "load_dataset",
     "load_spec",
@@ -115,6 +124,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from synthbio_ppl.calibration import Calibration, calibrate
     from synthbio_ppl.clustering import cluster_check, plot_cluster_check
     from synthbio_ppl.dataset import Dataset, load_dataset
     from synthbio_ppl.errors import SpecError
@@ -130,6 +140,7 @@ if TYPE_CHECKING:
         selection_stability,
     )
     from synthbio_ppl.generate import generate
+    from synthbio_ppl.inference import Fit, fit
     from synthbio_ppl.model import RowDesign, dataset_model
     from synthbio_ppl.reference import spec_reference
     from synthbio_ppl.sklearn_api import make_biomedical_classification

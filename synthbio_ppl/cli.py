@@ -71,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     ref = sub.add_parser("reference", help="print the spec field reference (markdown)")
     ref.set_defaults(run=_reference)
     _add_cluster_parser(sub)
+    from synthbio_ppl.fit_cli import add_fit_parser
+
+    add_fit_parser(sub)
     return parser
 
 

@@ -1,0 +1,322 @@
+"""Fitting back: NUTS/SVI recover the parameters that made the data; SBC; bad input; CLI.
+
+Tolerances come from the sampling error at the chosen sizes: with two classes of n0, n1
+rows and p unit-variance features, the posterior sd of a block's effect size is about
+√((1/n0 + 1/n1)/p). Every fit uses one chain and a fixed seed.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import numpy as np
+import numpyro.distributions as dist
+import pandas as pd
+import pytest
+
+import synthbio_ppl as sb
+from synthbio_ppl.calibration import Calibration, calibrate, rank_tests
+from synthbio_ppl.errors import SpecError
+from synthbio_ppl.fit_cli import add_fit_parser
+from synthbio_ppl.inference import Fit, fit, split_rhat
+
+PROCESS_SPECS: dict[str, dict[str, Any]] = {
+    "informative": {
+        "name": "informative",
+        "seed": 11,
+        "classes": [{"name": "low", "n": 40}, {"name": "mid", "n": 40}, {"name": "high", "n": 40}],
+        "informative": [{"n": 5, "effect_size": [1.0, 0.5]}],
+        "noise": [{"n": 3, "distribution": "lognormal", "params": {"sigma": 0.5}}],
+    },
+    "clusters": {
+        "name": "clusters",
+        "seed": 4,
+        "classes": [{"name": "healthy", "n": 60}, {"name": "diseased", "n": 60}],
+        "clusters": [
+            {
+                "n": 4,
+                "correlation": {"healthy": 0.2, "diseased": 0.8},
+                "anchor_effect": 1.0,
+                "proxy_attenuation": 0.8,
+            },
+            {"n": 4, "structure": "toeplitz", "correlation": 0.6, "anchor_effect": 0.8},
+        ],
+    },
+    "batches": {
+        "name": "batches",
+        "seed": 5,
+        "classes": [{"name": "healthy", "n": 60}, {"name": "diseased", "n": 60}],
+        "informative": [{"n": 4, "effect_size": 1.0}],
+        "noise": [{"n": 2}],
+        "batches": {"n": 3, "strength": 0.5, "confounding": 0.5},
+    },
+    "pseudo": {
+        "name": "pseudo",
+        "seed": 6,
+        "classes": [{"name": "healthy", "n": 60}, {"name": "diseased", "n": 60}],
+        "informative": [{"n": 3, "effect_size": 1.0}],
+        "pseudo_classes": [{"n": 4, "groups": 3, "effect_size": 1.5}],
+    },
+}
+EFFECTS = {
+    "informative": ["inf0.effect_size"],
+    "clusters": ["clu0.anchor_effect", "clu0.correlation"],
+    "batches": ["inf0.effect_size", "batch.strength"],
+    "pseudo": ["inf0.effect_size", "pseudo0.effect_size"],
+}
+
+
+NUTS = {"num_warmup": 500, "num_samples": 2000, "seed": 1, "progress": False}
+_FITS: dict[str, tuple[sb.Dataset, Fit]] = {}
+
+
+def process_fit(name: str) -> tuple[sb.Dataset, Fit]:
+    """The NUTS fit of one process's dataset, made once per test session."""
+    if name not in _FITS:
+        data = sb.generate(PROCESS_SPECS[name])
+        _FITS[name] = data, fit(None, data, **NUTS)
+    return _FITS[name]
+
+
+@pytest.mark.parametrize("name", list(PROCESS_SPECS))
+def test_nuts_recovers_each_process(name: str) -> None:
+    _, result = process_fit(name)
+    table = result.recovery()
+    assert table["truth"].notna().all(), "every fitted site has a truth"
+    assert table["covered"].mean() >= 0.8, table
+    assert (table["r_hat"] <= 1.01).all(), table
+    assert int(result.idata.sample_stats["diverging"].sum()) == 0
+    for site in EFFECTS[name]:
+        rows = table[table["site"] == site]
+        assert len(rows) > 0
+        z = (rows["mean"] - rows["truth"]).abs() / rows["sd"]
+        assert (z < 3).all(), rows
+
+
+def test_inference_data_groups_and_dims() -> None:
+    data, result = process_fit("batches")
+    idata = result.idata
+    assert {"posterior", "sample_stats", "log_likelihood", "observed_data"} <= set(idata.groups())
+    post = idata.posterior
+    assert post["batch.offset"].dims == ("chain", "draw", "batch", "batch_feature")
+    assert post["batch"].values.tolist() == ["batch0", "batch1", "batch2"]
+    assert post["inf0.effect_size"].dims[-1] == "class_step"
+    assert post["class_step"].values.tolist() == ["diseased-healthy"]
+    assert idata.log_likelihood["X"].shape == (1, 2000, 120)
+    assert idata.observed_data["X"].dims == ("row", "feature")
+    np.testing.assert_array_equal(idata.observed_data["X"].values, data.X.to_numpy())
+    table = result.recovery()
+    assert "batch.offset[batch2,noise0_1]" in table.index
+    assert table.loc["batch.offset[batch2,noise0_1]", "truth"] == pytest.approx(
+        data.truth.batch["effects"].loc["batch2", "noise0_1"]
+    )
+    # posterior predictive check: the observed class difference of the informative block
+    # lies inside the replicated ones, which are as narrow as the posterior (sd ≈ 0.2 here;
+    # replicates from the N(0, 2²) prior would spread over ±4)
+    ppc = result.posterior_predictive(n_draws=200, seed=2)
+    assert ppc.shape == (200, 120, 6)
+    sick = (data.y == "diseased").to_numpy()
+    replicated = ppc[:, sick, :4].mean(axis=(1, 2)) - ppc[:, ~sick, :4].mean(axis=(1, 2))
+    X = data.X.to_numpy()
+    observed = X[sick, :4].mean() - X[~sick, :4].mean()
+    assert replicated.std() < 0.5
+    assert abs(observed - replicated.mean()) < 3 * replicated.std()
+    replicate = result.posterior_predictive(n_draws=1, as_datasets=True)[0]
+    assert replicate.X.columns.tolist() == data.X.columns.tolist()
+    assert replicate.covariates["batch"].tolist() == data.covariates["batch"].tolist()
+    assert set(replicate.truth.parameters) >= {"batch.offset", "inf0.effect_size"}
+
+
+def test_svi_recovers_effect_size_on_a_larger_dataset() -> None:
+    """Posterior of d with known unit variance: mean ≈ the MLE (mean over features of the
+    class mean differences), sd = √((1/n0 + 1/n1)/p). SVI's optimisation error must be small
+    next to that sd, and the guide's sd within 20% of it."""
+    n0 = n1 = 500
+    p = 5
+    spec = {
+        "name": "svi",
+        "seed": 21,
+        "classes": [{"name": "healthy", "n": n0}, {"name": "diseased", "n": n1}],
+        "informative": [{"n": p, "effect_size": 0.8}],
+        "noise": [{"n": 5}],
+    }
+    data = sb.generate(spec)
+    result = fit(None, data, "svi", svi_steps=3000, num_samples=2000, progress=False)
+    row = result.recovery().loc["inf0.effect_size[diseased-healthy]"]
+    X = data.X.filter(like="inf0").to_numpy(dtype=float)
+    sick = (data.y == "diseased").to_numpy()
+    mle = (X[sick].mean(0) - X[~sick].mean(0)).mean()
+    se = np.sqrt((1 / n0 + 1 / n1) / p)
+    assert abs(row["mean"] - mle) < 0.25 * se
+    assert abs(row["mean"] - 0.8) < 3 * se
+    assert 0.8 < row["sd"] / se < 1.25
+    assert result.losses is not None and result.losses[-100:].mean() < result.losses[:100].mean()
+
+
+def test_dataframe_input_fixed_sites_and_priors() -> None:
+    """A user's table (no truth) with labels and design given apart; one site fixed, one
+    prior replaced by N(3, 0.01²), which overrules 120 rows."""
+    data = sb.generate(PROCESS_SPECS["informative"])
+    result = fit(
+        data.spec,
+        data.X.copy(),
+        "svi",
+        labels=data.y.astype(str).tolist(),
+        design=data.covariates,
+        fixed={"noise0.sigma": 0.5},
+        priors={"inf0.effect_size": dist.Normal(3.0, 0.01)},
+        svi_steps=1500,
+        num_samples=300,
+        progress=False,
+    )
+    assert "noise0.sigma" not in result.idata.posterior
+    table = result.recovery()
+    assert table["truth"].isna().all() and table["covered"].isna().all()
+    assert table["site"].tolist() == ["inf0.effect_size", "inf0.effect_size"]
+    assert table.index.tolist() == ["inf0.effect_size[mid-low]", "inf0.effect_size[high-mid]"]
+    assert np.allclose(table["mean"], 3.0, atol=0.05)
+
+
+def test_mcmc_backend_matches_the_program() -> None:
+    """numpyro.infer.MCMC on the same model: both posterior means of d agree within
+    Monte Carlo error (a few posterior sd / √ESS) and lie near the truth."""
+    data, program = process_fit("pseudo")
+    mcmc = fit(None, data, num_warmup=300, num_samples=600, seed=2, progress=False, backend="mcmc")
+    a, b = program.recovery(), mcmc.recovery()
+    assert a.index.tolist() == b.index.tolist()
+    assert (b["r_hat"] <= 1.02).all()
+    mc_error = np.sqrt(a["sd"] ** 2 / a["ess_bulk"] + b["sd"] ** 2 / b["ess_bulk"])
+    assert ((a["mean"] - b["mean"]).abs() < 4 * mc_error).all(), (a, b)
+    assert set(mcmc.idata.sample_stats.data_vars) >= {"lp", "diverging", "tree_depth"}
+
+
+@pytest.mark.slow
+def test_sbc_ranks_are_uniform_and_a_wrong_prior_fails() -> None:
+    """Three classes × 10 rows, 4 normal features: the two effect sizes are the only
+    parameters. Fitted with the prior that simulated them, the ranks are uniform; fitted
+    with N(0, 0.5²) while the truth comes from N(0, 2²), the posterior is over-shrunk and
+    the truth lands in the extreme ranks."""
+    spec = {
+        "name": "sbc",
+        "seed": 1,
+        "classes": [{"name": "a", "n": 10}, {"name": "b", "n": 10}, {"name": "c", "n": 10}],
+        "informative": [{"n": 4, "effect_size": 1.0}],
+    }
+    settings = {"n_sims": 100, "num_warmup": 200, "num_samples": 396, "n_draws": 99, "seed": 3}
+    wide = {"inf0.effect_size": dist.Normal(0.0, 2.0)}
+    good = calibrate(spec, priors=wide, **settings)  # explicit: the bad run reuses its program
+    assert good.ranks.shape == (100, 2)
+    assert good.ranks.to_numpy().min() >= 0 and good.ranks.to_numpy().max() <= 99
+    assert good.passes(alpha=0.01), good.tests
+    tight = {"inf0.effect_size": dist.Normal(0.0, 0.5)}
+    bad = calibrate(spec, priors=tight, sim_priors=wide, **settings)
+    assert not bad.passes(alpha=0.01), bad.tests
+    assert (bad.tests["chi2_p"] < 1e-3).all()
+
+
+def test_rank_tests_detect_non_uniform_ranks() -> None:
+    rng = np.random.default_rng(0)
+    uniform = pd.DataFrame({"u": rng.integers(0, 100, 200)})
+    piled = pd.DataFrame({"u": np.r_[np.zeros(60, int), rng.integers(0, 100, 140)]})
+    assert rank_tests(uniform, 99)["chi2_p"].iloc[0] > 0.01
+    assert rank_tests(piled, 99)["chi2_p"].iloc[0] < 1e-6
+    assert rank_tests(piled, 99)["ks_p"].iloc[0] < 1e-3
+
+
+def test_split_rhat_flags_a_chain_that_drifts() -> None:
+    rng = np.random.default_rng(0)
+    stationary = rng.normal(size=(1, 1000, 1))
+    drifting = stationary + np.linspace(0, 1, 1000)[None, :, None]
+    assert split_rhat(stationary)[0] < 1.01
+    assert split_rhat(drifting)[0] > 1.05
+
+
+def test_plots_draw() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    _, result = process_fit("pseudo")
+    ax = result.plot_recovery()
+    assert len(ax.get_yticklabels()) == len(result.recovery())
+    rng = np.random.default_rng(1)
+    ranks = pd.DataFrame({"a": rng.integers(0, 100, 50), "b": rng.integers(0, 100, 50)})
+    calibration = Calibration(ranks, ranks * 0.0, 99, rank_tests(ranks, 99), np.zeros(50))
+    for kind in ("hist", "ecdf"):
+        axes = calibration.plot(kind=kind)
+        assert [a.get_title() for a in axes.reshape(-1)[:2]] == ["a", "b"]
+    plt.close("all")
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+@pytest.fixture(scope="module")
+def small() -> sb.Dataset:
+    return sb.generate(PROCESS_SPECS["batches"])
+
+
+def _frame(data: sb.Dataset) -> pd.DataFrame:
+    return pd.concat([data.X, data.covariates], axis=1)
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        (lambda f, y: (f.drop(columns=["inf0_1"]), y), "X"),
+        (lambda f, y: (f.assign(patient_id=1), y), "X"),
+        (lambda f, y: (f.assign(inf0_2=f["inf0_2"].where(f.index != 3)), y), "X.inf0_2"),
+        (lambda f, y: (f.assign(inf0_0="a"), y), "X.inf0_0"),
+        (lambda f, y: (f, y.astype(str).where(y.index != 0, "sick")), "labels"),
+        (lambda f, y: (f, y.astype(str).where(y.index < 1, "healthy")), "labels"),
+        (lambda f, y: (f, y.iloc[:-1]), "labels"),
+        (lambda f, y: (f.drop(columns=["batch"]), y), "covariates.batch"),
+        (lambda f, y: (f.assign(batch="batch7"), y), "covariates.batch"),
+    ],
+)
+def test_bad_input_raises_spec_error(small: sb.Dataset, change: Any, path: str) -> None:
+    frame, labels = change(_frame(small), small.y)
+    with pytest.raises(SpecError) as info:
+        fit(small.spec, frame, labels=labels, progress=False)
+    assert info.value.path == path
+
+
+def test_bad_options_raise_spec_error(small: sb.Dataset) -> None:
+    with pytest.raises(SpecError, match="not a parameter site"):
+        fit(None, small, fixed={"inf0.sigma": 1.0})
+    with pytest.raises(SpecError, match="support"):
+        fit(None, small, fixed={"batch.strength": -1.0})
+    with pytest.raises(SpecError, match="support"):
+        fit(None, small, priors={"batch.strength": dist.Normal(0.0, 1.0)})
+    with pytest.raises(SpecError, match="'nuts' or 'svi'"):
+        fit(None, small, method="hmc")  # type: ignore[arg-type]
+    with pytest.raises(SpecError, match="Dataset or a pandas DataFrame"):
+        fit(small.spec, small.X.to_numpy())  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def test_cli_fit_writes_netcdf_and_recovery(tmp_path: Any) -> None:
+    import arviz as az
+
+    folder = tmp_path / "pseudo"
+    sb.generate(PROCESS_SPECS["pseudo"]).to_parquet(folder)
+    parser = argparse.ArgumentParser(prog="synthbio")
+    add_fit_parser(parser.add_subparsers(dest="command"))
+    process_fit("pseudo")  # same shape and settings: the CLI's fit reuses the compiled program
+    argv = ["fit", str(folder), "--warmup", "500", "--samples", "2000", "--seed", "1"]
+    args = parser.parse_args([*argv, "--quiet"])
+    args.run(args)
+    idata = az.from_netcdf(folder / "fit_nuts.nc")
+    assert "pseudo0.effect_size" in idata.posterior
+    assert idata.log_likelihood["X"].shape == (1, 2000, 120)
+    table = pd.read_csv(folder / "recovery_nuts.csv", index_col="parameter")
+    assert {"truth", "mean", "sd", "q5", "q95", "covered", "r_hat", "ess_bulk"} <= set(table)
+    with pytest.raises(SpecError, match="--force"):
+        args.run(args)
+    bad = parser.parse_args(["fit", str(tmp_path / "missing"), "--quiet"])
+    with pytest.raises(SpecError, match="not a dataset folder"):
+        bad.run(bad)
