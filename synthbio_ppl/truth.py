@@ -170,31 +170,37 @@ def _block_means(
     return np.zeros((k, block.n_features))
 
 
+_KIND_ROLE = {"informative": "informative", "noise": "noise", "pseudo": "pseudo"}
+_KIND_ROLE["structural"] = "biomarker"
+
+
 def _feature_table(
     layout: Layout, columns: list[str], means: np.ndarray, sites: dict[str, np.ndarray]
 ) -> pd.DataFrame:
-    rows = []
+    # one entry per block, repeated over its columns: no Python loop over features
+    sizes = [block.n_features for block in layout.blocks]
+    roles: list[np.ndarray] = []
+    rho_differs: list[bool] = []
     for block in layout.blocks:
+        if block.kind == "cluster":
+            roles.append(np.array(["anchor"] + ["proxy"] * (block.n_features - 1)))
+        else:
+            roles.append(np.full(block.n_features, _KIND_ROLE[block.kind]))
         rho = sites.get(f"{block.name}.correlation")
-        rho_differs = rho is not None and np.ptp(np.asarray(rho)) > 0
-        for j in range(block.n_features):
-            kind_role = {"informative": "informative", "noise": "noise", "pseudo": "pseudo"}
-            role = {**kind_role, "structural": "biomarker"}.get(
-                block.kind, "anchor" if j == 0 else "proxy"
-            )
-            rows.append(
-                {
-                    "role": role,
-                    "block": block.name,
-                    "cluster": block.name if block.kind == "cluster" else "",
-                    "distribution": "normal" if block.kind == "cluster" else block.family,
-                    "rho_differs": rho_differs,
-                }
-            )
-    table = pd.DataFrame(rows, index=pd.Index(columns))
+        rho_differs.append(rho is not None and bool(np.ptp(np.asarray(rho)) > 0))
+    per_block = {
+        "block": [b.name for b in layout.blocks],
+        "cluster": [b.name if b.kind == "cluster" else "" for b in layout.blocks],
+        "distribution": ["normal" if b.kind == "cluster" else b.family for b in layout.blocks],
+    }
+    table = pd.DataFrame(
+        {"role": np.concatenate(roles) if roles else np.array([], dtype=str)}
+        | {name: np.repeat(values, sizes) for name, values in per_block.items()},
+        index=pd.Index(columns),
+    )
     spread = means.max(axis=0) - means.min(axis=0)
     table["effect_size"] = means[-1] - means[0]
-    table["signal"] = (spread > 0) | table.pop("rho_differs").to_numpy()
+    table["signal"] = (spread > 0) | np.repeat(rho_differs, sizes)
     return table
 
 
