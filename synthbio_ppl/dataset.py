@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from synthbio_ppl.io import read_folder, table_of, write_folder
+from synthbio_ppl.io import read_folder, read_latents, table_of, write_folder
 from synthbio_ppl.spec import Spec, validate_spec
 from synthbio_ppl.truth import Truth
 
@@ -33,9 +33,11 @@ class Dataset:
         return pd.concat([self.X, self.y, self.covariates], axis=1)
 
     def to_parquet(self, directory: str | Path, overwrite: bool = False) -> Path:
-        """Write ``data.parquet``, ``truth.json`` and ``spec.yaml`` into ``directory``."""
+        """Write ``data.parquet``, ``truth.json`` and ``spec.yaml`` into ``directory``
+        (plus ``latents.parquet``: per-row latent values of a structural scene)."""
         table = table_of(self.X, self.y, self.covariates)
-        return write_folder(directory, table, self.truth.to_json(), self.spec.to_yaml(), overwrite)
+        truth, spec = self.truth.to_json(), self.spec.to_yaml()
+        return write_folder(directory, table, truth, spec, overwrite, self.truth.latents)
 
     def summary(self) -> str:
         """A few lines on shape, classes, roles and batches."""
@@ -53,6 +55,7 @@ def load_dataset(directory: str | Path) -> Dataset:
     frame, truth, spec_text = read_folder(directory)
     spec = validate_spec(yaml.safe_load(spec_text))
     truth_obj = Truth.from_dict(truth)
+    truth_obj.latents = read_latents(directory)
     features = truth_obj.features.index.tolist()
     X = frame[features]
     y = frame["y"].astype(pd.CategoricalDtype(spec.class_names))

@@ -23,6 +23,8 @@ from synthbio_ppl.errors import SpecError
 DATA_FILE = "data.parquet"
 TRUTH_FILE = "truth.json"
 SPEC_FILE = "spec.yaml"
+LATENTS_FILE = "latents.parquet"
+"""Per-row latent factor values of a structural scene (part of the truth; optional)."""
 
 
 def check_target(directory: Path, overwrite: bool) -> None:
@@ -71,21 +73,44 @@ def write_folder(
     truth_json: str,
     spec_yaml: str,
     overwrite: bool = False,
+    latents: pd.DataFrame | None = None,
 ) -> Path:
-    """Write the three files of a dataset folder atomically."""
+    """Write the three files of a dataset folder atomically (and latents.parquet if given)."""
     with staged_folder(directory, overwrite) as staging:
         pq.write_table(table, staging / DATA_FILE)
         (staging / TRUTH_FILE).write_text(truth_json)
         (staging / SPEC_FILE).write_text(spec_yaml)
+        if latents is not None:
+            frame = pa.Table.from_pandas(latents, preserve_index=False)
+            pq.write_table(frame, staging / LATENTS_FILE)
     return Path(directory)
+
+
+def read_latents(directory: str | Path) -> pd.DataFrame | None:
+    """The latent values of a dataset folder, or None when it has none."""
+    path = Path(directory) / LATENTS_FILE
+    if not path.is_file():
+        path = Path(directory) / LATENTS_FILE.removesuffix(".parquet")  # streamed: parts
+    return _read_parquet(path).to_pandas() if path.exists() else None
+
+
+def _read_parquet(path: Path) -> pa.Table:
+    """One Parquet file, or a folder of ``part-*.parquet`` files (streamed) in name order."""
+    if path.is_dir():
+        parts = sorted(path.glob("part-*.parquet"))
+        return pa.concat_tables([pq.read_table(p) for p in parts])
+    return pq.read_table(path)
 
 
 def read_folder(directory: str | Path) -> tuple[pd.DataFrame, dict, str]:
     """The data table, the truth dict and the spec YAML text of a dataset folder."""
     folder = Path(directory)
-    missing = [f for f in (DATA_FILE, TRUTH_FILE, SPEC_FILE) if not (folder / f).is_file()]
+    data = folder / DATA_FILE
+    if not data.is_file() and (folder / DATA_FILE.removesuffix(".parquet")).is_dir():
+        data = folder / DATA_FILE.removesuffix(".parquet")  # streamed: data/part-*.parquet
+    missing = [f.name for f in (data, folder / TRUTH_FILE, folder / SPEC_FILE) if not f.exists()]
     if missing:
         raise SpecError("", str(folder), f"not a dataset folder (missing {', '.join(missing)})")
-    frame = pq.read_table(folder / DATA_FILE).to_pandas()
+    frame = _read_parquet(data).to_pandas()
     truth = json.loads((folder / TRUTH_FILE).read_text())
     return frame, truth, (folder / SPEC_FILE).read_text()

@@ -1,0 +1,64 @@
+"""Rows sharded across several devices equal one device's, bit for bit.
+
+Runs in a subprocess with two host-platform CPU devices (the XLA flag must be set before
+JAX is imported)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import synthbio_ppl as sb
+from synthbio_ppl.generate import generate
+from synthbio_ppl.stream import rescale_rows
+from tests.scale_helpers import ROOT, ROWS, shared_cache, stream_spec
+
+TWO_DEVICES = """
+import sys
+import jax
+import numpy as np
+from synthbio_ppl import engine
+from synthbio_ppl.design import build_design
+from synthbio_ppl.layout import build_layout
+from synthbio_ppl.parameters import fixed_sites
+from synthbio_ppl.spec import validate_spec
+from synthbio_ppl.dataset import load_dataset
+from synthbio_ppl.stream import generate_to_parquet, rescale_rows
+
+assert len(jax.devices()) == 2, jax.devices()
+spec = rescale_rows(validate_spec(eval(sys.argv[1])), int(sys.argv[2]))
+layout, fixed, design = build_layout(spec), fixed_sites(spec), build_design(spec)
+two = engine.draw_rows(layout, fixed, design, spec.seed, spec.dtype)["X"]
+assert engine._sharded_step.cache_info().currsize == 1  # the sharded path ran
+part = engine.draw_rows(layout, fixed, design, spec.seed, spec.dtype, 1000, 17000)["X"]
+out = generate_to_parquet(spec, sys.argv[3] + "/streamed", chunk_rows=4096)
+streamed = load_dataset(out).X.to_numpy()
+np.savez(sys.argv[3] + "/two.npz", two=two, part=part, streamed=streamed)
+"""
+
+
+@pytest.fixture(scope="session")
+def jax_cache(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return shared_cache(tmp_path_factory)
+
+
+def test_two_devices_give_the_same_bytes_as_one(tmp_path: Path, jax_cache: str) -> None:
+    env = {
+        **os.environ,
+        "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
+        "JAX_PLATFORMS": "cpu",
+        "SYNTHBIO_CACHE_DIR": jax_cache,
+    }
+    args = [sys.executable, "-c", TWO_DEVICES, repr(stream_spec()), str(ROWS), str(tmp_path)]
+    run = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    result = np.load(tmp_path / "two.npz")
+    here = generate(rescale_rows(sb.validate_spec(stream_spec()), ROWS)).X.to_numpy()
+    assert result["two"].tobytes() == here.tobytes()
+    assert result["part"].tobytes() == here[1000:17000].tobytes()
+    assert result["streamed"].tobytes() == here.tobytes()
