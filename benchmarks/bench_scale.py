@@ -103,7 +103,7 @@ def throughput(rounds: int) -> str:
 
     from synthbio_ppl.design import build_design
     from synthbio_ppl.engine import draw_rows, population_sites
-    from synthbio_ppl.generate import as_spec
+    from synthbio_ppl.generation import as_spec
     from synthbio_ppl.layout import build_layout
     from synthbio_ppl.parameters import fixed_sites
 
@@ -251,7 +251,7 @@ jax.monitoring.register_event_duration_secs_listener(
 )
 t1 = time.perf_counter()
 import synthbio_ppl.engine  # the package imports lazily: load what generate needs
-from synthbio_ppl.generate import generate
+from synthbio_ppl.generation import generate
 t2 = time.perf_counter()
 data = generate(json.loads(sys.argv[1]))
 t3 = time.perf_counter()

@@ -20,11 +20,14 @@ __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
     # data
-    "generate": "generate",
+    "generate": "generation",
     "Dataset": "dataset",
     "load_dataset": "dataset",
     "Truth": "truth",
     "make_biomedical_classification": "sklearn_api",
+    "generate_to_parquet": "stream",
+    "rescale_rows": "stream",
+    "to_dask": "dask_io",
     # spec
     "Spec": "spec",
     "ClassSpec": "spec",
@@ -96,16 +99,19 @@ __all__ = [
     "default_estimator",
     "fit",
     "generate",
+    "generate_to_parquet",
     "load_dataset",
     "load_spec",
     "make_biomedical_classification",
     "plot_cluster_check",
     "rank_features",
+    "rescale_rows",
     "save_spec",
     "selection_cv",
     "selection_scores",
     "selection_stability",
     "spec_reference",
+    "to_dask",
     "validate_spec",
 ]
 
@@ -126,6 +132,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from synthbio_ppl.calibration import Calibration, calibrate
     from synthbio_ppl.clustering import cluster_check, plot_cluster_check
+    from synthbio_ppl.dask_io import to_dask
     from synthbio_ppl.dataset import Dataset, load_dataset
     from synthbio_ppl.errors import SpecError
     from synthbio_ppl.evaluation import (
@@ -139,7 +146,7 @@ if TYPE_CHECKING:
         selection_scores,
         selection_stability,
     )
-    from synthbio_ppl.generate import generate
+    from synthbio_ppl.generation import generate
     from synthbio_ppl.inference import Fit, fit
     from synthbio_ppl.model import RowDesign, dataset_model
     from synthbio_ppl.reference import spec_reference
@@ -156,6 +163,7 @@ if TYPE_CHECKING:
         save_spec,
         validate_spec,
     )
+    from synthbio_ppl.stream import generate_to_parquet, rescale_rows
     from synthbio_ppl.structural_spec import (
         Biomarker,
         ByLevel,

@@ -19,7 +19,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _generate(args: argparse.Namespace) -> None:
-    from synthbio_ppl.generate import as_spec, generate
+    from synthbio_ppl.stream import stream_command, wants_stream
+
+    if wants_stream(args):  # --rows, --chunk-rows or --resume: chunked Parquet, bounded memory
+        stream_command(args)
+        return
+    from synthbio_ppl.generation import as_spec, generate
     from synthbio_ppl.io import check_target
 
     spec = as_spec(args.spec)
@@ -61,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, default=None, help="override the spec's seed")
     gen.add_argument("--force", action="store_true", help="replace an existing folder")
     gen.add_argument("--quiet", action="store_true", help="print nothing on success")
+    from synthbio_ppl.stream import add_stream_arguments
+
+    add_stream_arguments(gen)
     gen.set_defaults(run=_generate)
     val = sub.add_parser("validate", help="check a spec and say what is wrong")
     val.add_argument("spec")

@@ -42,7 +42,7 @@ def to_dask(
     """A lazy Dask DataFrame of the dataset: features (float), ``y`` and the covariates
     (categorical), one partition per ``chunk_rows`` rows (a multiple of 256; default about
     16 M values). ``rows`` rescales the class counts as in ``generate_to_parquet``."""
-    from synthbio_ppl.generate import as_spec
+    from synthbio_ppl.generation import as_spec
     from synthbio_ppl.stream import plan_for, rescale_rows
 
     dd = _dask_dataframe()
@@ -94,7 +94,7 @@ def _frame(frames: dict[str, Any], start: int, stop: int) -> pd.DataFrame:
 def _meta(plan: Any) -> pd.DataFrame:
     """An empty frame with the partitions' columns and dtypes, built without drawing."""
     from synthbio_ppl.design import Design
-    from synthbio_ppl.generate import class_labels, covariates_of
+    from synthbio_ppl.generation import class_labels, covariates_of
 
     spec: Spec = plan.spec
     design = plan.design

@@ -47,7 +47,9 @@ class Dataset:
 
     def __repr__(self) -> str:
         n, p = self.X.shape
-        return f"Dataset({self.spec.name!r}, rows={n}, features={p}, classes={len(self.spec.classes)})"
+        return (
+            f"Dataset({self.spec.name!r}, rows={n}, features={p}, classes={len(self.spec.classes)})"
+        )
 
 
 def load_dataset(directory: str | Path) -> Dataset:

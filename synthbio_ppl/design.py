@@ -14,8 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linprog
-from scipy.stats.contingency import association
 
 from synthbio_ppl.keys import stable_id
 from synthbio_ppl.layout import build_layout
@@ -69,6 +67,8 @@ def confounded_table(class_counts: np.ndarray, batch_counts: np.ndarray, c: floa
 
 
 def _round_preserving_margins(target: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    from scipy.optimize import linprog
+
     # floor(T) <= X <= ceil(T) with the margins fixed is a transportation polytope with
     # integral vertices; the simplex returns one, preferring to round up large fractions.
     low = np.floor(target)
@@ -91,6 +91,8 @@ def _round_preserving_margins(target: np.ndarray, rows: np.ndarray, cols: np.nda
 
 def cramers_v(table: np.ndarray) -> float:
     """Cramér's V of a contingency table (empty rows and columns dropped)."""
+    from scipy.stats.contingency import association
+
     table = np.asarray(table)
     table = table[table.sum(1) > 0][:, table.sum(0) > 0]
     if min(table.shape) < 2:

@@ -459,7 +459,7 @@ class Fit:
         ]
 
     def _dataset(self, X: np.ndarray, draw: dict[str, np.ndarray]) -> Dataset:
-        from synthbio_ppl.generate import class_labels, covariates_of
+        from synthbio_ppl.generation import class_labels, covariates_of
 
         problem = self.problem
         spec, layout, rd = problem.spec, problem.layout, problem.design

@@ -35,7 +35,7 @@ def dataset_model(layout: Layout, design: RowDesign, X: Array | None = None) -> 
     n_rows = design.y.shape[0]
     if layout.batches is not None:
         shift, scale = batch_effects(layout.batches, layout.n_features)
-        row_shift, row_scale = shift[design.batch], scale[design.batch]
+        additive = layout.batches.effect == "additive"
     rows = numpyro.plate(ROWS, n_rows, dim=-1)
     values = []
     outputs: dict[str, Array] = {}
@@ -46,9 +46,11 @@ def dataset_model(layout: Layout, design: RowDesign, X: Array | None = None) -> 
             labels, n_levels = design.y, layout.n_classes
         loc_shift: Array | float = 0.0
         scale_: Array | float = 1.0
-        if layout.batches is not None:
-            loc_shift = row_shift[:, block.start : block.stop]
-            scale_ = row_scale[:, block.start : block.stop]
+        if layout.batches is not None:  # gather per block, only the half that is not identity
+            if additive:
+                loc_shift = shift[:, block.start : block.stop][design.batch]
+            else:
+                scale_ = scale[:, block.start : block.stop][design.batch]
         obs = None if X is None else X[:, block.start : block.stop]
         if block.kind == "structural":  # biomarkers, plus latent values and covariate codes
             outputs = structural(layout.structure, rows, loc_shift, scale_, obs)

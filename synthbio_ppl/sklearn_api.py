@@ -8,7 +8,7 @@ import numpy as np
 
 from synthbio_ppl.design import largest_remainder
 from synthbio_ppl.errors import SpecError
-from synthbio_ppl.generate import generate
+from synthbio_ppl.generation import generate
 
 
 def make_biomedical_classification(

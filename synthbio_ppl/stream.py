@@ -167,7 +167,7 @@ def chunk_frames(plan: _Plan, start: int, stop: int) -> dict[str, Any]:
 
     from synthbio_ppl.design import Design
     from synthbio_ppl.engine import draw_rows
-    from synthbio_ppl.generate import class_labels, covariates_of
+    from synthbio_ppl.generation import class_labels, covariates_of
 
     spec, design = plan.spec, plan.design
     outputs = draw_rows(
@@ -434,7 +434,7 @@ def generate_to_parquet(
     replaces an existing dataset (which is otherwise refused). ``progress`` shows a bar on
     stderr (default: only when stderr is a terminal). Returns the folder.
     """
-    from synthbio_ppl.generate import as_spec
+    from synthbio_ppl.generation import as_spec
     from synthbio_ppl.io import check_target
 
     target = Path(out_dir)

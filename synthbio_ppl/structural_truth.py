@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 from synthbio_ppl.structural_spec import StructuralLayout, StructuralSpec
 
@@ -282,6 +281,8 @@ def clipped_normal_moments(
     E[Y²] = low²·Φ(α) + high²·(1 − Φ(β)) + (μ² + σ²)·(Φ(β) − Φ(α))
             + 2μσ·(φ(α) − φ(β)) + σ²·(α·φ(α) − β·φ(β))
     """
+    from scipy.stats import norm
+
     alpha = -np.inf if low is None else (low - mu) / sigma
     beta = np.inf if high is None else (high - mu) / sigma
     p_low, p_high = norm.cdf(alpha), norm.sf(beta)

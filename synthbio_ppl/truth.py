@@ -83,7 +83,11 @@ class Truth:
     def from_dict(cls, data: dict[str, Any]) -> Truth:
         batch = data.get("batch")
         if batch is not None:
-            batch = {**batch, "table": _frame_in(batch["table"]), "effects": _frame_in(batch["effects"])}
+            batch = {
+                **batch,
+                "table": _frame_in(batch["table"]),
+                "effects": _frame_in(batch["effects"]),
+            }
         return cls(
             features=_frame_in(data["features"]),
             effect_sizes=_frame_in(data["effect_sizes"]),
@@ -114,9 +118,7 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def build_truth(
-    spec: Spec, layout: Layout, design: Design, sites: dict[str, np.ndarray]
-) -> Truth:
+def build_truth(spec: Spec, layout: Layout, design: Design, sites: dict[str, np.ndarray]) -> Truth:
     """Assemble the truth from the spec, its layout, the design and the population sites."""
     classes = spec.class_names
     structure = None

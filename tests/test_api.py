@@ -31,3 +31,9 @@ def test_import_and_validate_do_not_load_jax() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().endswith("False")
+
+
+def test_generate_stays_a_function_after_its_module_is_imported() -> None:
+    import synthbio_ppl.generation  # noqa: F401
+
+    assert callable(sb.generate) and sb.generate.__module__ == "synthbio_ppl.generation"

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 import synthbio_ppl as sb
-from synthbio_ppl.generate import generate
+from synthbio_ppl.generation import generate
 from synthbio_ppl.stream import rescale_rows
 from tests.scale_helpers import N_FEATURES, shared_cache, stream_spec
 

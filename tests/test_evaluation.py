@@ -49,7 +49,7 @@ def small_truth(signal: dict[str, bool], d: dict[str, float] | None = None) -> T
     )
     return Truth(
         features=features,
-        effect_sizes=pd.DataFrame({"b-a": [d[n] for n in names]}, index=names),
+        effect_sizes=pd.DataFrame({"b vs a": [d[n] for n in names]}, index=names),
         class_means=pd.DataFrame(index=names),
         parameters={},
         clusters=pd.DataFrame(),

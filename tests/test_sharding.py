@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import synthbio_ppl as sb
-from synthbio_ppl.generate import generate
+from synthbio_ppl.generation import generate
 from synthbio_ppl.stream import rescale_rows
 from tests.scale_helpers import ROOT, ROWS, shared_cache, stream_spec
 

@@ -20,7 +20,7 @@ import pytest
 import synthbio_ppl as sb
 from synthbio_ppl import stream
 from synthbio_ppl.errors import SpecError
-from synthbio_ppl.generate import generate
+from synthbio_ppl.generation import generate
 from synthbio_ppl.stream import generate_to_parquet, rescale_rows, staging_path
 from tests.scale_helpers import N_FEATURES, ROOT, ROWS, shared_cache, stream_spec
 
