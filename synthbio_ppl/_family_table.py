@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from math import inf
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,12 @@ FAMILIES: dict[str, Family] = {
 }
 
 FAMILY_NAMES: tuple[str, ...] = tuple(FAMILIES)
+
+Distribution = Literal[
+    "normal", "lognormal", "uniform", "laplace", "exponential", "student_t", "gamma",
+    "logistic", "beta",
+]  # fmt: skip
+assert set(FAMILY_NAMES) == set(Distribution.__args__)
 
 
 def family_params(family: str, given: dict[str, float], standardise: bool) -> dict[str, float]:

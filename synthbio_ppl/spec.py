@@ -15,15 +15,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from synthbio_ppl._family_table import FAMILY_NAMES, family_params
+from synthbio_ppl._family_table import Distribution, family_params
 from synthbio_ppl.errors import SpecError, from_validation_error
 from synthbio_ppl.structural_spec import StructuralSpec
-
-Distribution = Literal[
-    "normal", "lognormal", "uniform", "laplace", "exponential", "student_t", "gamma",
-    "logistic", "beta",
-]  # fmt: skip
-assert set(FAMILY_NAMES) == set(Distribution.__args__)
 
 _NAME = r"^[A-Za-z][A-Za-z0-9_]*$"
 IMPLICIT_CLASS = "all"

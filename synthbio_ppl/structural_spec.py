@@ -37,18 +37,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from synthbio_ppl._family_table import FAMILY_NAMES, family_params
+from synthbio_ppl._family_table import Distribution, family_params
 from synthbio_ppl.errors import SpecError
 
-Family = Literal[
-    "normal", "lognormal", "uniform", "laplace", "exponential", "student_t", "gamma",
-    "logistic", "beta",
-]  # fmt: skip
-assert set(FAMILY_NAMES) == set(Family.__args__)
+Family = Distribution
 
 _NAME = r"^[A-Za-z][A-Za-z0-9_]*$"
 RESERVED = ("baseline", "noise", "loading", "shift", "coef", "probs", "mean", "sd")

@@ -30,3 +30,14 @@ def small_spec() -> dict[str, Any]:
         "pseudo_classes": [{"n": 2, "groups": 3}],
         "batches": {"n": 3, "confounding": 0.5, "proportions": [0.5, 0.3, 0.2]},
     }
+
+
+# shared by test_evaluation and test_plots, so the compiled generator is reused
+RANKING_SPEC = {
+    "name": "ranking",
+    "seed": 7,
+    "classes": [{"name": "healthy", "n": 100}, {"name": "diseased", "n": 100}],
+    "informative": [{"n": 8, "effect_size": 2.0}],
+    "clusters": [{"n": 4, "correlation": 0.7, "anchor_effect": 0.0}],
+    "noise": [{"n": 50}],
+}

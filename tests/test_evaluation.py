@@ -22,6 +22,7 @@ from synthbio_ppl.evaluation import (
     selection_stability,
 )
 from synthbio_ppl.truth import Truth
+from tests.conftest import RANKING_SPEC
 
 # --------------------------------------------------------------------------- helpers
 
@@ -324,15 +325,6 @@ def test_selection_outside_cv_leaks_on_pure_noise() -> None:
 
 
 # --------------------------------------------------------------------------- integration
-
-RANKING_SPEC = {
-    "name": "ranking",
-    "seed": 7,
-    "classes": [{"name": "healthy", "n": 100}, {"name": "diseased", "n": 100}],
-    "informative": [{"n": 8, "effect_size": 2.0}],
-    "clusters": [{"n": 4, "correlation": 0.7, "anchor_effect": 0.0}],
-    "noise": [{"n": 50}],
-}
 
 
 @pytest.fixture(scope="module")

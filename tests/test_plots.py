@@ -24,6 +24,7 @@ from synthbio_ppl.plots import (  # noqa: E402
     plot_posterior_vs_truth,
 )
 from synthbio_ppl.truth import Truth  # noqa: E402
+from tests.conftest import RANKING_SPEC  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -67,16 +68,6 @@ def test_pca_side_by_side() -> None:
     assert "batch" in fig.axes[1].get_title() and "V = 1.00" in fig.axes[1].get_title()
     assert fig.axes[0].get_xlabel() == "PC1 (100.0%)"
     assert len(plot_pca(X, y).axes) == 1
-
-
-RANKING_SPEC = {  # same shape as in test_evaluation, so the compiled generator is reused
-    "name": "ranking",
-    "seed": 7,
-    "classes": [{"name": "healthy", "n": 100}, {"name": "diseased", "n": 100}],
-    "informative": [{"n": 8, "effect_size": 2.0}],
-    "clusters": [{"n": 4, "correlation": 0.7, "anchor_effect": 0.0}],
-    "noise": [{"n": 50}],
-}
 
 
 @pytest.fixture(scope="module")
