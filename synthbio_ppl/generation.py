@@ -11,7 +11,7 @@ import pandas as pd
 from synthbio_ppl.dataset import Dataset
 from synthbio_ppl.design import Design, build_design
 from synthbio_ppl.engine import draw_rows, population_sites
-from synthbio_ppl.layout import build_layout, columns_of
+from synthbio_ppl.layout import build_layout
 from synthbio_ppl.parameters import fixed_sites
 from synthbio_ppl.spec import Spec, load_spec, validate_spec
 from synthbio_ppl.structural_truth import covariate_columns, latent_frame
@@ -38,7 +38,7 @@ def generate(spec: SpecLike, seed: int | None = None) -> Dataset:
     design = build_design(spec)
     outputs = draw_rows(layout, fixed, design, spec.seed, spec.dtype)
     values = outputs["X"]
-    columns = [c for block in layout.blocks for c in columns_of(block)]
+    columns = layout.columns
     X = pd.DataFrame(values, columns=pd.Index(columns), copy=False)
     sites = population_sites(layout, fixed, spec.seed, spec.dtype)
     truth = build_truth(spec, layout, design, sites)

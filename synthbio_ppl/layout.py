@@ -75,6 +75,11 @@ class Layout:
     def n_features(self) -> int:
         return self.blocks[-1].stop if self.blocks else 0
 
+    @property
+    def columns(self) -> list[str]:
+        """Every feature column name, in order."""
+        return [c for block in self.blocks for c in columns_of(block)]
+
 
 def block_names(spec: Spec) -> list[str]:
     """Block names in column order (explicit names, or kind prefix + index)."""
@@ -96,7 +101,7 @@ def block_columns(kind: Kind, name: str, n: int) -> list[str]:
 
 def column_names(spec: Spec) -> list[str]:
     """All feature columns in order."""
-    return [c for block in build_layout(spec).blocks for c in columns_of(block)]
+    return build_layout(spec).columns
 
 
 def columns_of(block: Block) -> list[str]:

@@ -28,7 +28,7 @@ from synthbio_ppl.dataset import Dataset
 from synthbio_ppl.engine import precision
 from synthbio_ppl.errors import SpecError
 from synthbio_ppl.keys import ROWS
-from synthbio_ppl.layout import Layout, build_layout, columns_of
+from synthbio_ppl.layout import Layout, build_layout
 from synthbio_ppl.model import RowDesign, dataset_model
 from synthbio_ppl.spec import Spec, load_spec, validate_spec
 from synthbio_ppl.truth import batch_names
@@ -188,7 +188,7 @@ def build_problem(
         raise SpecError("spec", None, "give the spec that describes the data's model")
     spec = as_spec(spec)
     layout = build_layout(spec)
-    columns = [c for block in layout.blocks for c in columns_of(block)]
+    columns = layout.columns
     design_columns = _design_columns(layout)
     if labels is None and "y" in frame.columns:
         labels = frame["y"]
@@ -218,7 +218,7 @@ def make_problem(
         layout=layout,
         X=X,
         design=design,
-        columns=[c for block in layout.blocks for c in columns_of(block)],
+        columns=layout.columns,
         sites=sites,
         fixed=_check_fixed(fixed or {}, sites, spec.dtype),
         priors=_check_priors(priors or {}, sites),

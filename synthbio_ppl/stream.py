@@ -144,13 +144,13 @@ def plan_for(spec: Spec, chunk_rows: int | None) -> _Plan:
     """Layout, fixed sites, row design and chunking of a (rescaled) spec."""
     from synthbio_ppl.design import build_design
     from synthbio_ppl.engine import step_rows
-    from synthbio_ppl.layout import build_layout, columns_of
+    from synthbio_ppl.layout import build_layout
     from synthbio_ppl.parameters import fixed_sites
 
     layout = build_layout(spec)
     if chunk_rows is None:
         chunk_rows = default_chunk_rows(layout.n_features, step_rows(layout))
-    columns = [c for block in layout.blocks for c in columns_of(block)]
+    columns = layout.columns
     return _Plan(
         spec=spec,
         layout=layout,

@@ -127,7 +127,7 @@ def build_truth(spec: Spec, layout: Layout, design: Design, sites: dict[str, np.
     means = np.concatenate(
         [_block_means(b, sites, len(classes), structure) for b in layout.blocks], axis=1
     )
-    columns = [c for b in layout.blocks for c in columns_of(b)]
+    columns = layout.columns
     class_means = pd.DataFrame(means.T, index=columns, columns=classes)
     pairs = list(combinations(range(len(classes)), 2))
     effect_sizes = pd.DataFrame(
