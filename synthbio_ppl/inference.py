@@ -59,7 +59,7 @@ from synthbio_ppl.engine import precision
 from synthbio_ppl.errors import SpecError
 from synthbio_ppl.fit_cli import add_fit_parser, fit_paths, run_fit
 from synthbio_ppl.layout import columns_of
-from synthbio_ppl.likelihood import BATCH_SITES, Problem, build_problem
+from synthbio_ppl.likelihood import BATCH_SITES, Problem, build_problem, row_latents
 from synthbio_ppl.model import RowDesign
 from synthbio_ppl.programs import (
     STATS,
@@ -153,7 +153,8 @@ def fit(
             stats = _nuts_stats(fields)
         else:
             deterministic = [s.name for s in problem.sites.values() if s.deterministic]
-            sites = (*problem.free, *deterministic, *(f"{n}_decentered" for n in BATCH_SITES))
+            decentred = (f"{n}_decentered" for n in BATCH_SITES)
+            sites = (*problem.free, *deterministic, *row_latents(layout), *decentred)
             kind = guide_kind(problem, guide)
             svi = (svi_steps, learning_rate, kind, num_samples, sites, log_likelihood)
             draws, lp, loglik, losses = svi_program(layout, noncentred, *svi)(key, *args)
@@ -285,6 +286,9 @@ def coords_and_dims(problem: Problem) -> tuple[dict[str, list[Any]], dict[str, l
             elif param == "level_means" and len(site.shape) == 2:
                 coords[f"{block.name}_feature"] = columns_of(block)
                 dims[site.name] = ["class", f"{block.name}_feature"]
+    if layout.structure is not None:  # per-row latent factor values
+        scene = layout.structure
+        dims.update({f"{scene.name}.{factor}": ["row"] for factor in scene.factors})
     dims["X"] = ["row", "feature"]
     return coords, dims
 
@@ -304,6 +308,9 @@ def to_inference_data(
         constant["batch"] = problem.design.batch
     for name, groups in (problem.design.groups or {}).items():
         constant[f"{name}_group"] = groups
+    if problem.design.covariates is not None:
+        for c, name in enumerate(problem.layout.structure.covariates):
+            constant[name] = problem.design.covariates[:, c]
 
     def group(data: dict[str, np.ndarray], group_dims: dict[str, list[str]], draws: bool) -> Any:
         return az.dict_to_dataset(

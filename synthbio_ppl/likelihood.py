@@ -30,6 +30,7 @@ from synthbio_ppl.errors import SpecError
 from synthbio_ppl.keys import ROWS
 from synthbio_ppl.layout import Layout, build_layout
 from synthbio_ppl.model import RowDesign, dataset_model
+from synthbio_ppl.parameters import fixed_sites
 from synthbio_ppl.spec import Spec, load_spec, validate_spec
 from synthbio_ppl.truth import batch_names
 
@@ -119,6 +120,13 @@ def model_sites(layout: Layout, dtype: str = "float32") -> dict[str, Site]:
     return sites
 
 
+def row_latents(layout: Layout) -> list[str]:
+    """Latent sites inside the rows plate (a structural scene's per-row factor values)."""
+    if layout.structure is None:
+        return []
+    return [f"{layout.structure.name}.{factor}" for factor in layout.structure.factors]
+
+
 # --------------------------------------------------------------------------- the data
 
 
@@ -197,7 +205,9 @@ def build_problem(
         design = frame[present] if present else None
     X = _feature_matrix(frame, columns, {"y", *design_columns}, spec.dtype)
     y = _class_codes(labels, spec, X.shape[0])
-    return make_problem(spec, X, _row_design(design, layout, y), fixed, priors, truth)
+    levels = spec.structure.level_names() if spec.structure is not None else None
+    row_design = _row_design(design, layout, y, levels)
+    return make_problem(spec, X, row_design, fixed, priors, truth)
 
 
 def make_problem(
@@ -210,9 +220,8 @@ def make_problem(
 ) -> Problem:
     """A Problem from checked parts: the spec, an (rows, features) table and its design."""
     layout = build_layout(spec)
-    if getattr(layout, "structure", None) is not None:
-        raise SpecError("structure", "(a structural scene)", "fitting it is not supported yet")
     sites = model_sites(layout, spec.dtype)
+    fixed = {**_factor_scale_sites(spec, sites, priors or {}), **(fixed or {})}
     return Problem(
         spec=spec,
         layout=layout,
@@ -220,14 +229,34 @@ def make_problem(
         design=design,
         columns=layout.columns,
         sites=sites,
-        fixed=_check_fixed(fixed or {}, sites, spec.dtype),
+        fixed=_check_fixed(fixed, sites, spec.dtype),
         priors=_check_priors(priors or {}, sites),
         truth=truth,
     )
 
 
+def _factor_scale_sites(
+    spec: Spec, sites: dict[str, Site], priors: Mapping[str, Any]
+) -> dict[str, np.ndarray]:
+    """A structural scene's factor mean/sd sites, fixed to the spec unless given a prior.
+
+    Loadings·factor is unchanged when a factor is rescaled and its loadings divided by the
+    same number (and its mean moves into the baselines), so the data cannot tell them apart:
+    the factors' location and scale are what define their units.
+    """
+    if spec.structure is None:
+        return {}
+    scene = spec.structure.name
+    names = [
+        f"{scene}.{factor}.{part}" for factor in spec.structure.factors for part in ("mean", "sd")
+    ]
+    values = fixed_sites(spec)
+    return {n: np.asarray(values[n]) for n in names if n in sites and n not in priors}
+
+
 def _design_columns(layout: Layout) -> list[str]:
-    names = ["batch"] if layout.batches is not None else []
+    names = list(layout.structure.covariates) if layout.structure is not None else []
+    names += ["batch"] if layout.batches is not None else []
     return names + [f"{b.name}_group" for b in layout.blocks if b.kind == "pseudo"]
 
 
@@ -266,6 +295,8 @@ def _feature_matrix(
 
 def _class_codes(labels: Any, spec: Spec, n_rows: int) -> np.ndarray:
     names = spec.class_names
+    if labels is None and len(names) == 1:  # one class (e.g. a structural scene): no labels
+        return np.zeros(n_rows, dtype=np.int32)
     if labels is None:
         raise SpecError("labels", None, f"give one class label per row (one of {names})")
     values = pd.Series(np.asarray(labels, dtype=object))
@@ -286,8 +317,13 @@ def _class_codes(labels: Any, spec: Spec, n_rows: int) -> np.ndarray:
 
 
 def _row_design(
-    design: pd.DataFrame | RowDesign | None, layout: Layout, y: np.ndarray
+    design: pd.DataFrame | RowDesign | None,
+    layout: Layout,
+    y: np.ndarray,
+    covariate_levels: dict[str, list[str]] | None = None,
 ) -> RowDesign:
+    """Batch, pseudo-class group and covariate codes (``covariate_levels``: a structural scene's
+    covariates and their level names) checked against the layout."""
     if isinstance(design, RowDesign):
         return _check_row_design(design, layout, y)
     frame = pd.DataFrame(index=pd.RangeIndex(len(y))) if design is None else design
@@ -306,7 +342,14 @@ def _row_design(
             levels = [str(g) for g in range(block.n_levels)]
             why = "pseudo-class groups are design in the fit: give each row's group"
             groups[block.name] = _codes(frame, column, levels, why)
-    return RowDesign(y=y, batch=batch, groups=groups)
+    covariates = None
+    if covariate_levels:
+        why = "a structural scene's covariates are observed in the fit: give each row's level"
+        covariates = np.stack(
+            [_codes(frame, name, names, why) for name, names in covariate_levels.items()],
+            axis=-1,
+        )
+    return RowDesign(y=y, batch=batch, groups=groups, covariates=covariates)
 
 
 def _codes(frame: pd.DataFrame, column: str, levels: list[str], why: str) -> np.ndarray:
@@ -341,7 +384,22 @@ def _check_row_design(design: RowDesign, layout: Layout, y: np.ndarray) -> RowDe
             raise SpecError(path, values.shape, f"needs {len(y)} integer codes in [0, {n_levels})")
         out[path] = values.astype(np.int32)
     groups = {k.rsplit(".", 1)[1]: v for k, v in out.items() if k.startswith("design.groups.")}
-    return RowDesign(y=y, batch=out.get("design.batch"), groups=groups)
+    structure = layout.structure
+    covariates = None
+    if structure is not None and structure.covariates:
+        covariates = np.asarray(design.covariates if design.covariates is not None else [])
+        width = len(structure.covariates)
+        in_range = covariates.shape == (len(y), width) and bool(
+            ((covariates >= 0) & (covariates < np.asarray(structure.n_levels))).all()
+        )
+        if not in_range:
+            raise SpecError(
+                "design.covariates",
+                covariates.shape,
+                f"needs ({len(y)}, {width}) integer codes, column c in [0, levels of c)",
+            )
+        covariates = covariates.astype(np.int32)
+    return RowDesign(y=y, batch=out.get("design.batch"), groups=groups, covariates=covariates)
 
 
 def _check_fixed(

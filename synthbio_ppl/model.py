@@ -24,6 +24,7 @@ class RowDesign(NamedTuple):
     y: Array
     batch: Array | None = None
     groups: dict[str, Array] | None = None
+    covariates: Array | None = None  # (rows, C) observed covariate codes of a structural scene
 
 
 def dataset_model(layout: Layout, design: RowDesign, X: Array | None = None) -> dict[str, Array]:
@@ -53,7 +54,9 @@ def dataset_model(layout: Layout, design: RowDesign, X: Array | None = None) -> 
                 scale_ = scale[:, block.start : block.stop][design.batch]
         obs = None if X is None else X[:, block.start : block.stop]
         if block.kind == "structural":  # biomarkers, plus latent values and covariate codes
-            outputs = structural(layout.structure, rows, loc_shift, scale_, obs)
+            outputs = structural(
+                layout.structure, rows, loc_shift, scale_, obs, covariates=design.covariates
+            )
             values.append(outputs.pop("X"))
             continue
         process = BLOCK_PROCESSES[block.kind]

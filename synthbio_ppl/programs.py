@@ -24,7 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from synthbio_ppl.layout import Layout
-from synthbio_ppl.likelihood import Problem, likelihood_model, shaped_like
+from synthbio_ppl.likelihood import Problem, likelihood_model, row_latents, shaped_like
 from synthbio_ppl.model import RowDesign
 
 Inputs = dict[str, Any]
@@ -54,6 +54,7 @@ def device_design(design: RowDesign) -> RowDesign:
         y=jnp.asarray(design.y),
         batch=None if design.batch is None else jnp.asarray(design.batch),
         groups={k: jnp.asarray(v) for k, v in (design.groups or {}).items()},
+        covariates=None if design.covariates is None else jnp.asarray(design.covariates),
     )
 
 
@@ -68,6 +69,7 @@ def guide_kind(problem: Problem, guide: str) -> str:
 
     if guide == "auto":
         size = sum(math.prod(problem.sites[name].shape) for name in problem.free)
+        size += problem.n_rows * len(row_latents(problem.layout))
         return "mvn" if size <= 200 else "normal"
     if guide not in ("normal", "mvn"):
         raise SpecError("guide", guide, "must be 'auto', 'normal' or 'mvn'")
@@ -129,13 +131,14 @@ def svi_fit(
     num_samples: int,
     return_sites: Sequence[str],
 ) -> tuple[dict[str, jax.Array], jax.Array]:
-    """SVI with an autoguide (``mvn`` or mean-field ``normal``): guide draws, ELBO losses."""
+    """SVI with an autoguide (``mvn``, mean-field ``normal``, or ``delta``: a MAP point
+    estimate): guide draws, ELBO losses."""
     import numpyro
     from numpyro.infer import SVI, Predictive, Trace_ELBO
-    from numpyro.infer.autoguide import AutoMultivariateNormal, AutoNormal
+    from numpyro.infer.autoguide import AutoDelta, AutoMultivariateNormal, AutoNormal
     from numpyro.infer.initialization import init_to_median
 
-    auto = AutoMultivariateNormal if guide_kind == "mvn" else AutoNormal
+    auto = {"mvn": AutoMultivariateNormal, "normal": AutoNormal, "delta": AutoDelta}[guide_kind]
     guide = auto(model, init_loc_fn=init_to_median(num_samples=15))
     optimiser = numpyro.optim.Adam(partial(decaying_step, start=learning_rate, steps=steps))
     svi = SVI(model, guide, optimiser, Trace_ELBO())
@@ -161,8 +164,29 @@ def pointwise_loglik(
 
     model = partial(likelihood_model, layout=layout)
     values = log_likelihood(model, samples, design, X, **kw)
-    blocks = [b.name for b in layout.blocks]
-    return sum(values[b] for b in blocks)
+    observed = [name for names in _column_sites(layout) for name in names]
+    if layout.structure is not None:  # the observed covariate codes are data too
+        observed += [f"{layout.structure.name}.{n}" for n in layout.structure.covariates]
+    return sum(values[name] for name in observed)
+
+
+def _column_sites(layout: Layout) -> list[list[str]]:
+    """Per block, the sample sites holding its columns: the block's own (rows, width) site,
+    or a structural scene's one (rows,) site per biomarker."""
+    scene = layout.structure
+    return [
+        [f"{scene.name}.{m}" for m in scene.biomarkers] if b.kind == "structural" else [b.name]
+        for b in layout.blocks
+    ]
+
+
+def _columns_of(layout: Layout, values: dict[str, jax.Array]) -> jax.Array:
+    """The feature table (..., rows, features) from the sites of ``_column_sites``."""
+    blocks = [
+        jnp.stack([values[n] for n in names], -1) if b.kind == "structural" else values[names[0]]
+        for b, names in zip(layout.blocks, _column_sites(layout), strict=True)
+    ]
+    return jnp.concatenate(blocks, axis=-1)
 
 
 # --------------------------------------------------------------------------- programs
@@ -243,12 +267,12 @@ def predictive_program(layout: Layout) -> Callable[..., Any]:
     def build() -> Callable[..., Any]:
         from numpyro.infer import Predictive
 
-        blocks = [b.name for b in layout.blocks]
+        sites = [name for names in _column_sites(layout) for name in names]
         model = partial(likelihood_model, layout=layout)
 
         def run(key: jax.Array, design: RowDesign, draws: dict[str, jax.Array], kw: Inputs) -> Any:
-            out = Predictive(model, posterior_samples=draws, return_sites=blocks)(key, design, **kw)
-            return jnp.concatenate([out[b] for b in blocks], axis=-1)
+            out = Predictive(model, posterior_samples=draws, return_sites=sites)(key, design, **kw)
+            return _columns_of(layout, out)
 
         return jax.jit(run)
 
