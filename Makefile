@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench reference clean
+.PHONY: demo test lint format bench bench-twin reference clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,14 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python benchmarks/bench_generate.py
+
+# SDV needs pandas < 3 and torch: its own venv, .venv-bench (about 2 GB).
+bench-twin: $(STAMP)
+	test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench
+	.venv-bench/bin/python -m pip install --quiet -e . -r benchmarks/requirements-twin.txt
+	.venv-bench/bin/python benchmarks/bench_twin.py
+	$(BIN)/python benchmarks/bench_oversample.py
+	$(BIN)/python benchmarks/bench_oversample.py --clf rf
 
 reference: $(STAMP)
 	$(BIN)/synthbio reference > docs/spec-reference.md

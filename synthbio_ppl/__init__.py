@@ -67,6 +67,13 @@ _EXPORTS: dict[str, str] = {
     "default_estimator": "evaluation",
     "cluster_check": "clustering",
     "plot_cluster_check": "clustering",
+    # synthetic twins of real tables
+    "twin": "twinning",
+    "Twin": "twinning",
+    "oversample": "oversampling",
+    "TwinOversampler": "oversampling",
+    "score_twin": "twin_scoring",
+    "TwinReport": "twin_scoring",
 }
 
 __all__ = [
@@ -89,6 +96,9 @@ __all__ = [
     "SpecError",
     "StructuralSpec",
     "Truth",
+    "Twin",
+    "TwinOversampler",
+    "TwinReport",
     "calibrate",
     "cliffs_delta",
     "cluster_check",
@@ -103,15 +113,18 @@ __all__ = [
     "load_dataset",
     "load_spec",
     "make_biomedical_classification",
+    "oversample",
     "plot_cluster_check",
     "rank_features",
     "rescale_rows",
     "save_spec",
+    "score_twin",
     "selection_cv",
     "selection_scores",
     "selection_stability",
     "spec_reference",
     "to_dask",
+    "twin",
     "validate_spec",
 ]
 
@@ -149,6 +162,7 @@ if TYPE_CHECKING:
     from synthbio_ppl.generation import generate
     from synthbio_ppl.inference import Fit, fit
     from synthbio_ppl.model import RowDesign, dataset_model
+    from synthbio_ppl.oversampling import TwinOversampler, oversample
     from synthbio_ppl.reference import spec_reference
     from synthbio_ppl.sklearn_api import make_biomedical_classification
     from synthbio_ppl.spec import (
@@ -173,3 +187,5 @@ if TYPE_CHECKING:
         StructuralSpec,
     )
     from synthbio_ppl.truth import Truth
+    from synthbio_ppl.twin_scoring import TwinReport, score_twin
+    from synthbio_ppl.twinning import Twin, twin

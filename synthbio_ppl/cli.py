@@ -82,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     from synthbio_ppl.fit_cli import add_fit_parser
 
     add_fit_parser(sub)
+    from synthbio_ppl.twin_cli import add_twin_parser
+
+    add_twin_parser(sub)
     return parser
 
 

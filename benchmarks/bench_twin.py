@@ -1,0 +1,307 @@
+"""Synthetic twin of a real table: synthbio_ppl.twinning against SDV's GaussianCopulaSynthesizer.
+
+The real table: scikit-learn's breast-cancer data (569 rows x 30 numeric features, label
+``target``: 0 malignant, 1 benign), shipped with scikit-learn, so no download. Each repeat
+draws a stratified 70/30 train/holdout split (398 / 171 rows, ``random_state`` = repeat
+index) and makes one synthetic table of the train table's size with each method:
+
+- ``synthbio_ppl.twinning``: ``sb.twin(train, label="target", seed=s)`` then
+  ``.sample(len(train), seed=s)``; fit and sample are timed separately. The first repeat's
+  fit includes JAX compilation; the per-repeat times are printed below the table.
+- SDV ``GaussianCopulaSynthesizer`` (defaults), metadata detected from the train table
+  with ``target`` set to categorical; ``.fit`` and ``.sample`` timed separately. SDV draws
+  with its own fixed sampling seed after each fit, so its repeats differ by split only.
+  Skipped, with a note, where ``sdv`` is not importable (it needs pandas < 3: see
+  ``benchmarks/README.md`` for the separate ``.venv-bench``).
+- copy of train: the train rows themselves, a sanity reference. Utility and fidelity are
+  perfect there and the privacy checks must flag it (distance to closest record 0, every
+  row an exact copy, membership-inference AUC near 1); the script checks and prints this.
+
+Every synthetic table is scored with ``sb.score_twin(train, holdout, synthetic,
+label="target", seed=s)``: TSTR/TRTR ROC AUC and balanced accuracy on the holdout,
+Kolmogorov-Smirnov and correlation distances to the train table, median distance to the
+closest train record (DCR, in real-train sd units) for synthetic and holdout rows,
+membership-inference (MIA) AUC and exact copies (as ``score_twin`` reports them).
+
+Run: ``.venv-bench/bin/python benchmarks/bench_twin.py [--repeats N] [--method M]
+[--json PATH]``. Prints the date, machine, load average and versions, then a markdown
+table (mean ± sd over repeats).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sklearn.datasets import load_breast_cancer
+from sklearn.model_selection import train_test_split
+
+import synthbio_ppl as sb
+
+LABEL = "target"
+HOLDOUT_SHARE = 0.3
+PACKAGES = (
+    "synthbio_ppl",
+    "jax",
+    "jaxlib",
+    "numpyro",
+    "sdv",
+    "copulas",
+    "scikit-learn",
+    "pandas",
+    "numpy",
+)
+OURS = "synthbio_ppl twin"
+SDV = "SDV GaussianCopula"
+COPY = "copy of train"
+
+# (column header, summary key or timing key, decimals)
+COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("fit s", "fit_s", 2),
+    ("sample s", "sample_s", 2),
+    ("TSTR AUC", "tstr_auc", 3),
+    ("TRTR AUC", "trtr_auc", 3),
+    ("gap", "auc_gap", 3),
+    ("bal. acc TSTR", "tstr_balanced_accuracy", 3),
+    ("bal. acc TRTR", "trtr_balanced_accuracy", 3),
+    ("mean KS", "mean_ks", 3),
+    ("corr Frobenius", "corr_frobenius", 2),
+    ("DCR synth median", "dcr_synthetic_median", 2),
+    ("DCR holdout median", "dcr_holdout_median", 2),
+    ("MIA AUC", "mia_auc", 3),
+    ("exact copies", "exact_copies", 3),
+)
+
+Synthesizer = Callable[[pd.DataFrame, int], tuple[pd.DataFrame, float, float]]
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _git() -> str:
+    try:
+        rev = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{rev}{' plus uncommitted changes' if dirty else ''}"
+
+
+def _versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "absent"
+    return found
+
+
+def _header(extra: dict[str, str], notes: list[str]) -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "machine": f"{_cpu_model()}, {os.cpu_count()} CPUs, {platform.platform()}",
+        "load_average_start": os.getloadavg(),
+        "versions": _versions(),
+        "git": _git(),
+        **extra,
+        "notes": notes,
+    }
+    print(f"date: {info['date']}")
+    print(f"machine: {info['machine']}")
+    print(f"load average at start (1/5/15 min): {_load(info['load_average_start'])}")
+    print("versions: " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()))
+    print(f"synthbio_ppl git: {info['git']}")
+    for key, value in extra.items():
+        print(f"{key}: {value}")
+    for note in notes:
+        print(f"note: {note}")
+    return info
+
+
+def _load(values: tuple[float, ...]) -> str:
+    return " / ".join(f"{v:.2f}" for v in values)
+
+
+def _ours(method: str | None) -> Synthesizer:
+    options = {} if method is None else {"method": method}
+
+    def run(train: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, float, float]:
+        t0 = time.perf_counter()
+        twin = sb.twin(train, label=LABEL, seed=seed, **options)
+        fit_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        synthetic = twin.sample(len(train), seed=seed)
+        return synthetic, fit_s, time.perf_counter() - t0
+
+    return run
+
+
+def _sdv() -> tuple[Synthesizer, float]:
+    """The SDV runner and the seconds its import took (torch comes in through sdv)."""
+    t0 = time.perf_counter()
+    from sdv.metadata import Metadata
+    from sdv.single_table import GaussianCopulaSynthesizer
+
+    import_s = time.perf_counter() - t0
+    table = "breast_cancer"
+
+    def run(train: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, float, float]:
+        del seed  # SDV samples with its own fixed seed after each fit
+        warnings.filterwarnings("ignore", message="We strongly recommend saving the metadata")
+        t0 = time.perf_counter()
+        meta = Metadata.detect_from_dataframes({table: train}, infer_keys=None)
+        meta.update_column(LABEL, table_name=table, sdtype="categorical")
+        synthesizer = GaussianCopulaSynthesizer(meta)
+        synthesizer.fit({table: train})  # SDV 2.x takes a dict of tables
+        fit_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        sampled = synthesizer.sample(len(train))
+        sample_s = time.perf_counter() - t0
+        synthetic = sampled[table] if isinstance(sampled, dict) else sampled
+        return synthetic, fit_s, sample_s
+
+    return run, import_s
+
+
+def _copy(train: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, float, float]:
+    del seed
+    return train.copy(), 0.0, 0.0
+
+
+def _cell(values: list[float], decimals: int) -> str:
+    mean = statistics.fmean(values)
+    if len(values) < 2:
+        return f"{mean:.{decimals}f}"
+    return f"{mean:.{decimals}f} ± {statistics.stdev(values):.{decimals}f}"
+
+
+def _table(runs: list[dict[str, Any]], methods: list[str]) -> None:
+    head = "| method | " + " | ".join(name for name, _, _ in COLUMNS) + " |"
+    print(head)
+    print("|---" * (len(COLUMNS) + 1) + "|")
+    for method in methods:
+        rows = [r for r in runs if r["method"] == method]
+        cells = [_cell([r[key] for r in rows], decimals) for _, key, decimals in COLUMNS]
+        print(f"| {method} | " + " | ".join(cells) + " |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3, help="train/holdout splits")
+    parser.add_argument("--method", default=None, help="passed as method= to sb.twin")
+    parser.add_argument("--json", type=Path, default=None, help="write the raw numbers here")
+    args = parser.parse_args()
+    if not hasattr(sb, "score_twin"):
+        sys.exit("synthbio_ppl.score_twin is not available in this checkout; nothing to score")
+
+    methods: dict[str, Synthesizer] = {}
+    notes: list[str] = []
+    if hasattr(sb, "twin"):
+        methods[OURS] = _ours(args.method)
+    else:
+        notes.append(f"{OURS} skipped: synthbio_ppl.twinning is not available in this checkout")
+    try:
+        runner, import_s = _sdv()
+    except ImportError as exc:
+        notes.append(f"{SDV} skipped: sdv is not importable ({exc})")
+    else:
+        methods[SDV] = runner
+        notes.append(f"sdv import (Metadata, GaussianCopulaSynthesizer): {import_s:.2f} s")
+    methods[COPY] = _copy
+
+    data = load_breast_cancer(as_frame=True).frame
+    header = _header(
+        {
+            "data": (
+                f"breast cancer, {len(data)} rows x {data.shape[1] - 1} features, label "
+                f"{LABEL!r} (counts {data[LABEL].value_counts().sort_index().to_dict()})"
+            ),
+            "splits": (
+                f"{args.repeats} stratified {1 - HOLDOUT_SHARE:.0%}/{HOLDOUT_SHARE:.0%} "
+                "train/holdout splits, random_state = repeat index"
+            ),
+            "sb.twin method": args.method or "(its default)",
+        },
+        notes,
+    )
+
+    runs: list[dict[str, Any]] = []
+    for seed in range(args.repeats):
+        train, holdout = train_test_split(
+            data, test_size=HOLDOUT_SHARE, stratify=data[LABEL], random_state=seed
+        )
+        train, holdout = train.reset_index(drop=True), holdout.reset_index(drop=True)
+        for method, synthesize in methods.items():
+            synthetic, fit_s, sample_s = synthesize(train, seed)
+            t0 = time.perf_counter()
+            report = sb.score_twin(train, holdout, synthetic, label=LABEL, seed=seed)
+            score_s = time.perf_counter() - t0
+            summary = {k: float(v) for k, v in report.summary().items()}
+            runs.append(
+                {
+                    "method": method,
+                    "repeat": seed,
+                    "seed": seed,
+                    "n_train": len(train),
+                    "n_holdout": len(holdout),
+                    "n_synthetic": len(synthetic),
+                    "fit_s": fit_s,
+                    "sample_s": sample_s,
+                    "score_s": score_s,
+                    **summary,
+                }
+            )
+    header["load_average_end"] = os.getloadavg()
+    print(f"load average at end: {_load(header['load_average_end'])}\n")
+
+    n_train, n_holdout = runs[0]["n_train"], runs[0]["n_holdout"]
+    print(
+        f"train {n_train} rows, holdout {n_holdout} rows, synthetic = train size; "
+        f"mean ± sd over {args.repeats} repeats\n"
+    )
+    _table(runs, list(methods))
+    print()
+    for method in methods:
+        fits = ", ".join(f"{r['fit_s']:.2f}" for r in runs if r["method"] == method)
+        print(f"- {method}: fit s per repeat {fits}")
+    copies = [r for r in runs if r["method"] == COPY]
+    flagged = all(r["dcr_synthetic_median"] == 0 and r["mia_auc"] >= 0.9 for r in copies)
+    print(
+        "- sanity, copy of train: privacy flagged (DCR median 0 and MIA AUC ≥ 0.9) in every "
+        f"repeat: {'yes' if flagged else 'NO'}"
+    )
+    if args.json is not None:
+        args.json.write_text(json.dumps({"header": header, "runs": runs}, indent=2) + "\n")
+        print(f"\nraw numbers written to {args.json}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,240 @@
+"""``synthbio twin``: the files it writes, its report, --force, and one-line errors (exit 2).
+
+The real table is small and made here (120 rows: a skewed marker, an integer age, a
+normal score and a categorical sex column); fits use ``--method map --rank 1``, so every
+successful run after the first reuses one compiled program.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthbio_ppl.cli import main
+from synthbio_ppl.errors import SpecError
+
+FAST = ["--method", "map", "--rank", "1", "--types", "sex=categorical"]
+FILES = ["parameters.csv", "posterior.nc", "report.json", "report.md", "synthetic.csv"]
+
+
+def real_table(n: int = 120, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    case = np.arange(n) < 50
+    return pd.DataFrame(
+        {
+            "age": rng.integers(30, 80, n),
+            "crp": rng.lognormal(0.5 + 0.8 * case, 0.7),
+            "score": rng.normal(case * 1.0, 1.0),
+            "sex": rng.choice(["F", "M"], n),
+            "status": np.where(case, "case", "control"),
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def real_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("real") / "real.csv"
+    real_table().to_csv(path, index=False)
+    return path
+
+
+def twin_args(real: Path, out: Path, *extra: str, quiet: bool = True) -> list[str]:
+    hush = ["--quiet"] if quiet else []
+    return ["twin", str(real), "--label", "status", "--out", str(out), *FAST, *hush, *extra]
+
+
+def one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
+    err = capsys.readouterr().err
+    assert err.startswith("synthbio: error: ") and err.count("\n") == 1, err
+    assert "Traceback" not in err
+    return err
+
+
+def leftovers(folder: Path) -> list[str]:
+    """Names in ``folder`` that a twin run may have staged (hidden partial/old folders)."""
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+
+
+# --------------------------------------------------------------------------- happy paths
+
+
+def test_writes_every_file_with_a_report(real_csv: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "twin"
+    assert main(twin_args(real_csv, out, "--seed", "3", quiet=False)) == 0
+    printed = capsys.readouterr().out.strip().splitlines()
+    assert 3 <= len(printed) <= 5 and "TSTR AUC" in printed[2], printed
+    assert sorted(p.name for p in out.iterdir()) == FILES
+    assert leftovers(tmp_path) == []
+
+    real = pd.read_csv(real_csv)
+    synthetic = pd.read_csv(out / "synthetic.csv")
+    assert list(synthetic.columns) == list(real.columns)
+    assert len(synthetic) == 84  # the train rows: 120 less a stratified 30% holdout
+    assert set(synthetic["sex"]) <= {"F", "M"} and set(synthetic["status"]) == {"case", "control"}
+    assert (synthetic["age"] == synthetic["age"].round()).all() and (synthetic["crp"] >= 0).all()
+
+    report = json.loads((out / "report.json").read_text())
+    assert set(report) >= {"metadata", "label", "n_rows", "summary", "fidelity", "utility"}
+    assert report["n_rows"] == {"real_train": 84, "real_holdout": 36, "synthetic": 84}
+    meta = report["metadata"]
+    assert meta["rows"] == {"input": 120, "train": 84, "holdout": 36, "synthetic": 84}
+    assert meta["method"] == "map" and meta["seed"] == 3 and meta["fit_seconds"] > 0
+    assert meta["input"] == str(real_csv) and meta["command"].startswith("synthbio twin ")
+    assert "--seed 3" in meta["command"] and "--holdout 0.3" in meta["command"]
+    for key in ("tstr_auc", "trtr_auc", "mean_ks", "mia_auc", "dcr_synthetic_median"):
+        assert isinstance(report["summary"][key], float), key
+    assert 0.0 <= report["privacy"]["mia_auc"] <= 1.0
+    # the categorical column is scored one-hot
+    features = {row["feature"] for row in report["fidelity"]["per_feature"]}
+    assert {"sex=F", "sex=M", "crp"} <= features
+
+    markdown = (out / "report.md").read_text()
+    for text in ("# Synthetic twin", str(real_csv), "method: map", "seed 3", "## Twin report"):
+        assert text in markdown, text
+    parameters = pd.read_csv(out / "parameters.csv", index_col="column")
+    assert list(parameters.index) == ["age", "crp", "score"]
+    assert ((parameters["power"] > 0) & (parameters["power"] < 2)).all()
+    assert (out / "posterior.nc").stat().st_size > 0
+
+
+def test_parquet_in_parquet_out_balance_and_no_holdout(tmp_path: Path) -> None:
+    real = tmp_path / "real.parquet"
+    real_table().to_parquet(real, index=False)
+    out = tmp_path / "twin"
+    args = twin_args(real, out, "--holdout", "0", "--n", "60", "--balance", "equal")
+    assert main(args) == 0
+    assert "synthetic.parquet" in {p.name for p in out.iterdir()}
+    synthetic = pd.read_parquet(out / "synthetic.parquet")
+    assert synthetic["status"].value_counts().to_dict() == {"case": 30, "control": 30}
+    report = json.loads((out / "report.json").read_text())
+    assert report["metadata"]["rows"]["holdout"] == 0
+    assert report["metadata"]["rows"]["train"] == 120
+    assert report["utility"] is None and report["privacy"] is None
+    assert set(report["summary"]) == {
+        "mean_ks",
+        "max_ks",
+        "mean_wasserstein",
+        "corr_frobenius",
+        "corr_mean_abs_diff",
+    }
+    assert "Fidelity (no holdout)" in (out / "report.md").read_text()
+
+
+def test_force_replaces_and_its_absence_refuses(real_csv: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "twin"
+    out.mkdir()
+    (out / "keep.txt").write_text("precious")
+    assert main(twin_args(real_csv, out)) == 2
+    assert "--force" in one_error_line(capsys)
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+
+    assert main([*twin_args(real_csv, out), "--force"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == FILES
+    assert leftovers(tmp_path) == []
+
+
+def test_failure_while_writing_leaves_nothing_behind(
+    real_csv: Path, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    from synthbio_ppl.twinning import Twin
+
+    def broken(self: Twin) -> None:
+        raise SpecError("parameters", "(test)", "a failure while writing")
+
+    monkeypatch.setattr(Twin, "parameters", broken)
+    fresh = tmp_path / "fresh"
+    assert main(twin_args(real_csv, fresh)) == 2
+    one_error_line(capsys)
+    assert not fresh.exists()
+
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    (kept / "keep.txt").write_text("precious")
+    assert main([*twin_args(real_csv, kept), "--force"]) == 2
+    one_error_line(capsys)
+    assert [p.name for p in kept.iterdir()] == ["keep.txt"]
+    assert leftovers(tmp_path) == []
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (["--label", "nope"], "--label: 'nope' is not allowed; must be a column of real.csv"),
+        (["--types", "sex=categorical,age=float"], "--types: 'age=float'"),
+        (["--types", "sex"], "--types: 'sex' is not allowed; each item must be COL=KIND"),
+        (["--types", "height=integer"], "'height' is not a column"),
+        (["--types", "status=categorical"], "names the label"),
+        (["--balance", "case=abc"], "--balance: 'case=abc'"),
+        (["--balance", "sick=1"], "'sick' is not a class; classes are case, control"),
+        (["--balance", "case=0,control=1"], "at least two classes"),
+        (["--bounds", "crp=5"], "--bounds: 'crp=5' is not allowed; each item must be COL=LOW:HIGH"),
+        (["--bounds", "crp=a:9"], "--bounds: 'crp=a:9' is not allowed; 'a' is not a number"),
+        (["--bounds", "crp=9:1"], "LOW must be below HIGH"),
+        (["--holdout", "0.95"], "--holdout: 0.95 is not allowed; must lie in [0, 0.9)"),
+        (["--holdout", "-0.1"], "must lie in [0, 0.9)"),
+        (["--n", "0"], "--n: 0 is not allowed"),
+        (["--method", "hmc"], "invalid choice: 'hmc'"),
+    ],
+)  # fmt: skip
+def test_bad_options_exit_2_with_one_line(
+    real_csv: Path, tmp_path: Path, capsys, extra: list[str], expected: str
+) -> None:
+    out = tmp_path / "twin"
+    assert main(twin_args(real_csv, out) + extra) == 2
+    err = one_error_line(capsys)
+    assert expected in err, err
+    assert not out.exists() and leftovers(tmp_path) == []
+
+
+def test_bad_files_exit_2_with_one_line(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "twin"
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("a,b\n1,2\n3,4,5,6\n")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    untyped = tmp_path / "untyped.csv"
+    real_table().to_csv(untyped, index=False)
+    cases = [
+        (["twin", str(tmp_path / "missing.csv")], "no such file"),
+        (["twin", str(ragged)], "cannot be read as CSV"),
+        (["twin", str(empty)], "cannot be read as CSV"),
+        (["twin", str(tmp_path)], "not a folder"),
+        (["twin", str(untyped)], "declare it, e.g. --types sex=categorical"),
+    ]
+    for argv, expected in cases:
+        assert main([*argv, "--label", "status", "--out", str(out)]) == 2
+        err = one_error_line(capsys)
+        assert expected in err, err
+    assert not out.exists()
+
+
+def test_console_script_exits_2_without_traceback(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "synthbio_ppl.cli",
+            "twin",
+            str(tmp_path / "missing.csv"),
+            "--label",
+            "y",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert "missing.csv" in proc.stderr and "no such file" in proc.stderr
+    assert not (tmp_path / "out").exists()
