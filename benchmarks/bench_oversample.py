@@ -28,20 +28,18 @@ table.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
-import platform
 import statistics
-import subprocess
 import time
 from collections.abc import Iterable
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from _machine import header as print_header
+from _machine import load
 from imblearn.over_sampling import ADASYN, SMOTE
 from imblearn.pipeline import Pipeline
 from sklearn.base import BaseEstimator, clone
@@ -80,68 +78,6 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("minority recall", "minority_recall", 3),
     ("minority F1", "minority_f1", 3),
 )
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def _git() -> str:
-    try:
-        rev = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return f"{rev}{' plus uncommitted changes' if dirty else ''}"
-
-
-def _versions() -> dict[str, str]:
-    found = {"python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = "absent"
-    return found
-
-
-def _load(values: tuple[float, ...]) -> str:
-    return " / ".join(f"{v:.2f}" for v in values)
-
-
-def _header(extra: dict[str, str], notes: list[str]) -> dict[str, Any]:
-    info: dict[str, Any] = {
-        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "machine": f"{_cpu_model()}, {os.cpu_count()} CPUs, {platform.platform()}",
-        "load_average_start": os.getloadavg(),
-        "versions": _versions(),
-        "git": _git(),
-        **extra,
-        "notes": notes,
-    }
-    print(f"date: {info['date']}")
-    print(f"machine: {info['machine']}")
-    print(f"load average at start (1/5/15 min): {_load(info['load_average_start'])}")
-    print("versions: " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()))
-    print(f"synthbio_ppl git: {info['git']}")
-    for key, value in extra.items():
-        print(f"{key}: {value}")
-    for note in notes:
-        print(f"note: {note}")
-    return info
 
 
 def imbalanced_table() -> tuple[pd.DataFrame, pd.Series]:
@@ -215,7 +151,8 @@ def main() -> None:
 
     x, y = imbalanced_table()
     counts = y.value_counts().sort_index()
-    header = _header(
+    header = print_header(
+        PACKAGES,
         {
             "data": (
                 f"breast cancer made imbalanced: {len(y)} rows x {x.shape[1]} features, "
@@ -257,7 +194,7 @@ def main() -> None:
                 }
             )
     header["load_average_end"] = os.getloadavg()
-    print(f"load average at end: {_load(header['load_average_end'])}\n")
+    print(f"load average at end: {load(header['load_average_end'])}\n")
 
     print(
         f"{len(folds)} folds; training folds {_span(r['n_train'] for r in runs)} rows "

@@ -31,21 +31,18 @@ table (mean ± sd over repeats).
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
-import platform
 import statistics
-import subprocess
-import sys
 import time
 import warnings
 from collections.abc import Callable
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from _machine import header as print_header
+from _machine import load
 from sklearn.datasets import load_breast_cancer
 from sklearn.model_selection import train_test_split
 
@@ -88,70 +85,10 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
 Synthesizer = Callable[[pd.DataFrame, int], tuple[pd.DataFrame, float, float]]
 
 
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def _git() -> str:
-    try:
-        rev = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return f"{rev}{' plus uncommitted changes' if dirty else ''}"
-
-
-def _versions() -> dict[str, str]:
-    found = {"python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = "absent"
-    return found
-
-
-def _header(extra: dict[str, str], notes: list[str]) -> dict[str, Any]:
-    info: dict[str, Any] = {
-        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "machine": f"{_cpu_model()}, {os.cpu_count()} CPUs, {platform.platform()}",
-        "load_average_start": os.getloadavg(),
-        "versions": _versions(),
-        "git": _git(),
-        **extra,
-        "notes": notes,
-    }
-    print(f"date: {info['date']}")
-    print(f"machine: {info['machine']}")
-    print(f"load average at start (1/5/15 min): {_load(info['load_average_start'])}")
-    print("versions: " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()))
-    print(f"synthbio_ppl git: {info['git']}")
-    for key, value in extra.items():
-        print(f"{key}: {value}")
-    for note in notes:
-        print(f"note: {note}")
-    return info
-
-
-def _load(values: tuple[float, ...]) -> str:
-    return " / ".join(f"{v:.2f}" for v in values)
-
-
-def _ours(method: str | None) -> Synthesizer:
-    options = {} if method is None else {"method": method}
+def _ours(method: str | None, rank: int | None) -> Synthesizer:
+    options: dict[str, Any] = {} if method is None else {"method": method}
+    if rank is not None:
+        options["rank"] = rank
 
     def run(train: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, float, float]:
         t0 = time.perf_counter()
@@ -217,28 +154,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="train/holdout splits")
     parser.add_argument("--method", default=None, help="passed as method= to sb.twin")
+    parser.add_argument("--rank", type=int, default=None, help="passed as rank= to sb.twin")
+    parser.add_argument("--no-peers", action="store_true", help="ours only (e.g. a rank sweep)")
     parser.add_argument("--json", type=Path, default=None, help="write the raw numbers here")
     args = parser.parse_args()
-    if not hasattr(sb, "score_twin"):
-        sys.exit("synthbio_ppl.score_twin is not available in this checkout; nothing to score")
 
-    methods: dict[str, Synthesizer] = {}
+    methods: dict[str, Synthesizer] = {OURS: _ours(args.method, args.rank)}
     notes: list[str] = []
-    if hasattr(sb, "twin"):
-        methods[OURS] = _ours(args.method)
-    else:
-        notes.append(f"{OURS} skipped: synthbio_ppl.twinning is not available in this checkout")
-    try:
-        runner, import_s = _sdv()
-    except ImportError as exc:
-        notes.append(f"{SDV} skipped: sdv is not importable ({exc})")
-    else:
-        methods[SDV] = runner
-        notes.append(f"sdv import (Metadata, GaussianCopulaSynthesizer): {import_s:.2f} s")
-    methods[COPY] = _copy
+    if not args.no_peers:
+        try:
+            runner, import_s = _sdv()
+        except ImportError as exc:
+            notes.append(f"{SDV} skipped: sdv is not importable ({exc})")
+        else:
+            methods[SDV] = runner
+            notes.append(f"sdv import (Metadata, GaussianCopulaSynthesizer): {import_s:.2f} s")
+        methods[COPY] = _copy
 
     data = load_breast_cancer(as_frame=True).frame
-    header = _header(
+    header = print_header(
+        PACKAGES,
         {
             "data": (
                 f"breast cancer, {len(data)} rows x {data.shape[1] - 1} features, label "
@@ -249,6 +184,7 @@ def main() -> None:
                 "train/holdout splits, random_state = repeat index"
             ),
             "sb.twin method": args.method or "(its default)",
+            "sb.twin rank": str(args.rank or "(its default)"),
         },
         notes,
     )
@@ -280,7 +216,7 @@ def main() -> None:
                 }
             )
     header["load_average_end"] = os.getloadavg()
-    print(f"load average at end: {_load(header['load_average_end'])}\n")
+    print(f"load average at end: {load(header['load_average_end'])}\n")
 
     n_train, n_holdout = runs[0]["n_train"], runs[0]["n_holdout"]
     print(
@@ -293,11 +229,12 @@ def main() -> None:
         fits = ", ".join(f"{r['fit_s']:.2f}" for r in runs if r["method"] == method)
         print(f"- {method}: fit s per repeat {fits}")
     copies = [r for r in runs if r["method"] == COPY]
-    flagged = all(r["dcr_synthetic_median"] == 0 and r["mia_auc"] >= 0.9 for r in copies)
-    print(
-        "- sanity, copy of train: privacy flagged (DCR median 0 and MIA AUC ≥ 0.9) in every "
-        f"repeat: {'yes' if flagged else 'NO'}"
-    )
+    if copies:
+        flagged = all(r["dcr_synthetic_median"] == 0 and r["mia_auc"] >= 0.9 for r in copies)
+        print(
+            "- sanity, copy of train: privacy flagged (DCR median 0 and MIA AUC ≥ 0.9) in "
+            f"every repeat: {'yes' if flagged else 'NO'}"
+        )
     if args.json is not None:
         args.json.write_text(json.dumps({"header": header, "runs": runs}, indent=2) + "\n")
         print(f"\nraw numbers written to {args.json}")

@@ -38,8 +38,8 @@ PARAMETERS = ("power", "loc", "noise_sd", "loading", "loading_diag")
 
 def default_rank(n_numeric: int) -> int:
     """r = ⌈0.4·p⌉ capped at p − 1 (at least 1): 12 factors for 30 columns. On the
-    breast-cancer table 6 factors left the correlation error 1.6× larger (Frobenius 2.07
-    vs 1.33) and 20 gained nothing (1.43); see benchmarks/RESULTS.md."""
+    breast-cancer table 6 factors left the correlation error 1.7× larger (Frobenius 2.49
+    vs 1.50, mean of 3 splits) and 20 gained nothing (1.65); see benchmarks/RESULTS.md."""
     return max(1, min(n_numeric - 1, math.ceil(0.4 * n_numeric)))
 
 
