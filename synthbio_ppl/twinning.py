@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -27,7 +28,7 @@ from numpyro import handlers
 
 from synthbio_ppl.cache import enable_compilation_cache
 from synthbio_ppl.errors import SpecError
-from synthbio_ppl.programs import cached, map_fit, nuts_chain, svi_fit
+from synthbio_ppl.programs import STATS, cached, map_fit, nuts_chain, svi_fit
 from synthbio_ppl.twin_layout import TwinLayout, read_layout
 from synthbio_ppl.twin_model import TwinData, TwinDesign, TwinShape, loadings, twin_model
 
@@ -96,6 +97,16 @@ def twin(
     bad = [k for k, v in draws.items() if not np.isfinite(v).all()]
     if bad:
         raise SpecError("data", f"non-finite posterior draws of {bad[:3]}", "the fit diverged")
+    if method == "nuts":
+        share = float(np.mean(np.asarray(stats["diverging"])))
+        if share > 0.01:
+            warnings.warn(
+                f"{share:.0%} of the NUTS transitions diverged: the draws may be biased. "
+                "Strongly collinear columns make the posterior hard to explore; "
+                "a smaller rank, method='svi' or method='map' are the alternatives.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
     counts = np.bincount(y, minlength=len(layout.classes))
     return Twin(
         layout=layout,
@@ -338,8 +349,10 @@ class Twin:
         for k, column in enumerate(self.layout.categorical):
             coords[f"{column.name}_level"] = [str(v) for v in column.levels]
             dims[f"levels{k}"] = ["class", f"{column.name}_level"]
+        stats = {k: v[None] for k, v in self.stats.items() if k in STATS}  # NUTS only
         return az.from_dict(
             posterior={k: v[None] for k, v in self.draws.items()},
+            sample_stats=stats or None,
             coords=coords,
             dims=dims,
             attrs={"method": self.method, "label": self.layout.label},
