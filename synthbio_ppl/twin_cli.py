@@ -30,10 +30,7 @@ from synthbio_ppl.errors import SpecError
 if TYPE_CHECKING:  # numpy and pandas load when the command runs, not when it is registered
     import pandas as pd
 
-KINDS = ("continuous", "integer", "categorical")
 PARQUET_SUFFIXES = (".parquet", ".pq")
-MIN_ROWS_PER_CLASS = 5
-"""Train rows each class needs (``twin``'s ``min_rows_per_class``)."""
 OUTPUT_FILES = ("report.md", "report.json", "posterior.nc", "parameters.csv")
 FIDELITY_METRICS = ("mean_ks", "max_ks", "mean_wasserstein", "corr_frobenius", "corr_mean_abs_diff")
 
@@ -148,7 +145,6 @@ def run_twin(args: argparse.Namespace) -> None:
         bounds=bounds,
         rank=args.rank,
         seed=args.seed,
-        min_rows_per_class=MIN_ROWS_PER_CLASS,
         **method,
     )
     synthetic = fitted.sample(n, seed=args.seed + 1, balance=balance)
@@ -273,6 +269,8 @@ def _feature(frame: pd.DataFrame, label: str, option: str, token: str, name: str
 
 def parse_types(text: str | None, frame: pd.DataFrame, label: str) -> dict[str, str]:
     """``--types COL=KIND,...`` → {column: kind}."""
+    from synthbio_ppl.twin_layout import KINDS
+
     if text is None:
         return {}
     form = f"COL=KIND with KIND one of {', '.join(KINDS)}"
@@ -394,6 +392,8 @@ def stratified_split(
     ``share`` > 0) drawn at random go to the holdout; both keep the input's row order."""
     import numpy as np
     import pandas as pd
+
+    from synthbio_ppl.twin_layout import MIN_ROWS_PER_CLASS
 
     if share == 0:
         return frame.reset_index(drop=True), frame.iloc[:0].reset_index(drop=True)

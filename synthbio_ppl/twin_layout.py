@@ -22,6 +22,8 @@ from synthbio_ppl.errors import SpecError
 
 ColumnKind = Literal["continuous", "integer", "categorical"]
 KINDS: tuple[str, ...] = ("continuous", "integer", "categorical")
+MIN_ROWS_PER_CLASS = 5
+"""Rows each class needs by default: below that its means and spreads are guesses."""
 _IQR_TO_SD = 1.349  # IQR of a standard normal
 
 
@@ -65,7 +67,7 @@ def read_layout(
     label: str,
     types: Mapping[str, str] | None = None,
     bounds: Mapping[str, tuple[float | None, float | None]] | None = None,
-    min_rows_per_class: int = 5,
+    min_rows_per_class: int = MIN_ROWS_PER_CLASS,
 ) -> TwinLayout:
     """Type every column of ``data``, check it, and take its scaling constants."""
     if not isinstance(data, pd.DataFrame):

@@ -29,7 +29,7 @@ from numpyro import handlers
 from synthbio_ppl.cache import enable_compilation_cache
 from synthbio_ppl.errors import SpecError
 from synthbio_ppl.programs import STATS, cached, map_fit, nuts_chain, svi_fit
-from synthbio_ppl.twin_layout import TwinLayout, read_layout
+from synthbio_ppl.twin_layout import MIN_ROWS_PER_CLASS, TwinLayout, read_layout
 from synthbio_ppl.twin_model import TwinData, TwinDesign, TwinShape, loadings, twin_model
 
 Method = Literal["nuts", "svi", "map"]
@@ -57,7 +57,7 @@ def twin(
     svi_steps: int = 4000,
     learning_rate: float = 0.01,
     seed: int = 0,
-    min_rows_per_class: int = 5,
+    min_rows_per_class: int = MIN_ROWS_PER_CLASS,
 ) -> Twin:
     """Fit the twin model to ``data`` (one row per subject, class in column ``label``).
 
