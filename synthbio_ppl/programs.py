@@ -119,6 +119,31 @@ def nuts_chain(
     return jax.vmap(postprocess_fn)(zs), stats
 
 
+def _ordered_elbo() -> Any:
+    """Single-particle Trace_ELBO, −E_q[log p(x, z) − log q(z)], summed in trace order.
+
+    NumPyro's Trace_ELBO combines its sites through a Python ``set``, whose order changes
+    with the hash seed: the compiled program then differs between processes and JAX's
+    persistent compilation cache never hits. Summing ``log_density`` of the guide and the
+    replayed model (each in trace order) gives the same estimate and the same program.
+    """
+    from numpyro.handlers import replay, seed
+    from numpyro.infer import Trace_ELBO
+    from numpyro.infer.util import log_density
+
+    class OrderedTraceELBO(Trace_ELBO):
+        def loss_with_mutable_state(
+            self, rng_key: jax.Array, param_map: dict, model: Any, guide: Any, *args, **kwargs
+        ) -> dict[str, Any]:
+            model_key, guide_key = jax.random.split(rng_key)
+            guide_lp, guide_trace = log_density(seed(guide, guide_key), args, kwargs, param_map)
+            replayed = replay(seed(model, model_key), guide_trace)
+            model_lp, _ = log_density(replayed, args, kwargs, param_map)
+            return {"loss": guide_lp - model_lp, "mutable_state": None}
+
+    return OrderedTraceELBO()
+
+
 def svi_fit(
     model: Callable[..., Any],
     key: jax.Array,
@@ -133,14 +158,14 @@ def svi_fit(
 ) -> tuple[dict[str, jax.Array], jax.Array]:
     """SVI with an autoguide (``mvn`` or mean-field ``normal``): guide draws, ELBO losses."""
     import numpyro
-    from numpyro.infer import SVI, Predictive, Trace_ELBO
+    from numpyro.infer import SVI, Predictive
     from numpyro.infer.autoguide import AutoMultivariateNormal, AutoNormal
     from numpyro.infer.initialization import init_to_median
 
     auto = AutoMultivariateNormal if guide_kind == "mvn" else AutoNormal
     guide = auto(model, init_loc_fn=init_to_median(num_samples=15))
     optimiser = numpyro.optim.Adam(partial(decaying_step, start=learning_rate, steps=steps))
-    svi = SVI(model, guide, optimiser, Trace_ELBO())
+    svi = SVI(model, guide, optimiser, _ordered_elbo())
     k_init, k_draw = jax.random.split(key)
     state = svi.init(k_init, design, X, **kw)
 
