@@ -19,6 +19,7 @@ import pandas as pd
 from scipy.stats import chi2_contingency, rankdata
 
 from synthbio_ppl.design import cramers_v
+from synthbio_ppl.estimators import default_estimator
 from synthbio_ppl.truth import Truth
 
 __all__ = [
@@ -340,15 +341,6 @@ def confounding(y: Any, batch: Any) -> dict:
 
 
 # --------------------------------------------------------------------------- cross-validation
-
-
-def default_estimator() -> Any:
-    """Standardise, then L2 logistic regression (scikit-learn's defaults, C = 1)."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
 
 
 def _score_fold(

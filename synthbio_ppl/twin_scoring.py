@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import ks_2samp, wasserstein_distance
 
+from synthbio_ppl.estimators import default_estimator
+
 __all__ = ["TwinFidelity", "TwinPrivacy", "TwinReport", "TwinUtility", "score_twin"]
 
 EXACT_COPY_DISTANCE = 1e-8
@@ -340,7 +342,7 @@ def _utility(
 ) -> TwinUtility:
     from sklearn.base import clone
 
-    model = _default_estimator() if estimator is None else estimator
+    model = default_estimator() if estimator is None else estimator
     x_test, y_test = values["real_holdout"], codes["real_holdout"]
     scores = {}
     for train in ("synthetic", "real_train"):
@@ -384,15 +386,6 @@ def _privacy(scaled: dict[str, np.ndarray], seed: int) -> TwinPrivacy:
 
 
 # --------------------------------------------------------------------------- numerics
-
-
-def _default_estimator() -> Any:
-    """Standardise, then L2 logistic regression (C = 1)."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
 
 
 def _test_scores(model: Any, x: np.ndarray, y: np.ndarray, n_classes: int) -> tuple[float, float]:

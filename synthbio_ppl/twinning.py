@@ -160,8 +160,8 @@ def _design(layout: TwinLayout, y: np.ndarray) -> TwinDesign:
 
 
 def _class_codes(values: pd.Series, layout: TwinLayout) -> np.ndarray:
-    index = {c: i for i, c in enumerate(layout.classes)}
-    return np.array([index[v] for v in values], dtype=np.int32)
+    labels = np.asarray(values, dtype=object)
+    return pd.Categorical(labels, categories=list(layout.classes)).codes.astype(np.int32)
 
 
 def _category_codes(data: pd.DataFrame, layout: TwinLayout) -> np.ndarray:
@@ -288,18 +288,25 @@ class Twin:
         columns[layout.label] = _restore(labels, layout.label_dtype)
         return pd.DataFrame({name: columns[name] for name in layout.order})
 
+    def _covariance(self, c: int) -> np.ndarray:
+        """Class ``c``'s Gaussian-scale covariance W Wᵀ + diag(σ²), one per draw (D, p, p)."""
+        factor = np.asarray(
+            loadings(
+                jnp.asarray(self.draws["loading"][:, c]),
+                jnp.asarray(self.draws["loading_diag"][:, c]),
+                self.shape.rank,
+            )
+        )
+        cov = factor @ np.swapaxes(factor, -1, -2)
+        index = np.arange(cov.shape[-1])
+        cov[:, index, index] += self.draws["noise_sd"][:, c] ** 2
+        return cov
+
     def correlation(self, cls: Hashable) -> pd.DataFrame:
         """Posterior mean of class ``cls``'s copula correlation (numeric columns)."""
-        c = list(self.layout.classes).index(cls)
-        factor = loadings(
-            jnp.asarray(self.draws["loading"][:, c]),
-            jnp.asarray(self.draws["loading_diag"][:, c]),
-            self.shape.rank,
-        )
-        cov = factor @ jnp.swapaxes(factor, -1, -2)
-        cov = cov + jax.vmap(jnp.diag)(jnp.asarray(self.draws["noise_sd"][:, c]) ** 2)
-        sd = jnp.sqrt(jnp.diagonal(cov, axis1=-2, axis2=-1))
-        corr = np.asarray((cov / sd[:, :, None] / sd[:, None, :]).mean(axis=0))
+        cov = self._covariance(list(self.layout.classes).index(cls))
+        sd = np.sqrt(np.diagonal(cov, axis1=-2, axis2=-1))
+        corr = (cov / sd[:, :, None] / sd[:, None, :]).mean(axis=0)
         names = [col.name for col in self.layout.numeric]
         return pd.DataFrame(corr, index=names, columns=names)
 
@@ -319,12 +326,7 @@ class Twin:
         for c, name in enumerate(self.layout.classes):
             mu = np.asarray(yeo_johnson_inverse(self.draws["loc"][:, c], power))
             table[f"median[{name}]"] = (centre + scale * mu).mean(axis=0)
-            factor = loadings(
-                jnp.asarray(self.draws["loading"][:, c]),
-                jnp.asarray(self.draws["loading_diag"][:, c]),
-                self.shape.rank,
-            )
-            var = (np.asarray(factor) ** 2).sum(-1) + self.draws["noise_sd"][:, c] ** 2
+            var = np.diagonal(self._covariance(c), axis1=-2, axis2=-1)
             table[f"gaussian_sd[{name}]"] = np.sqrt(var).mean(axis=0)
         return table
 
