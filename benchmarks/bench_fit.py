@@ -2,7 +2,7 @@
 
 The dataset: two classes of 100 rows; 5 informative features (d = 1), an equicorrelated
 cluster of 5 (ρ = 0.6, anchor d = 1) and 10 normal noise features. The fit: NUTS, one chain,
-1000 warmup + 1000 draws (``synthbio_ppl.inference.fit`` defaults), then the recovery table.
+1000 warmup + 1000 draws (``synthbio_ppl.inference.fitting.fit`` defaults), then the recovery table.
 Target: ≤ 30 s including compilation.
 
 Each measurement runs in a fresh process, so it pays JAX's compilation:
@@ -55,7 +55,7 @@ def child(method: str) -> dict[str, Any]:
     """One measurement in this (fresh) process: generate, then fit and tabulate."""
     start_wall, start_cpu = time.perf_counter(), _cpu()
     import synthbio_ppl as sb
-    from synthbio_ppl.inference import fit
+    from synthbio_ppl.inference.fitting import fit
 
     import_s = time.perf_counter() - start_wall
     t0 = time.perf_counter()

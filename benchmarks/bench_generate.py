@@ -109,7 +109,7 @@ def load_average() -> str:
 
 def has_persistent_cache() -> bool:
     """Whether this version of synthbio_ppl switches on JAX's persistent compilation cache."""
-    return importlib.util.find_spec("synthbio_ppl.cache") is not None
+    return importlib.util.find_spec("synthbio_ppl.core.cache") is not None
 
 
 # --------------------------------------------------------------------------- compile counting
@@ -176,7 +176,7 @@ def compile_log() -> Iterator[CompileLog]:
 def draw_cache_size() -> int | None:
     """Entries in the engine's compiled-generator cache (None if the internal moved)."""
     try:
-        from synthbio_ppl import engine
+        from synthbio_ppl.engine import draw as engine
 
         return int(engine._draw_chunks._cache_size())
     except (ImportError, AttributeError):

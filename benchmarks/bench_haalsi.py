@@ -35,11 +35,11 @@ import numpy as np
 import yaml
 
 import synthbio_ppl as sb
-from synthbio_ppl.design import build_design
-from synthbio_ppl.engine import draw_rows
-from synthbio_ppl.layout import build_layout
-from synthbio_ppl.parameters import fixed_sites
-from synthbio_ppl.spec import validate_spec
+from synthbio_ppl.engine.draw import draw_rows
+from synthbio_ppl.model.design import build_design
+from synthbio_ppl.model.layout import build_layout
+from synthbio_ppl.model.parameters import fixed_sites
+from synthbio_ppl.model.scene import validate_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 REGIONS, P_REGION = ("rural", "mixed", "urban"), np.array([0.3, 0.4, 0.3])

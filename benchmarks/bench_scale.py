@@ -101,11 +101,11 @@ def throughput(rounds: int) -> str:
     import jax.numpy as jnp
     import numpy as np
 
-    from synthbio_ppl.design import build_design
-    from synthbio_ppl.engine import draw_rows, population_sites
-    from synthbio_ppl.generation import as_spec
-    from synthbio_ppl.layout import build_layout
-    from synthbio_ppl.parameters import fixed_sites
+    from synthbio_ppl.engine.draw import draw_rows, population_sites
+    from synthbio_ppl.engine.generation import as_spec
+    from synthbio_ppl.model.design import build_design
+    from synthbio_ppl.model.layout import build_layout
+    from synthbio_ppl.model.parameters import fixed_sites
 
     path = ROOT / "models" / "pn_benchmark.yaml"
     spec = as_spec(path if path.is_file() else KITCHEN_SINK)
@@ -173,7 +173,7 @@ def _stream_child(out: str, rows: int) -> None:
 
     import jax
 
-    from synthbio_ppl.stream import generate_to_parquet
+    from synthbio_ppl.engine.stream import generate_to_parquet
 
     compile_s: list[float] = []
     jax.monitoring.register_event_duration_secs_listener(
@@ -250,8 +250,8 @@ jax.monitoring.register_event_duration_secs_listener(
     if event == "/jax/core/compile/backend_compile_duration" else None
 )
 t1 = time.perf_counter()
-import synthbio_ppl.engine  # the package imports lazily: load what generate needs
-from synthbio_ppl.generation import generate
+import synthbio_ppl.engine.draw  # the package imports lazily: load what generate needs
+from synthbio_ppl.engine.generation import generate
 t2 = time.perf_counter()
 data = generate(json.loads(sys.argv[1]))
 t3 = time.perf_counter()

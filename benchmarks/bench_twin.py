@@ -1,11 +1,11 @@
-"""Synthetic twin of a real table: synthbio_ppl.twinning against SDV's GaussianCopulaSynthesizer.
+"""Synthetic twin of a real table: synthbio_ppl.twins against SDV's GaussianCopulaSynthesizer.
 
 The real table: scikit-learn's breast-cancer data (569 rows x 30 numeric features, label
 ``target``: 0 malignant, 1 benign), shipped with scikit-learn, so no download. Each repeat
 draws a stratified 70/30 train/holdout split (398 / 171 rows, ``random_state`` = repeat
 index) and makes one synthetic table of the train table's size with each method:
 
-- ``synthbio_ppl.twinning``: ``sb.twin(train, label="target", seed=s)`` then
+- ``synthbio_ppl.twins.fitting``: ``sb.twin(train, label="target", seed=s)`` then
   ``.sample(len(train), seed=s)``; fit and sample are timed separately. The first repeat's
   fit includes JAX compilation; the per-repeat times are printed below the table.
 - SDV ``GaussianCopulaSynthesizer`` (defaults), metadata detected from the train table

@@ -24,9 +24,9 @@ from _machine import header as print_header
 from numpyro.infer.util import initialize_model
 from sklearn.datasets import load_breast_cancer
 
-from synthbio_ppl import twin_model
-from synthbio_ppl.twin_layout import read_layout
-from synthbio_ppl.twinning import _class_codes, _design, _shape, default_rank
+from synthbio_ppl.twins import model as twin_model
+from synthbio_ppl.twins.columns import read_layout
+from synthbio_ppl.twins.fitting import _class_codes, _design, _shape, default_rank
 
 PACKAGES = ("jax", "jaxlib", "numpyro", "numpy")
 

@@ -20,60 +20,60 @@ __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
     # data
-    "generate": "generation",
-    "Dataset": "dataset",
-    "load_dataset": "dataset",
-    "Truth": "truth",
-    "make_biomedical_classification": "sklearn_api",
-    "generate_to_parquet": "stream",
-    "rescale_rows": "stream",
-    "to_dask": "dask_io",
+    "generate": "engine.generation",
+    "Dataset": "data.dataset",
+    "load_dataset": "data.dataset",
+    "Truth": "data.truth",
+    "make_biomedical_classification": "teaching.sklearn_api",
+    "generate_to_parquet": "engine.stream",
+    "rescale_rows": "engine.stream",
+    "to_dask": "engine.dask_io",
     # spec
-    "Spec": "spec",
-    "ClassSpec": "spec",
-    "InformativeGroup": "spec",
-    "Cluster": "spec",
-    "NoiseGroup": "spec",
-    "PseudoClassGroup": "spec",
-    "Batches": "spec",
-    "load_spec": "spec",
-    "save_spec": "spec",
-    "validate_spec": "spec",
-    "SpecError": "errors",
-    "spec_reference": "reference",
-    "StructuralSpec": "structural_spec",
-    "Covariate": "structural_spec",
-    "Factor": "structural_spec",
-    "Biomarker": "structural_spec",
-    "Dependency": "structural_spec",
-    "ByLevel": "structural_spec",
+    "Spec": "model.scene",
+    "ClassSpec": "model.scene",
+    "InformativeGroup": "model.scene",
+    "Cluster": "model.scene",
+    "NoiseGroup": "model.scene",
+    "PseudoClassGroup": "model.scene",
+    "Batches": "model.scene",
+    "load_spec": "model.scene",
+    "save_spec": "model.scene",
+    "validate_spec": "model.scene",
+    "SpecError": "core.errors",
+    "spec_reference": "model.reference",
+    "StructuralSpec": "processes.structural.spec",
+    "Covariate": "processes.structural.spec",
+    "Factor": "processes.structural.spec",
+    "Biomarker": "processes.structural.spec",
+    "Dependency": "processes.structural.spec",
+    "ByLevel": "processes.structural.spec",
     # the model itself
-    "dataset_model": "model",
-    "RowDesign": "model",
+    "dataset_model": "model.dataset_model",
+    "RowDesign": "model.dataset_model",
     # fitting back
-    "fit": "inference",
-    "Fit": "inference",
-    "calibrate": "calibration",
-    "Calibration": "calibration",
+    "fit": "inference.fitting",
+    "Fit": "inference.fitting",
+    "calibrate": "inference.calibration",
+    "Calibration": "inference.calibration",
     # evaluation and teaching
-    "cohens_d": "evaluation",
-    "cliffs_delta": "evaluation",
-    "rank_features": "evaluation",
-    "selection_scores": "evaluation",
-    "selection_stability": "evaluation",
-    "confounding": "evaluation",
-    "compare_cv": "evaluation",
-    "selection_cv": "evaluation",
-    "default_estimator": "evaluation",
-    "cluster_check": "clustering",
-    "plot_cluster_check": "clustering",
+    "cohens_d": "teaching.evaluation",
+    "cliffs_delta": "teaching.evaluation",
+    "rank_features": "teaching.evaluation",
+    "selection_scores": "teaching.evaluation",
+    "selection_stability": "teaching.evaluation",
+    "confounding": "teaching.evaluation",
+    "compare_cv": "teaching.evaluation",
+    "selection_cv": "teaching.evaluation",
+    "default_estimator": "teaching.evaluation",
+    "cluster_check": "clustering.check",
+    "plot_cluster_check": "clustering.check",
     # synthetic twins of real tables
-    "twin": "twinning",
-    "Twin": "twinning",
-    "oversample": "oversampling",
-    "TwinOversampler": "oversampling",
-    "score_twin": "twin_scoring",
-    "TwinReport": "twin_scoring",
+    "twin": "twins.fitting",
+    "Twin": "twins.fitting",
+    "oversample": "twins.oversampling",
+    "TwinOversampler": "twins.oversampling",
+    "score_twin": "twins.scoring",
+    "TwinReport": "twins.scoring",
 }
 
 __all__ = [
@@ -143,29 +143,18 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from synthbio_ppl.calibration import Calibration, calibrate
-    from synthbio_ppl.clustering import cluster_check, plot_cluster_check
-    from synthbio_ppl.dask_io import to_dask
-    from synthbio_ppl.dataset import Dataset, load_dataset
-    from synthbio_ppl.errors import SpecError
-    from synthbio_ppl.evaluation import (
-        cliffs_delta,
-        cohens_d,
-        compare_cv,
-        confounding,
-        default_estimator,
-        rank_features,
-        selection_cv,
-        selection_scores,
-        selection_stability,
-    )
-    from synthbio_ppl.generation import generate
-    from synthbio_ppl.inference import Fit, fit
-    from synthbio_ppl.model import RowDesign, dataset_model
-    from synthbio_ppl.oversampling import TwinOversampler, oversample
-    from synthbio_ppl.reference import spec_reference
-    from synthbio_ppl.sklearn_api import make_biomedical_classification
-    from synthbio_ppl.spec import (
+    from synthbio_ppl.clustering.check import cluster_check, plot_cluster_check
+    from synthbio_ppl.core.errors import SpecError
+    from synthbio_ppl.data.dataset import Dataset, load_dataset
+    from synthbio_ppl.data.truth import Truth
+    from synthbio_ppl.engine.dask_io import to_dask
+    from synthbio_ppl.engine.generation import generate
+    from synthbio_ppl.engine.stream import generate_to_parquet, rescale_rows
+    from synthbio_ppl.inference.calibration import Calibration, calibrate
+    from synthbio_ppl.inference.fitting import Fit, fit
+    from synthbio_ppl.model.dataset_model import RowDesign, dataset_model
+    from synthbio_ppl.model.reference import spec_reference
+    from synthbio_ppl.model.scene import (
         Batches,
         ClassSpec,
         Cluster,
@@ -177,8 +166,7 @@ if TYPE_CHECKING:
         save_spec,
         validate_spec,
     )
-    from synthbio_ppl.stream import generate_to_parquet, rescale_rows
-    from synthbio_ppl.structural_spec import (
+    from synthbio_ppl.processes.structural.spec import (
         Biomarker,
         ByLevel,
         Covariate,
@@ -186,6 +174,18 @@ if TYPE_CHECKING:
         Factor,
         StructuralSpec,
     )
-    from synthbio_ppl.truth import Truth
-    from synthbio_ppl.twin_scoring import TwinReport, score_twin
-    from synthbio_ppl.twinning import Twin, twin
+    from synthbio_ppl.teaching.evaluation import (
+        cliffs_delta,
+        cohens_d,
+        compare_cv,
+        confounding,
+        default_estimator,
+        rank_features,
+        selection_cv,
+        selection_scores,
+        selection_stability,
+    )
+    from synthbio_ppl.teaching.sklearn_api import make_biomedical_classification
+    from synthbio_ppl.twins.fitting import Twin, twin
+    from synthbio_ppl.twins.oversampling import TwinOversampler, oversample
+    from synthbio_ppl.twins.scoring import TwinReport, score_twin

@@ -31,7 +31,7 @@ def stream_spec() -> dict[str, Any]:
 
 def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> str:
     """This process's compilation cache, so a subprocess re-uses what was compiled here."""
-    from synthbio_ppl.cache import enable_compilation_cache
+    from synthbio_ppl.core.cache import enable_compilation_cache
 
     folder = enable_compilation_cache() or tmp_path_factory.getbasetemp() / "jax-cache"
     return str(folder)

@@ -25,7 +25,7 @@ def test_unknown_attribute_is_an_attribute_error() -> None:
 
 def test_import_and_validate_do_not_load_jax() -> None:
     code = (
-        "import sys, synthbio_ppl as sb; from synthbio_ppl.cli import main; "
+        "import sys, synthbio_ppl as sb; from synthbio_ppl.cli.app import main; "
         "main(['validate', 'models/demo.yaml']); sb.load_spec('models/kitchen_sink.yaml'); "
         "print('jax' in sys.modules)"
     )
@@ -34,6 +34,6 @@ def test_import_and_validate_do_not_load_jax() -> None:
 
 
 def test_generate_stays_a_function_after_its_module_is_imported() -> None:
-    import synthbio_ppl.generation  # noqa: F401
+    import synthbio_ppl.engine.generation  # noqa: F401
 
-    assert callable(sb.generate) and sb.generate.__module__ == "synthbio_ppl.generation"
+    assert callable(sb.generate) and sb.generate.__module__ == "synthbio_ppl.engine.generation"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from synthbio_ppl.cli import main
+from synthbio_ppl.cli.app import main
 from tests.conftest import MODELS
 
 
@@ -75,7 +75,7 @@ def test_console_script_runs_without_traceback(tmp_path: Path) -> None:
     spec = tmp_path / "bad.yaml"
     spec.write_text("classes: 3\n")
     proc = subprocess.run(
-        [sys.executable, "-m", "synthbio_ppl.cli", "validate", str(spec)],
+        [sys.executable, "-m", "synthbio_ppl.cli.app", "validate", str(spec)],
         capture_output=True,
         text=True,
         check=False,

@@ -12,9 +12,9 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 import synthbio_ppl as sb
-from synthbio_ppl.cli import main
-from synthbio_ppl.clustering import chosen, cluster_check, plot_cluster_check
-from synthbio_ppl.errors import SpecError
+from synthbio_ppl.cli.app import main
+from synthbio_ppl.clustering.check import chosen, cluster_check, plot_cluster_check
+from synthbio_ppl.core.errors import SpecError
 
 matplotlib.use("Agg")
 

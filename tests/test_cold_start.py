@@ -34,7 +34,7 @@ def python(code: str, *args: str, cache: str | None = None) -> str:
 
 LIGHT_COMMANDS = """
 import contextlib, io, sys
-from synthbio_ppl.cli import main
+from synthbio_ppl.cli.app import main
 with contextlib.redirect_stdout(io.StringIO()):
     assert main(["validate", sys.argv[1]]) == 0
     try:
@@ -56,7 +56,7 @@ import jax
 events = []
 jax.monitoring.register_event_listener(lambda event, **kw: events.append(event))
 import synthbio_ppl as sb
-from synthbio_ppl import engine  # importing the engine does not switch the cache on
+from synthbio_ppl.engine import draw as engine  # importing the engine does not switch the cache on
 before = jax.config.jax_compilation_cache_dir
 sb.generate(json.loads(sys.argv[1]))
 print(json.dumps({
@@ -79,7 +79,7 @@ def test_a_fresh_process_reads_every_program_from_the_cache(tmp_path: Path) -> N
 
 
 DISABLED = """
-from synthbio_ppl.cache import enable_compilation_cache
+from synthbio_ppl.core.cache import enable_compilation_cache
 assert enable_compilation_cache() is None
 import jax
 print(jax.config.jax_compilation_cache_dir)
@@ -93,7 +93,7 @@ def test_cache_can_be_switched_off() -> None:
 def test_default_cache_folder_is_the_users_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from synthbio_ppl.cache import cache_dir, default_cache_dir
+    from synthbio_ppl.core.cache import cache_dir, default_cache_dir
 
     monkeypatch.delenv("SYNTHBIO_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))

@@ -6,13 +6,13 @@ import pandas as pd
 import pytest
 
 import synthbio_ppl as sb
-from synthbio_ppl.generation import generate
-from synthbio_ppl.stream import rescale_rows
+from synthbio_ppl.engine.generation import generate
+from synthbio_ppl.engine.stream import rescale_rows
 from tests.scale_helpers import N_FEATURES, shared_cache, stream_spec
 
 dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("dask.distributed")
-to_dask = pytest.importorskip("synthbio_ppl.dask_io").to_dask
+to_dask = pytest.importorskip("synthbio_ppl.engine.dask_io").to_dask
 
 DASK_ROWS = 5000
 

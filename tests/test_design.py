@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from synthbio_ppl import validate_spec
-from synthbio_ppl.design import (
+from synthbio_ppl.model.design import (
     aligned_table,
     build_design,
     confounded_table,

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from numpyro.distributions import MultivariateNormal
 
-from synthbio_ppl.distributions import AR1Normal, EquicorrelatedNormal, anchor_correlations
+from synthbio_ppl.families.correlated import AR1Normal, EquicorrelatedNormal, anchor_correlations
 
 N = 20_000
 

@@ -11,7 +11,8 @@ import pytest
 from scipy import stats
 
 import synthbio_ppl as sb
-from synthbio_ppl.evaluation import (
+from synthbio_ppl.data.truth import Truth
+from synthbio_ppl.teaching.evaluation import (
     cliffs_delta,
     cohens_d,
     compare_cv,
@@ -21,7 +22,6 @@ from synthbio_ppl.evaluation import (
     selection_scores,
     selection_stability,
 )
-from synthbio_ppl.truth import Truth
 from tests.conftest import RANKING_SPEC
 
 # --------------------------------------------------------------------------- helpers

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import synthbio_ppl as sb
-from synthbio_ppl._family_table import FAMILY_NAMES
+from synthbio_ppl.families.table import FAMILY_NAMES
 
 SHAPES = {"lognormal": {"sigma": 0.8}, "student_t": {"df": 7}, "gamma": {"shape": 1.5}}
 SHAPES["beta"] = {"a": 0.7, "b": 3.0}

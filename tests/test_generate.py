@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 
 import synthbio_ppl as sb
-from synthbio_ppl.design import build_design
-from synthbio_ppl.engine import draw_rows
-from synthbio_ppl.keys import ROW_CHUNK
-from synthbio_ppl.layout import build_layout
-from synthbio_ppl.parameters import fixed_sites
-from synthbio_ppl.truth import ROLES
+from synthbio_ppl.core.keys import ROW_CHUNK
+from synthbio_ppl.data.truth import ROLES
+from synthbio_ppl.engine.draw import draw_rows
+from synthbio_ppl.model.design import build_design
+from synthbio_ppl.model.layout import build_layout
+from synthbio_ppl.model.parameters import fixed_sites
 
 
 def test_dataset_shapes_types_and_names(small_spec: dict[str, Any]) -> None:

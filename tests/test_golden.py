@@ -21,9 +21,7 @@ def test_pin_covers_the_whole_catalogue() -> None:
     assert sorted(PIN["scenes"]) == sorted(p.stem for p in MODELS.glob("*.yaml"))
 
 
-@pytest.mark.skipif(
-    jax.__version__ != PIN["jax"], reason=f"digests hold for jax {PIN['jax']} bits"
-)
+@pytest.mark.skipif(jax.__version__ != PIN["jax"], reason=f"digests hold for jax {PIN['jax']} bits")
 @pytest.mark.parametrize("scene", sorted(PIN["scenes"]))
 def test_catalogue_scene_is_bit_identical(scene: str) -> None:
     assert scene_digests(MODELS / f"{scene}.yaml", PIN["rows"]) == PIN["scenes"][scene]

@@ -16,10 +16,10 @@ import pandas as pd
 import pytest
 
 import synthbio_ppl as sb
-from synthbio_ppl.calibration import Calibration, calibrate, rank_tests
-from synthbio_ppl.errors import SpecError
-from synthbio_ppl.fit_cli import add_fit_parser
-from synthbio_ppl.inference import Fit, fit, split_rhat
+from synthbio_ppl.cli.fit import add_fit_parser
+from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.inference.calibration import Calibration, calibrate, rank_tests
+from synthbio_ppl.inference.fitting import Fit, fit, split_rhat
 
 PROCESS_SPECS: dict[str, dict[str, Any]] = {
     "informative": {

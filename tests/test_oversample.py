@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 import synthbio_ppl as sb
-from synthbio_ppl.errors import SpecError
-from synthbio_ppl.oversampling import target_counts
+from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.twins.oversampling import target_counts
 
 FAST = {"svi_steps": 1500}
 

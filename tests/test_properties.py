@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import synthbio_ppl as sb
-from synthbio_ppl._family_table import FAMILY_NAMES
+from synthbio_ppl.families.table import FAMILY_NAMES
 
 FAST_FAMILIES = [f for f in FAMILY_NAMES if f not in ("gamma", "student_t", "beta")]
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import synthbio_ppl as sb
-from synthbio_ppl.evaluation import cohens_d, compare_cv, selection_scores
+from synthbio_ppl.teaching.evaluation import cohens_d, compare_cv, selection_scores
 from tests.conftest import MODELS
 
 SEEDS = range(10)

@@ -14,21 +14,21 @@ import numpy as np
 import pytest
 
 import synthbio_ppl as sb
-from synthbio_ppl.generation import generate
-from synthbio_ppl.stream import rescale_rows
+from synthbio_ppl.engine.generation import generate
+from synthbio_ppl.engine.stream import rescale_rows
 from tests.scale_helpers import ROOT, ROWS, shared_cache, stream_spec
 
 TWO_DEVICES = """
 import sys
 import jax
 import numpy as np
-from synthbio_ppl import engine
-from synthbio_ppl.design import build_design
-from synthbio_ppl.layout import build_layout
-from synthbio_ppl.parameters import fixed_sites
-from synthbio_ppl.spec import validate_spec
-from synthbio_ppl.dataset import load_dataset
-from synthbio_ppl.stream import generate_to_parquet, rescale_rows
+from synthbio_ppl.engine import draw as engine
+from synthbio_ppl.model.design import build_design
+from synthbio_ppl.model.layout import build_layout
+from synthbio_ppl.model.parameters import fixed_sites
+from synthbio_ppl.model.scene import validate_spec
+from synthbio_ppl.data.dataset import load_dataset
+from synthbio_ppl.engine.stream import generate_to_parquet, rescale_rows
 
 assert len(jax.devices()) == 2, jax.devices()
 spec = rescale_rows(validate_spec(eval(sys.argv[1])), int(sys.argv[2]))

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from synthbio_ppl import SpecError, load_spec, spec_reference, validate_spec
-from synthbio_ppl.layout import build_layout, column_names
+from synthbio_ppl.model.layout import build_layout, column_names
 from tests.conftest import ROOT
 
 

@@ -18,10 +18,10 @@ import pandas as pd
 import pytest
 
 import synthbio_ppl as sb
-from synthbio_ppl import stream
-from synthbio_ppl.errors import SpecError
-from synthbio_ppl.generation import generate
-from synthbio_ppl.stream import generate_to_parquet, rescale_rows, staging_path
+from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.engine import stream
+from synthbio_ppl.engine.generation import generate
+from synthbio_ppl.engine.stream import generate_to_parquet, rescale_rows, staging_path
 from tests.scale_helpers import N_FEATURES, ROOT, ROWS, shared_cache, stream_spec
 
 
@@ -155,7 +155,7 @@ def test_a_second_writer_of_the_same_target_is_refused(tmp_path: Path) -> None:
 
 KILLED_WRITER = """
 import sys, time
-from synthbio_ppl import stream
+from synthbio_ppl.engine import stream
 real = stream._write_part
 def slow(path, table):
     time.sleep(0.3)

@@ -24,14 +24,14 @@ from numpyro.infer.util import log_density
 from scipy import integrate, stats
 
 import synthbio_ppl as sb
-from synthbio_ppl.design import build_design
-from synthbio_ppl.engine import draw_rows
-from synthbio_ppl.errors import SpecError
-from synthbio_ppl.keys import ROWS
-from synthbio_ppl.layout import build_layout
-from synthbio_ppl.parameters import fixed_sites
-from synthbio_ppl.processes.structural import CensoredLocScale, structural
-from synthbio_ppl.spec import load_spec, validate_spec
+from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.core.keys import ROWS
+from synthbio_ppl.engine.draw import draw_rows
+from synthbio_ppl.model.design import build_design
+from synthbio_ppl.model.layout import build_layout
+from synthbio_ppl.model.parameters import fixed_sites
+from synthbio_ppl.model.scene import load_spec, validate_spec
+from synthbio_ppl.processes.structural.model import CensoredLocScale, structural
 from tests.conftest import MODELS
 
 Z = 4.0  # tolerance in standard errors

@@ -15,9 +15,9 @@ import numpyro.distributions as dist
 import pytest
 
 import synthbio_ppl as sb
-from synthbio_ppl.errors import SpecError
-from synthbio_ppl.inference import Fit, fit
-from synthbio_ppl.likelihood import build_problem
+from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.inference.fitting import Fit, fit
+from synthbio_ppl.inference.likelihood import build_problem
 
 SCENE = {
     "name": "structural_fit",
@@ -138,7 +138,7 @@ def test_bad_covariates_raise_spec_error(scene: sb.Dataset, change, path: str) -
 
 
 def test_cli_fit_reads_a_structural_folder(scene: sb.Dataset, tmp_path: Path) -> None:
-    from synthbio_ppl.cli import main
+    from synthbio_ppl.cli.app import main
 
     folder = tmp_path / "data"
     scene.to_parquet(folder)

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synthbio_ppl.cli import main
-from synthbio_ppl.errors import SpecError
+from synthbio_ppl.cli.app import main
+from synthbio_ppl.core.errors import SpecError
 
 FAST = ["--method", "map", "--rank", "1", "--types", "sex=categorical"]
 FILES = ["parameters.csv", "posterior.nc", "report.json", "report.md", "synthetic.csv"]
@@ -142,7 +142,7 @@ def test_force_replaces_and_its_absence_refuses(real_csv: Path, tmp_path: Path, 
 def test_failure_while_writing_leaves_nothing_behind(
     real_csv: Path, tmp_path: Path, monkeypatch, capsys
 ) -> None:
-    from synthbio_ppl.twinning import Twin
+    from synthbio_ppl.twins.fitting import Twin
 
     def broken(self: Twin) -> None:
         raise SpecError("parameters", "(test)", "a failure while writing")
@@ -222,7 +222,7 @@ def test_console_script_exits_2_without_traceback(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "synthbio_ppl.cli",
+            "synthbio_ppl.cli.app",
             "twin",
             str(tmp_path / "missing.csv"),
             "--label",

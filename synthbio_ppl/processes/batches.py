@@ -13,7 +13,7 @@ import numpyro
 import numpyro.distributions as dist
 from jax import Array
 
-from synthbio_ppl.layout import BatchLayout
+from synthbio_ppl.model.layout import BatchLayout
 
 
 def batch_effects(layout: BatchLayout, n_features: int) -> tuple[Array, Array]:

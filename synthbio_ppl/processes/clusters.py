@@ -13,8 +13,8 @@ import numpyro.distributions as dist
 from jax import Array
 from numpyro.distributions.transforms import AffineTransform, IndependentTransform
 
-from synthbio_ppl.distributions import STRUCTURES, anchor_correlations
-from synthbio_ppl.layout import Block
+from synthbio_ppl.families.correlated import STRUCTURES, anchor_correlations
+from synthbio_ppl.model.layout import Block
 from synthbio_ppl.processes.informative import class_means
 
 

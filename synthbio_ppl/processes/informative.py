@@ -7,8 +7,8 @@ import numpyro
 import numpyro.distributions as dist
 from jax import Array
 
-from synthbio_ppl.families import family_sites, feature_distribution
-from synthbio_ppl.layout import Block
+from synthbio_ppl.families.standardised import family_sites, feature_distribution
+from synthbio_ppl.model.layout import Block
 
 
 def class_means(effect_size: Array) -> Array:

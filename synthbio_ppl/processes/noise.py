@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpyro
 from jax import Array
 
-from synthbio_ppl.families import family_sites, feature_distribution
-from synthbio_ppl.layout import Block
+from synthbio_ppl.families.standardised import family_sites, feature_distribution
+from synthbio_ppl.model.layout import Block
 
 
 def noise(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpyro
 from jax import Array
 
-from synthbio_ppl.layout import Block
+from synthbio_ppl.model.layout import Block
 from synthbio_ppl.processes.informative import shifted_block
 
 

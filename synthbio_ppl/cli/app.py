@@ -1,0 +1,139 @@
+"""The ``synthbio`` command line. Heavy imports (JAX) happen only in commands that need them.
+
+Bad input exits with code 2 and one line naming the field, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from synthbio_ppl.core.errors import SpecError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise SpecError("", " ".join(sys.argv[1:]) or "(no arguments)", message)
+
+
+def _generate(args: argparse.Namespace) -> None:
+    from synthbio_ppl.engine.stream import stream_command, wants_stream
+
+    if wants_stream(args):  # --rows, --chunk-rows or --resume: chunked Parquet, bounded memory
+        stream_command(args)
+        return
+    from synthbio_ppl.data.io import check_target
+    from synthbio_ppl.engine.generation import as_spec, generate
+
+    spec = as_spec(args.spec)
+    out = Path(args.out)
+    check_target(out, args.force)
+    data = generate(spec, seed=args.seed)
+    data.to_parquet(out, overwrite=args.force)
+    if not args.quiet:
+        print(data.summary())
+        print(f"\nwrote {out}/data.parquet, truth.json, spec.yaml")
+
+
+def _validate(args: argparse.Namespace) -> None:
+    from synthbio_ppl.model.scene import load_spec
+
+    spec = load_spec(args.spec)
+    print(f"{args.spec}: valid ({spec.n_rows} rows, {len(spec.classes)} classes)")
+
+
+def _describe(args: argparse.Namespace) -> None:
+    from synthbio_ppl.data.describe import spec_summary
+    from synthbio_ppl.model.scene import load_spec
+
+    print(spec_summary(load_spec(args.spec)))
+
+
+def _reference(args: argparse.Namespace) -> None:
+    from synthbio_ppl.model.reference import spec_reference
+
+    print(spec_reference(), end="")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="synthbio", description="Synthetic biomedical data with known truth.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    gen = sub.add_parser("generate", help="generate a dataset folder from a YAML spec")
+    gen.add_argument("spec", help="YAML spec file")
+    gen.add_argument("--out", required=True, help="output folder")
+    gen.add_argument("--seed", type=int, default=None, help="override the spec's seed")
+    gen.add_argument("--force", action="store_true", help="replace an existing folder")
+    gen.add_argument("--quiet", action="store_true", help="print nothing on success")
+    from synthbio_ppl.engine.stream import add_stream_arguments
+
+    add_stream_arguments(gen)
+    gen.set_defaults(run=_generate)
+    val = sub.add_parser("validate", help="check a spec and say what is wrong")
+    val.add_argument("spec")
+    val.set_defaults(run=_validate)
+    desc = sub.add_parser("describe", help="table of blocks, roles and effect sizes")
+    desc.add_argument("spec")
+    desc.set_defaults(run=_describe)
+    ref = sub.add_parser("reference", help="print the spec field reference (markdown)")
+    ref.set_defaults(run=_reference)
+    _add_cluster_parser(sub)
+    from synthbio_ppl.cli.fit import add_fit_parser
+
+    add_fit_parser(sub)
+    from synthbio_ppl.cli.twin import add_twin_parser
+
+    add_twin_parser(sub)
+    return parser
+
+
+def _cluster(args: argparse.Namespace) -> None:
+    from synthbio_ppl.clustering.check import run_cluster
+
+    run_cluster(args)
+
+
+def _add_cluster_parser(sub: argparse._SubParsersAction) -> None:
+    from synthbio_ppl.clustering.options import METHODS, SCALINGS
+
+    parser = sub.add_parser(
+        "cluster", help="cluster a generated dataset and score the clusters against the truth"
+    )
+    parser.add_argument("data", help="dataset folder written by `synthbio generate`")
+    parser.add_argument(
+        "--by", nargs="+", default=["region"], help="covariate(s) that define the true groups"
+    )
+    parser.add_argument("--k", nargs="+", type=int, default=[2, 3, 4, 5, 6], help="k values")
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    parser.add_argument(
+        "--scalings",
+        nargs="+",
+        default=["zscore", "minmax", "robust", "pca_whiten"],
+        choices=SCALINGS,
+    )
+    parser.add_argument("--columns", nargs="+", default=None, help="features (default: all)")
+    parser.add_argument("--bootstrap", type=int, default=3, help="resamples for stability")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--csv", default=None, help="write the full table here")
+    parser.add_argument("--plot", default=None, help="write a figure here (png, pdf, svg)")
+    parser.set_defaults(run=_cluster)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit code (2 for bad input)."""
+    try:
+        args = build_parser().parse_args(argv)
+        run: Callable[[argparse.Namespace], None] = args.run
+        run(args)
+    except SpecError as exc:
+        print(f"synthbio: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("synthbio: interrupted; nothing was written", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

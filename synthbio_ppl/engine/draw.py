@@ -1,0 +1,238 @@
+"""Forward generation: the conditioned dataset model, jitted and drawn in row chunks.
+
+Rows are drawn in fixed chunks of ``ROW_CHUNK`` whose keys come from the chunk index. One
+compiled *step* draws a fixed number of chunks per device (``chunks_per_step(layout)``)
+under ``vmap``, and the host loops over steps that start at multiples of the step size.
+Every row is therefore computed by the same compiled program, at the same place in its
+step, whatever range is asked for. XLA's code depends on array shapes (the order of a
+reduction such as the sum inside an equicorrelated cluster, vectorised loops and their
+scalar tails), so a shape that followed the request would change the last bits of some
+values with ``start``/``stop``, with the chunk size of a streamed write, or with the
+number of devices.
+
+With several local devices a step's chunks are sharded across them (``shard_map`` over a
+1-D mesh, the chunk count padded to a multiple of the device count); each device runs the
+single-device step on its own chunks, so the output is identical to one device's. The
+layout is static (compiled once per shape), the spec's numbers are traced (a new effect
+size or correlation re-uses the compiled code).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from functools import partial
+from typing import Any, Literal
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import Array
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+from numpyro import handlers
+
+from synthbio_ppl.core.cache import enable_compilation_cache
+from synthbio_ppl.core.keys import ROW_CHUNK, ROWS, site_keys
+from synthbio_ppl.model.dataset_model import RowDesign, dataset_model
+from synthbio_ppl.model.design import Design
+from synthbio_ppl.model.layout import Layout
+
+STEP_VALUES = 1 << 20
+"""Target number of values one device draws per compiled step (about 4 MB in float32)."""
+MAX_CHUNKS_PER_STEP = 64
+"""At most this many chunks per step and device (narrow tables)."""
+_IN_FLIGHT = 2
+"""Steps dispatched ahead of the one being copied to the host."""
+_AXIS = "chunks"
+
+
+def root_key(seed: int) -> Array:
+    """The root key of a dataset."""
+    return jax.random.PRNGKey(seed)
+
+
+@contextlib.contextmanager
+def precision(dtype: str) -> Iterator[None]:
+    """Run JAX in 64-bit mode for float64 output, without touching the global flag."""
+    if dtype == "float64":
+        with jax.enable_x64(True):
+            yield
+    else:
+        yield
+
+
+def chunks_per_step(layout: Layout) -> int:
+    """Chunks one device draws per compiled step: a power of two, about ``STEP_VALUES`` values.
+
+    It depends on the layout only, never on the rows asked for, so every row of a dataset
+    comes from the same compiled program.
+    """
+    per_chunk = ROW_CHUNK * max(layout.n_features, 1)
+    chunks = 1
+    while chunks < MAX_CHUNKS_PER_STEP and 2 * chunks * per_chunk <= STEP_VALUES:
+        chunks *= 2
+    return chunks
+
+
+def step_rows(layout: Layout, devices: Sequence[Any] | None = None) -> int:
+    """Rows drawn by one step on all devices: chunk sizes that are multiples waste nothing."""
+    return chunks_per_step(layout) * len(_devices(devices)) * ROW_CHUNK
+
+
+def _devices(devices: Sequence[Any] | None) -> tuple[Any, ...]:
+    return tuple(jax.local_devices()) if devices is None else tuple(devices)
+
+
+def _draw_local(
+    layout: Layout, fixed: dict[str, Array], root: Array, chunks: Array, design: RowDesign
+) -> dict[str, Array]:
+    def one_chunk(chunk: Array, rows: RowDesign) -> dict[str, Array]:
+        with site_keys(root=root, chunk=chunk):
+            return handlers.condition(dataset_model, data=fixed)(layout, rows)
+
+    outputs = jax.vmap(one_chunk)(chunks, design)
+    return {name: v.reshape(-1, *v.shape[2:]) for name, v in outputs.items()}
+
+
+_draw_chunks = jax.jit(_draw_local, static_argnames=("layout",))
+"""One step on one device: ``chunks`` (n,) and ``design`` (n, ROW_CHUNK) -> rows (n·256, ...)."""
+
+
+@functools.lru_cache(maxsize=32)
+def _sharded_step(layout: Layout, devices: tuple[Any, ...]) -> Callable[..., dict[str, Array]]:
+    mesh = Mesh(np.array(devices), (_AXIS,))
+    rows, same = PartitionSpec(_AXIS), PartitionSpec()
+    body = jax.shard_map(
+        partial(_draw_local, layout),
+        mesh=mesh,
+        in_specs=(same, same, rows, rows),
+        out_specs=rows,
+    )
+    return jax.jit(body)
+
+
+@functools.lru_cache(maxsize=32)
+def _shardings(devices: tuple[Any, ...]) -> tuple[NamedSharding, NamedSharding]:
+    mesh = Mesh(np.array(devices), (_AXIS,))
+    return NamedSharding(mesh, PartitionSpec(_AXIS)), NamedSharding(mesh, PartitionSpec())
+
+
+@partial(jax.jit, static_argnames=("layout",))
+def _population_sites(layout: Layout, fixed: dict[str, Array], root: Array) -> dict[str, Array]:
+    one = jnp.zeros(1, dtype=jnp.int32)
+    groups = {b.name: one for b in layout.blocks if b.kind == "pseudo"}
+    design = RowDesign(one, one if layout.batches else None, groups)
+    with site_keys(root=root):
+        model = handlers.condition(dataset_model, data=fixed)
+        trace = handlers.trace(model).get_trace(layout, design)
+    return {
+        name: site["value"]
+        for name, site in trace.items()
+        if site["type"] in ("sample", "deterministic")
+        and not any(frame.name == ROWS for frame in site.get("cond_indep_stack", ()))
+    }
+
+
+def population_sites(
+    layout: Layout, fixed: dict[str, np.ndarray], seed: int, dtype: str
+) -> dict[str, np.ndarray]:
+    """Every site outside the rows plate: fixed parameters, batch draws, level means."""
+    enable_compilation_cache()
+    with precision(dtype):
+        values = _population_sites(layout, fixed, root_key(seed))
+        return {name: np.asarray(v) for name, v in values.items()}
+
+
+def _chunked(values: np.ndarray | None, first: int, n_chunks: int) -> np.ndarray | None:
+    if values is None:
+        return None
+    start, stop = first * ROW_CHUNK, (first + n_chunks) * ROW_CHUNK
+    part = values[start:stop]
+    padded = np.zeros(n_chunks * ROW_CHUNK, dtype=np.int32)
+    padded[: part.shape[0]] = part
+    return padded.reshape(n_chunks, ROW_CHUNK)
+
+
+def _step_inputs(design: Design, first: int, n_chunks: int) -> tuple[np.ndarray, RowDesign]:
+    rows = RowDesign(
+        y=_chunked(design.y, first, n_chunks),
+        batch=_chunked(design.batch, first, n_chunks),
+        groups={k: _chunked(v, first, n_chunks) for k, v in design.groups.items()},
+    )
+    return np.arange(first, first + n_chunks, dtype=np.int32), rows
+
+
+def draw_rows(
+    layout: Layout,
+    fixed: dict[str, np.ndarray],
+    design: Design,
+    seed: int,
+    dtype: str,
+    start: int = 0,
+    stop: int | None = None,
+    *,
+    devices: Sequence[Any] | None = None,
+    order: Literal["C", "F"] = "C",
+) -> dict[str, np.ndarray]:
+    """The model's per-row outputs for rows [start, stop): ``"X"`` (rows, features), ...
+
+    The values of a row depend only on the seed, the spec and the row's index, never on
+    ``start``/``stop`` nor on the devices (default: every local device). ``order="F"``
+    returns column-major arrays (each feature contiguous, as Arrow and pandas columns
+    want). Memory beyond the returned arrays is a few steps' worth of rows.
+    """
+    stop = design.n_rows if stop is None else stop
+    if not 0 <= start <= stop <= design.n_rows:
+        raise ValueError(f"rows [{start}, {stop}) are not within [0, {design.n_rows})")
+    enable_compilation_cache()
+    devs = _devices(devices)
+    per_step = chunks_per_step(layout) * len(devs)
+    # Steps start at multiples of the step size, so a chunk always sits at the same place
+    # in its step (and on the same device slot) whichever rows are asked for.
+    first = start // ROW_CHUNK // per_step * per_step
+    last = max(-(-stop // ROW_CHUNK), first + 1)  # one step even for no rows: output shapes
+    out: dict[str, np.ndarray] = {}
+    with precision(dtype):
+        if len(devs) == 1:
+            step: Callable[..., dict[str, Array]] = partial(_draw_chunks, layout)
+            fixed_in, root = jax.device_put((fixed, root_key(seed)), devs[0])
+            row_sharding = None
+        else:
+            step = _sharded_step(layout, devs)
+            row_sharding, replicated = _shardings(devs)
+            fixed_in, root = jax.device_put((fixed, root_key(seed)), replicated)
+        pending: deque[tuple[int, dict[str, Array]]] = deque()
+        for chunk in range(first, last, per_step):
+            chunks, rows = _step_inputs(design, chunk, per_step)
+            if row_sharding is None:
+                chunks, rows = jax.device_put((chunks, rows), devs[0])
+            else:
+                chunks, rows = jax.device_put((chunks, rows), row_sharding)
+            pending.append((chunk, step(fixed_in, root, chunks, rows)))
+            if len(pending) > _IN_FLIGHT:
+                _collect(*pending.popleft(), out, start, stop, order)
+        while pending:
+            _collect(*pending.popleft(), out, start, stop, order)
+    return out
+
+
+def _collect(
+    chunk: int,
+    outputs: dict[str, Array],
+    out: dict[str, np.ndarray],
+    start: int,
+    stop: int,
+    order: Literal["C", "F"],
+) -> None:
+    """Copy the rows of one step that fall in [start, stop) into ``out``, shard by shard."""
+    for name, value in outputs.items():
+        for shard in value.addressable_shards:
+            data = np.asarray(shard.data)
+            if name not in out:
+                out[name] = np.empty((stop - start, *data.shape[1:]), data.dtype, order=order)
+            first_row = chunk * ROW_CHUNK + (shard.index[0].start or 0)
+            lo, hi = max(first_row, start), min(first_row + data.shape[0], stop)
+            if lo < hi:
+                out[name][lo - start : hi - start] = data[lo - first_row : hi - first_row]

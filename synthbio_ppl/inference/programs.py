@@ -1,0 +1,402 @@
+"""Inference as compiled programs: NUTS and SVI in one jitted JAX function each, cached.
+
+NUTS is NumPyro's kernel (``numpyro.infer.hmc.hmc(..., algo="NUTS")``, the function behind
+``numpyro.infer.NUTS``): ``initialize_model`` (uniform in (−2, 2) on the unconstrained
+scale), then ``num_warmup`` adapting steps (dual-averaging step size, diagonal mass matrix
+in Stan's windows) and ``num_samples`` draws, all inside one ``lax.scan`` program. SVI is
+``numpyro.infer.SVI`` with an autoguide, ``SVI.stable_update`` under ``lax.scan``, and guide
+draws through ``Predictive``. Nothing runs op by op, and a program compiles once per
+(layout, settings, shapes): the design, the table, fixed values and priors are arguments,
+so a refit of new data of the same shape, or with another prior of the same family,
+reuses it. (``numpyro.infer.MCMC.run`` recompiles its loop on every call in NumPyro 0.22.)
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from synthbio_ppl.inference.likelihood import Problem, likelihood_model, row_latents, shaped_like
+from synthbio_ppl.model.dataset_model import RowDesign
+from synthbio_ppl.model.layout import Layout
+
+Inputs = dict[str, Any]
+"""``{"fixed": {site: value}, "priors": {site: distribution}}``: traced program arguments."""
+
+STATS = ("diverging", "num_steps", "potential_energy", "accept_prob", "energy")
+_CACHE: OrderedDict[tuple[Any, ...], Callable[..., Any]] = OrderedDict()
+_CACHE_SIZE = 16
+
+
+def program_inputs(problem: Problem) -> Inputs:
+    """Fixed values and the user's priors (shaped like their sites, float parameters)."""
+    dtype = problem.spec.dtype
+    priors = {
+        name: shaped_like(prior, problem.sites[name].prior)
+        for name, prior in problem.priors.items()
+    }
+    return {
+        "fixed": {k: jnp.asarray(v) for k, v in problem.fixed.items()},
+        "priors": jax.tree.map(lambda v: jnp.asarray(v, dtype=dtype), priors),
+    }
+
+
+def device_design(design: RowDesign) -> RowDesign:
+    """The row design as JAX arrays."""
+    return RowDesign(
+        y=jnp.asarray(design.y),
+        batch=None if design.batch is None else jnp.asarray(design.batch),
+        groups={k: jnp.asarray(v) for k, v in (design.groups or {}).items()},
+        covariates=None if design.covariates is None else jnp.asarray(design.covariates),
+    )
+
+
+def decaying_step(step: jax.Array, start: float, steps: int) -> jax.Array:
+    """Adam step size: start · 0.1^(step / steps), ending at a tenth of the start."""
+    return start * 0.1 ** (step / max(steps, 1))
+
+
+def guide_kind(problem: Problem, guide: str) -> str:
+    """``auto``: full-rank normal (``mvn``) up to 200 latent dimensions, else ``normal``."""
+    from synthbio_ppl.core.errors import SpecError
+
+    if guide == "auto":
+        size = sum(math.prod(problem.sites[name].shape) for name in problem.free)
+        size += problem.n_rows * len(row_latents(problem.layout))
+        return "mvn" if size <= 200 else "normal"
+    if guide not in ("normal", "mvn"):
+        raise SpecError("guide", guide, "must be 'auto', 'normal' or 'mvn'")
+    return guide
+
+
+def cached(key: tuple[Any, ...], build: Callable[[], Callable[..., Any]]) -> Callable[..., Any]:
+    """The jitted program for ``key`` (static settings), built on first use."""
+    if key not in _CACHE:
+        _CACHE[key] = build()
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    _CACHE.move_to_end(key)
+    return _CACHE[key]
+
+
+# --------------------------------------------------------------------------- one fit
+
+
+def nuts_chain(
+    model: Callable[..., Any],
+    key: jax.Array,
+    design: RowDesign,
+    X: jax.Array,
+    kw: Inputs,
+    num_warmup: int,
+    num_samples: int,
+    target_accept: float,
+) -> tuple[dict[str, jax.Array], dict[str, jax.Array]]:
+    """One NUTS chain: constrained draws (and deterministic sites), and per-draw stats."""
+    from numpyro.infer.hmc import hmc
+    from numpyro.infer.util import initialize_model
+
+    k_init, k_run = jax.random.split(key)
+    info, potential_fn, postprocess_fn, _ = initialize_model(
+        k_init, model, model_args=(design, X), model_kwargs=kw
+    )
+    init_kernel, sample_kernel = hmc(potential_fn=potential_fn, algo="NUTS")
+    state = init_kernel(info, num_warmup, target_accept_prob=target_accept, rng_key=k_run)
+
+    def step(s: Any, _: Any) -> tuple[Any, tuple[Any, dict[str, jax.Array]]]:
+        s = sample_kernel(s)
+        return s, (s.z, {name: getattr(s, name) for name in STATS})
+
+    state, _ = jax.lax.scan(step, state, None, length=num_warmup)
+    _, (zs, stats) = jax.lax.scan(step, state, None, length=num_samples)
+    return jax.vmap(postprocess_fn)(zs), stats
+
+
+def _ordered_elbo() -> Any:
+    """Single-particle Trace_ELBO, −E_q[log p(x, z) − log q(z)], summed in trace order.
+
+    NumPyro's Trace_ELBO combines its sites through a Python ``set``, whose order changes
+    with the hash seed: the compiled program then differs between processes and JAX's
+    persistent compilation cache never hits. Summing ``log_density`` of the guide and the
+    replayed model (each in trace order) gives the same estimate and the same program.
+    """
+    from numpyro.handlers import replay, seed
+    from numpyro.infer import Trace_ELBO
+    from numpyro.infer.util import log_density
+
+    class OrderedTraceELBO(Trace_ELBO):
+        def loss_with_mutable_state(
+            self, rng_key: jax.Array, param_map: dict, model: Any, guide: Any, *args, **kwargs
+        ) -> dict[str, Any]:
+            model_key, guide_key = jax.random.split(rng_key)
+            guide_lp, guide_trace = log_density(seed(guide, guide_key), args, kwargs, param_map)
+            replayed = replay(seed(model, model_key), guide_trace)
+            model_lp, _ = log_density(replayed, args, kwargs, param_map)
+            return {"loss": guide_lp - model_lp, "mutable_state": None}
+
+    return OrderedTraceELBO()
+
+
+def svi_fit(
+    model: Callable[..., Any],
+    key: jax.Array,
+    design: RowDesign,
+    X: jax.Array,
+    kw: Inputs,
+    steps: int,
+    learning_rate: float,
+    guide_kind: str,
+    num_samples: int,
+    return_sites: Sequence[str],
+) -> tuple[dict[str, jax.Array], jax.Array]:
+    """SVI with an autoguide (``mvn`` or mean-field ``normal``): guide draws, ELBO losses."""
+    import numpyro
+    from numpyro.infer import SVI, Predictive
+    from numpyro.infer.autoguide import AutoMultivariateNormal, AutoNormal
+    from numpyro.infer.initialization import init_to_median
+
+    auto = AutoMultivariateNormal if guide_kind == "mvn" else AutoNormal
+    guide = auto(model, init_loc_fn=init_to_median(num_samples=15))
+    optimiser = numpyro.optim.Adam(partial(decaying_step, start=learning_rate, steps=steps))
+    svi = SVI(model, guide, optimiser, _ordered_elbo())
+    k_init, k_draw = jax.random.split(key)
+    state = svi.init(k_init, design, X, **kw)
+
+    def step(s: Any, _: Any) -> tuple[Any, jax.Array]:
+        return svi.stable_update(s, design, X, **kw)
+
+    state, losses = jax.lax.scan(step, state, None, length=steps)
+    params = svi.get_params(state)
+    predictive = Predictive(
+        model, guide=guide, params=params, num_samples=num_samples, return_sites=list(return_sites)
+    )
+    return predictive(k_draw, design, X, **kw), losses
+
+
+def map_fit(
+    model: Callable[..., Any],
+    key: jax.Array,
+    design: Any,
+    X: Any,
+    kw: Inputs,
+    steps: int,
+    learning_rate: float,
+) -> tuple[dict[str, jax.Array], jax.Array]:
+    """The posterior mode on the unconstrained scale (Adam on the potential energy, whose
+    Jacobian terms keep scales off 0): one draw (leading dim 1) and the losses.
+
+    Built on ``initialize_model``'s potential, whose program is the same in every process
+    (an ELBO's site loop follows set order, which changes with Python's hash seed and
+    defeats the persistent compilation cache).
+    """
+    import numpyro
+    from numpyro.infer.initialization import init_to_median
+    from numpyro.infer.util import initialize_model
+
+    info, potential_fn, postprocess_fn, _ = initialize_model(
+        key, model, model_args=(design, X), model_kwargs=kw, init_strategy=init_to_median()
+    )
+    optimiser = numpyro.optim.Adam(partial(decaying_step, start=learning_rate, steps=steps))
+
+    def step(state: Any, _: Any) -> tuple[Any, jax.Array]:
+        loss, grads = jax.value_and_grad(potential_fn)(optimiser.get_params(state))
+        return optimiser.update(grads, state), loss
+
+    state, losses = jax.lax.scan(step, optimiser.init(info.z), None, length=steps)
+    mode = postprocess_fn(optimiser.get_params(state))
+    return jax.tree.map(lambda v: v[None], mode), losses
+
+
+def pointwise_loglik(
+    layout: Layout, samples: dict[str, jax.Array], design: RowDesign, X: jax.Array, kw: Inputs
+) -> jax.Array:
+    """log p(x_i | θ) per draw and row, all feature blocks summed: (draws, rows)."""
+    from numpyro.infer import log_likelihood
+
+    model = partial(likelihood_model, layout=layout)
+    values = log_likelihood(model, samples, design, X, **kw)
+    observed = [name for names in _column_sites(layout) for name in names]
+    if layout.structure is not None:  # the observed covariate codes are data too
+        observed += [f"{layout.structure.name}.{n}" for n in layout.structure.covariates]
+    return sum(values[name] for name in observed)
+
+
+def _column_sites(layout: Layout) -> list[list[str]]:
+    """Per block, the sample sites holding its columns: the block's own (rows, width) site,
+    or a structural scene's one (rows,) site per biomarker."""
+    scene = layout.structure
+    return [
+        [f"{scene.name}.{m}" for m in scene.biomarkers] if b.kind == "structural" else [b.name]
+        for b in layout.blocks
+    ]
+
+
+def _columns_of(layout: Layout, values: dict[str, jax.Array]) -> jax.Array:
+    """The feature table (..., rows, features) from the sites of ``_column_sites``."""
+    blocks = [
+        jnp.stack([values[n] for n in names], -1) if b.kind == "structural" else values[names[0]]
+        for b, names in zip(layout.blocks, _column_sites(layout), strict=True)
+    ]
+    return jnp.concatenate(blocks, axis=-1)
+
+
+# --------------------------------------------------------------------------- programs
+
+
+def nuts_program(
+    layout: Layout,
+    noncentred: bool,
+    num_warmup: int,
+    num_samples: int,
+    num_chains: int,
+    target_accept: float,
+    with_loglik: bool,
+) -> Callable[..., Any]:
+    """``run(key, design, X, inputs) -> (draws, stats, loglik)``, leading dims (chain, draw)."""
+    settings = (num_warmup, num_samples, num_chains, target_accept, with_loglik)
+
+    def build() -> Callable[..., Any]:
+        model = partial(likelihood_model, layout=layout, noncentred=noncentred)
+
+        def run(key: jax.Array, design: RowDesign, X: jax.Array, kw: Inputs) -> Any:
+            def chain(k: jax.Array) -> Any:
+                return nuts_chain(model, k, design, X, kw, num_warmup, num_samples, target_accept)
+
+            if num_chains == 1:  # no vmap: batched while-loops compile to a larger program
+                draws, stats = jax.tree.map(lambda v: v[None], chain(key))
+            else:
+                draws, stats = jax.vmap(chain)(jax.random.split(key, num_chains))
+            loglik = None
+            if with_loglik:
+                flat = jax.tree.map(lambda v: v.reshape(-1, *v.shape[2:]), draws)
+                loglik = pointwise_loglik(layout, flat, design, X, kw)
+                loglik = loglik.reshape(num_chains, num_samples, -1)
+            return draws, stats, loglik
+
+        return jax.jit(run)
+
+    return cached(("nuts", layout, noncentred, *settings), build)
+
+
+def svi_program(
+    layout: Layout,
+    noncentred: bool,
+    steps: int,
+    learning_rate: float,
+    guide_kind: str,
+    num_samples: int,
+    return_sites: tuple[str, ...],
+    with_loglik: bool,
+) -> Callable[..., Any]:
+    """``run(key, design, X, inputs) -> (draws, lp, loglik, losses)``; draws (draw, ...)."""
+    settings = (steps, learning_rate, guide_kind, num_samples, return_sites, with_loglik)
+
+    def build() -> Callable[..., Any]:
+        from numpyro.infer.util import log_density
+
+        model = partial(likelihood_model, layout=layout, noncentred=noncentred)
+
+        def run(key: jax.Array, design: RowDesign, X: jax.Array, kw: Inputs) -> Any:
+            fitting = (steps, learning_rate, guide_kind, num_samples, return_sites)
+            draws, losses = svi_fit(model, key, design, X, kw, *fitting)
+
+            def joint(sample: dict[str, jax.Array]) -> jax.Array:
+                return log_density(model, (design, X), kw, sample)[0]
+
+            lp = jax.lax.map(joint, draws)
+            loglik = pointwise_loglik(layout, draws, design, X, kw) if with_loglik else None
+            return draws, lp, loglik, losses
+
+        return jax.jit(run)
+
+    return cached(("svi", layout, noncentred, *settings), build)
+
+
+def predictive_program(layout: Layout) -> Callable[..., Any]:
+    """``run(key, design, draws, inputs) -> X (draws, rows, features)`` from the model."""
+
+    def build() -> Callable[..., Any]:
+        from numpyro.infer import Predictive
+
+        sites = [name for names in _column_sites(layout) for name in names]
+        model = partial(likelihood_model, layout=layout)
+
+        def run(key: jax.Array, design: RowDesign, draws: dict[str, jax.Array], kw: Inputs) -> Any:
+            out = Predictive(model, posterior_samples=draws, return_sites=sites)(key, design, **kw)
+            return _columns_of(layout, out)
+
+        return jax.jit(run)
+
+    return cached(("predictive", layout), build)
+
+
+def simulate_program(layout: Layout, n_sims: int, free: tuple[str, ...]) -> Callable[..., Any]:
+    """``run(key, design, inputs) -> (prior draws of free, X (sims, rows, features))``."""
+
+    def build() -> Callable[..., Any]:
+        from numpyro.infer import Predictive
+
+        blocks = [b.name for b in layout.blocks]
+        model = partial(likelihood_model, layout=layout)
+        predictive = Predictive(model, num_samples=n_sims, return_sites=[*free, *blocks])
+
+        def run(key: jax.Array, design: RowDesign, kw: Inputs) -> Any:
+            out = predictive(key, design, **kw)
+            return {k: out[k] for k in free}, jnp.concatenate([out[b] for b in blocks], axis=-1)
+
+        return jax.jit(run)
+
+    return cached(("simulate", layout, n_sims, free), build)
+
+
+def sbc_nuts_program(
+    layout: Layout, num_warmup: int, num_samples: int, n_draws: int, target_accept: float
+) -> Callable[..., Any]:
+    """``run(keys, Xs, design, inputs) -> (draws thinned to n_draws, divergences)`` per sim."""
+    keep = np.linspace(0, num_samples - 1, n_draws).round().astype(int)
+
+    def build() -> Callable[..., Any]:
+        model = partial(likelihood_model, layout=layout)
+
+        def one(key: jax.Array, X: jax.Array, design: RowDesign, kw: Inputs) -> Any:
+            draws, stats = nuts_chain(
+                model, key, design, X, kw, num_warmup, num_samples, target_accept
+            )
+            return jax.tree.map(lambda v: v[keep], draws), stats["diverging"].sum()
+
+        return jax.jit(jax.vmap(one, in_axes=(0, 0, None, None)))
+
+    settings = (num_warmup, num_samples, n_draws, target_accept)
+    return cached(("sbc-nuts", layout, *settings), build)
+
+
+def sbc_svi_program(
+    layout: Layout,
+    steps: int,
+    learning_rate: float,
+    guide_kind: str,
+    n_draws: int,
+    return_sites: tuple[str, ...],
+) -> Callable[..., Any]:
+    """``run(keys, Xs, design, inputs) -> (n_draws guide draws, zeros)`` per sim."""
+
+    def build() -> Callable[..., Any]:
+        model = partial(likelihood_model, layout=layout)
+
+        def one(key: jax.Array, X: jax.Array, design: RowDesign, kw: Inputs) -> Any:
+            draws, _ = svi_fit(
+                model, key, design, X, kw, steps, learning_rate, guide_kind, n_draws, return_sites
+            )
+            return draws, jnp.zeros((), jnp.int32)
+
+        return jax.jit(jax.vmap(one, in_axes=(0, 0, None, None)))
+
+    settings = (steps, learning_rate, guide_kind, n_draws, return_sites)
+    return cached(("sbc-svi", layout, *settings), build)

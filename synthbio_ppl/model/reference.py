@@ -1,0 +1,92 @@
+"""The spec reference, rendered from the pydantic models themselves."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
+
+from synthbio_ppl.model.scene import (
+    Batches,
+    ClassSpec,
+    Cluster,
+    InformativeGroup,
+    NoiseGroup,
+    PseudoClassGroup,
+    Spec,
+)
+from synthbio_ppl.processes.structural.spec import (
+    Biomarker,
+    ByLevel,
+    Covariate,
+    Dependency,
+    Factor,
+    StructuralSpec,
+)
+
+_SECTIONS: list[tuple[str, type[BaseModel]]] = [
+    ("top level", Spec),
+    ("classes[]", ClassSpec),
+    ("informative[]", InformativeGroup),
+    ("clusters[]", Cluster),
+    ("noise[]", NoiseGroup),
+    ("pseudo_classes[]", PseudoClassGroup),
+    ("batches", Batches),
+    ("structure", StructuralSpec),
+    ("structure.covariates.<name>", Covariate),
+    ("structure.factors.<name>", Factor),
+    ("{by: covariate, <level>: value, ...}", ByLevel),
+    ("structure.biomarkers.<name>", Biomarker),
+    ("structure.biomarkers.<name>.depends_on.<biomarker>", Dependency),
+]
+
+
+def spec_reference() -> str:
+    """Markdown: one table per section with field, type, default, allowed values, meaning."""
+    out = [
+        "# Spec reference",
+        "",
+        "Generated from the spec models by `synthbio reference`; do not edit by hand.",
+    ]
+    for title, model in _SECTIONS:
+        out += ["", f"## {title}", "", (model.__doc__ or "").strip().splitlines()[0], ""]
+        out += ["| field | type | default | allowed | meaning |", "|---|---|---|---|---|"]
+        for name, info in model.model_fields.items():
+            out.append(
+                f"| `{name}` | {_type(info.annotation)} | {_default(info)} | "
+                f"{_allowed(info)} | {(info.description or '').replace('|', '/')} |"
+            )
+    return "\n".join(out) + "\n"
+
+
+def _type(annotation: Any) -> str:
+    text = getattr(annotation, "__name__", None) or str(annotation)
+    text = str(annotation) if text in ("Optional", "Union", "Literal") else text
+    text = re.sub(r"synthbio_ppl(\.\w+)*\.", "", text)
+    for noise in ("typing.", "<class '", "'>"):
+        text = text.replace(noise, "")
+    return text.replace("|", "or")
+
+
+def _default(info: Any) -> str:
+    if info.default is PydanticUndefined and info.default_factory is None:
+        return "required"
+    value = info.default if info.default_factory is None else info.default_factory()
+    if isinstance(value, list) and value and isinstance(value[0], BaseModel):
+        value = [v.model_dump() for v in value]
+    return f"`{value}`"
+
+
+def _allowed(info: Any) -> str:
+    bits = []
+    for item in info.metadata:
+        for attr, sign in (("ge", "≥"), ("gt", ">"), ("le", "≤"), ("lt", "<")):
+            if getattr(item, attr, None) is not None:
+                bits.append(f"{sign} {getattr(item, attr)}")
+        if getattr(item, "min_length", None):
+            bits.append(f"at least {item.min_length}")
+        if getattr(item, "pattern", None):
+            bits.append("a name (letters, digits, _)")
+    return ", ".join(bits) or "-"
