@@ -53,6 +53,7 @@ import numpyro.distributions as dist
 import pandas as pd
 
 from synthbio_ppl.cli.fit import add_fit_parser, fit_paths, run_fit
+from synthbio_ppl.core.arviz import import_arviz
 from synthbio_ppl.core.cache import enable_compilation_cache
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.data.dataset import Dataset
@@ -236,14 +237,6 @@ def _run_mcmc(
 # --------------------------------------------------------------------------- results
 
 
-def _import_arviz() -> Any:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)
-        import arviz
-
-    return arviz
-
-
 def coords_and_dims(problem: Problem) -> tuple[dict[str, list[Any]], dict[str, list[str]]]:
     """Readable coordinates: classes, class steps, batches, features, rows."""
     spec, layout = problem.spec, problem.layout
@@ -301,7 +294,7 @@ def to_inference_data(
     method: str,
 ) -> az.InferenceData:
     """Posterior (chain, draw, ...), sample_stats, log_likelihood (per row), observed data."""
-    az = _import_arviz()
+    az = import_arviz()
     coords, dims = coords_and_dims(problem)
     constant = {"y": problem.design.y}
     if problem.design.batch is not None:
@@ -368,7 +361,7 @@ def _diagnostics(
     post: Any, names: list[str]
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Split R̂ and ArviZ's bulk ESS per site."""
-    az = _import_arviz()
+    az = import_arviz()
     draws = {name: post[name].values for name in names}
     ess = az.ess(az.convert_to_dataset(draws), method="bulk")
     rhat = {k: split_rhat(v).reshape(v.shape[2:]) for k, v in draws.items()}

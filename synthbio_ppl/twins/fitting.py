@@ -332,9 +332,9 @@ class Twin:
 
     def to_inference_data(self) -> Any:
         """The posterior draws as ArviZ InferenceData (one chain), with named dims."""
-        from synthbio_ppl.inference.fitting import _import_arviz
+        from synthbio_ppl.core.arviz import import_arviz
 
-        az = _import_arviz()
+        az = import_arviz()
         numeric = [c.name for c in self.layout.numeric]
         coords: dict[str, list[Any]] = {
             "class": [str(c) for c in self.layout.classes],
