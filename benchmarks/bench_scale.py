@@ -102,10 +102,10 @@ def throughput(rounds: int) -> str:
     import numpy as np
 
     from synthbio_ppl.engine.draw import draw_rows, population_sites
-    from synthbio_ppl.engine.generation import as_spec
     from synthbio_ppl.model.design import build_design
     from synthbio_ppl.model.layout import build_layout
     from synthbio_ppl.model.parameters import fixed_sites
+    from synthbio_ppl.model.scene import as_spec
 
     path = ROOT / "models" / "pn_benchmark.yaml"
     spec = as_spec(path if path.is_file() else KITCHEN_SINK)
@@ -173,7 +173,7 @@ def _stream_child(out: str, rows: int) -> None:
 
     import jax
 
-    from synthbio_ppl.engine.stream import generate_to_parquet
+    from synthbio_ppl.engine.parquet_writer import generate_to_parquet
 
     compile_s: list[float] = []
     jax.monitoring.register_event_duration_secs_listener(

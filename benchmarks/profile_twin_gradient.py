@@ -26,7 +26,8 @@ from sklearn.datasets import load_breast_cancer
 
 from synthbio_ppl.twins import model as twin_model
 from synthbio_ppl.twins.columns import read_layout
-from synthbio_ppl.twins.fitting import _class_codes, _design, _shape, default_rank
+from synthbio_ppl.twins.design import _class_codes, _design, _shape
+from synthbio_ppl.twins.fitting import default_rank
 
 PACKAGES = ("jax", "jaxlib", "numpyro", "numpy")
 

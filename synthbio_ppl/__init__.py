@@ -16,7 +16,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from synthbio_ppl.core.version import __version__ as __version__
 
 _EXPORTS: dict[str, str] = {
     # data
@@ -25,17 +25,17 @@ _EXPORTS: dict[str, str] = {
     "load_dataset": "data.dataset",
     "Truth": "data.truth",
     "make_biomedical_classification": "teaching.sklearn_api",
-    "generate_to_parquet": "engine.stream",
-    "rescale_rows": "engine.stream",
+    "generate_to_parquet": "engine.parquet_writer",
+    "rescale_rows": "engine.planning",
     "to_dask": "engine.dask_io",
     # spec
     "Spec": "model.scene",
-    "ClassSpec": "model.scene",
-    "InformativeGroup": "model.scene",
-    "Cluster": "model.scene",
-    "NoiseGroup": "model.scene",
-    "PseudoClassGroup": "model.scene",
-    "Batches": "model.scene",
+    "ClassSpec": "spec.fields",
+    "InformativeGroup": "processes.informative",
+    "Cluster": "processes.clusters",
+    "NoiseGroup": "processes.noise",
+    "PseudoClassGroup": "processes.pseudo",
+    "Batches": "processes.batches",
     "load_spec": "model.scene",
     "save_spec": "model.scene",
     "validate_spec": "model.scene",
@@ -49,31 +49,31 @@ _EXPORTS: dict[str, str] = {
     "ByLevel": "processes.structural.spec",
     # the model itself
     "dataset_model": "model.dataset_model",
-    "RowDesign": "model.dataset_model",
+    "RowDesign": "processes.base",
     # fitting back
     "fit": "inference.fitting",
-    "Fit": "inference.fitting",
+    "Fit": "inference.result",
     "calibrate": "inference.calibration",
     "Calibration": "inference.calibration",
     # evaluation and teaching
-    "cohens_d": "teaching.evaluation",
-    "cliffs_delta": "teaching.evaluation",
-    "rank_features": "teaching.evaluation",
-    "selection_scores": "teaching.evaluation",
-    "selection_stability": "teaching.evaluation",
-    "confounding": "teaching.evaluation",
-    "compare_cv": "teaching.evaluation",
-    "selection_cv": "teaching.evaluation",
-    "default_estimator": "teaching.evaluation",
+    "cohens_d": "teaching.effect_sizes",
+    "cliffs_delta": "teaching.effect_sizes",
+    "rank_features": "teaching.selection",
+    "selection_scores": "teaching.selection",
+    "selection_stability": "teaching.selection",
+    "confounding": "teaching.batch_confounding",
+    "compare_cv": "teaching.cross_validation",
+    "selection_cv": "teaching.cross_validation",
+    "default_estimator": "core.estimators",
     "cluster_check": "clustering.check",
     "plot_cluster_check": "clustering.check",
     # synthetic twins of real tables
     "twin": "twins.fitting",
-    "Twin": "twins.fitting",
+    "Twin": "twins.posterior",
     "oversample": "twins.oversampling",
     "TwinOversampler": "twins.oversampling",
     "score_twin": "twins.scoring",
-    "TwinReport": "twins.scoring",
+    "TwinReport": "twins.report",
 }
 
 __all__ = [
@@ -145,27 +145,25 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from synthbio_ppl.clustering.check import cluster_check, plot_cluster_check
     from synthbio_ppl.core.errors import SpecError
+    from synthbio_ppl.core.estimators import default_estimator
     from synthbio_ppl.data.dataset import Dataset, load_dataset
     from synthbio_ppl.data.truth import Truth
     from synthbio_ppl.engine.dask_io import to_dask
     from synthbio_ppl.engine.generation import generate
-    from synthbio_ppl.engine.stream import generate_to_parquet, rescale_rows
+    from synthbio_ppl.engine.parquet_writer import generate_to_parquet
+    from synthbio_ppl.engine.planning import rescale_rows
     from synthbio_ppl.inference.calibration import Calibration, calibrate
-    from synthbio_ppl.inference.fitting import Fit, fit
-    from synthbio_ppl.model.dataset_model import RowDesign, dataset_model
+    from synthbio_ppl.inference.fitting import fit
+    from synthbio_ppl.inference.result import Fit
+    from synthbio_ppl.model.dataset_model import dataset_model
     from synthbio_ppl.model.reference import spec_reference
-    from synthbio_ppl.model.scene import (
-        Batches,
-        ClassSpec,
-        Cluster,
-        InformativeGroup,
-        NoiseGroup,
-        PseudoClassGroup,
-        Spec,
-        load_spec,
-        save_spec,
-        validate_spec,
-    )
+    from synthbio_ppl.model.scene import Spec, load_spec, save_spec, validate_spec
+    from synthbio_ppl.processes.base import RowDesign
+    from synthbio_ppl.processes.batches import Batches
+    from synthbio_ppl.processes.clusters import Cluster
+    from synthbio_ppl.processes.informative import InformativeGroup
+    from synthbio_ppl.processes.noise import NoiseGroup
+    from synthbio_ppl.processes.pseudo import PseudoClassGroup
     from synthbio_ppl.processes.structural.spec import (
         Biomarker,
         ByLevel,
@@ -174,18 +172,18 @@ if TYPE_CHECKING:
         Factor,
         StructuralSpec,
     )
-    from synthbio_ppl.teaching.evaluation import (
-        cliffs_delta,
-        cohens_d,
-        compare_cv,
-        confounding,
-        default_estimator,
+    from synthbio_ppl.spec.fields import ClassSpec
+    from synthbio_ppl.teaching.batch_confounding import confounding
+    from synthbio_ppl.teaching.cross_validation import compare_cv, selection_cv
+    from synthbio_ppl.teaching.effect_sizes import cliffs_delta, cohens_d
+    from synthbio_ppl.teaching.selection import (
         rank_features,
-        selection_cv,
         selection_scores,
         selection_stability,
     )
     from synthbio_ppl.teaching.sklearn_api import make_biomedical_classification
-    from synthbio_ppl.twins.fitting import Twin, twin
+    from synthbio_ppl.twins.fitting import twin
     from synthbio_ppl.twins.oversampling import TwinOversampler, oversample
-    from synthbio_ppl.twins.scoring import TwinReport, score_twin
+    from synthbio_ppl.twins.posterior import Twin
+    from synthbio_ppl.twins.report import TwinReport
+    from synthbio_ppl.twins.scoring import score_twin

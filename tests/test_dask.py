@@ -7,7 +7,7 @@ import pytest
 
 import synthbio_ppl as sb
 from synthbio_ppl.engine.generation import generate
-from synthbio_ppl.engine.stream import rescale_rows
+from synthbio_ppl.engine.planning import rescale_rows
 from tests.scale_helpers import N_FEATURES, shared_cache, stream_spec
 
 dd = pytest.importorskip("dask.dataframe")

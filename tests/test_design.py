@@ -8,13 +8,10 @@ import numpy as np
 import pytest
 
 from synthbio_ppl import validate_spec
-from synthbio_ppl.model.design import (
-    aligned_table,
-    build_design,
-    confounded_table,
-    cramers_v,
-    largest_remainder,
-)
+from synthbio_ppl.core.rounding import largest_remainder
+from synthbio_ppl.core.statistics import cramers_v
+from synthbio_ppl.model.design import build_design
+from synthbio_ppl.processes.batches import aligned_table, confounded_table
 
 
 def test_largest_remainder_sums_and_is_proportional() -> None:

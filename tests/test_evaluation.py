@@ -12,13 +12,11 @@ from scipy import stats
 
 import synthbio_ppl as sb
 from synthbio_ppl.data.truth import Truth
-from synthbio_ppl.teaching.evaluation import (
-    cliffs_delta,
-    cohens_d,
-    compare_cv,
-    confounding,
+from synthbio_ppl.teaching.batch_confounding import confounding
+from synthbio_ppl.teaching.cross_validation import compare_cv, selection_cv
+from synthbio_ppl.teaching.effect_sizes import cliffs_delta, cohens_d
+from synthbio_ppl.teaching.selection import (
     rank_features,
-    selection_cv,
     selection_scores,
     selection_stability,
 )

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import synthbio_ppl as sb
-from synthbio_ppl.core.keys import ROW_CHUNK
+from synthbio_ppl.core.streams import ROW_CHUNK
 from synthbio_ppl.data.truth import ROLES
 from synthbio_ppl.engine.draw import draw_rows
 from synthbio_ppl.model.design import build_design

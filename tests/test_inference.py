@@ -19,7 +19,8 @@ import synthbio_ppl as sb
 from synthbio_ppl.cli.fit import add_fit_parser
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.inference.calibration import Calibration, calibrate, rank_tests
-from synthbio_ppl.inference.fitting import Fit, fit, split_rhat
+from synthbio_ppl.inference.diagnostics import split_rhat
+from synthbio_ppl.inference.fitting import Fit, fit
 
 PROCESS_SPECS: dict[str, dict[str, Any]] = {
     "informative": {

@@ -16,7 +16,6 @@ from matplotlib.figure import Figure  # noqa: E402
 
 import synthbio_ppl as sb  # noqa: E402
 from synthbio_ppl.data.truth import Truth  # noqa: E402
-from synthbio_ppl.teaching.evaluation import rank_features  # noqa: E402
 from synthbio_ppl.teaching.plots import (  # noqa: E402
     plot_class_histograms,
     plot_cluster_correlations,
@@ -24,6 +23,7 @@ from synthbio_ppl.teaching.plots import (  # noqa: E402
     plot_pca,
     plot_posterior_vs_truth,
 )
+from synthbio_ppl.teaching.selection import rank_features  # noqa: E402
 from tests.conftest import RANKING_SPEC  # noqa: E402
 
 

@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 import synthbio_ppl as sb
-from synthbio_ppl.teaching.evaluation import cohens_d, compare_cv, selection_scores
+from synthbio_ppl.teaching.cross_validation import compare_cv
+from synthbio_ppl.teaching.effect_sizes import cohens_d
+from synthbio_ppl.teaching.selection import selection_scores
 from tests.conftest import MODELS
 
 SEEDS = range(10)

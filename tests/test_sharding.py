@@ -15,7 +15,7 @@ import pytest
 
 import synthbio_ppl as sb
 from synthbio_ppl.engine.generation import generate
-from synthbio_ppl.engine.stream import rescale_rows
+from synthbio_ppl.engine.planning import rescale_rows
 from tests.scale_helpers import ROOT, ROWS, shared_cache, stream_spec
 
 TWO_DEVICES = """
@@ -28,7 +28,8 @@ from synthbio_ppl.model.layout import build_layout
 from synthbio_ppl.model.parameters import fixed_sites
 from synthbio_ppl.model.scene import validate_spec
 from synthbio_ppl.data.dataset import load_dataset
-from synthbio_ppl.engine.stream import generate_to_parquet, rescale_rows
+from synthbio_ppl.engine.parquet_writer import generate_to_parquet
+from synthbio_ppl.engine.planning import rescale_rows
 
 assert len(jax.devices()) == 2, jax.devices()
 spec = rescale_rows(validate_spec(eval(sys.argv[1])), int(sys.argv[2]))

@@ -119,8 +119,9 @@ def test_duplicate_block_names_are_refused(small_spec: dict[str, Any]) -> None:
 def test_batches_affects_accepts_block_and_column_names(small_spec: dict[str, Any]) -> None:
     spec = validate_spec(_with(small_spec, "batches.affects", ["inf0", "clu0_proxy2"]))
     layout = build_layout(spec)
-    assert layout.batches is not None
-    assert layout.batches.affected == ((0, 3), (5, 6))  # anchor 3, proxy1 4, proxy2 5
+    batches = layout.modifier("batches")
+    assert batches is not None
+    assert batches.affected == ((0, 3), (5, 6))  # anchor 3, proxy1 4, proxy2 5
 
 
 def test_reference_covers_every_field_and_is_committed() -> None:

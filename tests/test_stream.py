@@ -19,9 +19,11 @@ import pytest
 
 import synthbio_ppl as sb
 from synthbio_ppl.core.errors import SpecError
-from synthbio_ppl.engine import stream
+from synthbio_ppl.engine import parquet_writer as stream
 from synthbio_ppl.engine.generation import generate
-from synthbio_ppl.engine.stream import generate_to_parquet, rescale_rows, staging_path
+from synthbio_ppl.engine.parquet_writer import generate_to_parquet
+from synthbio_ppl.engine.planning import rescale_rows
+from synthbio_ppl.engine.staging import staging_path
 from tests.scale_helpers import N_FEATURES, ROOT, ROWS, shared_cache, stream_spec
 
 
@@ -155,7 +157,7 @@ def test_a_second_writer_of_the_same_target_is_refused(tmp_path: Path) -> None:
 
 KILLED_WRITER = """
 import sys, time
-from synthbio_ppl.engine import stream
+from synthbio_ppl.engine import parquet_writer as stream
 real = stream._write_part
 def slow(path, table):
     time.sleep(0.3)
@@ -202,6 +204,8 @@ def test_progress_bar_only_when_asked_or_on_a_terminal(
 
 
 def test_cli_handler_streams(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from synthbio_ppl.cli import stream
+
     parser = argparse.ArgumentParser()
     parser.add_argument("spec")
     parser.add_argument("--out", required=True)

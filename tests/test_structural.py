@@ -25,13 +25,14 @@ from scipy import integrate, stats
 
 import synthbio_ppl as sb
 from synthbio_ppl.core.errors import SpecError
-from synthbio_ppl.core.keys import ROWS
+from synthbio_ppl.core.streams import ROWS
 from synthbio_ppl.engine.draw import draw_rows
+from synthbio_ppl.families.censored import CensoredLocScale
 from synthbio_ppl.model.design import build_design
 from synthbio_ppl.model.layout import build_layout
 from synthbio_ppl.model.parameters import fixed_sites
 from synthbio_ppl.model.scene import load_spec, validate_spec
-from synthbio_ppl.processes.structural.model import CensoredLocScale, structural
+from synthbio_ppl.processes.structural.model import structural
 from tests.conftest import MODELS
 
 Z = 4.0  # tolerance in standard errors
@@ -198,7 +199,7 @@ def test_truth_keeps_formulas_and_roles(haalsi: sb.Dataset) -> None:
 def test_the_model_is_a_likelihood_that_prefers_the_true_slope(haalsi: sb.Dataset) -> None:
     """The generator conditioned on the data scores the true Weight–Height slope highest."""
     spec, n = haalsi.spec, 2000
-    layout = build_layout(spec).structure
+    layout = build_layout(spec).blocks[0].static  # the scene comes first
     assert layout is not None
     X = jnp.asarray(haalsi.X.to_numpy()[:n])
     codes = np.column_stack([haalsi.covariates[c].cat.codes for c in ("region", "sex")])

@@ -17,7 +17,7 @@ import pytest
 import synthbio_ppl as sb
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.inference.fitting import Fit, fit
-from synthbio_ppl.inference.likelihood import build_problem
+from synthbio_ppl.inference.problem import build_problem
 
 SCENE = {
     "name": "structural_fit",

@@ -26,7 +26,8 @@ from scipy import stats
 
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.families.correlated import ClassFactorNormal
-from synthbio_ppl.twins.fitting import Twin, twin
+from synthbio_ppl.twins.fitting import twin
+from synthbio_ppl.twins.posterior import Twin
 from synthbio_ppl.twins.power_transform import YeoJohnsonInverse, yeo_johnson, yeo_johnson_inverse
 
 LAMBDAS = np.array([0.01, 0.05, 0.3, 0.7, 1.0, 1.3, 1.7, 1.95, 1.99])

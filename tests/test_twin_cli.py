@@ -142,7 +142,7 @@ def test_force_replaces_and_its_absence_refuses(real_csv: Path, tmp_path: Path, 
 def test_failure_while_writing_leaves_nothing_behind(
     real_csv: Path, tmp_path: Path, monkeypatch, capsys
 ) -> None:
-    from synthbio_ppl.twins.fitting import Twin
+    from synthbio_ppl.twins.posterior import Twin
 
     def broken(self: Twin) -> None:
         raise SpecError("parameters", "(test)", "a failure while writing")

@@ -16,7 +16,8 @@ import pytest
 from scipy import integrate, stats
 from scipy.spatial.distance import cdist
 
-from synthbio_ppl.twins.scoring import SUMMARY_METRICS, TwinReport, score_twin
+from synthbio_ppl.twins.report import SUMMARY_METRICS, TwinReport
+from synthbio_ppl.twins.scoring import score_twin
 
 DELTA = np.array([1.5, 1.0, 0.0, 0.0])
 

@@ -19,13 +19,14 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _generate(args: argparse.Namespace) -> None:
-    from synthbio_ppl.engine.stream import stream_command, wants_stream
+    from synthbio_ppl.cli.stream import stream_command, wants_stream
 
     if wants_stream(args):  # --rows, --chunk-rows or --resume: chunked Parquet, bounded memory
         stream_command(args)
         return
     from synthbio_ppl.data.io import check_target
-    from synthbio_ppl.engine.generation import as_spec, generate
+    from synthbio_ppl.engine.generation import generate
+    from synthbio_ppl.model.scene import as_spec
 
     spec = as_spec(args.spec)
     out = Path(args.out)
@@ -66,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, default=None, help="override the spec's seed")
     gen.add_argument("--force", action="store_true", help="replace an existing folder")
     gen.add_argument("--quiet", action="store_true", help="print nothing on success")
-    from synthbio_ppl.engine.stream import add_stream_arguments
+    from synthbio_ppl.cli.stream import add_stream_arguments
 
     add_stream_arguments(gen)
     gen.set_defaults(run=_generate)
@@ -89,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cluster(args: argparse.Namespace) -> None:
-    from synthbio_ppl.clustering.check import run_cluster
+    from synthbio_ppl.cli.cluster import run_cluster
 
     run_cluster(args)
 

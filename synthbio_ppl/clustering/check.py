@@ -16,10 +16,8 @@ scikit-learn is imported when a check runs, matplotlib when a plot is drawn.
 
 from __future__ import annotations
 
-import argparse
 import itertools
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -239,33 +237,3 @@ def plot_cluster_check(
     axes[0].legend(fontsize=7)
     fig.tight_layout()
     return fig
-
-
-def run_cluster(args: argparse.Namespace) -> None:
-    """Handler of ``synthbio cluster``: print the table and the chosen k per setting."""
-    from synthbio_ppl.data.dataset import load_dataset
-
-    if any(k < 2 for k in args.k):
-        raise SpecError("--k", args.k, "every k must be ≥ 2")
-    data = load_dataset(args.data)
-    table = cluster_check(
-        data,
-        truth_labels=list(args.by),
-        k_range=args.k,
-        methods=args.methods,
-        scalings=args.scalings,
-        n_bootstrap=args.bootstrap,
-        seed=args.seed,
-        columns=args.columns,
-    )
-    pd.set_option("display.width", 120)
-    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    print(f"\nchosen k (silhouette for kmeans, BIC for gmm) vs {'/'.join(args.by)}:")
-    print(chosen(table).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    if args.csv:
-        table.to_csv(args.csv, index=False)
-    if args.plot:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        plot_cluster_check(table).savefig(Path(args.plot), dpi=120)

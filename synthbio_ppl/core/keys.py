@@ -8,19 +8,10 @@ at once, only on the chunk the row falls in.
 
 from __future__ import annotations
 
-import zlib
-
 import jax
 from numpyro.primitives import Messenger
 
-ROWS = "rows"
-ROW_CHUNK = 256
-"""Rows per key chunk. Part of the stream definition: changing it changes every value."""
-
-
-def stable_id(name: str) -> int:
-    """A 32-bit integer for a name, stable across processes and Python versions."""
-    return zlib.crc32(name.encode("utf-8"))
+from synthbio_ppl.core.streams import ROWS, stable_id
 
 
 def named_key(root: jax.Array, name: str) -> jax.Array:

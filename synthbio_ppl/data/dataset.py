@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from synthbio_ppl.data.describe import dataset_summary
 from synthbio_ppl.data.io import read_folder, read_latents, table_of, write_folder
 from synthbio_ppl.data.truth import Truth
 from synthbio_ppl.model.scene import Spec, validate_spec
@@ -41,8 +42,6 @@ class Dataset:
 
     def summary(self) -> str:
         """A few lines on shape, classes, roles and batches."""
-        from synthbio_ppl.data.describe import dataset_summary
-
         return dataset_summary(self)
 
     def __repr__(self) -> str:

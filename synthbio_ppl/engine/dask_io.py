@@ -42,8 +42,8 @@ def to_dask(
     """A lazy Dask DataFrame of the dataset: features (float), ``y`` and the covariates
     (categorical), one partition per ``chunk_rows`` rows (a multiple of 256; default about
     16 M values). ``rows`` rescales the class counts as in ``generate_to_parquet``."""
-    from synthbio_ppl.engine.generation import as_spec
-    from synthbio_ppl.engine.stream import plan_for, rescale_rows
+    from synthbio_ppl.engine.planning import plan_for, rescale_rows
+    from synthbio_ppl.model.scene import as_spec
 
     dd = _dask_dataframe()
     resolved = as_spec(spec).with_seed(seed)
@@ -69,7 +69,7 @@ def _plan(spec_yaml: str, chunk_rows: int) -> Any:
     """The layout and row design, built once per worker process for a spec."""
     import yaml
 
-    from synthbio_ppl.engine.stream import plan_for
+    from synthbio_ppl.engine.planning import plan_for
     from synthbio_ppl.model.scene import validate_spec
 
     return plan_for(validate_spec(yaml.safe_load(spec_yaml)), chunk_rows)
@@ -77,7 +77,7 @@ def _plan(spec_yaml: str, chunk_rows: int) -> Any:
 
 def partition(bounds: tuple[int, int], spec_yaml: str, chunk_rows: int) -> pd.DataFrame:
     """Rows [start, stop) of the spec as one pandas frame, indexed by row number."""
-    from synthbio_ppl.engine.stream import chunk_frames
+    from synthbio_ppl.engine.planning import chunk_frames
 
     start, stop = bounds
     return _frame(chunk_frames(_plan(spec_yaml, chunk_rows), start, stop), start, stop)
@@ -95,6 +95,7 @@ def _meta(plan: Any) -> pd.DataFrame:
     """An empty frame with the partitions' columns and dtypes, built without drawing."""
     from synthbio_ppl.engine.generation import class_labels, covariates_of
     from synthbio_ppl.model.design import Design
+    from synthbio_ppl.processes.registry import process_of
 
     spec: Spec = plan.spec
     design = plan.design
@@ -105,12 +106,15 @@ def _meta(plan: Any) -> pd.DataFrame:
         groups={k: empty for k in design.groups},
         class_batch_table=design.class_batch_table,
     )
-    structure = getattr(spec, "structure", None)
-    codes = None
-    if structure is not None:
-        codes = np.zeros((0, len(structure.covariates)), dtype=np.int32)
+    outputs: dict[str, np.ndarray] = {}
+    for block in plan.layout.blocks:
+        outputs.update(process_of(block.kind).empty_outputs(block))
     X = pd.DataFrame(
         np.zeros((0, len(plan.columns)), dtype=spec.dtype), columns=pd.Index(plan.columns)
     )
-    frames = {"X": X, "y": class_labels(spec, part), "covariates": covariates_of(spec, part, codes)}
+    frames = {
+        "X": X,
+        "y": class_labels(spec, part),
+        "covariates": covariates_of(spec, part, outputs),
+    }
     return _frame(frames, 0, 0)

@@ -19,23 +19,23 @@ size or correlation re-uses the compiled code).
 
 from __future__ import annotations
 
-import contextlib
 import functools
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any, Literal
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 from jax import Array
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from numpyro import handlers
 
 from synthbio_ppl.core.cache import enable_compilation_cache
-from synthbio_ppl.core.keys import ROW_CHUNK, ROWS, site_keys
-from synthbio_ppl.model.dataset_model import RowDesign, dataset_model
+from synthbio_ppl.core.keys import site_keys
+from synthbio_ppl.core.precision import precision
+from synthbio_ppl.core.streams import ROW_CHUNK, ROWS
+from synthbio_ppl.model.dataset_model import RowDesign, dataset_model, placeholder_design
 from synthbio_ppl.model.design import Design
 from synthbio_ppl.model.layout import Layout
 
@@ -51,16 +51,6 @@ _AXIS = "chunks"
 def root_key(seed: int) -> Array:
     """The root key of a dataset."""
     return jax.random.PRNGKey(seed)
-
-
-@contextlib.contextmanager
-def precision(dtype: str) -> Iterator[None]:
-    """Run JAX in 64-bit mode for float64 output, without touching the global flag."""
-    if dtype == "float64":
-        with jax.enable_x64(True):
-            yield
-    else:
-        yield
 
 
 def chunks_per_step(layout: Layout) -> int:
@@ -121,9 +111,7 @@ def _shardings(devices: tuple[Any, ...]) -> tuple[NamedSharding, NamedSharding]:
 
 @partial(jax.jit, static_argnames=("layout",))
 def _population_sites(layout: Layout, fixed: dict[str, Array], root: Array) -> dict[str, Array]:
-    one = jnp.zeros(1, dtype=jnp.int32)
-    groups = {b.name: one for b in layout.blocks if b.kind == "pseudo"}
-    design = RowDesign(one, one if layout.batches else None, groups)
+    design = placeholder_design(layout, 1)
     with site_keys(root=root):
         model = handlers.condition(dataset_model, data=fixed)
         trace = handlers.trace(model).get_trace(layout, design)

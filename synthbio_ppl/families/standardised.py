@@ -8,14 +8,14 @@ Parameters are sample sites (``<block>.<param>``) so fitting can put priors on t
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-import jax.numpy as jnp
-import numpyro
-import numpyro.distributions as dist
-from jax import Array
-from numpyro.distributions.transforms import AffineTransform
-
+from synthbio_ppl.core.lazy import dist, jnp, numpyro
+from synthbio_ppl.core.priors import Prior
 from synthbio_ppl.families.table import FAMILIES
+
+if TYPE_CHECKING:
+    from jax import Array
 
 
 def raw_family(family: str, p: dict[str, Array]) -> dist.Distribution:
@@ -76,13 +76,24 @@ def standardised(family: str, shape: dict[str, Array]) -> dist.Distribution:
     """The family rescaled to mean 0 and variance 1: u = (x - mean) / sd."""
     mean, sd = family_moments(family, shape)
     base = raw_family(family, _unit_params(family, shape))
-    return dist.TransformedDistribution(base, AffineTransform(-mean / sd, 1.0 / sd))
+    return dist.TransformedDistribution(base, dist.transforms.AffineTransform(-mean / sd, 1.0 / sd))
 
 
 def family_sites(block: str, family: str, standardise: bool) -> dict[str, Array]:
     """Sample the family's parameter sites ``<block>.<param>`` (fixed when generating)."""
     table = FAMILIES[family].shape if standardise else FAMILIES[family].raw
-    return {name: numpyro.sample(f"{block}.{name}", _prior(p)) for name, p in table.items()}
+    return {
+        name: numpyro.sample(f"{block}.{name}", SHAPE_PRIOR.make(p)) for name, p in table.items()
+    }
+
+
+SHAPE_PRIOR = Prior(
+    "<shape>",
+    "family shape (sigma, df, shape, a, b, ...)",
+    "LogNormal(log default, 1) above its lower bound; N(default, 10²) when unbounded",
+    lambda param: _prior(param),
+)
+"""The prior of every family parameter site ``<block>.<param>``."""
 
 
 def _prior(param) -> dist.Distribution:  # type: ignore[no-untyped-def]
@@ -93,7 +104,7 @@ def _prior(param) -> dist.Distribution:  # type: ignore[no-untyped-def]
         return dist.LogNormal(math.log(param.default), 1.0)
     gap = param.default - param.low
     return dist.TransformedDistribution(
-        dist.LogNormal(math.log(gap), 1.0), AffineTransform(param.low, 1.0)
+        dist.LogNormal(math.log(gap), 1.0), dist.transforms.AffineTransform(param.low, 1.0)
     )
 
 
@@ -111,5 +122,5 @@ def feature_distribution(
     """
     base = standardised(family, params) if standardise else raw_family(family, params)
     base = base.expand(shape)
-    located = dist.TransformedDistribution(base, AffineTransform(loc, scale))
+    located = dist.TransformedDistribution(base, dist.transforms.AffineTransform(loc, scale))
     return located.to_event(1)

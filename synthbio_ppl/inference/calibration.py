@@ -29,9 +29,10 @@ from scipy import stats
 
 from synthbio_ppl.core.cache import enable_compilation_cache
 from synthbio_ppl.core.errors import SpecError
-from synthbio_ppl.engine.draw import precision
-from synthbio_ppl.inference.fitting import coords_and_dims, flat_names
-from synthbio_ppl.inference.likelihood import Problem, as_spec, make_problem
+from synthbio_ppl.core.precision import precision
+from synthbio_ppl.inference.arviz_data import coords_and_dims
+from synthbio_ppl.inference.diagnostics import flat_names
+from synthbio_ppl.inference.problem import Problem, make_problem
 from synthbio_ppl.inference.programs import (
     device_design,
     guide_kind,
@@ -42,7 +43,7 @@ from synthbio_ppl.inference.programs import (
 )
 from synthbio_ppl.model.dataset_model import RowDesign
 from synthbio_ppl.model.design import build_design
-from synthbio_ppl.model.scene import Spec
+from synthbio_ppl.model.scene import Spec, as_spec
 
 
 @dataclass

@@ -23,9 +23,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from synthbio_ppl.inference.likelihood import Problem, likelihood_model, row_latents, shaped_like
+from synthbio_ppl.inference.likelihood import likelihood_model, row_latents, shaped_like
+from synthbio_ppl.inference.problem import Problem
 from synthbio_ppl.model.dataset_model import RowDesign
 from synthbio_ppl.model.layout import Layout
+from synthbio_ppl.processes.registry import process_of
 
 Inputs = dict[str, Any]
 """``{"fixed": {site: value}, "priors": {site: distribution}}``: traced program arguments."""
@@ -223,25 +225,21 @@ def pointwise_loglik(
     model = partial(likelihood_model, layout=layout)
     values = log_likelihood(model, samples, design, X, **kw)
     observed = [name for names in _column_sites(layout) for name in names]
-    if layout.structure is not None:  # the observed covariate codes are data too
-        observed += [f"{layout.structure.name}.{n}" for n in layout.structure.covariates]
+    # observed per-row design sites (a structural scene's covariate codes) are data too
+    observed += [s for b in layout.blocks for s in process_of(b.kind).observed_row_sites(b)]
     return sum(values[name] for name in observed)
 
 
 def _column_sites(layout: Layout) -> list[list[str]]:
     """Per block, the sample sites holding its columns: the block's own (rows, width) site,
-    or a structural scene's one (rows,) site per biomarker."""
-    scene = layout.structure
-    return [
-        [f"{scene.name}.{m}" for m in scene.biomarkers] if b.kind == "structural" else [b.name]
-        for b in layout.blocks
-    ]
+    or one (rows,) site per column (a structural scene's biomarkers)."""
+    return [process_of(b.kind).column_sites(b) for b in layout.blocks]
 
 
 def _columns_of(layout: Layout, values: dict[str, jax.Array]) -> jax.Array:
     """The feature table (..., rows, features) from the sites of ``_column_sites``."""
     blocks = [
-        jnp.stack([values[n] for n in names], -1) if b.kind == "structural" else values[names[0]]
+        values[names[0]] if names == [b.name] else jnp.stack([values[n] for n in names], -1)
         for b, names in zip(layout.blocks, _column_sites(layout), strict=True)
     ]
     return jnp.concatenate(blocks, axis=-1)
@@ -343,13 +341,13 @@ def simulate_program(layout: Layout, n_sims: int, free: tuple[str, ...]) -> Call
     def build() -> Callable[..., Any]:
         from numpyro.infer import Predictive
 
-        blocks = [b.name for b in layout.blocks]
+        sites = [name for names in _column_sites(layout) for name in names]
         model = partial(likelihood_model, layout=layout)
-        predictive = Predictive(model, num_samples=n_sims, return_sites=[*free, *blocks])
+        predictive = Predictive(model, num_samples=n_sims, return_sites=[*free, *sites])
 
         def run(key: jax.Array, design: RowDesign, kw: Inputs) -> Any:
             out = predictive(key, design, **kw)
-            return {k: out[k] for k in free}, jnp.concatenate([out[b] for b in blocks], axis=-1)
+            return {k: out[k] for k in free}, _columns_of(layout, out)
 
         return jax.jit(run)
 

@@ -8,39 +8,28 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from synthbio_ppl.model.scene import (
-    Batches,
-    ClassSpec,
-    Cluster,
-    InformativeGroup,
-    NoiseGroup,
-    PseudoClassGroup,
-    Spec,
-)
-from synthbio_ppl.processes.structural.spec import (
-    Biomarker,
-    ByLevel,
-    Covariate,
-    Dependency,
-    Factor,
-    StructuralSpec,
-)
+from synthbio_ppl.families.standardised import SHAPE_PRIOR
+from synthbio_ppl.model.scene import Spec
+from synthbio_ppl.processes.registry import BLOCK_PROCESSES, MODIFIERS
+from synthbio_ppl.spec.fields import ClassSpec
 
-_SECTIONS: list[tuple[str, type[BaseModel]]] = [
-    ("top level", Spec),
-    ("classes[]", ClassSpec),
-    ("informative[]", InformativeGroup),
-    ("clusters[]", Cluster),
-    ("noise[]", NoiseGroup),
-    ("pseudo_classes[]", PseudoClassGroup),
-    ("batches", Batches),
-    ("structure", StructuralSpec),
-    ("structure.covariates.<name>", Covariate),
-    ("structure.factors.<name>", Factor),
-    ("{by: covariate, <level>: value, ...}", ByLevel),
-    ("structure.biomarkers.<name>", Biomarker),
-    ("structure.biomarkers.<name>.depends_on.<biomarker>", Dependency),
-]
+
+def _sections() -> list[tuple[str, type[BaseModel]]]:
+    sections: list[tuple[str, type[BaseModel]]] = [("top level", Spec), ("classes[]", ClassSpec)]
+    for process in [*BLOCK_PROCESSES, *MODIFIERS]:
+        sections += process.reference_sections()
+    return sections
+
+
+def prior_table() -> str:
+    """Markdown table of every parameter site's prior, from the processes' declarations."""
+    rows = ["| site | meaning | prior |", "|---|---|---|"]
+    for process in [*BLOCK_PROCESSES, *MODIFIERS]:
+        prefix = process.site_prefix
+        for prior in process.priors:
+            rows.append(f"| `{prefix}.{prior.param}` | {prior.meaning} | {prior.text} |")
+    rows.append(f"| `<block>.{SHAPE_PRIOR.param}` | {SHAPE_PRIOR.meaning} | {SHAPE_PRIOR.text} |")
+    return "\n".join(dict.fromkeys(rows)) + "\n"  # processes may share a prior
 
 
 def spec_reference() -> str:
@@ -50,7 +39,7 @@ def spec_reference() -> str:
         "",
         "Generated from the spec models by `synthbio reference`; do not edit by hand.",
     ]
-    for title, model in _SECTIONS:
+    for title, model in _sections():
         out += ["", f"## {title}", "", (model.__doc__ or "").strip().splitlines()[0], ""]
         out += ["| field | type | default | allowed | meaning |", "|---|---|---|---|---|"]
         for name, info in model.model_fields.items():
@@ -58,7 +47,8 @@ def spec_reference() -> str:
                 f"| `{name}` | {_type(info.annotation)} | {_default(info)} | "
                 f"{_allowed(info)} | {(info.description or '').replace('|', '/')} |"
             )
-    return "\n".join(out) + "\n"
+    out += ["", "## Priors for fitting", "", "Declared by each process next to its model.", ""]
+    return "\n".join(out) + "\n" + prior_table()
 
 
 def _type(annotation: Any) -> str:

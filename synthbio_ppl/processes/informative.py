@@ -1,14 +1,77 @@
-"""Informative group: x_ij = m_{y_i} + u_ij, u standardised, m the centred running sum of d."""
+"""Informative group: x_ij = m[y_i] + u_ij, u standardised (mean 0, variance 1).
+
+The class means m are the centred running sum of the effect sizes d between adjacent
+classes (two classes: ±d/2), so d is the population Cohen's d between adjacent classes
+exactly, whatever the family.
+"""
 
 from __future__ import annotations
 
-import jax.numpy as jnp
-import numpyro
-import numpyro.distributions as dist
-from jax import Array
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
+from pydantic import Field, model_validator
+
+from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.core.lazy import dist, jnp, numpyro
+from synthbio_ppl.core.priors import Prior
 from synthbio_ppl.families.standardised import family_sites, feature_distribution
-from synthbio_ppl.model.layout import Block
+from synthbio_ppl.families.table import Distribution, family_params
+from synthbio_ppl.processes.base import Block, BlockProcess, RowDesign
+from synthbio_ppl.spec.fields import NAME_PATTERN, EffectSize, Strict, check_length, effect_vector
+
+if TYPE_CHECKING:
+    from jax import Array
+
+EFFECT_SIZE = Prior(
+    "effect_size",
+    "Cohen's d between adjacent classes (or latent groups)",
+    "N(0, 2²)",
+    lambda: dist.Normal(0.0, 2.0),
+)
+
+
+class FamilyBlock(Strict):
+    """Fields every block of one feature family has."""
+
+    name: str | None = Field(
+        None,
+        pattern=NAME_PATTERN,
+        description="Block name, used for column names and the block's random stream "
+        "(default: kind + index, e.g. `inf0`). Name blocks to keep their values fixed "
+        "when other blocks are added or removed.",
+    )
+    n: int = Field(ge=1, description="Number of features in the block.")
+    distribution: Distribution = Field("normal", description="Feature family.")
+    params: dict[str, float] = Field(
+        default_factory=dict,
+        description="Family parameters: lognormal {sigma}, student_t {df > 2}, gamma {shape}, "
+        "beta {a, b}; standardised families have mean 0 and variance 1.",
+    )
+
+    @model_validator(mode="after")
+    def _check_params(self) -> FamilyBlock:
+        try:
+            family_params(self.distribution, self.params, getattr(self, "standardise", True))
+        except ValueError as exc:
+            raise SpecError("params", self.params, str(exc)) from None
+        return self
+
+    def family_sites(self, block: str) -> dict[str, float]:
+        """The family's parameters as values of the sites ``<block>.<param>``."""
+        standardise = getattr(self, "standardise", True)
+        params = family_params(self.distribution, self.params, standardise)
+        return {f"{block}.{p}": v for p, v in params.items()}
+
+
+class InformativeGroup(FamilyBlock):
+    """Features whose class means differ: x = m[y] + u, u standardised (mean 0, sd 1)."""
+
+    effect_size: EffectSize = Field(
+        1.0,
+        description="Cohen's d between adjacent classes: one number, or a list of K-1. Class "
+        "means are the centred running sum (two classes: ±d/2).",
+    )
 
 
 def class_means(effect_size: Array) -> Array:
@@ -27,10 +90,12 @@ def shifted_block(
     scale: Array | float,
     obs: Array | None,
 ) -> Array:
-    """Features whose level means are the centred running sum of ``<block>.effect_size``."""
-    d = numpyro.sample(
-        f"{block.name}.effect_size", dist.Normal(0.0, 2.0).expand([n_levels - 1]).to_event(1)
-    )
+    """Features whose level means are the centred running sum of ``<block>.effect_size``.
+
+    ``labels`` (rows,) level codes in [0, n_levels); returns (rows, n_features).
+    """
+    prior = EFFECT_SIZE.make().expand([n_levels - 1]).to_event(1)
+    d = numpyro.sample(f"{block.name}.effect_size", prior)
     means = class_means(d)
     numpyro.deterministic(f"{block.name}.level_means", means)
     params = family_sites(block.name, block.family, block.standardise)
@@ -41,14 +106,60 @@ def shifted_block(
         return numpyro.sample(block.name, fn, obs=obs)
 
 
-def informative(
-    block: Block,
-    labels: Array,
-    n_levels: int,
-    rows: numpyro.plate,
-    loc_shift: Array | float,
-    scale: Array | float,
-    obs: Array | None = None,
-) -> Array:
-    """Class-shifted features; population d between adjacent classes = ``<block>.effect_size``."""
-    return shifted_block(block, labels, n_levels, rows, loc_shift, scale, obs)
+def level_means_of(block: Block, sites: dict[str, np.ndarray], n_levels: int) -> np.ndarray:
+    """The site ``<block>.level_means`` as a (levels, n_features) array."""
+    level = np.asarray(sites[f"{block.name}.level_means"], dtype=float)
+    return np.broadcast_to(level.reshape(n_levels, -1), (n_levels, block.n_features))
+
+
+def numbers(values: Any) -> str:
+    """``0.5`` for equal values, else ``0.2/0.9`` (describe's effect and correlation cells)."""
+    flat = [f"{float(v):g}" for v in np.ravel(values)]
+    return flat[0] if len(set(flat)) == 1 else "/".join(flat)
+
+
+class Informative(BlockProcess):
+    kind = "informative"
+    field = "informative"
+    prefix = "inf"
+    spec_model = InformativeGroup
+    description = "Signal groups."
+    role = "informative"
+    colour = "tab:red"
+    selector = "informative"
+    priors = (EFFECT_SIZE,)
+
+    def check(self, group: InformativeGroup, path: str, class_names: list[str]) -> None:
+        if len(class_names) < 2:
+            raise SpecError("informative", "(with one class)", "informative groups need 2+ classes")
+        check_length(group.effect_size, f"{path}.effect_size", len(class_names) - 1)
+
+    def fixed_sites(
+        self, group: InformativeGroup, block: Block, class_names: list[str]
+    ) -> dict[str, Any]:
+        d = effect_vector(group.effect_size, len(class_names) - 1)
+        return {f"{block.name}.effect_size": d, **group.family_sites(block.name)}
+
+    def sample(
+        self,
+        block: Block,
+        design: RowDesign,
+        n_classes: int,
+        rows: numpyro.plate,
+        loc_shift: Array | float,
+        scale: Array | float,
+        obs: Array | None,
+    ) -> dict[str, Array]:
+        return {"X": shifted_block(block, design.y, n_classes, rows, loc_shift, scale, obs)}
+
+    def level_means(
+        self, block: Block, sites: dict[str, np.ndarray], n_classes: int, tables: dict[str, Any]
+    ) -> np.ndarray:
+        return level_means_of(block, sites, n_classes)
+
+    def describe(self, block: Block, fixed: dict[str, np.ndarray]) -> dict[str, str]:
+        effect = numbers(fixed[f"{block.name}.effect_size"])
+        return {**super().describe(block, fixed), "effect_size": effect}
+
+
+PROCESS = Informative()

@@ -2,25 +2,74 @@
 
 from __future__ import annotations
 
-import numpyro
-from jax import Array
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
+from pydantic import Field
+
+from synthbio_ppl.core.lazy import numpyro
 from synthbio_ppl.families.standardised import family_sites, feature_distribution
-from synthbio_ppl.model.layout import Block
+from synthbio_ppl.processes.base import Block, BlockProcess, RowDesign
+from synthbio_ppl.processes.informative import FamilyBlock
+
+if TYPE_CHECKING:
+    from jax import Array
 
 
-def noise(
-    block: Block,
-    labels: Array,
-    n_levels: int,
-    rows: numpyro.plate,
-    loc_shift: Array | float,
-    scale: Array | float,
-    obs: Array | None = None,
-) -> Array:
-    """Class-independent features; ``labels`` is ignored."""
-    params = family_sites(block.name, block.family, block.standardise)
-    with rows:
-        shape = (labels.shape[0], block.n_features)
-        fn = feature_distribution(block.family, params, block.standardise, loc_shift, scale, shape)
-        return numpyro.sample(block.name, fn, obs=obs)
+class NoiseGroup(FamilyBlock):
+    """Irrelevant features: the same distribution in every class."""
+
+    standardise: bool = Field(
+        True,
+        description="true: mean 0, variance 1; false: the family's raw parameters "
+        "(normal {loc, scale}, uniform {low, high}, lognormal {mu, sigma}, laplace {loc, "
+        "scale}, exponential {rate}, student_t {df, loc, scale}, gamma {shape, rate}, "
+        "logistic {loc, scale}, beta {a, b}).",
+    )
+
+
+class Noise(BlockProcess):
+    kind = "noise"
+    field = "noise"
+    prefix = "noise"
+    spec_model = NoiseGroup
+    description = "Noise groups."
+    role = "noise"
+    colour = "tab:gray"
+    selector = "noise"
+
+    def fixed_sites(self, group: NoiseGroup, block: Block, class_names: list[str]) -> dict:
+        return group.family_sites(block.name)
+
+    def sample(
+        self,
+        block: Block,
+        design: RowDesign,
+        n_classes: int,
+        rows: numpyro.plate,
+        loc_shift: Array | float,
+        scale: Array | float,
+        obs: Array | None,
+    ) -> dict[str, Array]:
+        params = family_sites(block.name, block.family, block.standardise)
+        with rows:
+            shape = (design.y.shape[0], block.n_features)
+            fn = feature_distribution(
+                block.family, params, block.standardise, loc_shift, scale, shape
+            )
+            return {"X": numpyro.sample(block.name, fn, obs=obs)}
+
+    def level_means(
+        self, block: Block, sites: dict[str, np.ndarray], n_classes: int, tables: dict[str, Any]
+    ) -> np.ndarray:
+        if block.standardise:
+            return np.zeros((n_classes, block.n_features))
+        from synthbio_ppl.families.standardised import raw_family
+
+        prefix = f"{block.name}."
+        params = {p.removeprefix(prefix): v for p, v in sites.items() if p.startswith(prefix)}
+        mean = float(raw_family(block.family, params).mean)
+        return np.full((n_classes, block.n_features), mean)
+
+
+PROCESS = Noise()

@@ -12,7 +12,9 @@ import numpy as np
 import pandas as pd
 
 from synthbio_ppl.data.truth import Truth
-from synthbio_ppl.teaching.evaluation import class_order, cohens_d, confounding
+from synthbio_ppl.teaching.batch_confounding import confounding
+from synthbio_ppl.teaching.effect_sizes import cohens_d
+from synthbio_ppl.teaching.inputs import class_order
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

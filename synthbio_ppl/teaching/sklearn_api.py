@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 
 from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.core.rounding import largest_remainder
 from synthbio_ppl.engine.generation import generate
-from synthbio_ppl.model.design import largest_remainder
 
 
 def make_biomedical_classification(

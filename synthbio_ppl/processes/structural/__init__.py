@@ -1,0 +1,212 @@
+"""Structural scenes: covariates → latent factors → biomarkers, one process package.
+
+``spec`` (the YAML models), ``layout`` (static shape and the spec's numbers as site values),
+``model`` (the NumPyro model and its priors), ``truth`` (formulas, tables and population
+moments); this module registers them as one block process.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.processes.base import Block, BlockProcess, RowDesign
+from synthbio_ppl.processes.structural.layout import structural_fixed_sites, structural_layout
+from synthbio_ppl.processes.structural.model import PRIORS, structural
+from synthbio_ppl.processes.structural.spec import (
+    Biomarker,
+    ByLevel,
+    Covariate,
+    Dependency,
+    Factor,
+    StructuralSpec,
+)
+from synthbio_ppl.processes.structural.truth import (
+    covariate_columns,
+    latent_frame,
+    structural_truth,
+    structure_from_dict,
+    structure_to_dict,
+)
+
+if TYPE_CHECKING:
+    import numpyro
+    from jax import Array
+
+
+class Structural(BlockProcess):
+    kind = "structural"
+    field = "structure"
+    spec_model = StructuralSpec
+    many = False
+    description = "Covariates, latent factors and biomarker formulas (a structural scene)."
+    role = "biomarker"
+    colour = "tab:green"
+    priors = PRIORS
+    truth_field = "structure"
+    site_prefix = "<scene>"
+    allows_one_class = True
+
+    def reference_sections(self) -> list[tuple[str, Any]]:
+        return [
+            ("structure", StructuralSpec),
+            ("structure.covariates.<name>", Covariate),
+            ("structure.factors.<name>", Factor),
+            ("{by: covariate, <level>: value, ...}", ByLevel),
+            ("structure.biomarkers.<name>", Biomarker),
+            ("structure.biomarkers.<name>.depends_on.<biomarker>", Dependency),
+        ]
+
+    def implicit_rows(self, raw: Any) -> int | None:
+        n = raw.get("n") if isinstance(raw, dict) else getattr(raw, "n", None)
+        if n is None:
+            raise SpecError("structure.n", "(missing)", "give the number of rows, or `classes`")
+        return n
+
+    def with_rows(self, raw: Any, n_rows: int) -> Any:
+        return {**raw, "n": n_rows} if isinstance(raw, dict) and raw.get("n") is not None else raw
+
+    def check_rows(self, group: StructuralSpec, n_rows: int) -> None:
+        if group.n not in (None, n_rows):
+            raise SpecError("structure.n", group.n, f"must equal the classes' total {n_rows}")
+
+    def block_name(self, group: StructuralSpec, index: int) -> str:
+        return group.name
+
+    def block(self, group: StructuralSpec, name: str, start: int) -> Block:
+        static = structural_layout(group)
+        columns = static.biomarkers
+        return Block(self.kind, name, start, len(columns), columns=columns, static=static)
+
+    def summary(self, group: StructuralSpec) -> str:
+        covariates = ", ".join(f"{c} ({'/'.join(v)})" for c, v in group.level_names().items())
+        return (
+            f"structure {group.name}: covariates {covariates or '-'}; factors "
+            f"{', '.join(group.factors) or '-'}; {len(group.biomarkers)} biomarkers"
+        )
+
+    def fixed_sites(self, group: StructuralSpec, block: Block, class_names: list[str]) -> dict:
+        return structural_fixed_sites(group)
+
+    def sample(
+        self,
+        block: Block,
+        design: RowDesign,
+        n_classes: int,
+        rows: numpyro.plate,
+        loc_shift: Array | float,
+        scale: Array | float,
+        obs: Array | None,
+    ) -> dict[str, Array]:
+        """Biomarkers ``X``, plus ``latents`` (factor values) and ``covariates`` (codes)."""
+        return structural(block.static, rows, loc_shift, scale, obs, design.covariates)
+
+    def empty_outputs(self, block: Block) -> dict[str, np.ndarray]:
+        width = len(block.static.covariates)
+        return {"covariates": np.zeros((0, width), dtype=np.int32)} if width else {}
+
+    def design_columns(self, block: Block) -> dict[str, list[str]]:
+        scene = block.static
+        return {
+            name: list(levels)
+            for name, levels in zip(scene.covariates, scene.level_names, strict=True)
+        }
+
+    def design_path(self, block: Block, column: str) -> str:
+        return f"structure.covariates.{column}"
+
+    def design_entries(self, block: Block, codes: dict[str, np.ndarray]) -> dict[str, Any]:
+        if not block.static.covariates:
+            return {}
+        return {"covariates": np.stack([codes[c] for c in block.static.covariates], axis=-1)}
+
+    def design_codes(self, block: Block, design: RowDesign) -> dict[str, np.ndarray]:
+        if design.covariates is None:
+            return {}
+        return {name: design.covariates[:, c] for c, name in enumerate(block.static.covariates)}
+
+    def checked_design(self, block: Block, design: RowDesign, n_rows: int) -> dict[str, Any]:
+        scene = block.static
+        if not scene.covariates:
+            return {}
+        covariates = np.asarray(design.covariates if design.covariates is not None else [])
+        width = len(scene.covariates)
+        in_range = covariates.shape == (n_rows, width) and bool(
+            ((covariates >= 0) & (covariates < np.asarray(scene.n_levels))).all()
+        )
+        if not in_range:
+            raise SpecError(
+                "design.covariates",
+                covariates.shape,
+                f"needs ({n_rows}, {width}) integer codes, column c in [0, levels of c)",
+            )
+        return {"covariates": covariates.astype(np.int32)}
+
+    def row_latents(self, block: Block) -> list[str]:
+        return [f"{block.name}.{factor}" for factor in block.static.factors]
+
+    def column_sites(self, block: Block) -> list[str]:
+        return [f"{block.name}.{marker}" for marker in block.static.biomarkers]
+
+    def observed_row_sites(self, block: Block) -> list[str]:
+        return [f"{block.name}.{covariate}" for covariate in block.static.covariates]
+
+    def identifying_sites(
+        self, group: StructuralSpec, block: Block, sites: Any, priors: Any
+    ) -> dict[str, np.ndarray]:
+        """The factors' mean/sd sites, fixed to the spec unless given a prior.
+
+        Loadings·factor is unchanged when a factor is rescaled and its loadings divided by
+        the same number (and its mean moves into the baselines), so the data cannot tell
+        them apart: the factors' location and scale are what define their units.
+        """
+        values = structural_fixed_sites(group)
+        names = [f"{group.name}.{f}.{part}" for f in group.factors for part in ("mean", "sd")]
+        return {n: np.asarray(values[n]) for n in names if n in sites and n not in priors}
+
+    def dims(
+        self, block: Block, param: str, shape: tuple[int, ...], coords: dict[str, list[Any]]
+    ) -> list[str] | None:
+        return None
+
+    def level_means(
+        self, block: Block, sites: dict[str, np.ndarray], n_classes: int, tables: dict[str, Any]
+    ) -> np.ndarray:
+        # the class does not shift biomarkers: every class has the population mean
+        overall = tables["structure"]["level_means"]["all"].to_numpy(dtype=float)
+        return np.broadcast_to(overall, (n_classes, block.n_features))
+
+    def column_families(self, block: Block) -> list[str]:
+        return list(block.static.families)
+
+    def truth_table(
+        self, spec: Any, blocks: list[Block], sites: dict[str, np.ndarray]
+    ) -> dict[str, Any] | None:
+        if not blocks:
+            return None
+        return structural_truth(spec.structure, blocks[0].static, sites)
+
+    def truth_to_json(self, value: Any, frame_out: Any) -> Any:
+        return None if value is None else structure_to_dict(value, frame_out)
+
+    def truth_from_json(self, data: Any, frame_in: Any) -> Any:
+        return None if not data else structure_from_dict(data, frame_in)
+
+    def covariate_frame(self, group: StructuralSpec, outputs: dict[str, np.ndarray]) -> dict:
+        codes = outputs.get("covariates")
+        return {} if codes is None else covariate_columns(group, codes)
+
+    def latent_frame(
+        self, group: StructuralSpec, outputs: dict[str, np.ndarray]
+    ) -> pd.DataFrame | None:
+        latents = outputs.get("latents")
+        return None if latents is None else latent_frame(group, latents)
+
+    def describe(self, block: Block, fixed: dict[str, np.ndarray]) -> dict[str, str]:
+        return {"role": "biomarkers", "distribution": block.family}
+
+
+PROCESS = Structural()

@@ -23,62 +23,40 @@ approximation. Centres and clip bounds are constants of the formulas (static lay
 
 from __future__ import annotations
 
-import jax.numpy as jnp
-import numpyro
-import numpyro.distributions as dist
-from jax import Array
-from numpyro.distributions import constraints
+from typing import TYPE_CHECKING
 
+from synthbio_ppl.core.lazy import dist, jnp, numpyro
+from synthbio_ppl.core.priors import Prior
 from synthbio_ppl.families.standardised import family_sites, standardised
-from synthbio_ppl.processes.structural.spec import StructuralLayout
+from synthbio_ppl.processes.structural.layout import StructuralLayout
 
-_TINY = 1e-30
+if TYPE_CHECKING:
+    from jax import Array
 
-
-class CensoredLocScale(dist.Distribution):
-    """obs = shift + scale·clip(loc + sd·u, low, high), u from a standardised ``unit`` law.
-
-    ``log_prob`` is the censored likelihood: log P(x ≤ low) at the low bound, log P(x ≥ high)
-    at the high bound, and the density of obs in between. ``low``/``high`` may be None.
-    """
-
-    arg_constraints = {}  # noqa: RUF012
-    support = constraints.real
-
-    def __init__(
-        self,
-        unit: dist.Distribution,
-        loc: Array,
-        sd: Array | float,
-        low: float | None = None,
-        high: float | None = None,
-        shift: Array | float = 0.0,
-        scale: Array | float = 1.0,
-    ) -> None:
-        self.unit, self.loc, self.sd = unit, loc, sd
-        self.low, self.high, self.shift, self.scale = low, high, shift, scale
-        shape = jnp.broadcast_shapes(jnp.shape(loc), jnp.shape(shift), jnp.shape(scale))
-        super().__init__(batch_shape=shape, validate_args=False)
-
-    def sample(self, key: Array, sample_shape: tuple[int, ...] = ()) -> Array:
-        u = self.unit.sample(key, sample_shape + self.batch_shape)
-        x = self.loc + self.sd * u
-        if self.low is not None or self.high is not None:
-            x = jnp.clip(x, self.low, self.high)
-        return self.shift + self.scale * x
-
-    def log_prob(self, value: Array) -> Array:
-        z = ((value - self.shift) / self.scale - self.loc) / self.sd
-        lp = self.unit.log_prob(z) - jnp.log(self.sd) - jnp.log(self.scale)
-        if self.low is not None:
-            at_low = value <= self.shift + self.scale * self.low
-            mass = self.unit.cdf((self.low - self.loc) / self.sd)
-            lp = jnp.where(at_low, jnp.log(jnp.maximum(mass, _TINY)), lp)
-        if self.high is not None:
-            at_high = value >= self.shift + self.scale * self.high
-            mass = 1.0 - self.unit.cdf((self.high - self.loc) / self.sd)
-            lp = jnp.where(at_high, jnp.log(jnp.maximum(mass, _TINY)), lp)
-        return lp
+PROBS = Prior(
+    "<covariate>.probs",
+    "P(level) (per parent level)",
+    "Dirichlet(1, …, 1)",
+    lambda k: dist.Dirichlet(jnp.ones(k)),
+)
+FACTOR_MEAN = Prior(
+    "<factor>.mean",
+    "factor mean (per level); fixed to the spec unless given a prior",
+    "N(0, 2²)",
+    lambda: dist.Normal(0.0, 2.0),
+)
+FACTOR_SD = Prior(
+    "<factor>.sd",
+    "factor sd (per level); fixed to the spec unless given a prior",
+    "HalfNormal(1)",
+    lambda: dist.HalfNormal(1.0),
+)
+BASELINE = Prior("baseline", "biomarker baseline", "N(0, 100²)", lambda: dist.Normal(0.0, 100.0))
+NOISE = Prior("noise", "biomarker noise sd", "HalfNormal(10)", lambda: dist.HalfNormal(10.0))
+LOADING = Prior("loading", "loading of a factor", "N(0, 10²)", lambda: dist.Normal(0.0, 10.0))
+SHIFT = Prior("shift", "shift of a covariate level", "N(0, 10²)", lambda: dist.Normal(0.0, 10.0))
+COEF = Prior("coef", "slope on a parent biomarker", "N(0, 2²)", lambda: dist.Normal(0.0, 2.0))
+PRIORS = (PROBS, FACTOR_MEAN, FACTOR_SD, BASELINE, NOISE, LOADING, SHIFT, COEF)
 
 
 def _vector_site(name: str, prior: dist.Distribution, size: int) -> Array:
@@ -107,10 +85,12 @@ def structural(
     ``obs`` (rows, B) observes the biomarkers and ``covariates`` (rows, C) the covariate
     codes (for fitting); ``loc_shift``/``scale`` are batch effects on the biomarker columns.
     """
+    from synthbio_ppl.families.censored import CensoredLocScale
+
     s, n_rows, n_markers = layout.name, rows.size, layout.n_biomarkers
     probs = []
     for c, name in enumerate(layout.covariates):
-        prior = dist.Dirichlet(jnp.ones(layout.n_levels[c]))
+        prior = PROBS.make(layout.n_levels[c])
         if layout.parents[c] >= 0:
             prior = prior.expand([layout.n_levels[layout.parents[c]]]).to_event(1)
         probs.append(numpyro.sample(f"{s}.{name}.probs", prior))
@@ -118,18 +98,18 @@ def structural(
     for f, name in enumerate(layout.factors):
         by_mean, by_sd = layout.mean_by[f], layout.sd_by[f]
         means.append(
-            _levelled_site(f"{s}.{name}.mean", dist.Normal(0.0, 2.0), _levels(layout, by_mean))
+            _levelled_site(f"{s}.{name}.mean", FACTOR_MEAN.make(), _levels(layout, by_mean))
         )
-        sds.append(_levelled_site(f"{s}.{name}.sd", dist.HalfNormal(1.0), _levels(layout, by_sd)))
-    baseline = _vector_site(f"{s}.baseline", dist.Normal(0.0, 100.0), n_markers)
-    noise = _vector_site(f"{s}.noise", dist.HalfNormal(10.0), n_markers)
+        sds.append(_levelled_site(f"{s}.{name}.sd", FACTOR_SD.make(), _levels(layout, by_sd)))
+    baseline = _vector_site(f"{s}.baseline", BASELINE.make(), n_markers)
+    noise = _vector_site(f"{s}.noise", NOISE.make(), n_markers)
     loading = shift = coef = None
     if layout.loadings:
-        loading = _vector_site(f"{s}.loading", dist.Normal(0.0, 10.0), len(layout.loadings))
+        loading = _vector_site(f"{s}.loading", LOADING.make(), len(layout.loadings))
     if layout.shifts:
-        shift = _vector_site(f"{s}.shift", dist.Normal(0.0, 10.0), len(layout.shifts))
+        shift = _vector_site(f"{s}.shift", SHIFT.make(), len(layout.shifts))
     if layout.edges:
-        coef = _vector_site(f"{s}.coef", dist.Normal(0.0, 2.0), len(layout.edges))
+        coef = _vector_site(f"{s}.coef", COEF.make(), len(layout.edges))
     units = [
         dist.Normal(0.0, 1.0)
         if family == "normal"

@@ -36,25 +36,18 @@ cycles are rejected. Quote level names that YAML reads as booleans (``"yes"``, `
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.families.table import Distribution, family_params
+from synthbio_ppl.spec.fields import NAME_PATTERN, Strict, is_name
 
 Family = Distribution
 
-_NAME = r"^[A-Za-z][A-Za-z0-9_]*$"
 RESERVED = ("baseline", "noise", "loading", "shift", "coef", "probs", "mean", "sd")
 """Names a covariate, factor or biomarker may not take (they name parameter sites)."""
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False
-    )
 
 
 class ByLevel(BaseModel):
@@ -74,7 +67,7 @@ class ByLevel(BaseModel):
 Levelled = float | ByLevel
 
 
-class Covariate(_Strict):
+class Covariate(Strict):
     """A categorical covariate drawn per row: P(level), or P(level | parent level) with `by`."""
 
     levels: dict[str, float] | dict[str, dict[str, float]] = Field(
@@ -125,21 +118,21 @@ class Covariate(_Strict):
         return [[float(self.levels[p][name]) for name in own] for p in rows]  # type: ignore[index]
 
 
-class Factor(_Strict):
+class Factor(Strict):
     """A continuous latent factor per row: f ~ N(mean[level], sd[level]²)."""
 
     mean: Levelled = Field(0.0, description="A number, or {by: covariate, level: mean, ...}.")
     sd: Levelled = Field(1.0, description="A number > 0, or {by: covariate, level: sd, ...}.")
 
 
-class Dependency(_Strict):
+class Dependency(Strict):
     """One term coef·(parent − centre) in a biomarker's formula."""
 
     coef: float = Field(description="Slope on the parent biomarker.")
     centre: float = Field(0.0, description="Value subtracted from the parent (a constant).")
 
 
-class Biomarker(_Strict):
+class Biomarker(Strict):
     """x = baseline + Σ loading·factor + Σ shifts + Σ coef·(parent − centre) + noise·u."""
 
     baseline: float = Field(
@@ -185,10 +178,10 @@ class Biomarker(_Strict):
         }
 
 
-class StructuralSpec(_Strict):
+class StructuralSpec(Strict):
     """Region-conditioned latent factors: covariates, factors and biomarker formulas."""
 
-    name: str = Field("scene", pattern=_NAME, description="Prefix of the model's sites.")
+    name: str = Field("scene", pattern=NAME_PATTERN, description="Prefix of the model's sites.")
     n: int | None = Field(
         None, ge=1, description="Rows; required when the spec has no `classes`, else their sum."
     )
@@ -208,7 +201,7 @@ class StructuralSpec(_Strict):
         for kind in ("covariates", "factors", "biomarkers"):
             for name in getattr(self, kind):
                 where = f"{kind}.{name}"
-                if not _is_name(name) or name in RESERVED:
+                if not is_name(name) or name in RESERVED:
                     raise SpecError(
                         where, name, f"needs a name (letters, digits, _), not {RESERVED}"
                     )
@@ -267,10 +260,6 @@ class StructuralSpec(_Strict):
         return {name: cov.level_names for name, cov in self.covariates.items()}
 
 
-def _is_name(name: str) -> bool:
-    return bool(name) and name[0].isalpha() and all(c.isalnum() or c == "_" for c in name)
-
-
 def _same_levels(path: str, given: list[str], expected: list[str]) -> None:
     if set(given) != set(expected):
         raise SpecError(path, given, f"give one entry per level {expected}")
@@ -309,117 +298,3 @@ def topological_order(spec: StructuralSpec) -> list[str]:
         order.append(ready[0])
         done.add(ready[0])
     return order
-
-
-@dataclass(frozen=True)
-class StructuralLayout:
-    """The static shape of a structural scene (hashable: a jit static argument).
-
-    Parameter values (probabilities, means, loadings, ...) are not here: they are sites.
-    Clip bounds and dependency centres are constants of the formulas, so they are here.
-    """
-
-    name: str
-    covariates: tuple[str, ...]
-    n_levels: tuple[int, ...]
-    parents: tuple[int, ...]
-    """Index of each covariate's parent covariate, -1 for none."""
-    factors: tuple[str, ...]
-    mean_by: tuple[int, ...]
-    """Covariate index that picks each factor's mean, -1 for a single mean."""
-    sd_by: tuple[int, ...]
-    biomarkers: tuple[str, ...]
-    families: tuple[str, ...]
-    order: tuple[int, ...]
-    """Biomarker indices in evaluation (topological) order."""
-    loadings: tuple[tuple[int, int], ...]
-    """(biomarker, factor) of each entry of the ``<name>.loading`` site."""
-    shifts: tuple[tuple[int, int, int], ...]
-    """(biomarker, covariate, level) of each entry of the ``<name>.shift`` site."""
-    edges: tuple[tuple[int, int, float], ...]
-    """(child, parent, centre) of each entry of the ``<name>.coef`` site."""
-    clips: tuple[tuple[float | None, float | None], ...]
-
-    @property
-    def n_biomarkers(self) -> int:
-        return len(self.biomarkers)
-
-
-def structural_layout(spec: StructuralSpec) -> StructuralLayout:
-    """The static layout of a validated structural spec."""
-    covs = list(spec.covariates)
-    levels = spec.level_names()
-    factors = list(spec.factors)
-    markers = list(spec.biomarkers)
-
-    def by_index(value: Levelled) -> int:
-        return covs.index(value.by) if isinstance(value, ByLevel) else -1
-
-    loadings, shifts, edges = [], [], []
-    for b, marker in enumerate(spec.biomarkers.values()):
-        loadings += [(b, factors.index(f)) for f in marker.loadings]
-        for cov, table in marker.shifts.items():
-            c = covs.index(cov)
-            shifts += [(b, c, levels[cov].index(level)) for level in table]
-        edges += [(b, markers.index(p), float(d.centre)) for p, d in marker.dependencies().items()]
-    return StructuralLayout(
-        name=spec.name,
-        covariates=tuple(covs),
-        n_levels=tuple(len(levels[c]) for c in covs),
-        parents=tuple(
-            -1 if cov.by is None else covs.index(cov.by) for cov in spec.covariates.values()
-        ),
-        factors=tuple(factors),
-        mean_by=tuple(by_index(f.mean) for f in spec.factors.values()),
-        sd_by=tuple(by_index(f.sd) for f in spec.factors.values()),
-        biomarkers=tuple(markers),
-        families=tuple(m.family for m in spec.biomarkers.values()),
-        order=tuple(markers.index(b) for b in topological_order(spec)),
-        loadings=tuple(loadings),
-        shifts=tuple(shifts),
-        edges=tuple(edges),
-        clips=tuple(
-            (None, None) if m.clip is None else (_num(m.clip[0]), _num(m.clip[1]))
-            for m in spec.biomarkers.values()
-        ),
-    )
-
-
-def _num(value: float | None) -> float | None:
-    return None if value is None else float(value)
-
-
-def structural_fixed_sites(spec: StructuralSpec) -> dict[str, Any]:
-    """The spec's numbers as values of the scene's parameter sites (plain lists/floats).
-
-    ``<s>.<covariate>.probs``, ``<s>.<factor>.mean``/``.sd`` (one per level of ``by`` or a
-    scalar), ``<s>.baseline``/``.noise`` (one per biomarker), ``<s>.loading``/``.shift``/
-    ``.coef`` (one per declared entry, in StructuralLayout order), ``<s>.<biomarker>.<param>``
-    for family shape parameters.
-    """
-    s = spec.name
-    levels = spec.level_names()
-    values: dict[str, Any] = {}
-    for name, cov in spec.covariates.items():
-        parent = None if cov.by is None else levels[cov.by]
-        values[f"{s}.{name}.probs"] = cov.probabilities(parent)
-    for name, factor in spec.factors.items():
-        for attr in ("mean", "sd"):
-            value = getattr(factor, attr)
-            if isinstance(value, ByLevel):
-                values[f"{s}.{name}.{attr}"] = [value.values[lv] for lv in levels[value.by]]
-            else:
-                values[f"{s}.{name}.{attr}"] = float(value)
-    markers = spec.biomarkers.values()
-    values[f"{s}.baseline"] = [m.baseline for m in markers]
-    values[f"{s}.noise"] = [m.noise for m in markers]
-    loading = [v for m in markers for v in m.loadings.values()]
-    shift = [v for m in markers for table in m.shifts.values() for v in table.values()]
-    coef = [d.coef for m in markers for d in m.dependencies().values()]
-    for site, entries in (("loading", loading), ("shift", shift), ("coef", coef)):
-        if entries:
-            values[f"{s}.{site}"] = entries
-    for name, marker in spec.biomarkers.items():
-        for param, value in family_params(marker.family, marker.params, True).items():
-            values[f"{s}.{name}.{param}"] = value
-    return values

@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthbio_ppl.processes.structural.spec import StructuralLayout, StructuralSpec
+from synthbio_ppl.processes.structural.layout import StructuralLayout
+from synthbio_ppl.processes.structural.spec import StructuralSpec
 
 MAX_CELLS = 4096
 """Beyond this many covariate cells the population moments are not computed (NaN)."""

@@ -1,0 +1,197 @@
+"""Inputs of ``synthbio twin``: the real table and the ``--types``/``--bounds``/``--balance``
+options, read and checked before anything is fitted.
+
+Every bad input raises ``SpecError`` in command-line terms (the option and the offending
+item). pandas and numpy are imported inside the functions, so registering the subcommand
+stays light.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from synthbio_ppl.core.errors import SpecError
+
+if TYPE_CHECKING:  # pandas loads when the command runs, not when it is registered
+    import pandas as pd
+
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """The real table from a CSV or Parquet file; every failure is a SpecError."""
+    import pandas as pd
+
+    if not path.exists():
+        raise SpecError("REAL", str(path), "no such file")
+    if not path.is_file():
+        raise SpecError("REAL", str(path), "must be a CSV or Parquet file, not a folder")
+    parquet = path.suffix.lower() in PARQUET_SUFFIXES
+    try:
+        frame = pd.read_parquet(path) if parquet else pd.read_csv(path)
+    except (OSError, ValueError) as exc:  # parser, decoding, empty-file and Arrow errors
+        kind = "Parquet" if parquet else "CSV"
+        reason = " ".join(str(exc).split())[:120]
+        raise SpecError("REAL", str(path), f"cannot be read as {kind} ({reason})") from exc
+    if frame.empty:
+        raise SpecError("REAL", str(path), "the table has no rows")
+    if frame.columns.duplicated().any():
+        dup = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
+        raise SpecError("REAL", dup, "column names must be unique")
+    return frame
+
+
+def _check_label(frame: pd.DataFrame, label: str, path: Path) -> str:
+    if label not in frame.columns:
+        columns = [str(c) for c in frame.columns]
+        shown = ", ".join(columns[:8]) + (", ..." if len(columns) > 8 else "")
+        raise SpecError("--label", label, f"must be a column of {path.name} ({shown})")
+    missing = int(frame[label].isna().sum())
+    if missing:
+        raise SpecError("--label", label, f"{missing} row(s) have no class; drop them first")
+    return label
+
+
+def _split_items(text: str, option: str, form: str) -> list[tuple[str, str, str]]:
+    """``A=x,B=y`` → [(token, key, value)]; a token without ``=`` or a key raises."""
+    items = []
+    seen: set[str] = set()
+    for token in text.split(","):
+        key, sep, value = token.strip().rpartition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not key or not value:
+            raise SpecError(option, token, f"each item must be {form}")
+        if key in seen:
+            raise SpecError(option, token, f"{key!r} is given twice")
+        seen.add(key)
+        items.append((token, key, value))
+    return items
+
+
+def _feature(frame: pd.DataFrame, label: str, option: str, token: str, name: str) -> str:
+    if name == label:
+        raise SpecError(option, token, f"names the label {label!r}; name a feature column")
+    if name not in frame.columns:
+        raise SpecError(option, token, f"{name!r} is not a column of the table")
+    return name
+
+
+def parse_types(text: str | None, frame: pd.DataFrame, label: str) -> dict[str, str]:
+    """``--types COL=KIND,...`` → {column: kind}."""
+    from synthbio_ppl.twins.columns import KINDS
+
+    if text is None:
+        return {}
+    form = f"COL=KIND with KIND one of {', '.join(KINDS)}"
+    types = {}
+    for token, key, value in _split_items(text, "--types", form):
+        if value not in KINDS:
+            raise SpecError("--types", token, f"{value!r} is not a kind; use {', '.join(KINDS)}")
+        types[_feature(frame, label, "--types", token, key)] = value
+    return types
+
+
+def parse_bounds(
+    text: str | None, frame: pd.DataFrame, label: str, types: Mapping[str, str]
+) -> dict[str, tuple[float | None, float | None]]:
+    """``--bounds COL=LOW:HIGH,...`` → {column: (low, high)}; an empty side (or ±inf) is
+    unbounded, so ``COL=:`` removes the default lower bound of 0."""
+    if text is None:
+        return {}
+    form = "COL=LOW:HIGH (LOW or HIGH may be empty)"
+    bounds: dict[str, tuple[float | None, float | None]] = {}
+    for token, key, value in _split_items(text, "--bounds", form):
+        column = _feature(frame, label, "--bounds", token, key)
+        if types.get(column) == "categorical":
+            raise SpecError("--bounds", token, f"{column!r} is categorical; bounds are for numbers")
+        low_text, sep, high_text = value.partition(":")
+        if not sep:
+            raise SpecError("--bounds", token, f"each item must be {form}")
+        low, high = _bound(low_text, token), _bound(high_text, token)
+        if low is not None and high is not None and not low < high:
+            raise SpecError("--bounds", token, "LOW must be below HIGH")
+        bounds[column] = (low, high)
+    return bounds
+
+
+def _bound(text: str, token: str) -> float | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise SpecError("--bounds", token, f"{text!r} is not a number") from None
+    if math.isnan(value):
+        raise SpecError("--bounds", token, "a bound cannot be nan")
+    return None if math.isinf(value) else value
+
+
+def _check_feature_types(frame: pd.DataFrame, label: str, types: Mapping[str, str]) -> None:
+    """A non-numeric feature needs a declared kind; say so in CLI terms before the fit."""
+    import pandas as pd
+
+    for name in frame.columns:
+        if name == label or name in types:
+            continue
+        values = frame[name]
+        numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+        if not numeric:
+            raise SpecError(
+                "--types",
+                f"{name} ({values.dtype})",
+                f"column {name!r} is not numeric; declare it, e.g. --types {name}=categorical",
+            )
+
+
+def parse_balance(text: str | None, labels: pd.Series) -> str | dict[Hashable, float] | None:
+    """``--balance``: None (the real balance), ``"equal"``, or CLASS=SHARE,... as shares
+    normalised to sum to 1 (so they are never read as row counts). CLASS is matched to the
+    label values by their text, or numerically (``1`` matches ``1.0``)."""
+    import pandas as pd
+
+    if text is None:
+        return None
+    if text.strip() == "equal":
+        return "equal"
+    classes = sorted(pd.unique(labels).tolist(), key=str)
+    form = "CLASS=SHARE (or the word 'equal')"
+    shares: dict[Hashable, float] = {}
+    for token, key, value in _split_items(text, "--balance", form):
+        cls = _match_class(key, classes)
+        if cls is None:
+            shown = ", ".join(str(c) for c in classes[:8])
+            raise SpecError("--balance", token, f"{key!r} is not a class; classes are {shown}")
+        if cls in shares:
+            raise SpecError("--balance", token, f"class {cls!r} is given twice")
+        try:
+            share = float(value)
+        except ValueError:
+            raise SpecError("--balance", token, f"{value!r} is not a number") from None
+        if not math.isfinite(share) or share < 0:
+            raise SpecError("--balance", token, "a share must be a finite number ≥ 0")
+        shares[cls] = share
+    total = sum(shares.values())
+    if total <= 0:
+        raise SpecError("--balance", text, "at least one share must be above 0")
+    return {cls: share / total for cls, share in shares.items()}
+
+
+def _match_class(key: str, classes: list[Hashable]) -> Hashable | None:
+    import numpy as np
+
+    for cls in classes:
+        if str(cls) == key:
+            return cls
+    try:
+        number = float(key)
+    except ValueError:
+        return None
+    for cls in classes:
+        numeric = isinstance(cls, int | float | np.number) and not isinstance(cls, bool)
+        if numeric and float(cls) == number:
+            return cls
+    return None

@@ -1,0 +1,161 @@
+"""Output of ``synthbio twin``: the folder it writes, its reports and the summary it prints.
+
+DIR is written atomically (a sibling staging folder renamed into place when complete):
+the synthetic table, ``report.md``, ``report.json`` (with the run's metadata and the
+command that reproduces it), ``posterior.nc`` and ``parameters.csv``. With ``--holdout 0``
+only the fidelity part of the report is kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pandas loads when the command runs, not when it is registered
+    import pandas as pd
+
+OUTPUT_FILES = ("report.md", "report.json", "posterior.nc", "parameters.csv")
+FIDELITY_METRICS = ("mean_ks", "max_ks", "mean_wasserstein", "corr_frobenius", "corr_mean_abs_diff")
+
+
+def command_line(args: argparse.Namespace, method: str) -> str:
+    """The command with the method, holdout and seed spelled out, so it reproduces this
+    run."""
+    argv = ["synthbio", "twin", str(args.real), "--label", args.label, "--out", str(args.out)]
+    for option, value in (
+        ("--n", args.n),
+        ("--balance", args.balance),
+        ("--types", args.types),
+        ("--bounds", args.bounds),
+        ("--rank", args.rank),
+    ):
+        if value is not None:
+            argv += [option, str(value)]
+    argv += ["--method", method, "--holdout", f"{args.holdout:g}", "--seed", str(args.seed)]
+    return shlex.join(argv)
+
+
+def _write(
+    out: Path,
+    force: bool,
+    suffix: str,
+    synthetic: pd.DataFrame,
+    fitted: Any,
+    report: Any,
+    metadata: dict[str, Any],
+    scoring: bool,
+) -> None:
+    from synthbio_ppl.data.io import staged_folder
+
+    with staged_folder(out, overwrite=force) as staging:
+        if suffix == ".parquet":
+            synthetic.to_parquet(staging / "synthetic.parquet", index=False)
+        else:
+            synthetic.to_csv(staging / "synthetic.csv", index=False)
+        (staging / "report.md").write_text(_markdown(metadata, report, scoring))
+        document = {"metadata": metadata, **_report_dict(report, scoring, metadata)}
+        (staging / "report.json").write_text(
+            json.dumps(document, indent=2, allow_nan=False, default=str)
+        )
+        fitted.to_inference_data().to_netcdf(str(staging / "posterior.nc"))
+        fitted.parameters().to_csv(staging / "parameters.csv")
+
+
+def _report_dict(report: Any, scoring: bool, metadata: dict[str, Any]) -> dict[str, Any]:
+    if report is None:
+        return {"summary": None, "fidelity": None, "utility": None, "privacy": None}
+    full = report.to_dict()
+    if scoring:
+        return full
+    rows = metadata["rows"]
+    return {
+        "label": full["label"],
+        "n_rows": {"real_train": rows["train"], "real_holdout": 0, "synthetic": rows["synthetic"]},
+        "summary": {m: full["summary"][m] for m in FIDELITY_METRICS},
+        "fidelity": full["fidelity"],
+        "utility": None,
+        "privacy": None,
+    }
+
+
+def _markdown(metadata: dict[str, Any], report: Any, scoring: bool) -> str:
+    rows = metadata["rows"]
+    head = [
+        "# Synthetic twin",
+        "",
+        f"- input: `{metadata['input']}` ({rows['input']} rows), label `{metadata['label']}`, "
+        f"classes {metadata['classes']}",
+        f"- rows: train {rows['train']}, holdout {rows['holdout']}, synthetic {rows['synthetic']}",
+        f"- method: {metadata['method']}, rank {metadata['rank']}, "
+        f"fit {metadata['fit_seconds']:.2f} s, seed {metadata['seed']}",
+        f"- class balance: {metadata['balance'] or 'as in the real table'}",
+        f"- scored: {metadata['scored']}",
+        *(
+            ["- note: the marginal fidelity scores compare against the real class balance"]
+            if metadata["balance"] is not None and report is not None
+            else []
+        ),
+        f"- command: `{metadata['command']}`",
+        "",
+    ]
+    if report is None:
+        body = f"{metadata['scored'].capitalize()}.\n"
+    elif scoring:
+        body = report.to_markdown()
+    else:
+        body = _fidelity_markdown(report)
+    return "\n".join(head) + "\n" + body
+
+
+def _fidelity_markdown(report: Any, top: int = 10) -> str:
+    """Fidelity only (no holdout): the headline distances and the features by KS."""
+    summary = report.summary()
+    lines = [
+        "## Fidelity (no holdout)",
+        "",
+        "Synthetic rows against the rows the twin was fitted to. Utility (TSTR) and privacy",
+        "(DCR, membership inference) need real rows the twin never saw: run with --holdout > 0.",
+        "",
+        "| metric | value |",
+        "|---|---|",
+        *(f"| {m} | {summary[m]:.3g} |" for m in FIDELITY_METRICS),
+        "",
+    ]
+    per_feature = report.fidelity.per_feature
+    ranked = per_feature.sort_values("ks", ascending=False, kind="stable").head(top)
+    lines += [
+        f"### Features by KS statistic (top {len(ranked)} of {len(per_feature)})",
+        "",
+        "| feature | ks | wasserstein | real_mean | synthetic_mean |",
+        "|---|---|---|---|---|",
+    ]
+    for name, row in ranked.iterrows():
+        values = (row["ks"], row["wasserstein"], row["real_mean"], row["synthetic_mean"])
+        lines.append(f"| {name} | " + " | ".join(f"{v:.3g}" for v in values) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _summary(metadata: dict[str, Any], report: Any, scoring: bool, out: Path, suffix: str) -> str:
+    rows = metadata["rows"]
+    lines = [
+        f"twin ({metadata['method']}, rank {metadata['rank']}) fitted to {rows['train']} of "
+        f"{rows['input']} rows in {metadata['fit_seconds']:.1f} s; "
+        f"{rows['synthetic']} synthetic rows sampled",
+    ]
+    if report is not None:
+        s = report.summary()
+        lines.append(
+            f"fidelity: mean KS {s['mean_ks']:.3f}, max KS {s['max_ks']:.3f}, "
+            f"correlation |Δ| {s['corr_mean_abs_diff']:.3f}"
+        )
+        if scoring:
+            lines.append(
+                f"utility: TSTR AUC {s['tstr_auc']:.3f} vs TRTR {s['trtr_auc']:.3f}; privacy: "
+                f"MIA AUC {s['mia_auc']:.3f}, median DCR {s['dcr_synthetic_median']:.2f} "
+                f"(holdout {s['dcr_holdout_median']:.2f})"
+            )
+    lines.append(f"wrote {out}/ (synthetic{suffix}, {', '.join(OUTPUT_FILES)})")
+    return "\n".join(lines)

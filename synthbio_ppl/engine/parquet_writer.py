@@ -1,0 +1,145 @@
+"""Streamed generation: a Parquet dataset written chunk by chunk, with bounded memory.
+
+    generate_to_parquet("models/pn_benchmark.yaml", "out/big", rows=10_000_000)
+
+The folder holds ``data/part-000000.parquet``, ``data/part-000001.parquet``, ... (one file
+of ``chunk_rows`` rows per chunk, in row order), ``truth.json``, ``spec.yaml`` (the spec
+as generated, class counts rescaled to ``rows``) and, for a structural scene,
+``latents/part-*.parquet``. ``load_dataset`` reads it like a ``Dataset.to_parquet`` folder.
+
+Safe writes go through a staging folder (``engine.staging``): an interrupted run never
+leaves a folder that looks finished, and ``resume=True`` continues after the last recorded
+part. A row's values depend only on the spec, the seed and the row's index
+(``engine.planning``), so the rows are byte-identical whatever the chunk size, however
+often the run was resumed, and to ``generate`` in memory.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from synthbio_ppl.engine.planning import StreamPlan, chunk_frames, plan_for, rescale_rows
+from synthbio_ppl.engine.progress import Progress
+from synthbio_ppl.engine.staging import DATA_DIR, LATENTS_DIR, Staging, fsync_path, part_name
+
+
+def generate_to_parquet(
+    spec: Any,
+    out_dir: str | Path,
+    *,
+    rows: int | None = None,
+    chunk_rows: int | None = None,
+    seed: int | None = None,
+    resume: bool = False,
+    force: bool = False,
+    progress: bool | None = None,
+) -> Path:
+    """Generate ``spec`` straight to a Parquet dataset folder, one chunk of rows at a time.
+
+    ``rows`` rescales the class counts to that total (proportions kept exactly, largest
+    remainders). ``chunk_rows`` (rounded up to a multiple of 256; default about 16 M
+    values per part) bounds the memory, which does not grow with ``rows``. ``resume``
+    continues an interrupted run of the same spec, seed, rows and chunk size; ``force``
+    replaces an existing dataset (which is otherwise refused). ``progress`` shows a bar on
+    stderr (default: only when stderr is a terminal). Returns the folder.
+    """
+    from synthbio_ppl.data.io import check_target
+    from synthbio_ppl.model.scene import as_spec
+
+    target = Path(out_dir)
+    check_target(target, force)
+    resolved = as_spec(spec).with_seed(seed)
+    if rows is not None:
+        resolved = rescale_rows(resolved, rows)
+    with Staging(target).locked() as staging:
+        if resume and chunk_rows is None:
+            chunk_rows = (staging.previous() or {}).get("chunk_rows")
+        plan = plan_for(resolved, chunk_rows)
+        done = staging.start(plan, resume)
+        truth_json = _truth_json(plan)
+        parts = plan.parts
+        todo = [i for i in range(len(parts)) if i not in done]
+        initial = sum(b - a for i, (a, b) in enumerate(parts) if i in done)
+        bar = Progress(progress, plan.spec.n_rows, initial, plan.spec.name)
+        try:
+            _write_parts(plan, staging, parts, todo, bar.update)
+        finally:
+            bar.close()
+        return staging.finish(truth_json, plan.spec.to_yaml(), force)
+
+
+def _chunk_tables(plan: StreamPlan, start: int, stop: int) -> dict[str, Any]:
+    import pyarrow as pa
+
+    from synthbio_ppl.data.io import table_of
+
+    frames = chunk_frames(plan, start, stop)
+    tables = {DATA_DIR: table_of(frames["X"], frames["y"], frames["covariates"])}
+    if "latents" in frames:
+        tables[LATENTS_DIR] = pa.Table.from_pandas(frames["latents"], preserve_index=False)
+    return tables
+
+
+def _write_part(path: Path, table: Any) -> int:
+    """Write one Parquet part under a temporary name, fsync it, move it into place."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    tmp = path.with_name(path.name + ".tmp")
+    encoded = [f.name for f in table.schema if not pa.types.is_floating(f.type)]
+    pq.write_table(
+        table, tmp, row_group_size=max(table.num_rows, 1), use_dictionary=encoded or False
+    )
+    fsync_path(tmp)
+    os.replace(tmp, path)
+    return path.stat().st_size
+
+
+def _write_chunk(
+    staging: Staging, index: int, rows: tuple[int, int], tables: dict[str, Any]
+) -> None:
+    """Write one chunk's files into the staging folder, then record them in the manifest."""
+    sizes = {}
+    for sub, table in tables.items():
+        folder = staging.path / sub
+        folder.mkdir(exist_ok=True)
+        sizes[sub] = _write_part(folder / part_name(index), table)
+        fsync_path(folder)
+    staging.record(index, rows, sizes)
+
+
+def _write_parts(
+    plan: StreamPlan,
+    staging: Staging,
+    parts: list[tuple[int, int]],
+    todo: list[int],
+    advance: Callable[[int], None],
+) -> None:
+    """Draw chunk k+1 while chunk k is written (one writer thread, two chunks in memory)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="synthbio-writer") as writer:
+        pending: tuple[Future[None], int] | None = None
+        for index in todo:
+            tables = _chunk_tables(plan, *parts[index])
+            if pending is not None:
+                pending[0].result()
+                advance(pending[1])
+            task = writer.submit(_write_chunk, staging, index, parts[index], tables)
+            pending = (task, parts[index][1] - parts[index][0])
+            del tables
+        if pending is not None:
+            pending[0].result()
+            advance(pending[1])
+
+
+def _truth_json(plan: StreamPlan) -> str:
+    """The truth, built once for the whole dataset (it does not depend on the chunking)."""
+    from synthbio_ppl.data.truth import build_truth
+    from synthbio_ppl.engine.draw import population_sites
+
+    spec = plan.spec
+    sites = population_sites(plan.layout, plan.fixed, spec.seed, spec.dtype)
+    return build_truth(spec, plan.layout, plan.design, sites).to_json()

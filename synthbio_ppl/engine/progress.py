@@ -1,0 +1,47 @@
+"""Progress of a streamed write: a tqdm bar (rows/s, ETA) on stderr, or a plain-text line."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+
+class Progress:
+    """A tqdm bar (rows/s, ETA) on stderr, a plain-text fallback, or nothing."""
+
+    def __init__(self, enabled: bool | None, total: int, initial: int, desc: str) -> None:
+        if enabled is None:
+            enabled = sys.stderr.isatty()
+        self.bar: Any = None
+        self.enabled = enabled
+        self.total, self.n, self.t0, self.n0 = total, initial, time.monotonic(), initial
+        if not enabled:
+            return
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            return
+        self.bar = tqdm(
+            total=total, initial=initial, desc=desc, unit="rows", unit_scale=True, file=sys.stderr
+        )
+
+    def update(self, rows: int) -> None:
+        self.n += rows
+        if self.bar is not None:
+            self.bar.update(rows)
+        elif self.enabled:
+            rate = (self.n - self.n0) / max(time.monotonic() - self.t0, 1e-9)
+            eta = (self.total - self.n) / rate if rate > 0 else float("inf")
+            print(
+                f"\r{self.n:,}/{self.total:,} rows  {rate:,.0f} rows/s  ETA {eta:,.0f} s",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        elif self.enabled:
+            print(file=sys.stderr)

@@ -1,0 +1,308 @@
+"""A fit's problem: the spec, its layout, the observed table, its row design and the user's
+choices, checked. ``build_problem`` raises ``SpecError`` (field path, value, what is
+allowed) for anything the model cannot use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import numpyro.distributions as dist
+import pandas as pd
+
+from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.data.dataset import Dataset
+from synthbio_ppl.inference.likelihood import Site, likelihood_model, model_sites, shaped_like
+from synthbio_ppl.model.dataset_model import RowDesign
+from synthbio_ppl.model.layout import Layout, build_layout, groups_of
+from synthbio_ppl.model.scene import Spec, as_spec
+from synthbio_ppl.processes.registry import BLOCK_PROCESSES, modifier_of, process_of
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Everything a fit needs: spec, layout, observed table, design and user choices."""
+
+    spec: Spec
+    layout: Layout
+    X: np.ndarray
+    design: RowDesign
+    columns: list[str]
+    sites: dict[str, Site]
+    fixed: dict[str, np.ndarray] = field(default_factory=dict)
+    priors: dict[str, dist.Distribution] = field(default_factory=dict)
+    truth: dict[str, np.ndarray] | None = None
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def free(self) -> list[str]:
+        """Sample sites that are fitted (not fixed)."""
+        return [
+            s.name for s in self.sites.values() if not s.deterministic and s.name not in self.fixed
+        ]
+
+    def model(self, noncentred: bool = False) -> Callable[..., dict[str, jax.Array]]:
+        return partial(
+            likelihood_model,
+            layout=self.layout,
+            fixed={k: jnp.asarray(v) for k, v in self.fixed.items()},
+            priors=self.priors,
+            noncentred=noncentred,
+        )
+
+
+def build_problem(
+    spec: Spec | dict[str, Any] | str | Path | None,
+    data: Dataset | pd.DataFrame,
+    *,
+    labels: pd.Series | np.ndarray | list[Any] | None = None,
+    design: pd.DataFrame | RowDesign | None = None,
+    fixed: Mapping[str, Any] | None = None,
+    priors: Mapping[str, dist.Distribution] | None = None,
+) -> Problem:
+    """Check the input and assemble the observed table, its design and the site table."""
+    truth = None
+    if isinstance(data, Dataset):
+        spec = data.spec if spec is None else spec
+        frame, labels = data.X, data.y if labels is None else labels
+        design = data.covariates if design is None else design
+        truth = {k: np.asarray(v) for k, v in data.truth.parameters.items()}
+    elif isinstance(data, pd.DataFrame):
+        frame = data
+    else:
+        raise SpecError("data", type(data).__name__, "must be a Dataset or a pandas DataFrame")
+    if spec is None:
+        raise SpecError("spec", None, "give the spec that describes the data's model")
+    spec = as_spec(spec)
+    layout = build_layout(spec)
+    columns = layout.columns
+    design_columns = list(_design_levels(layout))
+    if labels is None and "y" in frame.columns:
+        labels = frame["y"]
+    if design is None:
+        present = [c for c in design_columns if c in frame.columns]
+        design = frame[present] if present else None
+    X = _feature_matrix(frame, columns, {"y", *design_columns}, spec.dtype)
+    y = _class_codes(labels, spec, X.shape[0])
+    row_design = _row_design(design, layout, y)
+    return make_problem(spec, X, row_design, fixed, priors, truth)
+
+
+def make_problem(
+    spec: Spec,
+    X: np.ndarray,
+    design: RowDesign,
+    fixed: Mapping[str, Any] | None = None,
+    priors: Mapping[str, dist.Distribution] | None = None,
+    truth: dict[str, np.ndarray] | None = None,
+) -> Problem:
+    """A Problem from checked parts: the spec, an (rows, features) table and its design."""
+    layout = build_layout(spec)
+    sites = model_sites(layout, spec.dtype)
+    fixed = {**_identifying_sites(spec, layout, sites, priors or {}), **(fixed or {})}
+    return Problem(
+        spec=spec,
+        layout=layout,
+        X=X,
+        design=design,
+        columns=layout.columns,
+        sites=sites,
+        fixed=_check_fixed(fixed, sites, spec.dtype),
+        priors=_check_priors(priors or {}, sites),
+        truth=truth,
+    )
+
+
+def _identifying_sites(
+    spec: Spec, layout: Layout, sites: dict[str, Site], priors: Mapping[str, Any]
+) -> dict[str, np.ndarray]:
+    """Sites each process fixes to the spec unless given a prior (its units, say)."""
+    blocks = iter(layout.blocks)
+    out: dict[str, np.ndarray] = {}
+    for process in BLOCK_PROCESSES:
+        for group in groups_of(spec, process):
+            out.update(process.identifying_sites(group, next(blocks), sites, priors))
+    return out
+
+
+def _design_levels(layout: Layout) -> dict[str, list[str]]:
+    """Every per-row design column the layout's processes read, with its level names."""
+    levels: dict[str, list[str]] = {}
+    for block in layout.blocks:
+        levels.update(process_of(block.kind).design_columns(block))
+    for static in layout.modifiers:
+        levels.update(modifier_of(static.field).design_columns(static))
+    return levels
+
+
+def _feature_matrix(
+    frame: pd.DataFrame, columns: list[str], known: set[str], dtype: str
+) -> np.ndarray:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        shown = missing[:5] + ([f"... {len(missing) - 5} more"] if len(missing) > 5 else [])
+        raise SpecError(
+            "X",
+            shown,
+            f"missing feature columns; the spec's {len(columns)} columns are "
+            f"{columns[0]} ... {columns[-1]} (see synthbio describe)",
+        )
+    extra = [str(c) for c in frame.columns if c not in set(columns) and c not in known]
+    if extra:
+        raise SpecError("X", extra[:5], "unknown columns for this spec; drop them or fix the spec")
+    for column in columns:
+        if not pd.api.types.is_numeric_dtype(frame[column]) or pd.api.types.is_bool_dtype(
+            frame[column]
+        ):
+            raise SpecError(f"X.{column}", str(frame[column].dtype), "must be a numeric column")
+    values = frame[columns].to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        j = int(np.argmax(bad.any(axis=0)))
+        n_bad = int(bad[:, j].sum())
+        raise SpecError(
+            f"X.{columns[j]}",
+            f"{n_bad} missing or infinite value(s)",
+            "every value must be a finite number; drop or impute those rows first",
+        )
+    return values.astype(dtype)
+
+
+def _class_codes(labels: Any, spec: Spec, n_rows: int) -> np.ndarray:
+    names = spec.class_names
+    if labels is None and len(names) == 1:  # one class (e.g. a structural scene): no labels
+        return np.zeros(n_rows, dtype=np.int32)
+    if labels is None:
+        raise SpecError("labels", None, f"give one class label per row (one of {names})")
+    values = pd.Series(np.asarray(labels, dtype=object))
+    if len(values) != n_rows:
+        raise SpecError("labels", f"{len(values)} labels", f"need one label per row ({n_rows})")
+    if values.isna().any():
+        raise SpecError("labels", f"{int(values.isna().sum())} missing", "every row needs a class")
+    as_text = values.map(str)
+    unknown = sorted(set(as_text) - set(names))
+    if unknown:
+        raise SpecError("labels", unknown[:5], f"must be one of the spec's classes {names}")
+    codes = pd.Categorical(as_text, categories=names).codes.astype(np.int32)
+    counts = np.bincount(codes, minlength=len(names))
+    if (counts < 2).any():
+        shown = {name: int(n) for name, n in zip(names, counts, strict=True)}
+        raise SpecError("labels", shown, "every class of the spec needs at least 2 rows to fit")
+    return codes
+
+
+def _row_design(
+    design: pd.DataFrame | RowDesign | None, layout: Layout, y: np.ndarray
+) -> RowDesign:
+    """The design codes every process of the layout reads, checked against the layout."""
+    if isinstance(design, RowDesign):
+        return _check_row_design(design, layout, y)
+    frame = pd.DataFrame(index=pd.RangeIndex(len(y))) if design is None else design
+    if len(frame) != len(y):
+        raise SpecError(
+            "design", f"{len(frame)} rows", f"need one design row per data row ({len(y)})"
+        )
+    why = "design columns are observed in the fit: give each row's level"
+    codes = {
+        name: _codes(frame, name, levels, why) for name, levels in _design_levels(layout).items()
+    }
+    fields: dict[str, Any] = {"y": y, "groups": {}}
+    for block in layout.blocks:
+        _merge(fields, process_of(block.kind).design_entries(block, codes))
+    for static in layout.modifiers:
+        (column,) = modifier_of(static.field).design_columns(static)
+        fields["batch"] = codes[column]
+    return RowDesign(**fields)
+
+
+def _merge(fields: dict[str, Any], entries: dict[str, Any]) -> None:
+    for key, value in entries.items():
+        fields[key] = {**fields[key], **value} if key == "groups" else value
+
+
+def _codes(frame: pd.DataFrame, column: str, levels: list[str], why: str) -> np.ndarray:
+    if column not in frame.columns:
+        raise SpecError(f"covariates.{column}", "(missing)", f"{why} ({levels})")
+    values = pd.Series(np.asarray(frame[column], dtype=object))
+    as_text = values.map(lambda v: str(int(v)) if isinstance(v, int | np.integer) else str(v))
+    by_name = {name: i for i, name in enumerate(levels)}
+    by_index = {str(i): i for i in range(len(levels))}
+    codes = as_text.map(lambda v: by_name.get(v, by_index.get(v, -1)))
+    unknown = sorted(set(as_text[codes < 0]))
+    if unknown:
+        raise SpecError(f"covariates.{column}", unknown[:5], f"must be one of {levels}")
+    return codes.to_numpy(dtype=np.int32)
+
+
+def _check_row_design(design: RowDesign, layout: Layout, y: np.ndarray) -> RowDesign:
+    """Design codes given as a RowDesign (the class codes come from the labels)."""
+    fields: dict[str, Any] = {"y": y, "groups": {}}
+    for static in layout.modifiers:
+        n_levels = len(next(iter(modifier_of(static.field).design_columns(static).values())))
+        values = design.batch
+        if values is None:
+            raise SpecError("design.batch", None, "missing; the spec's layout needs it")
+        values = np.asarray(values)
+        if values.shape != y.shape or not ((values >= 0) & (values < n_levels)).all():
+            raise SpecError(
+                "design.batch", values.shape, f"needs {len(y)} integer codes in [0, {n_levels})"
+            )
+        fields["batch"] = values.astype(np.int32)
+    for block in layout.blocks:
+        _merge(fields, process_of(block.kind).checked_design(block, design, len(y)))
+    return RowDesign(**fields)
+
+
+def _check_fixed(
+    fixed: Mapping[str, Any], sites: dict[str, Site], dtype: str
+) -> dict[str, np.ndarray]:
+    out = {}
+    params = [s.name for s in sites.values() if not s.deterministic]
+    for name, value in fixed.items():
+        if name not in params:
+            raise SpecError(f"fixed.{name}", value, f"not a parameter site; sites: {params}")
+        site = sites[name]
+        try:
+            array = np.broadcast_to(np.asarray(value, dtype=dtype), site.shape).copy()
+        except ValueError:
+            raise SpecError(f"fixed.{name}", value, f"needs shape {site.shape}") from None
+        if not bool(np.all(site.prior.support(jnp.asarray(array)))):
+            raise SpecError(
+                f"fixed.{name}", value, f"must lie in the site's support {site.prior.support}"
+            )
+        out[name] = array
+    return out
+
+
+def _check_priors(
+    priors: Mapping[str, Any], sites: dict[str, Site]
+) -> dict[str, dist.Distribution]:
+    params = [s.name for s in sites.values() if not s.deterministic]
+    for name, prior in priors.items():
+        if name not in params:
+            raise SpecError(f"priors.{name}", prior, f"not a parameter site; sites: {params}")
+        if not isinstance(prior, dist.Distribution):
+            raise SpecError(f"priors.{name}", prior, "must be a numpyro distribution")
+        site = sites[name]
+        try:
+            shaped = shaped_like(prior, site.prior)
+        except ValueError as exc:
+            raise SpecError(f"priors.{name}", prior, str(exc)) from None
+        draws = shaped.sample(jax.random.PRNGKey(0), (256,))
+        if not bool(np.all(site.prior.support(draws))):
+            raise SpecError(
+                f"priors.{name}",
+                type(prior).__name__,
+                f"its draws leave the site's support {site.prior.support}",
+            )
+    return dict(priors)

@@ -1,0 +1,170 @@
+"""A fitted model: ArviZ data, recovery table, posterior predictive and plots."""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+
+from synthbio_ppl.core.precision import precision
+from synthbio_ppl.data.dataset import Dataset
+from synthbio_ppl.data.truth import build_truth
+from synthbio_ppl.inference.arviz_data import coords_and_dims
+from synthbio_ppl.inference.diagnostics import diagnostics, flat_names
+from synthbio_ppl.inference.problem import Problem
+from synthbio_ppl.inference.programs import device_design, predictive_program, program_inputs
+from synthbio_ppl.model.design import Design
+from synthbio_ppl.model.scene import Spec
+from synthbio_ppl.processes.registry import modifier_of
+
+if TYPE_CHECKING:
+    import arviz as az
+
+
+@dataclass
+class Fit:
+    """A fitted model: ``idata`` (ArviZ) plus the problem it was fitted to."""
+
+    idata: az.InferenceData
+    method: str
+    problem: Problem
+    losses: np.ndarray | None = None
+
+    @property
+    def spec(self) -> Spec:
+        return self.problem.spec
+
+    @property
+    def posterior(self) -> dict[str, np.ndarray]:
+        """Posterior draws per site, chains stacked: (chains·draws, ...)."""
+        post = self.idata.posterior
+        return {k: post[k].values.reshape(-1, *post[k].shape[2:]) for k in post.data_vars}
+
+    def recovery(self, prob: float = 0.9, deterministic: bool = False) -> pd.DataFrame:
+        """One row per scalar parameter: truth, mean, sd, central ``prob`` interval, covered,
+        r_hat (rank-normalised split R̂) and bulk ESS. ``truth`` is NaN (covered NA) when the
+        data carry no truth."""
+        post = self.idata.posterior
+        names = [
+            s.name
+            for s in self.problem.sites.values()
+            if s.name in post and (deterministic or not s.deterministic)
+        ]
+        rhat, ess = diagnostics(post, names)
+        low_q, high_q = (1 - prob) / 2, (1 + prob) / 2
+        coords, dims = coords_and_dims(self.problem)
+        truth = self.problem.truth or {}
+        rows = []
+        for name in names:
+            draws = post[name].values
+            shape = draws.shape[2:]
+            flat = draws.reshape(-1, math.prod(shape))
+            true = np.full(flat.shape[1], np.nan)
+            if name in truth:
+                true = np.broadcast_to(np.asarray(truth[name], dtype=float), shape).reshape(-1)
+            labels = flat_names(name, shape, dims.get(name, []), coords)
+            lo, hi = np.quantile(flat, [low_q, high_q], axis=0)
+            r, e = rhat[name].reshape(-1), ess[name].reshape(-1)
+            for j, label in enumerate(labels):
+                covered = pd.NA if np.isnan(true[j]) else bool(lo[j] <= true[j] <= hi[j])
+                stats = (flat[:, j].mean(), flat[:, j].std(ddof=1), lo[j], hi[j])
+                rows.append((label, name, true[j], *stats, covered, r[j], e[j]))
+        q_lo, q_hi = f"q{100 * low_q:g}", f"q{100 * high_q:g}"
+        columns = ["parameter", "site", "truth", "mean", "sd", q_lo, q_hi, "covered"]
+        table = pd.DataFrame(rows, columns=[*columns, "r_hat", "ess_bulk"]).set_index("parameter")
+        table["covered"] = table["covered"].astype("boolean")
+        return table
+
+    def posterior_predictive(
+        self, n_draws: int = 100, seed: int = 0, as_datasets: bool = False
+    ) -> np.ndarray | list[Dataset]:
+        """Replicated tables from the same model at ``n_draws`` evenly spaced posterior draws,
+        with the observed design: an array (n_draws, rows, features), or Datasets whose truth
+        is the draw's parameters."""
+        problem = self.problem
+        post = self.posterior
+        total = next(iter(post.values())).shape[0]
+        pick = np.linspace(0, total - 1, min(n_draws, total)).round().astype(int)
+        chosen = {k: jnp.asarray(post[k][pick]) for k in problem.free}
+        with precision(problem.spec.dtype):
+            run = predictive_program(problem.layout)
+            design = device_design(problem.design)
+            key = jax.random.PRNGKey(seed)
+            X = np.asarray(run(key, design, chosen, program_inputs(problem)))
+        if not as_datasets:
+            return X
+        return [
+            self._dataset(X[i], {k: v[pick[i]] for k, v in post.items()}) for i in range(len(pick))
+        ]
+
+    def _dataset(self, X: np.ndarray, draw: dict[str, np.ndarray]) -> Dataset:
+        from synthbio_ppl.engine.generation import class_labels, covariates_of
+
+        problem = self.problem
+        spec, layout, rd = problem.spec, problem.layout, problem.design
+        table = None
+        for static in layout.modifiers:
+            n_levels = len(next(iter(modifier_of(static.field).design_columns(static).values())))
+            table = np.zeros((len(spec.classes), n_levels), dtype=np.int64)
+            np.add.at(table, (rd.y, rd.batch), 1)
+        groups = {k: np.asarray(v) for k, v in (rd.groups or {}).items()}
+        design = Design(y=np.asarray(rd.y), batch=rd.batch, groups=groups, class_batch_table=table)
+        sites = {**problem.fixed, **draw}
+        frame = pd.DataFrame(X, columns=pd.Index(problem.columns), copy=False)
+        return Dataset(
+            X=frame,
+            y=class_labels(spec, design),
+            covariates=covariates_of(spec, design),
+            truth=build_truth(spec, layout, design, sites),
+            spec=spec,
+        )
+
+    def plot_recovery(self, prob: float = 0.9, ax: Any = None, max_params: int = 60) -> Any:
+        """Posterior mean and ``prob`` interval per parameter (red: truth not covered), truth
+        as a cross. Needs matplotlib. Returns the Axes."""
+        import matplotlib.pyplot as plt
+
+        table = self.recovery(prob).iloc[:max_params]
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 0.25 * len(table) + 1.2))
+        y = np.arange(len(table))[::-1]
+        lo, hi = (table[c].to_numpy() for c in table.columns[4:6])  # the interval's ends
+        colours = ["tab:red" if c is False else "tab:blue" for c in table["covered"]]
+        ax.hlines(y, lo, hi, colors=colours, lw=2)
+        ax.plot(table["mean"], y, "o", color="black", ms=3, label="posterior mean")
+        if table["truth"].notna().any():
+            ax.plot(table["truth"], y, "x", color="tab:orange", ms=6, label="truth")
+        ax.set_yticks(y, table.index)
+        ax.set_xlabel(f"value ({100 * prob:g}% interval)")
+        ax.set_title(f"{self.spec.name}: parameter recovery ({self.method})")
+        ax.legend(loc="best", fontsize="small")
+        return ax
+
+    def to_netcdf(self, path: str | Path) -> Path:
+        """Write ``idata`` as netCDF (atomically: a temporary file renamed into place)."""
+        target = Path(path)
+        handle, temporary = tempfile.mkstemp(
+            suffix=".nc", prefix=f".{target.name}.", dir=target.parent
+        )
+        os.close(handle)
+        try:
+            self.idata.to_netcdf(temporary)
+            os.replace(temporary, target)
+        finally:
+            if os.path.exists(temporary):
+                os.remove(temporary)
+        return target
+
+    def __repr__(self) -> str:
+        post = self.idata.posterior
+        n = post.sizes["chain"] * post.sizes["draw"]
+        rows = self.problem.n_rows
+        return f"Fit({self.spec.name!r}, method={self.method!r}, draws={n}, rows={rows})"

@@ -1,0 +1,38 @@
+"""The registry: one line adds a process.
+
+Block processes are listed in column order (a structural scene's biomarkers come first);
+column modifiers act on the columns of all of them.
+"""
+
+from __future__ import annotations
+
+from synthbio_ppl.processes import batches, clusters, informative, noise, pseudo, structural
+from synthbio_ppl.processes.base import BlockProcess, ColumnModifier
+
+BLOCK_PROCESSES: tuple[BlockProcess, ...] = (
+    structural.PROCESS,
+    informative.PROCESS,
+    clusters.PROCESS,
+    noise.PROCESS,
+    pseudo.PROCESS,
+)
+MODIFIERS: tuple[ColumnModifier, ...] = (batches.PROCESS,)
+
+_BY_KIND = {p.kind: p for p in BLOCK_PROCESSES}
+_BY_FIELD = {m.field: m for m in MODIFIERS}
+
+
+def process_of(kind: str) -> BlockProcess:
+    """The registered block process of ``Block.kind``."""
+    return _BY_KIND[kind]
+
+
+def modifier_of(field: str) -> ColumnModifier:
+    """The registered column modifier of a spec field (``batches``)."""
+    return _BY_FIELD[field]
+
+
+def truth_owners() -> dict[str, BlockProcess | ColumnModifier]:
+    """``{Truth attribute: the process that fills it}``."""
+    owners = [*BLOCK_PROCESSES, *MODIFIERS]
+    return {p.truth_field: p for p in owners if p.truth_field is not None}

@@ -1,0 +1,1 @@
+"""The building blocks every process's spec model shares (strict models, names, classes)."""

@@ -1,0 +1,70 @@
+"""A real table as the arrays ``twin_model`` takes: its shape, design and codes.
+
+Shared by fitting (``synthbio_ppl.twins.fitting``) and sampling
+(``synthbio_ppl.twins.posterior``): ``_shape`` builds the ``TwinShape`` (the static sizes
+a compiled program is keyed on), ``_design`` the ``TwinDesign`` (class codes, per-column
+centre, scale and bounds); integer codes of the classes and categorical levels; and the
+row padding that lets tables of similar size share one compiled program.
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+
+from synthbio_ppl.twins.columns import TwinLayout
+from synthbio_ppl.twins.model import TwinDesign, TwinShape
+
+
+def _bucket(n_rows: int) -> int:
+    """Rows padded up to a multiple of 64 (of 512 beyond 4,096): CV folds and refits of
+    similar tables then reuse one compiled fit."""
+    step = 64 if n_rows <= 4096 else 512
+    return step * math.ceil(n_rows / step)
+
+
+def _pad(values: np.ndarray, rows: int) -> np.ndarray:
+    """``values`` with zero rows appended up to ``rows`` rows."""
+    extra = np.zeros((rows - len(values), *values.shape[1:]), dtype=values.dtype)
+    return np.concatenate([values, extra])
+
+
+def _shape(layout: TwinLayout, rank: int) -> TwinShape:
+    return TwinShape(
+        n_classes=len(layout.classes),
+        n_numeric=len(layout.numeric),
+        rank=rank,
+        n_levels=tuple(len(c.levels) for c in layout.categorical),
+        integer=tuple(c.kind == "integer" for c in layout.numeric),
+    )
+
+
+def _design(layout: TwinLayout, y: np.ndarray) -> TwinDesign:
+    numeric = layout.numeric
+    low = [-np.inf if c.low is None else c.low for c in numeric]
+    high = [np.inf if c.high is None else c.high for c in numeric]
+    return TwinDesign(
+        y=jnp.asarray(y, dtype=jnp.int32),
+        centre=jnp.asarray([c.centre for c in numeric], dtype=jnp.float32),
+        scale=jnp.asarray([c.scale for c in numeric], dtype=jnp.float32),
+        low=jnp.asarray(low, dtype=jnp.float32),
+        high=jnp.asarray(high, dtype=jnp.float32),
+    )
+
+
+def _class_codes(values: pd.Series, layout: TwinLayout) -> np.ndarray:
+    labels = np.asarray(values, dtype=object)
+    return pd.Categorical(labels, categories=list(layout.classes)).codes.astype(np.int32)
+
+
+def _category_codes(data: pd.DataFrame, layout: TwinLayout) -> np.ndarray:
+    codes = [
+        pd.Categorical(np.asarray(data[c.name], dtype=object), categories=list(c.levels)).codes
+        for c in layout.categorical
+    ]
+    if not codes:
+        return np.zeros((len(data), 0), dtype=np.int32)
+    return np.stack(codes, axis=-1).astype(np.int32)

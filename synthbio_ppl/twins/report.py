@@ -1,0 +1,264 @@
+"""The result of scoring a twin: ``TwinReport`` and its fidelity, utility and privacy parts.
+
+Plain frozen dataclasses holding the numbers ``score_twin`` (``synthbio_ppl.twins.scoring``)
+computes, each documenting its formulas, plus their presentations: ``TwinReport.summary``
+(the headline metrics, ``SUMMARY_METRICS``), ``to_dict`` (JSON-ready) and ``to_markdown``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["SUMMARY_METRICS", "TwinFidelity", "TwinPrivacy", "TwinReport", "TwinUtility"]
+
+SUMMARY_METRICS = (
+    "tstr_auc",
+    "trtr_auc",
+    "auc_gap",
+    "tstr_balanced_accuracy",
+    "trtr_balanced_accuracy",
+    "mean_ks",
+    "max_ks",
+    "mean_wasserstein",
+    "corr_frobenius",
+    "corr_mean_abs_diff",
+    "dcr_synthetic_median",
+    "dcr_holdout_median",
+    "mia_auc",
+    "exact_copies",
+)
+
+
+@dataclass(frozen=True, eq=False)
+class TwinFidelity:
+    """How closely the synthetic table matches ``real_train``, feature by feature.
+
+    ``per_feature`` (index ``feature``): the two-sample Kolmogorov–Smirnov statistic
+    ``ks`` = sup_x |F_real(x) − F_synth(x)| and its p-value, the 1-D Wasserstein distance
+    ``wasserstein`` = ∫ |F_real(x) − F_synth(x)| dx on values divided by the real-train sd
+    (unit-free: 0.5 means half a real sd of mass moved), and the mean and sd (ddof 1) of
+    both tables. ``corr_frobenius`` = ‖R_real − R_synth‖_F over the full Pearson
+    correlation matrices (each pair counted twice, the diagonal adds 0);
+    ``corr_mean_abs_diff`` = mean over pairs i < j of |R_real,ij − R_synth,ij|.
+    ``label_balance`` (index ``class``): counts and shares of each class;
+    ``label_total_variation`` = ½ Σ_k |share_real,k − share_synth,k|.
+    """
+
+    per_feature: pd.DataFrame
+    label_balance: pd.DataFrame
+    corr_frobenius: float
+    corr_mean_abs_diff: float
+    label_total_variation: float
+
+    @property
+    def mean_ks(self) -> float:
+        """Mean KS statistic over the features."""
+        return float(self.per_feature["ks"].mean())
+
+    @property
+    def max_ks(self) -> float:
+        """Largest KS statistic over the features."""
+        return float(self.per_feature["ks"].max())
+
+    @property
+    def mean_wasserstein(self) -> float:
+        """Mean standardised Wasserstein distance over the features."""
+        return float(self.per_feature["wasserstein"].mean())
+
+
+@dataclass(frozen=True)
+class TwinUtility:
+    """Train on synthetic, test on real (TSTR) next to train on real, test on real (TRTR).
+
+    Both models are the same estimator, tested on ``real_holdout``. AUC is the ROC AUC of
+    the score of ``positive_class`` (the last class) for two classes, else the one-vs-rest
+    macro mean over the classes present in the holdout. Gaps are TSTR − TRTR: near 0 means
+    the synthetic rows teach what the real rows teach.
+    """
+
+    classes: tuple[Hashable, ...]
+    positive_class: Hashable | None
+    tstr_auc: float
+    trtr_auc: float
+    tstr_balanced_accuracy: float
+    trtr_balanced_accuracy: float
+
+    @property
+    def auc_gap(self) -> float:
+        """TSTR AUC − TRTR AUC."""
+        return self.tstr_auc - self.trtr_auc
+
+    @property
+    def balanced_accuracy_gap(self) -> float:
+        """TSTR balanced accuracy − TRTR balanced accuracy."""
+        return self.tstr_balanced_accuracy - self.trtr_balanced_accuracy
+
+
+@dataclass(frozen=True)
+class TwinPrivacy:
+    """Distance to closest record (DCR) and a distance-based membership-inference attack.
+
+    Distances are Euclidean on features standardised by the real-train mean and sd.
+    DCR of a synthetic row = distance to its nearest ``real_train`` row; the holdout DCRs
+    (each ``real_holdout`` row to its nearest ``real_train`` row) show what fresh real data
+    looks like. ``share_closer_than_holdout_p5`` is the share of synthetic rows with a DCR
+    below the holdout's 5th percentile (≈ 0.05 for a twin that does not copy);
+    ``exact_copies`` the share with DCR < 1e-8. The attack scores each candidate by minus
+    its distance to the nearest synthetic row; members are ``real_train`` rows, non-members
+    ``real_holdout`` rows, ``mia_n_per_side`` of each; ``mia_auc`` = 0.5 means the attacker
+    learns nothing, 1 that every member is closer to the synthetic data than every
+    non-member.
+    """
+
+    dcr_synthetic_median: float
+    dcr_synthetic_p5: float
+    dcr_holdout_median: float
+    dcr_holdout_p5: float
+    share_closer_than_holdout_p5: float
+    exact_copies: float
+    mia_auc: float
+    mia_n_per_side: int
+
+
+@dataclass(frozen=True, eq=False)
+class TwinReport:
+    """Fidelity, utility and privacy of one synthetic table, with the table sizes."""
+
+    fidelity: TwinFidelity
+    utility: TwinUtility
+    privacy: TwinPrivacy
+    label: str
+    n_rows: dict[str, int]
+
+    def summary(self) -> pd.Series:
+        """The headline numbers, one row per metric."""
+        values = {
+            "tstr_auc": self.utility.tstr_auc,
+            "trtr_auc": self.utility.trtr_auc,
+            "auc_gap": self.utility.auc_gap,
+            "tstr_balanced_accuracy": self.utility.tstr_balanced_accuracy,
+            "trtr_balanced_accuracy": self.utility.trtr_balanced_accuracy,
+            "mean_ks": self.fidelity.mean_ks,
+            "max_ks": self.fidelity.max_ks,
+            "mean_wasserstein": self.fidelity.mean_wasserstein,
+            "corr_frobenius": self.fidelity.corr_frobenius,
+            "corr_mean_abs_diff": self.fidelity.corr_mean_abs_diff,
+            "dcr_synthetic_median": self.privacy.dcr_synthetic_median,
+            "dcr_holdout_median": self.privacy.dcr_holdout_median,
+            "mia_auc": self.privacy.mia_auc,
+            "exact_copies": self.privacy.exact_copies,
+        }
+        return pd.Series(
+            [float(values[m]) for m in SUMMARY_METRICS],
+            index=pd.Index(SUMMARY_METRICS, name="metric"),
+            name="value",
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain numbers, strings, lists and dicts (non-finite numbers become None), ready
+        for ``json.dumps``."""
+        fidelity = self.fidelity
+        utility = self.utility
+        privacy = self.privacy
+        out = {
+            "label": self.label,
+            "n_rows": dict(self.n_rows),
+            "summary": self.summary().to_dict(),
+            "fidelity": {
+                "mean_ks": fidelity.mean_ks,
+                "max_ks": fidelity.max_ks,
+                "mean_wasserstein": fidelity.mean_wasserstein,
+                "corr_frobenius": fidelity.corr_frobenius,
+                "corr_mean_abs_diff": fidelity.corr_mean_abs_diff,
+                "label_total_variation": fidelity.label_total_variation,
+                "per_feature": _records(fidelity.per_feature, "feature"),
+                "label_balance": _records(fidelity.label_balance, "class"),
+            },
+            "utility": {
+                "classes": list(utility.classes),
+                "positive_class": utility.positive_class,
+                "tstr_auc": utility.tstr_auc,
+                "trtr_auc": utility.trtr_auc,
+                "auc_gap": utility.auc_gap,
+                "tstr_balanced_accuracy": utility.tstr_balanced_accuracy,
+                "trtr_balanced_accuracy": utility.trtr_balanced_accuracy,
+                "balanced_accuracy_gap": utility.balanced_accuracy_gap,
+            },
+            "privacy": {
+                "dcr_synthetic_median": privacy.dcr_synthetic_median,
+                "dcr_synthetic_p5": privacy.dcr_synthetic_p5,
+                "dcr_holdout_median": privacy.dcr_holdout_median,
+                "dcr_holdout_p5": privacy.dcr_holdout_p5,
+                "share_closer_than_holdout_p5": privacy.share_closer_than_holdout_p5,
+                "exact_copies": privacy.exact_copies,
+                "mia_auc": privacy.mia_auc,
+                "mia_n_per_side": privacy.mia_n_per_side,
+            },
+        }
+        return _jsonable(out)
+
+    def to_markdown(self, top: int = 10) -> str:
+        """A short report: the headline table, then the ``top`` features by KS."""
+        n = self.n_rows
+        head = [
+            "## Twin report",
+            "",
+            f"Label `{self.label}`, classes {list(self.utility.classes)}; rows: real_train "
+            f"{n['real_train']}, real_holdout {n['real_holdout']}, synthetic {n['synthetic']}.",
+            "",
+        ]
+        summary = self.summary()
+        headline = _markdown_table(["metric", "value"], [[m, v] for m, v in summary.items()])
+        per_feature = self.fidelity.per_feature
+        ranked = per_feature.sort_values("ks", ascending=False, kind="stable").head(top)
+        rows = [[name, *row] for name, row in zip(ranked.index, ranked.to_numpy(), strict=True)]
+        features = _markdown_table(["feature", *ranked.columns], rows)
+        title = f"### Features by KS statistic (top {len(ranked)} of {len(per_feature)})"
+        return "\n".join([*head, headline, "", title, "", features, ""])
+
+
+# --------------------------------------------------------------------------- output
+
+
+def _jsonable(value: Any) -> Any:
+    """``value`` with numpy scalars as Python numbers, non-finite floats as None and any
+    other unknown object as its string."""
+    if isinstance(value, dict):
+        return {str(_jsonable(k)): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return value if np.isfinite(value) else None
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)
+
+
+def _records(frame: pd.DataFrame, index_name: str) -> list[dict[str, Any]]:
+    """One dict per row, the index stored under ``index_name``."""
+    return [
+        {index_name: name, **dict(zip(frame.columns, row, strict=True))}
+        for name, row in zip(frame.index, frame.to_numpy(dtype=object), strict=True)
+    ]
+
+
+def _format(value: Any) -> str:
+    if isinstance(value, float | np.floating):
+        return f"{value:.3g}"
+    return str(value)
+
+
+def _markdown_table(header: list[Any], rows: list[list[Any]]) -> str:
+    lines = [
+        "| " + " | ".join(map(str, header)) + " |",
+        "|" + "|".join("---" for _ in header) + "|",
+    ]
+    lines += ["| " + " | ".join(_format(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)

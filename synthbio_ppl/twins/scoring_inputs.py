@@ -1,0 +1,125 @@
+"""The three tables ``score_twin`` compares, checked and turned into arrays.
+
+Every check raises ``TypeError``/``ValueError`` naming the table (``real_train``,
+``real_holdout`` or ``synthetic``) and the column: same non-label feature columns in all
+three, numeric and finite; a label whose classes all appear in ``real_train``, at least two
+per table. Also the real-train location and scale that put every feature in units of its
+real-train sd.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+import numpy as np
+import pandas as pd
+
+
+def _check_columns(frames: dict[str, pd.DataFrame], label: str) -> pd.Index:
+    """The feature columns (every non-label column, in real_train order), after checking
+    that each table is a non-empty DataFrame with the label and the same features."""
+    for name, frame in frames.items():
+        if not isinstance(frame, pd.DataFrame):
+            raise TypeError(f"{name}: expected a pandas DataFrame; got {type(frame).__name__}")
+        duplicated = frame.columns[frame.columns.duplicated()].unique().tolist()
+        if duplicated:
+            raise ValueError(f"{name}: duplicated column names {duplicated}; names must be unique")
+        if label not in frame.columns:
+            raise ValueError(
+                f"{name}: label column {label!r} is missing; columns are {list(frame.columns)}"
+            )
+    features = frames["real_train"].columns.drop(label)
+    if len(features) == 0:
+        raise ValueError(f"real_train: no feature columns besides the label {label!r}")
+    for name, frame in frames.items():
+        other = frame.columns.drop(label)
+        missing = [c for c in features if c not in other]
+        extra = [c for c in other if c not in features]
+        if missing or extra:
+            raise ValueError(
+                f"{name}: feature columns differ from real_train (missing {missing}, "
+                f"extra {extra}); all three tables need the same feature columns"
+            )
+    for name, frame in frames.items():
+        if len(frame) == 0:
+            raise ValueError(f"{name}: the table is empty; every table needs at least one row")
+    return features
+
+
+def _feature_values(frame: pd.DataFrame, features: pd.Index, name: str) -> np.ndarray:
+    """The features as a finite float64 (n, p) array, in ``features`` order."""
+    table = frame[features]
+    bad = [
+        f"{c!r} ({table[c].dtype})"
+        for c in features
+        if not pd.api.types.is_numeric_dtype(table[c].dtype)
+        or pd.api.types.is_complex_dtype(table[c].dtype)
+    ]
+    if bad:
+        raise ValueError(
+            f"{name}: feature columns {', '.join(bad)} are not numeric; only real numbers "
+            "(int, float, bool) are allowed, so encode them as numbers first (e.g. one-hot)"
+        )
+    values = table.to_numpy(dtype=np.float64, na_value=np.nan)
+    for j in np.flatnonzero(~np.isfinite(values).all(axis=0)):
+        column = values[:, j]
+        n_nan = int(np.isnan(column).sum())
+        what = f"{n_nan} NaN" if n_nan else f"{int(np.isinf(column).sum())} infinite"
+        raise ValueError(
+            f"{name}: feature column {features[j]!r} has {what} values; only finite numbers "
+            "are allowed, so impute or drop them first"
+        )
+    return values
+
+
+def _classes(labels: pd.Series) -> list[Hashable]:
+    """The real-train classes: category order for a categorical label, else sorted."""
+    if isinstance(labels.dtype, pd.CategoricalDtype):
+        present = set(labels.dropna().unique())
+        return [c for c in labels.cat.categories if c in present]
+    unique = pd.unique(labels.dropna()).tolist()
+    try:
+        return sorted(unique)
+    except TypeError as exc:
+        raise ValueError(
+            f"real_train: label {labels.name!r} mixes values that cannot be sorted "
+            f"({unique[:5]}); use one type for the labels"
+        ) from exc
+
+
+def _label_codes(labels: pd.Series, classes: list[Hashable], name: str, label: str) -> np.ndarray:
+    """Integer codes of ``labels`` in ``classes``, after checking the classes are usable."""
+    n_missing = int(labels.isna().sum())
+    if n_missing:
+        raise ValueError(
+            f"{name}: label column {label!r} has {n_missing} missing values; every row "
+            "needs a class"
+        )
+    values = np.asarray(labels, dtype=object)
+    codes = pd.Index(classes, dtype=object).get_indexer(values)
+    unknown = pd.unique(values[codes < 0]).tolist()
+    if unknown:
+        raise ValueError(
+            f"{name}: label {label!r} has classes {unknown} that real_train does not have; "
+            f"allowed classes are {classes}"
+        )
+    present = np.unique(codes)
+    if len(present) < 2:
+        raise ValueError(
+            f"{name}: label {label!r} holds a single class ({classes[present[0]]!r}); "
+            "at least two classes are needed to fit and score a classifier"
+        )
+    return codes
+
+
+def _location_scale(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Column means and sds (ddof 1); a column without spread is left unscaled (sd 1)."""
+    sd = _sd(x)
+    return x.mean(axis=0), np.where(np.isfinite(sd) & (sd > 0), sd, 1.0)
+
+
+def _sd(x: np.ndarray) -> np.ndarray:
+    """Column sds with ddof 1; NaN for a single row."""
+    if x.shape[0] < 2:
+        return np.full(x.shape[1], np.nan)
+    return x.std(axis=0, ddof=1)
