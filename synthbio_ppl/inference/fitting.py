@@ -45,10 +45,10 @@ from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.core.precision import precision
 from synthbio_ppl.data.dataset import Dataset
 from synthbio_ppl.inference.arviz_data import to_inference_data
+from synthbio_ppl.inference.kernels import STATS
 from synthbio_ppl.inference.likelihood import row_latents
 from synthbio_ppl.inference.problem import Problem, build_problem
 from synthbio_ppl.inference.programs import (
-    STATS,
     device_design,
     guide_kind,
     nuts_program,

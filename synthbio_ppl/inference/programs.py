@@ -1,21 +1,17 @@
-"""Inference as compiled programs: NUTS and SVI in one jitted JAX function each, cached.
+"""Inference as compiled programs: the kernels of ``inference.kernels`` (NUTS, SVI) jitted
+into one JAX function each and cached.
 
-NUTS is NumPyro's kernel (``numpyro.infer.hmc.hmc(..., algo="NUTS")``, the function behind
-``numpyro.infer.NUTS``): ``initialize_model`` (uniform in (−2, 2) on the unconstrained
-scale), then ``num_warmup`` adapting steps (dual-averaging step size, diagonal mass matrix
-in Stan's windows) and ``num_samples`` draws, all inside one ``lax.scan`` program. SVI is
-``numpyro.infer.SVI`` with an autoguide, ``SVI.stable_update`` under ``lax.scan``, and guide
-draws through ``Predictive``. Nothing runs op by op, and a program compiles once per
-(layout, settings, shapes): the design, the table, fixed values and priors are arguments,
-so a refit of new data of the same shape, or with another prior of the same family,
-reuses it. (``numpyro.infer.MCMC.run`` recompiles its loop on every call in NumPyro 0.22.)
+Nothing runs op by op, and a program compiles once per (layout, settings, shapes): the
+design, the table, fixed values and priors are arguments, so a refit of new data of the
+same shape, or with another prior of the same family, reuses it.
+(``numpyro.infer.MCMC.run`` recompiles its loop on every call in NumPyro 0.22.)
 """
 
 from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -23,16 +19,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from synthbio_ppl.inference.kernels import Inputs, nuts_chain, svi_fit
 from synthbio_ppl.inference.likelihood import likelihood_model, row_latents, shaped_like
 from synthbio_ppl.inference.problem import Problem
 from synthbio_ppl.model.dataset_model import RowDesign
 from synthbio_ppl.model.layout import Layout
 from synthbio_ppl.processes.registry import process_of
 
-Inputs = dict[str, Any]
-"""``{"fixed": {site: value}, "priors": {site: distribution}}``: traced program arguments."""
-
-STATS = ("diverging", "num_steps", "potential_energy", "accept_prob", "energy")
 _CACHE: OrderedDict[tuple[Any, ...], Callable[..., Any]] = OrderedDict()
 _CACHE_SIZE = 16
 
@@ -60,11 +53,6 @@ def device_design(design: RowDesign) -> RowDesign:
     )
 
 
-def decaying_step(step: jax.Array, start: float, steps: int) -> jax.Array:
-    """Adam step size: start · 0.1^(step / steps), ending at a tenth of the start."""
-    return start * 0.1 ** (step / max(steps, 1))
-
-
 def guide_kind(problem: Problem, guide: str) -> str:
     """``auto``: full-rank normal (``mvn``) up to 200 latent dimensions, else ``normal``."""
     from synthbio_ppl.core.errors import SpecError
@@ -86,134 +74,6 @@ def cached(key: tuple[Any, ...], build: Callable[[], Callable[..., Any]]) -> Cal
             _CACHE.popitem(last=False)
     _CACHE.move_to_end(key)
     return _CACHE[key]
-
-
-# --------------------------------------------------------------------------- one fit
-
-
-def nuts_chain(
-    model: Callable[..., Any],
-    key: jax.Array,
-    design: RowDesign,
-    X: jax.Array,
-    kw: Inputs,
-    num_warmup: int,
-    num_samples: int,
-    target_accept: float,
-) -> tuple[dict[str, jax.Array], dict[str, jax.Array]]:
-    """One NUTS chain: constrained draws (and deterministic sites), and per-draw stats."""
-    from numpyro.infer.hmc import hmc
-    from numpyro.infer.util import initialize_model
-
-    k_init, k_run = jax.random.split(key)
-    info, potential_fn, postprocess_fn, _ = initialize_model(
-        k_init, model, model_args=(design, X), model_kwargs=kw
-    )
-    init_kernel, sample_kernel = hmc(potential_fn=potential_fn, algo="NUTS")
-    state = init_kernel(info, num_warmup, target_accept_prob=target_accept, rng_key=k_run)
-
-    def step(s: Any, _: Any) -> tuple[Any, tuple[Any, dict[str, jax.Array]]]:
-        s = sample_kernel(s)
-        return s, (s.z, {name: getattr(s, name) for name in STATS})
-
-    state, _ = jax.lax.scan(step, state, None, length=num_warmup)
-    _, (zs, stats) = jax.lax.scan(step, state, None, length=num_samples)
-    return jax.vmap(postprocess_fn)(zs), stats
-
-
-def _ordered_elbo() -> Any:
-    """Single-particle Trace_ELBO, −E_q[log p(x, z) − log q(z)], summed in trace order.
-
-    NumPyro's Trace_ELBO combines its sites through a Python ``set``, whose order changes
-    with the hash seed: the compiled program then differs between processes and JAX's
-    persistent compilation cache never hits. Summing ``log_density`` of the guide and the
-    replayed model (each in trace order) gives the same estimate and the same program.
-    """
-    from numpyro.handlers import replay, seed
-    from numpyro.infer import Trace_ELBO
-    from numpyro.infer.util import log_density
-
-    class OrderedTraceELBO(Trace_ELBO):
-        def loss_with_mutable_state(
-            self, rng_key: jax.Array, param_map: dict, model: Any, guide: Any, *args, **kwargs
-        ) -> dict[str, Any]:
-            model_key, guide_key = jax.random.split(rng_key)
-            guide_lp, guide_trace = log_density(seed(guide, guide_key), args, kwargs, param_map)
-            replayed = replay(seed(model, model_key), guide_trace)
-            model_lp, _ = log_density(replayed, args, kwargs, param_map)
-            return {"loss": guide_lp - model_lp, "mutable_state": None}
-
-    return OrderedTraceELBO()
-
-
-def svi_fit(
-    model: Callable[..., Any],
-    key: jax.Array,
-    design: RowDesign,
-    X: jax.Array,
-    kw: Inputs,
-    steps: int,
-    learning_rate: float,
-    guide_kind: str,
-    num_samples: int,
-    return_sites: Sequence[str],
-) -> tuple[dict[str, jax.Array], jax.Array]:
-    """SVI with an autoguide (``mvn`` or mean-field ``normal``): guide draws, ELBO losses."""
-    import numpyro
-    from numpyro.infer import SVI, Predictive
-    from numpyro.infer.autoguide import AutoMultivariateNormal, AutoNormal
-    from numpyro.infer.initialization import init_to_median
-
-    auto = AutoMultivariateNormal if guide_kind == "mvn" else AutoNormal
-    guide = auto(model, init_loc_fn=init_to_median(num_samples=15))
-    optimiser = numpyro.optim.Adam(partial(decaying_step, start=learning_rate, steps=steps))
-    svi = SVI(model, guide, optimiser, _ordered_elbo())
-    k_init, k_draw = jax.random.split(key)
-    state = svi.init(k_init, design, X, **kw)
-
-    def step(s: Any, _: Any) -> tuple[Any, jax.Array]:
-        return svi.stable_update(s, design, X, **kw)
-
-    state, losses = jax.lax.scan(step, state, None, length=steps)
-    params = svi.get_params(state)
-    predictive = Predictive(
-        model, guide=guide, params=params, num_samples=num_samples, return_sites=list(return_sites)
-    )
-    return predictive(k_draw, design, X, **kw), losses
-
-
-def map_fit(
-    model: Callable[..., Any],
-    key: jax.Array,
-    design: Any,
-    X: Any,
-    kw: Inputs,
-    steps: int,
-    learning_rate: float,
-) -> tuple[dict[str, jax.Array], jax.Array]:
-    """The posterior mode on the unconstrained scale (Adam on the potential energy, whose
-    Jacobian terms keep scales off 0): one draw (leading dim 1) and the losses.
-
-    Built on ``initialize_model``'s potential, whose program is the same in every process
-    (an ELBO's site loop follows set order, which changes with Python's hash seed and
-    defeats the persistent compilation cache).
-    """
-    import numpyro
-    from numpyro.infer.initialization import init_to_median
-    from numpyro.infer.util import initialize_model
-
-    info, potential_fn, postprocess_fn, _ = initialize_model(
-        key, model, model_args=(design, X), model_kwargs=kw, init_strategy=init_to_median()
-    )
-    optimiser = numpyro.optim.Adam(partial(decaying_step, start=learning_rate, steps=steps))
-
-    def step(state: Any, _: Any) -> tuple[Any, jax.Array]:
-        loss, grads = jax.value_and_grad(potential_fn)(optimiser.get_params(state))
-        return optimiser.update(grads, state), loss
-
-    state, losses = jax.lax.scan(step, optimiser.init(info.z), None, length=steps)
-    mode = postprocess_fn(optimiser.get_params(state))
-    return jax.tree.map(lambda v: v[None], mode), losses
 
 
 def pointwise_loglik(

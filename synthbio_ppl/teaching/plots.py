@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from synthbio_ppl.data.truth import Truth
+from synthbio_ppl.processes.registry import BLOCK_PROCESSES
 from synthbio_ppl.teaching.batch_confounding import confounding
 from synthbio_ppl.teaching.effect_sizes import cohens_d
 from synthbio_ppl.teaching.inputs import class_order
@@ -28,12 +29,9 @@ __all__ = [
 ]
 
 ROLE_COLOURS = {
-    "informative": "tab:red",
-    "anchor": "tab:purple",
-    "proxy": "tab:pink",
-    "pseudo": "tab:orange",
-    "noise": "tab:gray",
+    role: colour for process in BLOCK_PROCESSES for role, colour in process.role_colours.items()
 }
+"""Plot colour of each truth role, as the registered processes declare them."""
 
 
 def _pyplot() -> Any:

@@ -22,7 +22,8 @@ import pandas as pd
 
 from synthbio_ppl.core.cache import enable_compilation_cache
 from synthbio_ppl.core.errors import SpecError
-from synthbio_ppl.inference.programs import cached, map_fit, nuts_chain, svi_fit
+from synthbio_ppl.inference.kernels import map_fit, nuts_chain, svi_fit
+from synthbio_ppl.inference.programs import cached
 from synthbio_ppl.twins.columns import MIN_ROWS_PER_CLASS, read_layout
 from synthbio_ppl.twins.design import _bucket, _category_codes, _class_codes, _design, _pad, _shape
 from synthbio_ppl.twins.model import TwinData, TwinDesign, TwinShape, twin_model

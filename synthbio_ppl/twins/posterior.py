@@ -23,7 +23,9 @@ import pandas as pd
 from numpyro import handlers
 
 from synthbio_ppl.core.errors import SpecError
-from synthbio_ppl.inference.programs import STATS, cached
+from synthbio_ppl.core.rounding import largest_remainder
+from synthbio_ppl.inference.kernels import STATS
+from synthbio_ppl.inference.programs import cached
 from synthbio_ppl.twins.columns import TwinLayout
 from synthbio_ppl.twins.design import _design, _pad
 from synthbio_ppl.twins.model import TwinDesign, TwinShape, loadings, twin_model
@@ -74,7 +76,7 @@ class Twin:
         n = int(real.sum()) if n is None else n
         if n < 1:
             raise SpecError("n", n, "must be ≥ 1")
-        return dict(zip(classes, _largest_remainder(shares, n).tolist(), strict=True))
+        return dict(zip(classes, largest_remainder(n, shares).tolist(), strict=True))
 
     def sample(
         self, n: int | None = None, *, seed: int = 0, balance: Balance = None
@@ -184,14 +186,6 @@ class Twin:
             dims=dims,
             attrs={"method": self.method, "label": self.layout.label},
         )
-
-
-def _largest_remainder(shares: np.ndarray, n: int) -> np.ndarray:
-    """Integer counts summing to ``n`` closest to ``shares·n`` (Hamilton's method)."""
-    raw = shares * n
-    counts = np.floor(raw).astype(int)
-    counts[np.argsort(-(raw - counts), kind="stable")[: n - counts.sum()]] += 1
-    return counts
 
 
 def _restore(values: np.ndarray, dtype: Any) -> Any:

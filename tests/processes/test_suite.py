@@ -1,0 +1,280 @@
+"""One suite every process passes: generate → promised statistic → fit → recovery → SBC smoke.
+
+A new process adds one row to ``CASES``: a small spec that exercises it, the statistic it
+promises (checked on the generated data with a tolerance from the sampling error at that
+size), and the sites a NUTS fit must recover. Every fit uses one chain and a fixed seed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats.contingency import association
+
+import synthbio_ppl as sb
+from synthbio_ppl.inference.calibration import calibrate
+from synthbio_ppl.inference.fitting import Fit, fit
+
+
+@dataclass(frozen=True)
+class Case:
+    """One process's row: ``promise(data)`` asserts what generation guarantees;
+    ``recovered`` sites must have posterior means within 3 posterior sd of the truth."""
+
+    name: str
+    spec: dict[str, Any]
+    promise: Callable[[sb.Dataset], None]
+    recovered: tuple[str, ...]
+    nuts: dict[str, Any] = field(default_factory=dict)
+
+
+def two_classes(n: int) -> list[dict[str, Any]]:
+    return [{"name": "healthy", "n": n}, {"name": "diseased", "n": n}]
+
+
+def _class_means(data: sb.Dataset, columns: list[str]) -> pd.DataFrame:
+    return data.X[columns].groupby(data.y, observed=True).mean()
+
+
+def informative_promise(data: sb.Dataset) -> None:
+    """Adjacent class means differ by d (1.0, then 0.5) in every informative feature: with
+    40 rows a class, each difference has SE √(2/40) = 0.22; averaged over 5 features 0.10."""
+    columns = [c for c in data.X if c.startswith("inf0_")]
+    means = _class_means(data, columns).mean(axis=1).to_numpy()
+    steps = np.diff(means)
+    assert np.abs(steps - [1.0, 0.5]).max() < 4 * 0.10, steps
+
+
+def noise_promise(data: sb.Dataset) -> None:
+    """Standardised gamma(3): mean 0, variance 1 (SE of a variance √((κ−1)/n) with
+    kurtosis κ = 3 + 6/3, pooled over 4 features of 200 rows: 0.07); raw normal(3, 2):
+    mean 3 (SE 2/√800 = 0.07), sd 2 (SE 2/√1600 = 0.05); no class difference."""
+    gamma = data.X[[c for c in data.X if c.startswith("skewed_")]].to_numpy()
+    raw = data.X[[c for c in data.X if c.startswith("raw_")]].to_numpy()
+    assert abs(gamma.mean()) < 4 * 1 / np.sqrt(gamma.size)
+    assert abs(gamma.var(axis=0).mean() - 1.0) < 4 * 0.07
+    assert abs(raw.mean() - 3.0) < 4 * 0.07 and abs(raw.std() - 2.0) < 4 * 0.05
+    diff = np.diff(_class_means(data, list(data.X.columns)).to_numpy(), axis=0)
+    assert np.abs(diff).max() < 4 * np.sqrt(2 / 100) * 2.0  # the raw sd is the largest
+
+
+def clusters_promise(data: sb.Dataset) -> None:
+    """Per-class ρ (0.2 healthy, 0.8 diseased) between every pair of the equicorrelated
+    cluster (SE of r ≈ (1 − ρ²)/√n with 60 rows a class); the anchor carries d = 1."""
+    columns = [c for c in data.X if c.startswith("clu0_")]
+    for name, rho in (("healthy", 0.2), ("diseased", 0.8)):
+        r = data.X.loc[data.y == name, columns].corr().to_numpy()
+        pairs = r[np.triu_indices(len(columns), 1)]
+        assert abs(pairs.mean() - rho) < 4 * (1 - rho**2) / np.sqrt(60), (name, pairs)
+    anchor = _class_means(data, ["clu0_anchor"])["clu0_anchor"]
+    assert abs(anchor["diseased"] - anchor["healthy"] - 1.0) < 4 * np.sqrt(2 / 60)
+
+
+def batches_promise(data: sb.Dataset) -> None:
+    """Class counts and batch sizes are exact under confounding, and the truth's Cramér's V
+    is that of the realised class × batch table."""
+    table = pd.crosstab(data.y, data.covariates["batch"])
+    assert table.sum(axis=1).tolist() == [60, 60]
+    assert table.sum(axis=0).tolist() == [40, 40, 40]
+    expected = association(table.to_numpy(), method="cramer")
+    assert data.truth.batch["cramers_v"] == pytest.approx(expected, abs=1e-12)
+    assert (data.truth.batch["table"].to_numpy() == table.to_numpy()).all()
+
+
+def pseudo_promise(data: sb.Dataset) -> None:
+    """Three balanced latent groups whose adjacent means differ by d = 1.5 (SE √(2/40)/2 =
+    0.11 over 4 features), and no class difference (SE √(2/60)/2 = 0.09)."""
+    groups = data.covariates["pseudo0_group"]
+    assert groups.value_counts().sort_index().tolist() == [40, 40, 40]
+    columns = [c for c in data.X if c.startswith("pseudo0_")]
+    by_group = data.X[columns].groupby(groups).mean().mean(axis=1).to_numpy()
+    assert np.abs(np.diff(by_group) - 1.5).max() < 4 * 0.11
+    by_class = _class_means(data, columns).mean(axis=1).to_numpy()
+    assert abs(by_class[1] - by_class[0]) < 4 * 0.09
+
+
+def structural_promise(data: sb.Dataset) -> None:
+    """Each biomarker's sample mean lies within 4 SE (population sd/√n) of the population
+    mean the truth reports, and the covariate shares within 4 binomial SE."""
+    tables = data.truth.structure
+    n = len(data.X)
+    means = tables["level_means"]["all"]
+    sds = tables["level_sds"]["all"]
+    for marker in data.X.columns:
+        assert abs(data.X[marker].mean() - means[marker]) < 4 * sds[marker] / np.sqrt(n)
+    share = (data.covariates["region"] == "urban").mean()
+    assert abs(share - 0.3) < 4 * np.sqrt(0.3 * 0.7 / n)
+
+
+STRUCTURE = {
+    "name": "scene",
+    "n": 300,
+    "covariates": {
+        "region": {"levels": {"rural": 0.3, "mixed": 0.4, "urban": 0.3}},
+        "sex": {"levels": {"female": 0.5, "male": 0.5}},
+    },
+    "factors": {
+        "F": {"mean": {"by": "region", "rural": -1.0, "mixed": 0.0, "urban": 1.0}, "sd": 0.5}
+    },
+    "biomarkers": {
+        "A": {
+            "baseline": 10,
+            "loadings": {"F": 2.0},
+            "shifts": {"sex": {"male": 1.5}},
+            "noise": 1.0,
+        },
+        "B": {"baseline": 5, "depends_on": {"A": {"coef": 0.5, "centre": 10}}, "noise": 0.8},
+        "C": {"baseline": 0, "loadings": {"F": -1.0}, "noise": 1.0, "clip": [-3, None]},
+    },
+}
+
+CASES = [
+    Case(
+        "informative",
+        {
+            "name": "informative",
+            "seed": 11,
+            "classes": [
+                {"name": "low", "n": 40},
+                {"name": "mid", "n": 40},
+                {"name": "high", "n": 40},
+            ],
+            "informative": [{"n": 5, "effect_size": [1.0, 0.5]}],
+            "noise": [{"n": 3, "distribution": "lognormal", "params": {"sigma": 0.5}}],
+        },
+        informative_promise,
+        ("inf0.effect_size",),
+    ),
+    Case(
+        "noise",
+        {
+            "name": "noise",
+            "seed": 12,
+            "classes": two_classes(100),
+            "noise": [
+                {"name": "skewed", "n": 4, "distribution": "gamma", "params": {"shape": 3}},
+                {"name": "raw", "n": 4, "standardise": False, "params": {"loc": 3, "scale": 2}},
+            ],
+        },
+        noise_promise,
+        ("skewed.shape", "raw.loc", "raw.scale"),
+    ),
+    Case(
+        "clusters",
+        {
+            "name": "clusters",
+            "seed": 4,
+            "classes": two_classes(60),
+            "clusters": [
+                {
+                    "n": 4,
+                    "correlation": {"healthy": 0.2, "diseased": 0.8},
+                    "anchor_effect": 1.0,
+                    "proxy_attenuation": 0.8,
+                },
+                {"n": 4, "structure": "toeplitz", "correlation": 0.6, "anchor_effect": 0.8},
+            ],
+        },
+        clusters_promise,
+        ("clu0.anchor_effect", "clu0.correlation", "clu1.correlation"),
+    ),
+    Case(
+        "batches",
+        {
+            "name": "batches",
+            "seed": 5,
+            "classes": two_classes(60),
+            "informative": [{"n": 4, "effect_size": 1.0}],
+            "noise": [{"n": 2}],
+            "batches": {"n": 3, "strength": 0.5, "confounding": 0.5},
+        },
+        batches_promise,
+        ("inf0.effect_size", "batch.strength"),
+    ),
+    Case(
+        "pseudo_classes",
+        {
+            "name": "pseudo",
+            "seed": 6,
+            "classes": two_classes(60),
+            "informative": [{"n": 3, "effect_size": 1.0}],
+            "pseudo_classes": [{"n": 4, "groups": 3, "effect_size": 1.5}],
+        },
+        pseudo_promise,
+        ("inf0.effect_size", "pseudo0.effect_size"),
+    ),
+    Case(
+        "structure",
+        {"name": "structural", "seed": 8, "structure": STRUCTURE},
+        structural_promise,
+        ("scene.loading", "scene.shift", "scene.coef", "scene.baseline"),
+        {"num_warmup": 500, "num_samples": 1000},
+    ),
+]
+IDS = [case.name for case in CASES]
+NUTS = {"num_warmup": 500, "num_samples": 2000, "seed": 1, "progress": False}
+_DATA: dict[str, sb.Dataset] = {}
+_FITS: dict[str, Fit] = {}
+
+
+def dataset(case: Case) -> sb.Dataset:
+    if case.name not in _DATA:
+        _DATA[case.name] = sb.generate(case.spec)
+    return _DATA[case.name]
+
+
+def case_fit(case: Case) -> Fit:
+    """The NUTS fit of one case's dataset, made once per test session."""
+    if case.name not in _FITS:
+        _FITS[case.name] = fit(None, dataset(case), **{**NUTS, **case.nuts})
+    return _FITS[case.name]
+
+
+def test_every_registered_process_has_a_row() -> None:
+    from synthbio_ppl.processes.registry import BLOCK_PROCESSES, MODIFIERS
+
+    assert {p.field for p in [*BLOCK_PROCESSES, *MODIFIERS]} <= set(IDS)
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_generation_keeps_the_promise(case: Case) -> None:
+    case.promise(dataset(case))
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_fit_recovers_the_truth(case: Case) -> None:
+    result = case_fit(case)
+    table = result.recovery()
+    assert table["truth"].notna().all(), "every fitted site has a truth"
+    # 90% intervals: the covered share of k parameters is Binomial(k, 0.9)/k
+    assert table["covered"].mean() >= 0.75, table
+    assert (table["r_hat"] <= 1.02).all(), table
+    assert int(result.idata.sample_stats["diverging"].sum()) == 0
+    for site in case.recovered:
+        rows = table[table["site"] == site]
+        assert len(rows) > 0, site
+        z = (rows["mean"] - rows["truth"]).abs() / rows["sd"]
+        assert (z < 3.5).all(), rows
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_sbc_smoke(case: Case) -> None:
+    """Four simulated datasets of the case's design fitted by SVI: one rank per free scalar
+    parameter and simulation, each in [0, n_draws]."""
+    result = calibrate(case.spec, n_sims=4, method="svi", svi_steps=200, n_draws=19, seed=2)
+    ranks = result.ranks.to_numpy()
+    assert ranks.shape[0] == 4 and ranks.shape[1] >= 1
+    assert ranks.min() >= 0 and ranks.max() <= 19
+
+
+def test_the_suite_notices_a_broken_promise() -> None:
+    """A wrong effect size in the data makes the informative promise fail."""
+    case = CASES[0]
+    wrong = {**case.spec, "informative": [{"n": 5, "effect_size": [1.6, 0.5]}]}
+    with pytest.raises(AssertionError):
+        case.promise(sb.generate(wrong))
