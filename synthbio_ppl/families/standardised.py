@@ -103,9 +103,10 @@ def _prior(param) -> dist.Distribution:  # type: ignore[no-untyped-def]
     if param.low == 0.0:
         return dist.LogNormal(math.log(param.default), 1.0)
     gap = param.default - param.low
-    return dist.TransformedDistribution(
-        dist.LogNormal(math.log(gap), 1.0), dist.transforms.AffineTransform(param.low, 1.0)
-    )
+    # the shift's domain is the positive half-line, so the support is (low, ∞) and NUTS
+    # and SVI work on the unconstrained log(x − low), never proposing x ≤ low
+    shift = dist.transforms.AffineTransform(param.low, 1.0, domain=dist.constraints.positive)
+    return dist.TransformedDistribution(dist.LogNormal(math.log(gap), 1.0), shift)
 
 
 def feature_distribution(

@@ -143,14 +143,14 @@ def calibrate(
     with precision(spec.dtype):
         device = device_design(design)
         simulate = simulate_program(layout, n_sims, free)
-        truths, Xs = simulate(key_sim, device, program_inputs(simulator))
+        truths, Xs, designs = simulate(key_sim, device, program_inputs(simulator))
         if method == "nuts":
             run = sbc_nuts_program(layout, num_warmup, num_samples, n_draws, target_accept)
         else:
             kind = guide_kind(problem, guide)
             run = sbc_svi_program(layout, svi_steps, learning_rate, kind, n_draws, free)
         draws, divergences = run(
-            jax.random.split(key_fit, n_sims), Xs, device, program_inputs(problem)
+            jax.random.split(key_fit, n_sims), Xs, designs, program_inputs(problem)
         )
         draws = {k: np.asarray(v) for k, v in draws.items()}
     names, rank_columns, truth_columns = _scalar_names(problem), {}, {}

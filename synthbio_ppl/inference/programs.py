@@ -196,18 +196,25 @@ def predictive_program(layout: Layout) -> Callable[..., Any]:
 
 
 def simulate_program(layout: Layout, n_sims: int, free: tuple[str, ...]) -> Callable[..., Any]:
-    """``run(key, design, inputs) -> (prior draws of free, X (sims, rows, features))``."""
+    """``run(key, design, inputs) -> (prior draws of free, X (sims, rows, features),
+    designs)``: ``designs`` is the row design per simulation (leading axis sims), with the
+    per-row design sites the model drew (a structural scene's covariates) filled in."""
 
     def build() -> Callable[..., Any]:
         from numpyro.infer import Predictive
 
         sites = [name for names in _column_sites(layout) for name in names]
+        sites += [s for b in layout.blocks for s in process_of(b.kind).observed_row_sites(b)]
         model = partial(likelihood_model, layout=layout)
         predictive = Predictive(model, num_samples=n_sims, return_sites=[*free, *sites])
 
         def run(key: jax.Array, design: RowDesign, kw: Inputs) -> Any:
             out = predictive(key, design, **kw)
-            return {k: out[k] for k in free}, _columns_of(layout, out)
+            designs = jax.tree.map(lambda v: jnp.broadcast_to(v, (n_sims, *v.shape)), design)
+            for block in layout.blocks:
+                drawn = process_of(block.kind).simulated_design(block, out)
+                designs = designs._replace(**drawn)
+            return {k: out[k] for k in free}, _columns_of(layout, out), designs
 
         return jax.jit(run)
 
@@ -217,7 +224,7 @@ def simulate_program(layout: Layout, n_sims: int, free: tuple[str, ...]) -> Call
 def sbc_nuts_program(
     layout: Layout, num_warmup: int, num_samples: int, n_draws: int, target_accept: float
 ) -> Callable[..., Any]:
-    """``run(keys, Xs, design, inputs) -> (draws thinned to n_draws, divergences)`` per sim."""
+    """``run(keys, Xs, designs, inputs) -> (draws thinned to n_draws, divergences)`` per sim."""
     keep = np.linspace(0, num_samples - 1, n_draws).round().astype(int)
 
     def build() -> Callable[..., Any]:
@@ -229,7 +236,7 @@ def sbc_nuts_program(
             )
             return jax.tree.map(lambda v: v[keep], draws), stats["diverging"].sum()
 
-        return jax.jit(jax.vmap(one, in_axes=(0, 0, None, None)))
+        return jax.jit(jax.vmap(one, in_axes=(0, 0, 0, None)))
 
     settings = (num_warmup, num_samples, n_draws, target_accept)
     return cached(("sbc-nuts", layout, *settings), build)
@@ -243,7 +250,7 @@ def sbc_svi_program(
     n_draws: int,
     return_sites: tuple[str, ...],
 ) -> Callable[..., Any]:
-    """``run(keys, Xs, design, inputs) -> (n_draws guide draws, zeros)`` per sim."""
+    """``run(keys, Xs, designs, inputs) -> (n_draws guide draws, zeros)`` per sim."""
 
     def build() -> Callable[..., Any]:
         model = partial(likelihood_model, layout=layout)
@@ -254,7 +261,7 @@ def sbc_svi_program(
             )
             return draws, jnp.zeros((), jnp.int32)
 
-        return jax.jit(jax.vmap(one, in_axes=(0, 0, None, None)))
+        return jax.jit(jax.vmap(one, in_axes=(0, 0, 0, None)))
 
     settings = (steps, learning_rate, guide_kind, n_draws, return_sites)
     return cached(("sbc-svi", layout, *settings), build)

@@ -192,6 +192,11 @@ class BlockProcess:
         (column,) = self.design_columns(block)
         return {"groups": {block.name: codes[column]}}
 
+    def simulated_design(self, block: Block, draws: dict[str, Array]) -> dict[str, Array]:
+        """RowDesign fields from prior draws of its ``observed_row_sites`` (leading axis:
+        simulations), so simulated data are fitted with their own design (SBC)."""
+        return {}
+
     def design_codes(self, block: Block, design: RowDesign) -> dict[str, np.ndarray]:
         """Inverse of ``design_entries``: ``{design column: (rows,) codes}``."""
         if not self.design_columns(block):

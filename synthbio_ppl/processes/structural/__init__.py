@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.core.lazy import jnp
 from synthbio_ppl.processes.base import Block, BlockProcess, RowDesign
 from synthbio_ppl.processes.structural.layout import structural_fixed_sites, structural_layout
 from synthbio_ppl.processes.structural.model import PRIORS, structural
@@ -122,6 +123,12 @@ class Structural(BlockProcess):
         if not block.static.covariates:
             return {}
         return {"covariates": np.stack([codes[c] for c in block.static.covariates], axis=-1)}
+
+    def simulated_design(self, block: Block, draws: dict[str, Array]) -> dict[str, Array]:
+        sites = self.observed_row_sites(block)
+        if not sites:
+            return {}
+        return {"covariates": jnp.stack([draws[s] for s in sites], -1).astype(jnp.int32)}
 
     def design_codes(self, block: Block, design: RowDesign) -> dict[str, np.ndarray]:
         if design.covariates is None:

@@ -21,78 +21,16 @@ from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.inference.calibration import Calibration, calibrate, rank_tests
 from synthbio_ppl.inference.diagnostics import split_rhat
 from synthbio_ppl.inference.fitting import Fit, fit
+from tests.processes.test_suite import CASES as SUITE
+from tests.processes.test_suite import case_fit, dataset
 
-PROCESS_SPECS: dict[str, dict[str, Any]] = {
-    "informative": {
-        "name": "informative",
-        "seed": 11,
-        "classes": [{"name": "low", "n": 40}, {"name": "mid", "n": 40}, {"name": "high", "n": 40}],
-        "informative": [{"n": 5, "effect_size": [1.0, 0.5]}],
-        "noise": [{"n": 3, "distribution": "lognormal", "params": {"sigma": 0.5}}],
-    },
-    "clusters": {
-        "name": "clusters",
-        "seed": 4,
-        "classes": [{"name": "healthy", "n": 60}, {"name": "diseased", "n": 60}],
-        "clusters": [
-            {
-                "n": 4,
-                "correlation": {"healthy": 0.2, "diseased": 0.8},
-                "anchor_effect": 1.0,
-                "proxy_attenuation": 0.8,
-            },
-            {"n": 4, "structure": "toeplitz", "correlation": 0.6, "anchor_effect": 0.8},
-        ],
-    },
-    "batches": {
-        "name": "batches",
-        "seed": 5,
-        "classes": [{"name": "healthy", "n": 60}, {"name": "diseased", "n": 60}],
-        "informative": [{"n": 4, "effect_size": 1.0}],
-        "noise": [{"n": 2}],
-        "batches": {"n": 3, "strength": 0.5, "confounding": 0.5},
-    },
-    "pseudo": {
-        "name": "pseudo",
-        "seed": 6,
-        "classes": [{"name": "healthy", "n": 60}, {"name": "diseased", "n": 60}],
-        "informative": [{"n": 3, "effect_size": 1.0}],
-        "pseudo_classes": [{"n": 4, "groups": 3, "effect_size": 1.5}],
-    },
-}
-EFFECTS = {
-    "informative": ["inf0.effect_size"],
-    "clusters": ["clu0.anchor_effect", "clu0.correlation"],
-    "batches": ["inf0.effect_size", "batch.strength"],
-    "pseudo": ["inf0.effect_size", "pseudo0.effect_size"],
-}
-
-
-NUTS = {"num_warmup": 500, "num_samples": 2000, "seed": 1, "progress": False}
-_FITS: dict[str, tuple[sb.Dataset, Fit]] = {}
+CASES = {case.name: case for case in SUITE}
 
 
 def process_fit(name: str) -> tuple[sb.Dataset, Fit]:
-    """The NUTS fit of one process's dataset, made once per test session."""
-    if name not in _FITS:
-        data = sb.generate(PROCESS_SPECS[name])
-        _FITS[name] = data, fit(None, data, **NUTS)
-    return _FITS[name]
-
-
-@pytest.mark.parametrize("name", list(PROCESS_SPECS))
-def test_nuts_recovers_each_process(name: str) -> None:
-    _, result = process_fit(name)
-    table = result.recovery()
-    assert table["truth"].notna().all(), "every fitted site has a truth"
-    assert table["covered"].mean() >= 0.8, table
-    assert (table["r_hat"] <= 1.01).all(), table
-    assert int(result.idata.sample_stats["diverging"].sum()) == 0
-    for site in EFFECTS[name]:
-        rows = table[table["site"] == site]
-        assert len(rows) > 0
-        z = (rows["mean"] - rows["truth"]).abs() / rows["sd"]
-        assert (z < 3).all(), rows
+    """The shared suite's dataset and NUTS fit of one process (made once per session)."""
+    case = CASES[name]
+    return dataset(case), case_fit(case)
 
 
 def test_inference_data_groups_and_dims() -> None:
@@ -158,7 +96,7 @@ def test_svi_recovers_effect_size_on_a_larger_dataset() -> None:
 def test_dataframe_input_fixed_sites_and_priors() -> None:
     """A user's table (no truth) with labels and design given apart; one site fixed, one
     prior replaced by N(3, 0.01²), which overrules 120 rows."""
-    data = sb.generate(PROCESS_SPECS["informative"])
+    data = sb.generate(CASES["informative"].spec)
     result = fit(
         data.spec,
         data.X.copy(),
@@ -182,7 +120,7 @@ def test_dataframe_input_fixed_sites_and_priors() -> None:
 def test_mcmc_backend_matches_the_program() -> None:
     """numpyro.infer.MCMC on the same model: both posterior means of d agree within
     Monte Carlo error (a few posterior sd / √ESS) and lie near the truth."""
-    data, program = process_fit("pseudo")
+    data, program = process_fit("pseudo_classes")
     mcmc = fit(None, data, num_warmup=300, num_samples=600, seed=2, progress=False, backend="mcmc")
     a, b = program.recovery(), mcmc.recovery()
     assert a.index.tolist() == b.index.tolist()
@@ -239,7 +177,7 @@ def test_plots_draw() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    _, result = process_fit("pseudo")
+    _, result = process_fit("pseudo_classes")
     ax = result.plot_recovery()
     assert len(ax.get_yticklabels()) == len(result.recovery())
     rng = np.random.default_rng(1)
@@ -256,7 +194,7 @@ def test_plots_draw() -> None:
 
 @pytest.fixture(scope="module")
 def small() -> sb.Dataset:
-    return sb.generate(PROCESS_SPECS["batches"])
+    return sb.generate(CASES["batches"].spec)
 
 
 def _frame(data: sb.Dataset) -> pd.DataFrame:
@@ -304,10 +242,10 @@ def test_cli_fit_writes_netcdf_and_recovery(tmp_path: Any) -> None:
     import arviz as az
 
     folder = tmp_path / "pseudo"
-    sb.generate(PROCESS_SPECS["pseudo"]).to_parquet(folder)
+    sb.generate(CASES["pseudo_classes"].spec).to_parquet(folder)
     parser = argparse.ArgumentParser(prog="synthbio")
     add_fit_parser(parser.add_subparsers(dest="command"))
-    process_fit("pseudo")  # same shape and settings: the CLI's fit reuses the compiled program
+    process_fit("pseudo_classes")  # same shape and settings: the CLI reuses the program
     argv = ["fit", str(folder), "--warmup", "500", "--samples", "2000", "--seed", "1"]
     args = parser.parse_args([*argv, "--quiet"])
     args.run(args)

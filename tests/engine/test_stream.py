@@ -24,7 +24,7 @@ from synthbio_ppl.engine.generation import generate
 from synthbio_ppl.engine.parquet_writer import generate_to_parquet
 from synthbio_ppl.engine.planning import rescale_rows
 from synthbio_ppl.engine.staging import staging_path
-from tests.scale_helpers import N_FEATURES, ROOT, ROWS, shared_cache, stream_spec
+from tests.engine.scale_helpers import N_FEATURES, ROOT, ROWS, shared_cache, stream_spec
 
 
 @pytest.fixture(scope="session")

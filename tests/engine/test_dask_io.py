@@ -8,7 +8,7 @@ import pytest
 import synthbio_ppl as sb
 from synthbio_ppl.engine.generation import generate
 from synthbio_ppl.engine.planning import rescale_rows
-from tests.scale_helpers import N_FEATURES, shared_cache, stream_spec
+from tests.engine.scale_helpers import N_FEATURES, shared_cache, stream_spec
 
 dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("dask.distributed")
