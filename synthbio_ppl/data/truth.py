@@ -118,21 +118,23 @@ def build_truth(spec: Spec, layout: Layout, design: Design, sites: dict[str, np.
         {f"{classes[b]} vs {classes[a]}": means[b] - means[a] for a, b in pairs}, index=columns
     )
     features = _feature_table(layout, columns, means, sites)
-    batch = None
+    modifier_truth = {}
     for static in layout.modifiers:
         modifier = modifier_of(static.field)
-        features["batch_affected"] = modifier.affected_mask(static, len(columns))
-        if design.class_batch_table is not None:
-            group = getattr(spec, static.field)
-            table = design.class_batch_table
-            batch = modifier.truth(group, static, table, sites, classes, columns)
+        for name, values in modifier.feature_columns(static, len(columns)).items():
+            features[name] = values
+        group = getattr(spec, static.field)
+        table = design.class_batch_table
+        truth = modifier.truth(group, static, table, sites, classes, columns)
+        if modifier.truth_field is not None:
+            modifier_truth[modifier.truth_field] = truth
     return Truth(
         features=features,
         effect_sizes=effect_sizes,
         class_means=class_means,
         parameters={k: np.asarray(v).tolist() for k, v in sites.items()},
-        batch=batch,
         **tables,
+        **modifier_truth,
     )
 
 

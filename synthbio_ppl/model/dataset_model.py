@@ -13,7 +13,7 @@ import numpy as np
 from synthbio_ppl.core.lazy import jnp, numpyro
 from synthbio_ppl.core.streams import ROWS
 from synthbio_ppl.model.layout import Layout
-from synthbio_ppl.processes.base import RowDesign
+from synthbio_ppl.processes.base import RowDesign, Rows
 from synthbio_ppl.processes.registry import modifier_of, process_of
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ def dataset_model(layout: Layout, design: RowDesign, X: Array | None = None) -> 
                 loc_shift = offset if isinstance(loc_shift, float) else loc_shift + offset
         obs = None if X is None else X[:, block.start : block.stop]
         process = process_of(block.kind)
-        out = process.sample(block, design, layout.n_classes, rows, loc_shift, scale_, obs)
+        out = process.sample(block, Rows(design, layout.n_classes, rows, loc_shift, scale_, obs))
         values.append(out.pop("X"))
         outputs.update(out)
     return {"X": jnp.concatenate(values, axis=-1), **outputs}

@@ -53,6 +53,8 @@ def build_design(spec: Any) -> Design:
         if group is None:
             continue
         table = modifier.assign(group, counts)
+        if table is None:
+            continue
         in_class_order = np.concatenate([np.repeat(np.arange(len(r)), r) for r in table])
         within_class = np.lexsort((_permutation(spec.seed, modifier.design_stream, n), y))
         batch = in_class_order[within_class]

@@ -246,12 +246,14 @@ class BatchEffects(ColumnModifier):
         self,
         group: Batches,
         layout: BatchLayout,
-        table: np.ndarray,
+        table: np.ndarray | None,
         sites: dict[str, np.ndarray],
         class_names: list[str],
         columns: list[str],
-    ) -> dict[str, Any]:
+    ) -> dict[str, Any] | None:
         """Class × batch table, its Cramér's V and every per-batch effect per feature."""
+        if table is None:
+            return None
         names = layout.names
         if layout.effect == "additive":
             draws, kind = sites[EFFECT_SITES[0]], "offset"
@@ -283,11 +285,12 @@ class BatchEffects(ColumnModifier):
             return None
         return {**data, "table": frame_in(data["table"]), "effects": frame_in(data["effects"])}
 
-    def affected_mask(self, layout: BatchLayout, n_features: int) -> np.ndarray:
+    def feature_columns(self, layout: BatchLayout, n_features: int) -> dict[str, np.ndarray]:
+        """``batch_affected``: whether batch effects touch the feature."""
         mask = np.zeros(n_features, dtype=bool)
         for start, stop in layout.affected:
             mask[start:stop] = True
-        return mask
+        return {"batch_affected": mask}
 
     def summary(self, group: Batches) -> str:
         return (

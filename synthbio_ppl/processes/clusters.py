@@ -18,7 +18,7 @@ from pydantic import Field, field_validator
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.core.lazy import dist, jnp, numpyro
 from synthbio_ppl.core.priors import Prior
-from synthbio_ppl.processes.base import Block, BlockProcess, RowDesign
+from synthbio_ppl.processes.base import Block, BlockProcess, Rows
 from synthbio_ppl.processes.informative import class_means, level_means_of, numbers
 from synthbio_ppl.spec.fields import NAME_PATTERN, EffectSize, Strict, check_length, effect_vector
 
@@ -121,20 +121,11 @@ class Clusters(BlockProcess):
             f"{block.name}.proxy_attenuation": group.proxy_attenuation,
         }
 
-    def sample(
-        self,
-        block: Block,
-        design: RowDesign,
-        n_classes: int,
-        rows: numpyro.plate,
-        loc_shift: Array | float,
-        scale: Array | float,
-        obs: Array | None,
-    ) -> dict[str, Array]:
+    def sample(self, block: Block, rows: Rows) -> dict[str, Array]:
         """Sites ``<block>.correlation`` (K,), ``.anchor_effect`` (K-1,), ``.proxy_attenuation``."""
         from synthbio_ppl.families.correlated import STRUCTURES, anchor_correlations
 
-        p, labels, name = block.n_features, design.y, block.name
+        p, labels, name, n_classes = block.n_features, rows.design.y, block.name, rows.n_classes
         low = lower_bound(block.structure, p)
         rho = numpyro.sample(
             f"{name}.correlation", CORRELATION.make(low).expand([n_classes]).to_event(1)
@@ -145,13 +136,14 @@ class Clusters(BlockProcess):
         r_anchor = anchor_correlations(block.structure, rho, p)
         echo = jnp.where(jnp.arange(p) == 0, 1.0, alpha * r_anchor)
         means = numpyro.deterministic(f"{name}.level_means", class_means(effect)[:, None] * echo)
-        with rows:
+        with rows.plate:
             base = STRUCTURES[block.structure](rho[labels], p)
-            affine = dist.transforms.AffineTransform(scale * means[labels] + loc_shift, scale)
+            loc = rows.scale * means[labels] + rows.loc_shift
+            affine = dist.transforms.AffineTransform(loc, rows.scale)
             located = dist.TransformedDistribution(
                 base, dist.transforms.IndependentTransform(affine, 1)
             )
-            return {"X": numpyro.sample(name, located, obs=obs)}
+            return {"X": numpyro.sample(name, located, obs=rows.obs)}
 
     def dims(
         self, block: Block, param: str, shape: tuple[int, ...], coords: dict[str, list[Any]]

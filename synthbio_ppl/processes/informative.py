@@ -17,7 +17,7 @@ from synthbio_ppl.core.lazy import dist, jnp, numpyro
 from synthbio_ppl.core.priors import Prior
 from synthbio_ppl.families.standardised import family_sites, feature_distribution
 from synthbio_ppl.families.table import Distribution, family_params
-from synthbio_ppl.processes.base import Block, BlockProcess, RowDesign
+from synthbio_ppl.processes.base import Block, BlockProcess, Rows
 from synthbio_ppl.spec.fields import NAME_PATTERN, EffectSize, Strict, check_length, effect_vector
 
 if TYPE_CHECKING:
@@ -81,15 +81,7 @@ def class_means(effect_size: Array) -> Array:
     return running - running.mean(axis=-1, keepdims=True)
 
 
-def shifted_block(
-    block: Block,
-    labels: Array,
-    n_levels: int,
-    rows: numpyro.plate,
-    loc_shift: Array | float,
-    scale: Array | float,
-    obs: Array | None,
-) -> Array:
+def shifted_block(block: Block, labels: Array, n_levels: int, rows: Rows) -> Array:
     """Features whose level means are the centred running sum of ``<block>.effect_size``.
 
     ``labels`` (rows,) level codes in [0, n_levels); returns (rows, n_features).
@@ -99,11 +91,11 @@ def shifted_block(
     means = class_means(d)
     numpyro.deterministic(f"{block.name}.level_means", means)
     params = family_sites(block.name, block.family, block.standardise)
-    with rows:
+    with rows.plate:
         shape = (labels.shape[0], block.n_features)
-        loc = scale * means[labels][:, None] + loc_shift
-        fn = feature_distribution(block.family, params, block.standardise, loc, scale, shape)
-        return numpyro.sample(block.name, fn, obs=obs)
+        loc = rows.scale * means[labels][:, None] + rows.loc_shift
+        fn = feature_distribution(block.family, params, block.standardise, loc, rows.scale, shape)
+        return numpyro.sample(block.name, fn, obs=rows.obs)
 
 
 def level_means_of(block: Block, sites: dict[str, np.ndarray], n_levels: int) -> np.ndarray:
@@ -140,17 +132,8 @@ class Informative(BlockProcess):
         d = effect_vector(group.effect_size, len(class_names) - 1)
         return {f"{block.name}.effect_size": d, **group.family_sites(block.name)}
 
-    def sample(
-        self,
-        block: Block,
-        design: RowDesign,
-        n_classes: int,
-        rows: numpyro.plate,
-        loc_shift: Array | float,
-        scale: Array | float,
-        obs: Array | None,
-    ) -> dict[str, Array]:
-        return {"X": shifted_block(block, design.y, n_classes, rows, loc_shift, scale, obs)}
+    def sample(self, block: Block, rows: Rows) -> dict[str, Array]:
+        return {"X": shifted_block(block, rows.design.y, rows.n_classes, rows)}
 
     def level_means(
         self, block: Block, sites: dict[str, np.ndarray], n_classes: int, tables: dict[str, Any]

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from synthbio_ppl.core.lazy import numpyro
 from synthbio_ppl.families.standardised import family_sites, feature_distribution
-from synthbio_ppl.processes.base import Block, BlockProcess, RowDesign
+from synthbio_ppl.processes.base import Block, BlockProcess, Rows
 from synthbio_ppl.processes.informative import FamilyBlock
 
 if TYPE_CHECKING:
@@ -41,23 +41,14 @@ class Noise(BlockProcess):
     def fixed_sites(self, group: NoiseGroup, block: Block, class_names: list[str]) -> dict:
         return group.family_sites(block.name)
 
-    def sample(
-        self,
-        block: Block,
-        design: RowDesign,
-        n_classes: int,
-        rows: numpyro.plate,
-        loc_shift: Array | float,
-        scale: Array | float,
-        obs: Array | None,
-    ) -> dict[str, Array]:
+    def sample(self, block: Block, rows: Rows) -> dict[str, Array]:
         params = family_sites(block.name, block.family, block.standardise)
-        with rows:
-            shape = (design.y.shape[0], block.n_features)
+        with rows.plate:
+            shape = (rows.design.y.shape[0], block.n_features)
             fn = feature_distribution(
-                block.family, params, block.standardise, loc_shift, scale, shape
+                block.family, params, block.standardise, rows.loc_shift, rows.scale, shape
             )
-            return {"X": numpyro.sample(block.name, fn, obs=obs)}
+            return {"X": numpyro.sample(block.name, fn, obs=rows.obs)}
 
     def level_means(
         self, block: Block, sites: dict[str, np.ndarray], n_classes: int, tables: dict[str, Any]

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import Field
 
-from synthbio_ppl.processes.base import Block, BlockProcess, RowDesign
+from synthbio_ppl.processes.base import Block, BlockProcess, Rows
 from synthbio_ppl.processes.informative import (
     EFFECT_SIZE,
     FamilyBlock,
@@ -22,7 +22,6 @@ from synthbio_ppl.processes.informative import (
 from synthbio_ppl.spec.fields import EffectSize, check_length, effect_vector
 
 if TYPE_CHECKING:
-    import numpyro
     from jax import Array
 
 
@@ -60,18 +59,9 @@ class PseudoClasses(BlockProcess):
         d = effect_vector(group.effect_size, group.groups - 1)
         return {f"{block.name}.effect_size": d, **group.family_sites(block.name)}
 
-    def sample(
-        self,
-        block: Block,
-        design: RowDesign,
-        n_classes: int,
-        rows: numpyro.plate,
-        loc_shift: Array | float,
-        scale: Array | float,
-        obs: Array | None,
-    ) -> dict[str, Array]:
-        labels = design.groups[block.name]
-        return {"X": shifted_block(block, labels, block.n_levels, rows, loc_shift, scale, obs)}
+    def sample(self, block: Block, rows: Rows) -> dict[str, Array]:
+        labels = rows.design.groups[block.name]
+        return {"X": shifted_block(block, labels, block.n_levels, rows)}
 
     def latent_levels(self, block: Block) -> int:
         return block.n_levels

@@ -14,7 +14,7 @@ import pandas as pd
 
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.core.lazy import jnp
-from synthbio_ppl.processes.base import Block, BlockProcess, RowDesign
+from synthbio_ppl.processes.base import Block, BlockProcess, RowDesign, Rows
 from synthbio_ppl.processes.structural.layout import structural_fixed_sites, structural_layout
 from synthbio_ppl.processes.structural.model import PRIORS, structural
 from synthbio_ppl.processes.structural.spec import (
@@ -34,7 +34,6 @@ from synthbio_ppl.processes.structural.truth import (
 )
 
 if TYPE_CHECKING:
-    import numpyro
     from jax import Array
 
 
@@ -92,18 +91,11 @@ class Structural(BlockProcess):
     def fixed_sites(self, group: StructuralSpec, block: Block, class_names: list[str]) -> dict:
         return structural_fixed_sites(group)
 
-    def sample(
-        self,
-        block: Block,
-        design: RowDesign,
-        n_classes: int,
-        rows: numpyro.plate,
-        loc_shift: Array | float,
-        scale: Array | float,
-        obs: Array | None,
-    ) -> dict[str, Array]:
+    def sample(self, block: Block, rows: Rows) -> dict[str, Array]:
         """Biomarkers ``X``, plus ``latents`` (factor values) and ``covariates`` (codes)."""
-        return structural(block.static, rows, loc_shift, scale, obs, design.covariates)
+        return structural(
+            block.static, rows.plate, rows.loc_shift, rows.scale, rows.obs, rows.design.covariates
+        )
 
     def empty_outputs(self, block: Block) -> dict[str, np.ndarray]:
         width = len(block.static.covariates)
