@@ -10,13 +10,13 @@ from pydantic_core import PydanticUndefined
 
 from synthbio_ppl.families.standardised import SHAPE_PRIOR
 from synthbio_ppl.model.scene import Spec
-from synthbio_ppl.processes.registry import BLOCK_PROCESSES, MODIFIERS
+from synthbio_ppl.processes.registry import spec_order
 from synthbio_ppl.spec.fields import ClassSpec
 
 
 def _sections() -> list[tuple[str, type[BaseModel]]]:
     sections: list[tuple[str, type[BaseModel]]] = [("top level", Spec), ("classes[]", ClassSpec)]
-    for process in [*BLOCK_PROCESSES, *MODIFIERS]:
+    for process in spec_order():
         sections += process.reference_sections()
     return sections
 
@@ -24,7 +24,7 @@ def _sections() -> list[tuple[str, type[BaseModel]]]:
 def prior_table() -> str:
     """Markdown table of every parameter site's prior, from the processes' declarations."""
     rows = ["| site | meaning | prior |", "|---|---|---|"]
-    for process in [*BLOCK_PROCESSES, *MODIFIERS]:
+    for process in spec_order():
         prefix = process.site_prefix
         for prior in process.priors:
             rows.append(f"| `{prefix}.{prior.param}` | {prior.meaning} | {prior.text} |")

@@ -16,7 +16,7 @@ from pydantic import Field, ValidationError, create_model, model_validator
 
 from synthbio_ppl.core.errors import SpecError, from_validation_error
 from synthbio_ppl.model.layout import build_layout, groups_of
-from synthbio_ppl.processes.registry import BLOCK_PROCESSES, MODIFIERS, process_of
+from synthbio_ppl.processes.registry import BLOCK_PROCESSES, MODIFIERS, process_of, spec_order
 from synthbio_ppl.spec.fields import IMPLICIT_CLASS, ClassSpec, Strict
 
 
@@ -116,8 +116,8 @@ def _check_unique(values: list[str], path: str, why: str) -> None:
 
 def _process_fields() -> dict[str, Any]:
     fields: dict[str, Any] = {}
-    for process in BLOCK_PROCESSES:
-        if process.many:
+    for process in spec_order():
+        if getattr(process, "many", False):
             kind = list[process.spec_model]  # type: ignore[name-defined]
             fields[process.field] = (
                 kind,
@@ -128,9 +128,6 @@ def _process_fields() -> dict[str, Any]:
                 process.spec_model | None,
                 Field(None, description=process.description),
             )
-    for modifier in MODIFIERS:
-        kind = modifier.spec_model | None
-        fields[modifier.field] = (kind, Field(None, description=modifier.description))
     return fields
 
 

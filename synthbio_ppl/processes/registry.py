@@ -32,7 +32,16 @@ def modifier_of(field: str) -> ColumnModifier:
     return _BY_FIELD[field]
 
 
+def spec_order() -> list[BlockProcess | ColumnModifier]:
+    """Every process in the order of the spec's fields and the truth's tables: processes
+    with lists of groups, then modifiers, then single-group processes (a scene)."""
+    return [
+        *(p for p in BLOCK_PROCESSES if p.many),
+        *MODIFIERS,
+        *(p for p in BLOCK_PROCESSES if not p.many),
+    ]
+
+
 def truth_owners() -> dict[str, BlockProcess | ColumnModifier]:
-    """``{Truth attribute: the process that fills it}``."""
-    owners = [*BLOCK_PROCESSES, *MODIFIERS]
-    return {p.truth_field: p for p in owners if p.truth_field is not None}
+    """``{Truth attribute: the process that fills it}``, in spec order."""
+    return {p.truth_field: p for p in spec_order() if p.truth_field is not None}
