@@ -49,7 +49,7 @@ _EXPORTS: dict[str, str] = {
     "ByLevel": "processes.structural.spec",
     # the model itself
     "dataset_model": "model.dataset_model",
-    "RowDesign": "processes.base",
+    "RowDesign": "processes.block",
     # fitting back
     "fit": "inference.fitting",
     "Fit": "inference.result",
@@ -158,8 +158,8 @@ if TYPE_CHECKING:
     from synthbio_ppl.model.dataset_model import dataset_model
     from synthbio_ppl.model.reference import spec_reference
     from synthbio_ppl.model.scene import Spec, load_spec, save_spec, validate_spec
-    from synthbio_ppl.processes.base import RowDesign
     from synthbio_ppl.processes.batches import Batches
+    from synthbio_ppl.processes.block import RowDesign
     from synthbio_ppl.processes.clusters import Cluster
     from synthbio_ppl.processes.informative import InformativeGroup
     from synthbio_ppl.processes.noise import NoiseGroup

@@ -13,7 +13,7 @@ import numpy as np
 from synthbio_ppl.core.lazy import jnp, numpyro
 from synthbio_ppl.core.streams import ROWS
 from synthbio_ppl.model.layout import Layout
-from synthbio_ppl.processes.base import RowDesign, Rows
+from synthbio_ppl.processes.block import RowDesign, Rows
 from synthbio_ppl.processes.registry import modifier_of, process_of
 
 if TYPE_CHECKING:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from synthbio_ppl.processes.base import Block, BlockProcess
+from synthbio_ppl.processes.base import BlockProcess
+from synthbio_ppl.processes.block import Block
 from synthbio_ppl.processes.registry import BLOCK_PROCESSES, MODIFIERS, process_of
 
 

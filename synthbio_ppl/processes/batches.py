@@ -24,7 +24,8 @@ from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.core.lazy import dist, jnp, numpyro
 from synthbio_ppl.core.priors import Prior
 from synthbio_ppl.core.statistics import cramers_v
-from synthbio_ppl.processes.base import Block, ColumnModifier, RowDesign
+from synthbio_ppl.processes.block import Block, RowDesign
+from synthbio_ppl.processes.modifier import ColumnModifier
 from synthbio_ppl.spec.fields import Strict
 
 if TYPE_CHECKING:

@@ -18,7 +18,8 @@ from pydantic import Field, field_validator
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.core.lazy import dist, jnp, numpyro
 from synthbio_ppl.core.priors import Prior
-from synthbio_ppl.processes.base import Block, BlockProcess, Rows
+from synthbio_ppl.processes.base import BlockProcess
+from synthbio_ppl.processes.block import Block, Rows
 from synthbio_ppl.processes.informative import class_means, level_means_of, numbers
 from synthbio_ppl.spec.fields import NAME_PATTERN, EffectSize, Strict, check_length, effect_vector
 

@@ -17,7 +17,8 @@ from synthbio_ppl.core.lazy import dist, jnp, numpyro
 from synthbio_ppl.core.priors import Prior
 from synthbio_ppl.families.standardised import family_sites, feature_distribution
 from synthbio_ppl.families.table import Distribution, family_params
-from synthbio_ppl.processes.base import Block, BlockProcess, Rows
+from synthbio_ppl.processes.base import BlockProcess
+from synthbio_ppl.processes.block import Block, Rows
 from synthbio_ppl.spec.fields import NAME_PATTERN, EffectSize, Strict, check_length, effect_vector
 
 if TYPE_CHECKING:

@@ -9,7 +9,8 @@ from pydantic import Field
 
 from synthbio_ppl.core.lazy import numpyro
 from synthbio_ppl.families.standardised import family_sites, feature_distribution
-from synthbio_ppl.processes.base import Block, BlockProcess, Rows
+from synthbio_ppl.processes.base import BlockProcess
+from synthbio_ppl.processes.block import Block, Rows
 from synthbio_ppl.processes.informative import FamilyBlock
 
 if TYPE_CHECKING:

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import Field
 
-from synthbio_ppl.processes.base import Block, BlockProcess, Rows
+from synthbio_ppl.processes.base import BlockProcess
+from synthbio_ppl.processes.block import Block, Rows
 from synthbio_ppl.processes.informative import (
     EFFECT_SIZE,
     FamilyBlock,

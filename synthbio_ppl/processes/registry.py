@@ -7,7 +7,8 @@ column modifiers act on the columns of all of them.
 from __future__ import annotations
 
 from synthbio_ppl.processes import batches, clusters, informative, noise, pseudo, structural
-from synthbio_ppl.processes.base import BlockProcess, ColumnModifier
+from synthbio_ppl.processes.base import BlockProcess
+from synthbio_ppl.processes.modifier import ColumnModifier
 
 BLOCK_PROCESSES: tuple[BlockProcess, ...] = (
     structural.PROCESS,

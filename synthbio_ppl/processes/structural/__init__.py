@@ -14,7 +14,8 @@ import pandas as pd
 
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.core.lazy import jnp
-from synthbio_ppl.processes.base import Block, BlockProcess, RowDesign, Rows
+from synthbio_ppl.processes.base import BlockProcess
+from synthbio_ppl.processes.block import Block, RowDesign, Rows
 from synthbio_ppl.processes.structural.layout import structural_fixed_sites, structural_layout
 from synthbio_ppl.processes.structural.model import PRIORS, structural
 from synthbio_ppl.processes.structural.spec import (
