@@ -40,7 +40,8 @@ def add_stream_arguments(parser: Any) -> None:
 
 def wants_stream(args: Any) -> bool:
     """Whether ``synthbio generate`` was asked for the streaming path."""
-    return any(getattr(args, name, None) for name in ("rows", "chunk_rows", "resume"))
+    given = (getattr(args, name, None) for name in ("rows", "chunk_rows", "resume"))
+    return any(value is not None and value is not False for value in given)
 
 
 def stream_command(args: Any) -> None:

@@ -72,12 +72,7 @@ class SceneFields(Strict):
             raise SpecError("", "no feature blocks", "add at least one block of features")
         layout = build_layout(self)
         _check_unique([b.name for b in layout.blocks], "name", "block names must be unique")
-        columns = layout.columns
-        repeated = sorted({c for c in columns if columns.count(c) > 1})
-        if repeated:
-            owner = next(b for b in layout.blocks if repeated[0] in process_of(b.kind).columns(b))
-            field = process_of(owner.kind).field
-            raise SpecError(field, repeated[0], "clashes with another column name")
+        _check_column_names(layout)
         _check_design_names(layout)
         return self
 
@@ -88,6 +83,26 @@ class SceneFields(Strict):
     def with_seed(self, seed: int | None) -> Spec:
         """A copy with another root seed (``None`` keeps this one)."""
         return self if seed is None else validate_spec({**self.model_dump(), "seed": seed})
+
+
+def _check_column_names(layout: Any) -> None:
+    """Feature columns are unique and take no design column's name (y, batch, ...)."""
+    design = {"y", *(name for m in MODIFIERS for name in m.design_names)}
+    for block in layout.blocks:
+        design.update(process_of(block.kind).design_columns(block))
+    seen: dict[str, Any] = {}
+    for block in layout.blocks:
+        process = process_of(block.kind)
+        for column in process.columns(block):
+            if column in seen:  # name the block whose columns the user named, if any
+                owner = seen[column] if seen[column].columns else block
+                path = process_of(owner.kind).columns_path(owner)
+                raise SpecError(path, column, "clashes with another column name")
+            if column in design:
+                raise SpecError(
+                    process.columns_path(block), column, "is a design column's name (y, batch, ...)"
+                )
+            seen[column] = block
 
 
 def _check_design_names(layout: Any) -> None:

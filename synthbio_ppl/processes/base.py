@@ -171,6 +171,10 @@ class BlockProcess:
         """The spec field path that names the design column ``column``."""
         return f"{self.field}"
 
+    def columns_path(self, block: Block) -> str:
+        """The spec field path that names its columns (for a clash of column names)."""
+        return self.field
+
     def row_latents(self, block: Block) -> list[str]:
         """Latent sites inside the rows plate (per-row factor values)."""
         return []

@@ -69,6 +69,15 @@ class Batches(Strict):
         "clusters | noise | pseudo) | a list of block or feature names.",
     )
 
+    @field_validator("affects", mode="before")
+    @classmethod
+    def _check_affects(cls, value: Any) -> Any:
+        if isinstance(value, str) or (
+            isinstance(value, list) and all(isinstance(v, str) for v in value)
+        ):
+            return value
+        raise SpecError("", value, "must be all, a block kind or a list of block or feature names")
+
     @field_validator("proportions")
     @classmethod
     def _check_proportions(cls, value: list[float] | None, info: Any) -> list[float] | None:

@@ -75,7 +75,7 @@ def test_console_script_runs_without_traceback(tmp_path: Path) -> None:
     spec = tmp_path / "bad.yaml"
     spec.write_text("classes: 3\n")
     proc = subprocess.run(
-        [sys.executable, "-m", "synthbio_ppl.cli.app", "validate", str(spec)],
+        [sys.executable, "-m", "synthbio_ppl.cli", "validate", str(spec)],
         capture_output=True,
         text=True,
         check=False,
@@ -83,3 +83,10 @@ def test_console_script_runs_without_traceback(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert proc.stderr.startswith("synthbio: error: classes: 3 is not allowed")
+
+
+def test_zero_rows_is_refused_not_ignored(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out"
+    assert main(["generate", str(MODELS / "demo.yaml"), "--out", str(out), "--rows", "0"]) == 2
+    assert "rows: 0 is not allowed" in capsys.readouterr().err
+    assert not out.exists()

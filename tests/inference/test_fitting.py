@@ -235,6 +235,20 @@ def test_bad_options_raise_spec_error(small: sb.Dataset) -> None:
         fit(small.spec, small.X.to_numpy())  # type: ignore[arg-type]
 
 
+def test_a_bounded_family_shape_lives_above_its_bound() -> None:
+    """Student t's df must exceed 2: a fixed value or a prior below it is refused, and the
+    fitted site's support is (2, ∞), so NUTS never starts at df ≤ 2 (where the variance,
+    and so the standardised density, is undefined)."""
+    data = dataset(CASES["noise"])
+    with pytest.raises(SpecError, match="support"):
+        fit(None, data, fixed={"heavy.df": 1.5})
+    with pytest.raises(SpecError, match="support"):
+        fit(None, data, priors={"heavy.df": dist.Normal(0.0, 1.0)})
+    table = case_fit(CASES["noise"]).recovery()
+    draws = case_fit(CASES["noise"]).posterior["heavy.df"]
+    assert draws.min() > 2.0 and table.loc["heavy.df", "r_hat"] <= 1.02
+
+
 # --------------------------------------------------------------------------- command line
 
 

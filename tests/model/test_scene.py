@@ -137,3 +137,24 @@ def test_readme_spec_example_is_valid() -> None:
     block = readme.split("## The spec", 1)[1].split("```yaml", 1)[1].split("```", 1)[0]
     spec = validate_spec(yaml.safe_load(block))
     assert spec.name == "demo"
+
+
+@pytest.mark.parametrize(
+    ("extra", "path", "allowed"),
+    [
+        ({"batches": {"n": 2, "affects": 3}}, "batches.affects", "a list of block or feature"),
+        ({"batches": {"n": 2, "affects": "cluster"}}, "batches.affects", "clusters"),
+        ({"structure": {"n": 10, "biomarkers": {"nz_0": {}}}}, "structure.biomarkers", "clash"),
+        ({"structure": {"n": 10, "biomarkers": {"y": {}}}}, "structure.biomarkers", "design"),
+        ({"structure": {"n": 10, "biomarkers": {"batch": {}}}}, "structure.biomarkers", "design"),
+        ({"noise": [{"name": "nz", "n": 2}, {"name": "nz", "n": 1}]}, "name", "unique"),
+    ],
+)
+def test_scene_wide_names_and_kinds(extra: dict[str, Any], path: str, allowed: str) -> None:
+    base = {
+        "classes": [{"name": "a", "n": 5}, {"name": "b", "n": 5}],
+        "noise": [{"name": "nz", "n": 2}],
+    }
+    with pytest.raises(SpecError) as info:
+        validate_spec({**base, **extra})
+    assert info.value.path == path and allowed in info.value.allowed, info.value

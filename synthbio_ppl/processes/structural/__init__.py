@@ -109,6 +109,9 @@ class Structural(BlockProcess):
             for name, levels in zip(scene.covariates, scene.level_names, strict=True)
         }
 
+    def columns_path(self, block: Block) -> str:
+        return "structure.biomarkers"
+
     def design_path(self, block: Block, column: str) -> str:
         return f"structure.covariates.{column}"
 
