@@ -43,6 +43,7 @@ bench-twin: $(STAMP)
 
 reference: $(STAMP)
 	$(BIN)/synthbio reference > docs/spec-reference.md
+	$(BIN)/python -m synthbio_ppl.model.reference docs/fitting.md
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -110,7 +110,7 @@ def make_problem(
     layout = build_layout(spec)
     sites = model_sites(layout, spec.dtype)
     fixed = {**_identifying_sites(spec, layout, sites, priors or {}), **(fixed or {})}
-    return Problem(
+    problem = Problem(
         spec=spec,
         layout=layout,
         X=X,
@@ -121,6 +121,14 @@ def make_problem(
         priors=_check_priors(priors or {}, sites),
         truth=truth,
     )
+    if not problem.free:
+        parameters = [s.name for s in sites.values() if not s.deterministic]
+        if not parameters:
+            raise SpecError(
+                "spec", spec.name, "its model has no parameter to fit (add a block that has one)"
+            )
+        raise SpecError("fixed", sorted(problem.fixed), "leave at least one parameter site free")
+    return problem
 
 
 def _identifying_sites(

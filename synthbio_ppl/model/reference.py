@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -10,7 +11,7 @@ from pydantic_core import PydanticUndefined
 
 from synthbio_ppl.families.standardised import SHAPE_PRIOR
 from synthbio_ppl.model.scene import Spec
-from synthbio_ppl.processes.registry import spec_order
+from synthbio_ppl.processes.registry import BLOCK_PROCESSES, spec_order
 from synthbio_ppl.spec.fields import ClassSpec
 
 
@@ -47,7 +48,15 @@ def spec_reference() -> str:
                 f"| `{name}` | {_type(info.annotation)} | {_default(info)} | "
                 f"{_allowed(info)} | {(info.description or '').replace('|', '/')} |"
             )
-    out += ["", "## Priors for fitting", "", "Declared by each process next to its model.", ""]
+    out += [
+        "",
+        "## Block kinds",
+        "",
+        "Names `batches.affects` accepts for all blocks of a kind.",
+        "",
+    ]
+    out += [_block_kinds()]
+    out += ["## Priors for fitting", "", "Declared by each process next to its model.", ""]
     return "\n".join(out) + "\n" + prior_table()
 
 
@@ -80,3 +89,27 @@ def _allowed(info: Any) -> str:
         if getattr(item, "pattern", None):
             bits.append("a name (letters, digits, _)")
     return ", ".join(bits) or "-"
+
+
+def _block_kinds() -> str:
+    rows = ["| `batches.affects` | process | spec field |", "|---|---|---|"]
+    for process in BLOCK_PROCESSES:
+        if process.selector is not None:
+            rows.append(f"| `{process.selector}` | {process.kind} | `{process.field}` |")
+    return "\n".join(rows) + "\n"
+
+
+def write_prior_table(path: str | Path) -> None:
+    """Replace the prior table in the Markdown file ``path`` by ``prior_table()``."""
+    target = Path(path)
+    text = target.read_text()
+    start = text.index("| site | meaning | prior |")
+    end = text.find("\n\n", start)
+    end = len(text) if end < 0 else end + 1
+    target.write_text(text[:start] + prior_table() + text[end:])
+
+
+if __name__ == "__main__":
+    import sys
+
+    write_prior_table(sys.argv[1])

@@ -71,7 +71,7 @@ class SceneFields(Strict):
         if not present:
             raise SpecError("", "no feature blocks", "add at least one block of features")
         layout = build_layout(self)
-        _check_unique([b.name for b in layout.blocks], "name", "block names must be unique")
+        _check_block_names(self, layout)
         _check_column_names(layout)
         _check_design_names(layout)
         return self
@@ -83,6 +83,19 @@ class SceneFields(Strict):
     def with_seed(self, seed: int | None) -> Spec:
         """A copy with another root seed (``None`` keeps this one)."""
         return self if seed is None else validate_spec({**self.model_dump(), "seed": seed})
+
+
+def _check_block_names(spec: Any, layout: Any) -> None:
+    """Block names are unique (they name columns, sites and random streams)."""
+    blocks = iter(layout.blocks)
+    seen: set[str] = set()
+    for process in BLOCK_PROCESSES:
+        for i in range(len(groups_of(spec, process))):
+            name = next(blocks).name
+            if name in seen:
+                path = f"{process.field}[{i}].name" if process.many else f"{process.field}.name"
+                raise SpecError(path, name, "block names must be unique")
+            seen.add(name)
 
 
 def _check_column_names(layout: Any) -> None:
@@ -121,12 +134,6 @@ def _check_design_names(layout: Any) -> None:
             if column in seen:
                 raise SpecError(path, column, "names another design column")
             seen.append(column)
-
-
-def _check_unique(values: list[str], path: str, why: str) -> None:
-    duplicated = sorted({v for v in values if values.count(v) > 1})
-    if duplicated:
-        raise SpecError(path, duplicated[0], why)
 
 
 def _process_fields() -> dict[str, Any]:

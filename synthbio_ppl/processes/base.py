@@ -196,11 +196,11 @@ class BlockProcess:
     def dims(
         self, block: Block, param: str, shape: tuple[int, ...], coords: dict[str, list[Any]]
     ) -> list[str] | None:
-        """ArviZ dims of the site ``<block>.<param>`` (coords may be added)."""
-        if param in ("effect_size", "anchor_effect") and shape:
-            return ["class_step"]
-        if shape == (len(coords["class"]),):
-            return ["class"]
+        """ArviZ dims of the site ``<block>.<param>`` (it may add coords); None: numbered.
+
+        ``coords`` holds ``class`` (class names) and ``class_step`` (``b-a`` for adjacent
+        classes) already.
+        """
         return None
 
     # -- truth and description

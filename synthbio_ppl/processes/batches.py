@@ -65,8 +65,8 @@ class Batches(Strict):
     )
     affects: str | list[str] = Field(
         "all",
-        description="Features hit by batch effects: all | a block kind (informative | "
-        "clusters | noise | pseudo) | a list of block or feature names.",
+        description="Features hit by batch effects: all | a block kind (see Block kinds) | "
+        "a list of block or feature names.",
     )
 
     @field_validator("affects", mode="before")

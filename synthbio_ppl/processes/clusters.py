@@ -20,7 +20,7 @@ from synthbio_ppl.core.lazy import dist, jnp, numpyro
 from synthbio_ppl.core.priors import Prior
 from synthbio_ppl.processes.base import BlockProcess
 from synthbio_ppl.processes.block import Block, Rows
-from synthbio_ppl.processes.informative import class_means, level_means_of, numbers
+from synthbio_ppl.processes.informative import class_dims, class_means, level_means_of, numbers
 from synthbio_ppl.spec.fields import NAME_PATTERN, EffectSize, Strict, check_length, effect_vector
 
 if TYPE_CHECKING:
@@ -152,7 +152,7 @@ class Clusters(BlockProcess):
         if param == "level_means" and len(shape) == 2:
             coords[f"{block.name}_feature"] = self.columns(block)
             return ["class", f"{block.name}_feature"]
-        return super().dims(block, param, shape, coords)
+        return class_dims(param, shape, len(coords["class"]))
 
     def level_means(
         self, block: Block, sites: dict[str, np.ndarray], n_classes: int, tables: dict[str, Any]

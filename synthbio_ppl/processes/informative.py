@@ -105,6 +105,16 @@ def level_means_of(block: Block, sites: dict[str, np.ndarray], n_levels: int) ->
     return np.broadcast_to(level.reshape(n_levels, -1), (n_levels, block.n_features))
 
 
+def class_dims(param: str, shape: tuple[int, ...], n_classes: int) -> list[str] | None:
+    """Dims of a per-class site: adjacent steps (``effect_size``, ``anchor_effect``), class
+    means (``level_means``, (K,) or (K, features)) or one value per class."""
+    if param in ("effect_size", "anchor_effect") and shape == (n_classes - 1,):
+        return ["class_step"]
+    if shape == (n_classes,):
+        return ["class"]
+    return None
+
+
 def numbers(values: Any) -> str:
     """``0.5`` for equal values, else ``0.2/0.9`` (describe's effect and correlation cells)."""
     flat = [f"{float(v):g}" for v in np.ravel(values)]
@@ -135,6 +145,11 @@ class Informative(BlockProcess):
 
     def sample(self, block: Block, rows: Rows) -> dict[str, Array]:
         return {"X": shifted_block(block, rows.design.y, rows.n_classes, rows)}
+
+    def dims(
+        self, block: Block, param: str, shape: tuple[int, ...], coords: dict[str, list[Any]]
+    ) -> list[str] | None:
+        return class_dims(param, shape, len(coords["class"]))
 
     def level_means(
         self, block: Block, sites: dict[str, np.ndarray], n_classes: int, tables: dict[str, Any]

@@ -84,6 +84,24 @@ def test_nuts_recovers_loadings_shifts_noise(scene_fit: Fit) -> None:
         assert (z < 3.5).all(), rows
 
 
+def test_recovery_rows_name_biomarkers_factors_and_levels(scene_fit: Fit) -> None:
+    """Every vector site's entries are named from the scene, in its declaration order."""
+    labels = set(scene_fit.recovery().index)
+    expected = {
+        "scene.baseline[Height]",
+        "scene.noise[BP]",
+        "scene.loading[Weight~X]",
+        "scene.shift[Height~sex=male]",
+        "scene.shift[BP~region=urban]",
+        "scene.coef[Weight~Height]",
+        "scene.region.probs[urban]",
+        "scene.sex.probs[female]",
+    }
+    assert expected <= labels, sorted(labels)
+    truth = scene_fit.recovery().loc[["scene.loading[Weight~X]", "scene.coef[Weight~Height]"]]
+    np.testing.assert_allclose(truth["truth"], [8.0, 0.45], rtol=1e-6)  # float32 sites
+
+
 def test_factor_scale_is_fixed_unless_given_a_prior(scene: sb.Dataset, scene_fit: Fit) -> None:
     fixed = scene_fit.problem.fixed
     np.testing.assert_allclose(fixed["scene.X.mean"], [-1.0, 1.0])

@@ -147,7 +147,7 @@ def test_readme_spec_example_is_valid() -> None:
         ({"structure": {"n": 10, "biomarkers": {"nz_0": {}}}}, "structure.biomarkers", "clash"),
         ({"structure": {"n": 10, "biomarkers": {"y": {}}}}, "structure.biomarkers", "design"),
         ({"structure": {"n": 10, "biomarkers": {"batch": {}}}}, "structure.biomarkers", "design"),
-        ({"noise": [{"name": "nz", "n": 2}, {"name": "nz", "n": 1}]}, "name", "unique"),
+        ({"noise": [{"name": "nz", "n": 2}, {"name": "nz", "n": 1}]}, "noise[1].name", "unique"),
     ],
 )
 def test_scene_wide_names_and_kinds(extra: dict[str, Any], path: str, allowed: str) -> None:

@@ -81,3 +81,24 @@ def test_the_guide_template_registers_with_one_line(tmp_path: Path) -> None:
     assert "| `<block>.mean` | the block's mean | N(0, 2²) |" in got["reference"]
     mean, sd, truth = got["posterior"]
     assert truth == 1.5 and abs(mean - truth) < 3.5 * sd
+
+
+def test_the_guide_template_passes_the_project_lint(tmp_path: Path) -> None:
+    module = tmp_path / "offset_process.py"
+    module.write_text(template())
+    ruff = Path(sys.executable).parent / "ruff"
+    config = str(ROOT / "pyproject.toml")
+    lint = subprocess.run(
+        [str(ruff), "check", "--no-cache", "--config", config, str(module)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert lint.returncode == 0, lint.stdout
+    fmt = subprocess.run(
+        [str(ruff), "format", "--check", "--no-cache", "--config", config, str(module)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert fmt.returncode == 0, fmt.stdout

@@ -173,6 +173,35 @@ class Structural(BlockProcess):
     def dims(
         self, block: Block, param: str, shape: tuple[int, ...], coords: dict[str, list[Any]]
     ) -> list[str] | None:
+        """Named entries: biomarkers, ``Weight~X`` loadings, ``Weight~sex=male`` shifts,
+        ``Weight~Height`` slopes, covariate levels of probabilities and factor moments."""
+        scene, s = block.static, block.name
+        levels = {c: f"{s}_{c}_level" for c in scene.covariates}
+        for c, name in enumerate(scene.covariates):
+            coords[levels[name]] = list(scene.level_names[c])
+        markers = scene.biomarkers
+        entries = {
+            "baseline": [*markers],
+            "noise": [*markers],
+            "loading": [f"{markers[b]}~{scene.factors[f]}" for b, f in scene.loadings],
+            "shift": [
+                f"{markers[b]}~{scene.covariates[c]}={scene.level_names[c][lv]}"
+                for b, c, lv in scene.shifts
+            ],
+            "coef": [f"{markers[child]}~{markers[parent]}" for child, parent, _ in scene.edges],
+        }
+        if param in entries:
+            coords[f"{s}_{param}"] = entries[param]
+            return [f"{s}_{param}"]
+        owner, _, part = param.rpartition(".")
+        if part == "probs" and owner in levels:
+            parent = scene.parents[scene.covariates.index(owner)]
+            own = [levels[owner]]
+            return own if parent < 0 else [levels[scene.covariates[parent]], *own]
+        if part in ("mean", "sd") and owner in scene.factors and shape:
+            f = scene.factors.index(owner)
+            by = (scene.mean_by if part == "mean" else scene.sd_by)[f]
+            return [levels[scene.covariates[by]]]
         return None
 
     def level_means(
