@@ -46,6 +46,16 @@ print(sorted(m for m in ("jax", "jaxlib", "numpyro") if m in sys.modules))
 """
 
 
+def test_validating_a_spec_imports_neither_numpy_nor_pandas() -> None:
+    """Validation is pydantic alone: the process modules name numpy, pandas and JAX
+    through ``core.lazy``, so ``synthbio validate`` starts in about 0.1 s."""
+    code = (
+        "import sys, synthbio_ppl as sb; sb.load_spec(sys.argv[1]); "
+        "print(sorted(m for m in ('numpy', 'pandas', 'scipy', 'jax') if m in sys.modules))"
+    )
+    assert python(code, str(ROOT / "models" / "kitchen_sink.yaml")).strip() == "[]"
+
+
 def test_validate_describe_and_help_do_not_import_jax() -> None:
     assert python(LIGHT_COMMANDS, str(ROOT / "models" / "demo.yaml")).strip() == "[]"
 

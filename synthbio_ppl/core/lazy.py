@@ -2,8 +2,9 @@
 
 Process modules hold their spec model next to their NumPyro function. Validating a spec
 (``import synthbio_ppl``, ``synthbio validate``) must not load JAX, so those modules name
-``jnp``, ``numpyro`` and ``dist`` through these proxies: the real module is imported the
-first time one of its attributes is read, which happens when a model runs.
+``jnp``, ``numpyro`` and ``dist`` (and numpy and pandas, which validation does not need
+either) through these proxies: the real module is imported the first time one of its
+attributes is read, which happens when a model runs or a truth is built.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ class LazyModule:
         return f"<lazy module {self._name!r}>"
 
 
+np = LazyModule("numpy")
+pd = LazyModule("pandas")
 jax = LazyModule("jax")
 jnp = LazyModule("jax.numpy")
 numpyro = LazyModule("numpyro")

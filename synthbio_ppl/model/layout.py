@@ -7,6 +7,7 @@ correlation re-uses the compiled code, changing a block's size recompiles.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,10 +29,10 @@ class Layout:
     def n_features(self) -> int:
         return self.blocks[-1].stop if self.blocks else 0
 
-    @property
+    @functools.cached_property
     def columns(self) -> list[str]:
-        """Every feature column name, in order."""
-        return [c for block in self.blocks for c in columns_of(block)]
+        """Every feature column name, in order (computed once per Layout)."""
+        return [c for block in self.blocks for c in _columns(block)]
 
     def modifier(self, field: str) -> Any | None:
         """The static layout of the modifier of spec field ``field``, or None."""
@@ -57,7 +58,12 @@ def block_names(spec: Any) -> list[str]:
 
 def columns_of(block: Block) -> list[str]:
     """The column names of one block."""
-    return process_of(block.kind).columns(block)
+    return list(_columns(block))
+
+
+@functools.lru_cache(maxsize=4096)
+def _columns(block: Block) -> tuple[str, ...]:
+    return tuple(process_of(block.kind).columns(block))
 
 
 def build_layout(spec: Any) -> Layout:

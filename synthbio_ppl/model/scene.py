@@ -15,7 +15,7 @@ import yaml
 from pydantic import Field, ValidationError, create_model, model_validator
 
 from synthbio_ppl.core.errors import SpecError, from_validation_error
-from synthbio_ppl.model.layout import build_layout, groups_of
+from synthbio_ppl.model.layout import build_layout, columns_of, groups_of
 from synthbio_ppl.processes.registry import BLOCK_PROCESSES, MODIFIERS, process_of, spec_order
 from synthbio_ppl.spec.fields import IMPLICIT_CLASS, ClassSpec, Strict
 
@@ -106,7 +106,7 @@ def _check_column_names(layout: Any) -> None:
     seen: dict[str, Any] = {}
     for block in layout.blocks:
         process = process_of(block.kind)
-        for column in process.columns(block):
+        for column in columns_of(block):
             if column in seen:  # name the block whose columns the user named, if any
                 owner = seen[column] if seen[column].columns else block
                 path = process_of(owner.kind).columns_path(owner)

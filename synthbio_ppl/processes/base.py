@@ -18,10 +18,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
 from pydantic import BaseModel
 
+from synthbio_ppl.core.lazy import np, pd
 from synthbio_ppl.core.priors import Prior
 from synthbio_ppl.processes.block import Block, RowDesign, Rows
 

@@ -16,14 +16,11 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-import pandas as pd
 from pydantic import Field, field_validator
 
 from synthbio_ppl.core.errors import SpecError
-from synthbio_ppl.core.lazy import dist, jnp, numpyro
+from synthbio_ppl.core.lazy import dist, jnp, np, numpyro, pd
 from synthbio_ppl.core.priors import Prior
-from synthbio_ppl.core.statistics import cramers_v
 from synthbio_ppl.processes.block import Block, RowDesign
 from synthbio_ppl.processes.modifier import ColumnModifier
 from synthbio_ppl.spec.fields import Strict
@@ -262,6 +259,8 @@ class BatchEffects(ColumnModifier):
         columns: list[str],
     ) -> dict[str, Any] | None:
         """Class × batch table, its Cramér's V and every per-batch effect per feature."""
+        from synthbio_ppl.core.statistics import cramers_v
+
         if table is None:
             return None
         names = layout.names

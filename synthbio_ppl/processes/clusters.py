@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-import pandas as pd
 from pydantic import Field, field_validator
 
 from synthbio_ppl.core.errors import SpecError
-from synthbio_ppl.core.lazy import dist, jnp, numpyro
+from synthbio_ppl.core.lazy import dist, jnp, np, numpyro, pd
 from synthbio_ppl.core.priors import Prior
 from synthbio_ppl.processes.base import BlockProcess
 from synthbio_ppl.processes.block import Block, Rows

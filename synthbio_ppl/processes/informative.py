@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from pydantic import Field, model_validator
 
 from synthbio_ppl.core.errors import SpecError
-from synthbio_ppl.core.lazy import dist, jnp, numpyro
+from synthbio_ppl.core.lazy import dist, jnp, np, numpyro
 from synthbio_ppl.core.priors import Prior
 from synthbio_ppl.families.standardised import family_sites, feature_distribution
 from synthbio_ppl.families.table import Distribution, family_params

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from pydantic import BaseModel
 
+from synthbio_ppl.core.lazy import np
 from synthbio_ppl.core.priors import Prior
 from synthbio_ppl.processes.block import Block, RowDesign
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from pydantic import Field
 
-from synthbio_ppl.core.lazy import numpyro
+from synthbio_ppl.core.lazy import np, numpyro
 from synthbio_ppl.families.standardised import family_sites, feature_distribution
 from synthbio_ppl.processes.base import BlockProcess
 from synthbio_ppl.processes.block import Block, Rows

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from pydantic import Field
 
+from synthbio_ppl.core.lazy import np
 from synthbio_ppl.processes.base import BlockProcess
 from synthbio_ppl.processes.block import Block, Rows
 from synthbio_ppl.processes.informative import (

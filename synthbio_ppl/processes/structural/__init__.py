@@ -9,11 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-
 from synthbio_ppl.core.errors import SpecError
-from synthbio_ppl.core.lazy import jnp
+from synthbio_ppl.core.lazy import jnp, np, pd
 from synthbio_ppl.processes.base import BlockProcess
 from synthbio_ppl.processes.block import Block, RowDesign, Rows
 from synthbio_ppl.processes.structural.layout import structural_fixed_sites, structural_layout
@@ -25,13 +22,6 @@ from synthbio_ppl.processes.structural.spec import (
     Dependency,
     Factor,
     StructuralSpec,
-)
-from synthbio_ppl.processes.structural.truth import (
-    covariate_columns,
-    latent_frame,
-    structural_truth,
-    structure_from_dict,
-    structure_to_dict,
 )
 
 if TYPE_CHECKING:
@@ -217,23 +207,33 @@ class Structural(BlockProcess):
     def truth_table(
         self, spec: Any, blocks: list[Block], sites: dict[str, np.ndarray]
     ) -> dict[str, Any] | None:
+        from synthbio_ppl.processes.structural.truth import structural_truth
+
         if not blocks:
             return None
         return structural_truth(spec.structure, blocks[0].static, sites)
 
     def truth_to_json(self, value: Any, frame_out: Any) -> Any:
+        from synthbio_ppl.processes.structural.truth import structure_to_dict
+
         return None if value is None else structure_to_dict(value, frame_out)
 
     def truth_from_json(self, data: Any, frame_in: Any) -> Any:
+        from synthbio_ppl.processes.structural.truth import structure_from_dict
+
         return None if not data else structure_from_dict(data, frame_in)
 
     def covariate_frame(self, group: StructuralSpec, outputs: dict[str, np.ndarray]) -> dict:
+        from synthbio_ppl.processes.structural.truth import covariate_columns
+
         codes = outputs.get("covariates")
         return {} if codes is None else covariate_columns(group, codes)
 
     def latent_frame(
         self, group: StructuralSpec, outputs: dict[str, np.ndarray]
     ) -> pd.DataFrame | None:
+        from synthbio_ppl.processes.structural.truth import latent_frame
+
         latents = outputs.get("latents")
         return None if latents is None else latent_frame(group, latents)
 
