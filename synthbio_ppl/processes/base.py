@@ -4,7 +4,7 @@ A *block process* makes a block of adjacent feature columns (informative, noise,
 *column modifier* acts on other blocks' columns (batch effects). Each lives in one module
 of ``synthbio_ppl.processes`` with everything about it — its pydantic spec model, its
 NumPyro model function, the parameter sites the spec fixes for generation, its priors for
-fitting, its truth and its ArviZ dims — and is registered by one line in
+fitting, its truth and its ArviZ dims — and is registered in
 ``synthbio_ppl.processes.registry``. Spec, layout, design, truth, describe, reference, fit
 and plots iterate the registry; nothing outside a process tests its kind by name.
 
