@@ -15,7 +15,7 @@ import yaml
 from pydantic import Field, ValidationError, create_model, model_validator
 
 from synthbio_ppl.core.errors import SpecError, from_validation_error
-from synthbio_ppl.model.layout import build_layout, columns_of, groups_of
+from synthbio_ppl.model.layout import build_layout, groups_of
 from synthbio_ppl.processes.registry import BLOCK_PROCESSES, MODIFIERS, process_of, spec_order
 from synthbio_ppl.spec.fields import IMPLICIT_CLASS, ClassSpec, Strict
 
@@ -99,23 +99,32 @@ def _check_block_names(spec: Any, layout: Any) -> None:
 
 
 def _check_column_names(layout: Any) -> None:
-    """Feature columns are unique and take no design column's name (y, batch, ...)."""
-    design = {"y", *(name for m in MODIFIERS for name in m.design_names)}
+    """Column names the user chose (a scene's biomarkers) clash with no other column, and
+    no column takes a design column's name (y, batch, ...). Numbered columns of blocks with
+    unique names cannot clash with each other, so they are never listed: a block may have
+    millions."""
+    design = ["y", *(name for m in MODIFIERS for name in m.design_names)]
     for block in layout.blocks:
-        design.update(process_of(block.kind).design_columns(block))
-    seen: dict[str, Any] = {}
-    for block in layout.blocks:
-        process = process_of(block.kind)
-        for column in columns_of(block):
-            if column in seen:  # name the block whose columns the user named, if any
-                owner = seen[column] if seen[column].columns else block
-                path = process_of(owner.kind).columns_path(owner)
-                raise SpecError(path, column, "clashes with another column name")
-            if column in design:
+        design += process_of(block.kind).design_columns(block)
+    named = [block for block in layout.blocks if block.columns]
+    for block in named:
+        owner = process_of(block.kind)
+        repeated = sorted({c for c in block.columns if block.columns.count(c) > 1})
+        if repeated:
+            raise SpecError(owner.columns_path(block), repeated[0], "names two columns")
+        for other in layout.blocks:
+            clash = next(
+                (c for c in block.columns if process_of(other.kind).has_column(other, c)), None
+            )
+            if other is not block and clash is not None:
                 raise SpecError(
-                    process.columns_path(block), column, "is a design column's name (y, batch, ...)"
+                    owner.columns_path(block), clash, "clashes with another column name"
                 )
-            seen[column] = block
+    for name in design:
+        for block in layout.blocks:
+            if process_of(block.kind).has_column(block, name):
+                path = process_of(block.kind).columns_path(block)
+                raise SpecError(path, name, "is a design column's name (y, batch, ...)")
 
 
 def _check_design_names(layout: Any) -> None:

@@ -109,6 +109,18 @@ class BlockProcess:
         width = len(str(block.n_features - 1))
         return [f"{block.name}_{j:0{width}d}" for j in range(block.n_features)]
 
+    def has_column(self, block: Block, name: str) -> bool:
+        """Whether ``name`` is one of the block's columns (without listing them all: a
+        block may have millions)."""
+        if block.columns:
+            return name in block.columns
+        index = name.removeprefix(f"{block.name}_")
+        width = len(str(block.n_features - 1))
+        return (
+            index != name and len(index) == width and index.isdigit()
+            and int(index) < block.n_features
+        )  # fmt: skip
+
     # -- generation
     def fixed_sites(self, group: Any, block: Block, class_names: list[str]) -> dict[str, Any]:
         """The spec's numbers as values of the block's parameter sites."""

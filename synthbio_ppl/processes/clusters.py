@@ -110,6 +110,12 @@ class Clusters(BlockProcess):
             f"{block.name}_proxy{j}" for j in range(1, block.n_features)
         ]
 
+    def has_column(self, block: Block, name: str) -> bool:
+        if name == f"{block.name}_anchor":
+            return True
+        index = name.removeprefix(f"{block.name}_proxy")
+        return index != name and index.isdigit() and 1 <= int(index) < block.n_features
+
     def fixed_sites(self, group: Cluster, block: Block, class_names: list[str]) -> dict[str, Any]:
         k = len(class_names)
         rho = group.correlation

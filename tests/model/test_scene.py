@@ -10,7 +10,7 @@ import yaml
 
 from synthbio_ppl import SpecError, load_spec, spec_reference, validate_spec
 from synthbio_ppl.model.layout import build_layout, column_names
-from tests.conftest import ROOT
+from tests.conftest import ROOT, two_classes
 
 
 def _with(spec: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
@@ -158,3 +158,18 @@ def test_scene_wide_names_and_kinds(extra: dict[str, Any], path: str, allowed: s
     with pytest.raises(SpecError) as info:
         validate_spec({**base, **extra})
     assert info.value.path == path and allowed in info.value.allowed, info.value
+
+
+def test_validation_never_lists_the_columns_of_a_huge_block() -> None:
+    """2^40 noise features are a valid spec (too large to generate, not to validate):
+    the name checks test membership and never build the column list."""
+    spec = validate_spec({"classes": two_classes(5, 5), "noise": [{"n": 2**40}]})
+    assert spec.noise[0].n == 2**40
+    with pytest.raises(SpecError, match="clashes"):
+        validate_spec(
+            {
+                "classes": two_classes(5, 5),
+                "noise": [{"name": "big", "n": 2**40}],
+                "structure": {"biomarkers": {"big_0123456789012": {}}},
+            }
+        )
