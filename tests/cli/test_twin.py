@@ -222,7 +222,7 @@ def test_console_script_exits_2_without_traceback(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "synthbio_ppl.cli.app",
+            "synthbio_ppl.cli",
             "twin",
             str(tmp_path / "missing.csv"),
             "--label",
