@@ -27,21 +27,80 @@ LATENTS_FILE = "latents.parquet"
 """Per-row latent factor values of a structural scene (part of the truth; optional)."""
 
 
-def check_target(directory: Path, overwrite: bool) -> None:
-    """Refuse to replace an existing dataset (or any non-empty folder) unless told to."""
+def check_target(directory: Path, overwrite: bool) -> bool:
+    """Refuse to replace an existing dataset (or any non-empty folder) unless told to, and
+    never a link or a file. Returns whether ``directory`` exists (an empty folder)."""
+    if directory.is_symlink():
+        raise SpecError("--out", str(directory), "is a link; give the folder itself")
     if directory.exists() and not directory.is_dir():
         raise SpecError("--out", str(directory), "must be a folder, not a file")
     if directory.is_dir() and any(directory.iterdir()) and not overwrite:
         raise SpecError(
             "--out", str(directory), "the folder is not empty; pass --force (overwrite=True)"
         )
+    return directory.is_dir()
+
+
+def claim_target(target: Path, overwrite: bool, existed: bool, kept: Path | None = None) -> None:
+    """Check the target again just before a finished folder is moved onto it.
+
+    Without ``overwrite`` the target must still be absent (it is then created, empty,
+    atomically, so a concurrent writer sees it taken) or be the empty folder that was
+    there when the run began. ``kept`` names where the finished output stays if refused.
+    """
+    if overwrite:
+        check_target(target, overwrite)
+        return
+    try:
+        target.mkdir()
+        return
+    except FileExistsError:
+        pass
+    if existed and target.is_dir() and not target.is_symlink() and not any(target.iterdir()):
+        return
+    where = f"; the finished output is kept in {kept}" if kept is not None else ""
+    raise SpecError(
+        "--out",
+        str(target),
+        f"appeared or filled while this run was writing; pass --force to replace it{where}",
+    )
+
+
+def install(staging: Path, target: Path) -> Path:
+    """Move a finished folder onto ``target`` (absent, an empty folder, or replaced)."""
+    if target.is_dir() and not target.is_symlink() and any(target.iterdir()):
+        retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+        os.replace(target, retired / target.name)
+        os.replace(staging, target)
+        shutil.rmtree(retired)
+    else:
+        os.replace(staging, target)  # onto an empty folder: replaced atomically
+    _fsync_folder(target.parent)
+    return target
+
+
+def _fsync_folder(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 @contextlib.contextmanager
 def staged_folder(directory: str | Path, overwrite: bool = False) -> Iterator[Path]:
-    """Yield a temporary folder that replaces ``directory`` only if the block completes."""
+    """Yield a temporary folder that replaces ``directory`` only if the block completes.
+
+    The target is checked at the start and again at the rename: a folder another writer
+    put there meanwhile is never replaced without ``overwrite`` (SpecError).
+    """
     target = Path(directory)
-    check_target(target, overwrite)
+    existed = check_target(target, overwrite)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
     umask = os.umask(0)
@@ -49,13 +108,8 @@ def staged_folder(directory: str | Path, overwrite: bool = False) -> Iterator[Pa
     staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; the result is an ordinary folder
     try:
         yield staging
-        if target.exists():
-            retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-            os.replace(target, retired / target.name)
-            os.replace(staging, target)
-            shutil.rmtree(retired)
-        else:
-            os.replace(staging, target)
+        claim_target(target, overwrite, existed)
+        install(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

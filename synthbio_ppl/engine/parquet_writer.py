@@ -24,7 +24,14 @@ from typing import Any
 
 from synthbio_ppl.engine.planning import StreamPlan, chunk_frames, plan_for, rescale_rows
 from synthbio_ppl.engine.progress import Progress
-from synthbio_ppl.engine.staging import DATA_DIR, LATENTS_DIR, Staging, fsync_path, part_name
+from synthbio_ppl.engine.staging import (
+    DATA_DIR,
+    LATENTS_DIR,
+    Staging,
+    digest,
+    fsync_path,
+    part_name,
+)
 
 
 def generate_to_parquet(
@@ -51,7 +58,7 @@ def generate_to_parquet(
     from synthbio_ppl.model.scene import as_spec
 
     target = Path(out_dir)
-    check_target(target, force)
+    existed = check_target(target, force)
     resolved = as_spec(spec).with_seed(seed)
     if rows is not None:
         resolved = rescale_rows(resolved, rows)
@@ -69,7 +76,7 @@ def generate_to_parquet(
             _write_parts(plan, staging, parts, todo, bar.update)
         finally:
             bar.close()
-        return staging.finish(truth_json, plan.spec.to_yaml(), force)
+        return staging.finish(truth_json, plan.spec.to_yaml(), force, existed)
 
 
 def _chunk_tables(plan: StreamPlan, start: int, stop: int) -> dict[str, Any]:
@@ -85,7 +92,8 @@ def _chunk_tables(plan: StreamPlan, start: int, stop: int) -> dict[str, Any]:
 
 
 def _write_part(path: Path, table: Any) -> int:
-    """Write one Parquet part under a temporary name, fsync it, move it into place."""
+    """Write one Parquet part under a temporary name, fsync it, move it into place; its
+    size in bytes."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -103,13 +111,14 @@ def _write_chunk(
     staging: Staging, index: int, rows: tuple[int, int], tables: dict[str, Any]
 ) -> None:
     """Write one chunk's files into the staging folder, then record them in the manifest."""
-    sizes = {}
+    files = {}
     for sub, table in tables.items():
         folder = staging.path / sub
         folder.mkdir(exist_ok=True)
-        sizes[sub] = _write_part(folder / part_name(index), table)
+        path = folder / part_name(index)
+        files[sub] = {"size": _write_part(path, table), "sha256": digest(path)}
         fsync_path(folder)
-    staging.record(index, rows, sizes)
+    staging.record(index, rows, files)
 
 
 def _write_parts(

@@ -1,19 +1,23 @@
 """The staging folder of a streamed write: lock, manifest of finished parts, resume, rename.
 
 Everything goes to ``.NAME.partial/`` beside the target. Each finished part is fsync'd,
-then recorded in that folder's ``manifest.json`` (replaced atomically); the folder is
-renamed into place only when complete, so an interrupted run (Ctrl-C, kill -9) never
-leaves a folder that looks finished. A resumed run keeps the recorded parts that are still
-intact and continues after them.
+then recorded with its size and SHA-256 in that folder's ``manifest.json`` (replaced
+atomically); the folder is renamed into place only when complete, so an interrupted run
+(Ctrl-C, kill -9) never leaves a folder that looks finished. A resumed run keeps the
+recorded parts whose bytes still match and continues after them.
+
+Nothing here follows a link or removes what this program did not write: a staging folder
+that is a link, or that holds anything but our own files, is refused, and the target is
+checked again at the moment of the rename (``data.io.install``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
-import shutil
-import tempfile
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -80,6 +84,10 @@ class Staging:
     @contextlib.contextmanager
     def locked(self) -> Iterator[Staging]:
         """Hold the folder's lock (another writer of the same target is refused)."""
+        if self.path.is_symlink() or (self.path.exists() and not self.path.is_dir()):
+            raise SpecError(
+                "--out", str(self.path), "the staging path is a link or a file; remove it first"
+            )
         self.path.mkdir(parents=True, exist_ok=True)
         self._lock = open(self.path / _LOCK, "a+")  # noqa: SIM115 - held for the whole run
         try:
@@ -122,54 +130,61 @@ class Staging:
         return {entry["part"] for entry in done}
 
     def _intact(self, entry: dict[str, Any]) -> bool:
+        """Whether every file of a recorded part has its recorded size and SHA-256."""
         name = part_name(entry["part"])
-        for sub, size in entry["files"].items():
+        for sub, recorded in entry["files"].items():
             path = self.path / sub / name
-            if not path.is_file() or path.stat().st_size != size:
+            if not isinstance(recorded, dict) or path.is_symlink() or not path.is_file():
+                return False
+            if path.stat().st_size != recorded.get("size") or digest(path) != recorded.get(
+                "sha256"
+            ):
                 return False
         return True
 
     def _clear_strays(self, keep: set[int]) -> None:
-        """Remove everything but the lock and the parts in ``keep``."""
+        """Remove our own files but the lock and the parts in ``keep``; refuse anything else
+        (a link, a file we did not write), so nothing of the user's is ever removed."""
         names = {part_name(i) for i in keep}
-        for item in self.path.iterdir():
-            if item.name == _LOCK:
+        for item in sorted(self.path.iterdir()):
+            if item.name in (_LOCK, MANIFEST):
                 continue
-            if item.is_dir() and item.name in (DATA_DIR, LATENTS_DIR):
-                for file in item.iterdir():
+            if item.name in (DATA_DIR, LATENTS_DIR) and item.is_dir() and not item.is_symlink():
+                for file in sorted(item.iterdir()):
+                    if not _ours(file, PARTS):
+                        _refuse(file)
                     if file.name not in names:
-                        _remove(file)
-            elif item.name != MANIFEST:
-                _remove(item)
+                        file.unlink()
+            elif _ours(item, OWN_FILES):
+                item.unlink()
+            else:
+                _refuse(item)
 
-    def record(self, index: int, rows: tuple[int, int], sizes: dict[str, int]) -> None:
-        """Record part ``index`` (its files already written and fsync'd) in the manifest."""
-        self.manifest["done"].append({"part": index, "rows": list(rows), "files": sizes})
+    def record(self, index: int, rows: tuple[int, int], files: dict[str, dict[str, Any]]) -> None:
+        """Record part ``index`` (its files already written and fsync'd, with their size and
+        SHA-256) in the manifest."""
+        self.manifest["done"].append({"part": index, "rows": list(rows), "files": files})
         _write_json(self.path / MANIFEST, self.manifest)
 
-    def finish(self, truth_json: str, spec_yaml: str, force: bool) -> Path:
-        """Write truth and spec, then move the folder into place (replacing if ``force``)."""
+    def finish(self, truth_json: str, spec_yaml: str, force: bool, existed: bool) -> Path:
+        """Write truth and spec, then move the folder into place (replacing if ``force``).
+
+        ``existed``: whether the target was an empty folder when the run began. If the
+        target appeared or filled meanwhile, SpecError, and the finished parts stay staged
+        with their manifest (``--resume --force`` completes without redrawing them).
+        """
+        from synthbio_ppl.data.io import claim_target, install
+
         for name, text in ((TRUTH_FILE, truth_json), (SPEC_FILE, spec_yaml)):
             with open(self.path / name, "w") as fh:
                 fh.write(text)
                 fh.flush()
                 os.fsync(fh.fileno())
+        claim_target(self.target, force, existed, kept=self.path)
         (self.path / MANIFEST).unlink()
         (self.path / _LOCK).unlink()
         fsync_path(self.path)
-        target = self.target
-        if target.exists():
-            from synthbio_ppl.data.io import check_target
-
-            check_target(target, force)
-            retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-            os.replace(target, retired / target.name)
-            os.replace(self.path, target)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.replace(self.path, target)
-        fsync_path(target.parent)
-        return target
+        return install(self.path, self.target)
 
 
 def _try_lock(handle: Any, target: Path) -> None:
@@ -185,8 +200,29 @@ def _try_lock(handle: Any, target: Path) -> None:
         ) from None
 
 
-def _remove(path: Path) -> None:
-    if path.is_dir():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        path.unlink(missing_ok=True)
+PARTS = re.compile(r"part-\d{6}\.parquet(\.tmp)?")
+"""A part file this program writes (or left half-written)."""
+OWN_FILES = re.compile(r"truth\.json|spec\.yaml|manifest\.json\.tmp")
+"""The other files this program writes into a staging folder."""
+
+
+def _ours(path: Path, names: re.Pattern[str]) -> bool:
+    return not path.is_symlink() and path.is_file() and names.fullmatch(path.name) is not None
+
+
+def _refuse(path: Path) -> None:
+    raise SpecError(
+        "--out",
+        path.name,
+        f"is in the staging folder {path.parent} but was not written by this program (a "
+        "link or an unknown file); move it away or remove the folder",
+    )
+
+
+def digest(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in 1 MiB blocks."""
+    sha = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            sha.update(block)
+    return sha.hexdigest()
