@@ -6,16 +6,22 @@ Bad input exits with code 2 and one line naming the field, the value and what is
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from synthbio_ppl.cli.arguments import positive, seed
 from synthbio_ppl.core.errors import SpecError
+
+
+class UsageError(Exception):
+    """A command line argparse refuses: printed as one line, exit 2."""
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise SpecError("", " ".join(sys.argv[1:]) or "(no arguments)", message)
+        raise UsageError(message)
 
 
 def _generate(args: argparse.Namespace) -> None:
@@ -60,11 +66,14 @@ def _reference(args: argparse.Namespace) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="synthbio", description="Synthetic biomedical data with known truth.")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the full traceback of an unexpected error"
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     gen = sub.add_parser("generate", help="generate a dataset folder from a YAML spec")
     gen.add_argument("spec", help="YAML spec file")
     gen.add_argument("--out", required=True, help="output folder")
-    gen.add_argument("--seed", type=int, default=None, help="override the spec's seed")
+    gen.add_argument("--seed", type=seed, default=None, help="override the spec's seed")
     gen.add_argument("--force", action="store_true", help="replace an existing folder")
     gen.add_argument("--quiet", action="store_true", help="print nothing on success")
     from synthbio_ppl.cli.stream import add_stream_arguments
@@ -114,25 +123,38 @@ def _add_cluster_parser(sub: argparse._SubParsersAction) -> None:
         choices=SCALINGS,
     )
     parser.add_argument("--columns", nargs="+", default=None, help="features (default: all)")
-    parser.add_argument("--bootstrap", type=int, default=3, help="resamples for stability")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--bootstrap", type=positive, default=3, help="resamples for stability")
+    parser.add_argument("--seed", type=seed, default=0)
     parser.add_argument("--csv", default=None, help="write the full table here")
     parser.add_argument("--plot", default=None, help="write a figure here (png, pdf, svg)")
     parser.set_defaults(run=_cluster)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit code (2 for bad input)."""
+    """Entry point; returns the exit code: 0, 2 for bad input (one line naming the field),
+    1 for the environment (a file or folder that cannot be read or written), 130 when
+    interrupted. ``--debug`` shows the traceback of an unexpected error instead."""
+    arguments = sys.argv[1:] if argv is None else list(argv)
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser().parse_args(arguments)
         run: Callable[[argparse.Namespace], None] = args.run
         run(args)
-    except SpecError as exc:
+    except (SpecError, UsageError) as exc:
         print(f"synthbio: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("synthbio: interrupted; nothing was written", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader closed the pipe (| head): stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+    except OSError as exc:
+        if "--debug" in arguments:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"synthbio: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
     return 0
 
 

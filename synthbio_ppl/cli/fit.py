@@ -10,6 +10,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from synthbio_ppl.cli.arguments import seed
 from synthbio_ppl.core.errors import SpecError
 
 
@@ -22,7 +23,7 @@ def add_fit_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--samples", type=int, default=1000, help="draws per chain")
     parser.add_argument("--chains", type=int, default=1, help="NUTS chains")
     parser.add_argument("--svi-steps", type=int, default=5000, help="SVI optimisation steps")
-    parser.add_argument("--seed", type=int, default=0, help="inference seed")
+    parser.add_argument("--seed", type=seed, default=0, help="inference seed")
     parser.add_argument("--force", action="store_true", help="replace earlier fit files")
     parser.add_argument("--quiet", action="store_true", help="print nothing on success")
     parser.set_defaults(run=run_fit)

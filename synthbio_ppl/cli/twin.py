@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from synthbio_ppl.cli.arguments import seed
 from synthbio_ppl.cli.twin_inputs import (
     PARQUET_SUFFIXES,
     _check_feature_types,
@@ -103,7 +104,7 @@ def add_twin_parser(subparsers: Any) -> argparse.ArgumentParser:
         "(default 0.3; 0: fit on every row, fidelity scores only)",
     )
     parser.add_argument(
-        "--seed", type=int, default=0, help="seeds the split, the fit, the sampling and scoring"
+        "--seed", type=seed, default=0, help="seeds the split, the fit, the sampling and scoring"
     )
     parser.add_argument("--force", action="store_true", help="replace an existing folder")
     parser.add_argument("--quiet", action="store_true", help="print nothing on success")

@@ -32,6 +32,14 @@ def check_target(directory: Path, overwrite: bool) -> bool:
     never a link or a file. Returns whether ``directory`` exists (an empty folder)."""
     if directory.is_symlink():
         raise SpecError("--out", str(directory), "is a link; give the folder itself")
+    resolved = directory.resolve()
+    if resolved == Path.cwd().resolve() or resolved in Path.cwd().resolve().parents:
+        raise SpecError(
+            "--out", str(directory), "is the current folder or holds it; name a new one"
+        )
+    above = next((p for p in directory.absolute().parents if p.exists()), None)
+    if above is not None and not above.is_dir():
+        raise SpecError("--out", str(directory), f"lies below {above}, which is a file")
     if directory.exists() and not directory.is_dir():
         raise SpecError("--out", str(directory), "must be a folder, not a file")
     if directory.is_dir() and any(directory.iterdir()) and not overwrite:

@@ -105,9 +105,17 @@ def fit(
         raise SpecError("method", method, "must be 'nuts' or 'svi'")
     if backend not in ("program", "mcmc"):
         raise SpecError("backend", backend, "must be 'program' or 'mcmc'")
-    for name, value in {"num_warmup": num_warmup, "num_samples": num_samples}.items():
-        if value < 1:
-            raise SpecError(name, value, "must be ≥ 1")
+    counts = {"num_warmup": num_warmup, "num_samples": num_samples, "num_chains": num_chains}
+    counts["svi_steps"] = svi_steps
+    for name, value in counts.items():
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+            raise SpecError(name, value, "must be a whole number ≥ 1")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed < 2**32:
+        raise SpecError("seed", seed, "must be a whole number in [0, 2^32)")
+    if fixed is not None and not isinstance(fixed, Mapping):
+        raise SpecError("fixed", type(fixed).__name__, "must be a mapping {site: value}")
+    if priors is not None and not isinstance(priors, Mapping):
+        raise SpecError("priors", type(priors).__name__, "must be a mapping {site: distribution}")
     problem = build_problem(spec, data, labels=labels, design=design, fixed=fixed, priors=priors)
     enable_compilation_cache()
     layout = problem.layout

@@ -190,9 +190,11 @@ def load_spec(source: str | Path) -> Spec:
     """Read and validate a YAML spec file; SpecError names the file, line or field."""
     path = Path(source)
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise SpecError("", str(path), f"cannot read the file ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise SpecError("", str(path), "not a text file (a spec is UTF-8 YAML)") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -90,3 +90,45 @@ def test_zero_rows_is_refused_not_ignored(tmp_path: Path, capsys) -> None:
     assert main(["generate", str(MODELS / "demo.yaml"), "--out", str(out), "--rows", "0"]) == 2
     assert "rows: 0 is not allowed" in capsys.readouterr().err
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["validate", "{tmp}/binary.yaml"], "not a text file"),
+        (["generate", "{models}/demo.yaml", "--out", "{tmp}/afile/sub"], "which is a file"),
+        (["generate", "{models}/demo.yaml", "--out", ".", "--force"], "current folder"),
+        (["generate", "{models}/demo.yaml", "--out", "{tmp}/o", "--seed", "-1"], "seed"),
+        (["generate", "{models}/demo.yaml", "--out", "{tmp}/o", "--seed", str(2**70)], "seed"),
+        (["fit", "{tmp}", "--seed", "-5"], "seed"),
+        (["twin", "{tmp}/t.csv", "--label", "y", "--out", "{tmp}/o", "--seed", "x"], "whole"),
+        (["cluster", "{tmp}", "--bootstrap", "-1"], "≥ 1"),
+    ],
+)
+def test_bad_arguments_are_one_line_exit_2(
+    tmp_path: Path, capsys, argv: list[str], message: str
+) -> None:
+    (tmp_path / "binary.yaml").write_bytes(b"\x00\xff\xfe\x80")
+    (tmp_path / "afile").write_text("x")
+    args = [a.format(tmp=tmp_path, models=MODELS) for a in argv]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("synthbio: error:") and message in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_an_unwritable_output_is_one_line_exit_1(capsys) -> None:
+    assert main(["generate", str(MODELS / "demo.yaml"), "--out", "/proc/synthbio-x"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("synthbio: error: ")
+
+
+def test_a_closed_pipe_ends_quietly() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "synthbio_ppl.cli", "reference"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    proc.stdout.close()  # the reader is gone before anything is written (| head -0)
+    err = proc.stderr.read().decode()
+    assert proc.wait() == 141 and "Traceback" not in err and err == ""

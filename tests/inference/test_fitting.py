@@ -249,6 +249,26 @@ def test_a_bounded_family_shape_lives_above_its_bound() -> None:
     assert draws.min() > 2.0 and table.loc["heavy.df", "r_hat"] <= 1.02
 
 
+@pytest.mark.parametrize(
+    ("options", "path"),
+    [
+        ({"seed": -1}, "seed"),
+        ({"seed": 2**70}, "seed"),
+        ({"num_chains": 0}, "num_chains"),
+        ({"num_warmup": 2.5}, "num_warmup"),
+        ({"svi_steps": 0}, "svi_steps"),
+        ({"fixed": [("inf0.effect_size", 1.0)]}, "fixed"),
+        ({"priors": "wide"}, "priors"),
+    ],
+)
+def test_bad_fit_options_name_the_argument(
+    small: sb.Dataset, options: dict[str, Any], path: str
+) -> None:
+    with pytest.raises(SpecError) as info:
+        fit(None, small, progress=False, **options)
+    assert info.value.path == path
+
+
 # --------------------------------------------------------------------------- command line
 
 
