@@ -10,6 +10,7 @@ import pandas as pd
 from synthbio_ppl.data.dataset import Dataset
 from synthbio_ppl.data.truth import build_truth
 from synthbio_ppl.engine.draw import draw_rows, population_sites
+from synthbio_ppl.engine.finite import check_finite
 from synthbio_ppl.model.design import Design, build_design
 from synthbio_ppl.model.layout import build_layout, groups_of
 from synthbio_ppl.model.parameters import fixed_sites
@@ -28,6 +29,7 @@ def generate(spec: SpecLike, seed: int | None = None) -> Dataset:
     fixed = fixed_sites(spec)
     design = build_design(spec)
     outputs = draw_rows(layout, fixed, design, spec.seed, spec.dtype)
+    check_finite(spec, layout, outputs["X"])
     X = pd.DataFrame(outputs["X"], columns=pd.Index(layout.columns), copy=False)
     sites = population_sites(layout, fixed, spec.seed, spec.dtype)
     truth = build_truth(spec, layout, design, sites)

@@ -131,6 +131,7 @@ def chunk_frames(plan: StreamPlan, start: int, stop: int) -> dict[str, Any]:
     import pandas as pd
 
     from synthbio_ppl.engine.draw import draw_rows
+    from synthbio_ppl.engine.finite import check_finite
     from synthbio_ppl.engine.generation import class_labels, covariates_of, latent_frames
     from synthbio_ppl.model.design import Design
 
@@ -138,6 +139,7 @@ def chunk_frames(plan: StreamPlan, start: int, stop: int) -> dict[str, Any]:
     outputs = draw_rows(
         plan.layout, plan.fixed, design, spec.seed, spec.dtype, start, stop, order="F"
     )
+    check_finite(spec, plan.layout, outputs["X"])
     part = Design(
         y=design.y[start:stop],
         batch=None if design.batch is None else design.batch[start:stop],

@@ -87,3 +87,13 @@ def build_layout(spec: Any) -> Layout:
 def column_names(spec: Any) -> list[str]:
     """All feature columns in order."""
     return build_layout(spec).columns
+
+
+def block_paths(spec: Any) -> dict[str, str]:
+    """``{block name: its spec field path}`` (``noise[1]``, ``structure``)."""
+    paths = {}
+    for process in BLOCK_PROCESSES:
+        for i, group in enumerate(groups_of(spec, process)):
+            path = f"{process.field}[{i}]" if process.many else process.field
+            paths[process.block_name(group, i)] = path
+    return paths

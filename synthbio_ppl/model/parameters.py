@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from synthbio_ppl.model.layout import build_layout, groups_of
+from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.model.layout import block_paths, build_layout, groups_of
 from synthbio_ppl.processes.registry import BLOCK_PROCESSES, MODIFIERS
 
 
@@ -26,4 +27,22 @@ def fixed_sites(spec: Any) -> dict[str, np.ndarray]:
         group = getattr(spec, modifier.field)
         if group is not None:
             values.update(modifier.fixed_sites(group))
-    return {site: np.asarray(v, dtype=spec.dtype) for site, v in values.items()}
+    with np.errstate(over="ignore"):
+        sites = {site: np.asarray(v, dtype=spec.dtype) for site, v in values.items()}
+    for site, value in sites.items():
+        if not np.isfinite(value).all():
+            raise SpecError(
+                _spec_path(spec, site),
+                values[site],
+                f"overflows {spec.dtype} (largest {float(np.finfo(spec.dtype).max):.3g}); "
+                "use a smaller value" + (" or dtype: float64" if spec.dtype == "float32" else ""),
+            )
+    return sites
+
+
+def _spec_path(spec: Any, site: str) -> str:
+    """The spec field a site's value comes from: ``inf0.effect_size`` →
+    ``informative[0].effect_size``, ``batch.strength`` → ``batches.strength``."""
+    owner, _, param = site.partition(".")
+    paths = {**block_paths(spec), **{m.site_prefix: m.field for m in MODIFIERS}}
+    return f"{paths.get(owner, owner)}.{param}"

@@ -1,0 +1,29 @@
+"""Generated values are finite, or generation stops naming the block that overflowed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.model.layout import Layout, block_paths
+
+
+def check_finite(spec: Any, layout: Layout, values: np.ndarray) -> None:
+    """Raise SpecError at the first block whose generated values (rows, features) hold a NaN
+    or an infinity: its parameters overflow the spec's dtype (a huge effect size, a
+    lognormal sigma or a multiplicative batch strength far too large)."""
+    finite = np.isfinite(values).all(axis=0)
+    if finite.all():
+        return
+    column = int(np.argmin(finite))
+    block = next(b for b in layout.blocks if b.start <= column < b.stop)
+    share = float((~np.isfinite(values[:, column])).mean())
+    effects = " (or the column effects on it, such as batches)" if layout.modifiers else ""
+    raise SpecError(
+        block_paths(spec)[block.name],
+        f"{share:.0%} non-finite values in {layout.columns[column]}",
+        f"its parameters{effects} overflow {spec.dtype}; use smaller ones"
+        + (" or dtype: float64" if spec.dtype == "float32" else ""),
+    )
