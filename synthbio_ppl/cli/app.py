@@ -48,7 +48,8 @@ def _validate(args: argparse.Namespace) -> None:
     from synthbio_ppl.model.scene import load_spec
 
     spec = load_spec(args.spec)
-    print(f"{args.spec}: valid ({spec.n_rows} rows, {len(spec.classes)} classes)")
+    k = len(spec.classes)
+    print(f"{args.spec}: valid ({spec.n_rows} rows, {k} class{'' if k == 1 else 'es'})")
 
 
 def _describe(args: argparse.Namespace) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import reprlib
 from typing import Any
 
 
@@ -75,6 +76,13 @@ def _join(prefix: str, path: str) -> str:
     return f"{prefix}{path}" if path.startswith("[") else f"{prefix}.{path}"
 
 
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = 78
+_SHORT.maxlist = _SHORT.maxtuple = _SHORT.maxdict = _SHORT.maxset = 8
+_SHORT.maxlevel = 3
+
+
 def _show(value: Any) -> str:
-    text = repr(value)
+    """A short repr: bounded work even for a huge or deeply nested value (a YAML bomb)."""
+    text = _SHORT.repr(value)
     return text if len(text) <= 80 else text[:77] + "..."

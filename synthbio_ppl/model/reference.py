@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import operator
 import re
+import types
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +64,18 @@ def spec_reference() -> str:
     return "\n".join(out) + "\n" + prior_table()
 
 
+def _plain(annotation: Any) -> Any:
+    """The annotation without ``Annotated[...]`` wrappers (constraints show under allowed)."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _plain(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return functools.reduce(operator.or_, map(_plain, typing.get_args(annotation)))
+    return annotation
+
+
 def _type(annotation: Any) -> str:
+    annotation = _plain(annotation)
     text = getattr(annotation, "__name__", None) or str(annotation)
     text = str(annotation) if text in ("Optional", "Union", "Literal") else text
     text = re.sub(r"synthbio_ppl(\.\w+)*\.", "", text)

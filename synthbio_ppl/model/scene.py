@@ -17,14 +17,14 @@ from pydantic import Field, ValidationError, create_model, model_validator
 from synthbio_ppl.core.errors import SpecError, from_validation_error
 from synthbio_ppl.model.layout import build_layout, groups_of
 from synthbio_ppl.processes.registry import BLOCK_PROCESSES, MODIFIERS, process_of, spec_order
-from synthbio_ppl.spec.fields import IMPLICIT_CLASS, ClassSpec, Strict
+from synthbio_ppl.spec.fields import IMPLICIT_CLASS, ClassSpec, Count, Strict
 
 
 class SceneFields(Strict):
     """A whole dataset: classes, feature blocks, modifiers (batches)."""
 
     name: str = Field("dataset", min_length=1, description="Dataset name.")
-    seed: int = Field(0, ge=0, lt=2**32, description="Root seed; every stream derives from it.")
+    seed: Count = Field(0, ge=0, lt=2**32, description="Root seed; every stream derives from it.")
     shuffle: bool = Field(True, description="Shuffle rows; false keeps them grouped by class.")
     dtype: Literal["float32", "float64"] = Field("float32", description="Feature dtype.")
     classes: list[ClassSpec] = Field(
@@ -196,12 +196,60 @@ def load_spec(source: str | Path) -> Spec:
     except UnicodeDecodeError:
         raise SpecError("", str(path), "not a text file (a spec is UTF-8 YAML)") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
+    except _DuplicateKey as exc:
+        raise SpecError("", str(path), str(exc)) from None
+    except RecursionError:
+        raise SpecError("", str(path), "nested too deeply to be a spec") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise SpecError("", str(path), f"not valid YAML{where}") from None
     return validate_spec(data)
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader that refuses a key given twice in one mapping (YAML's own rule;
+    PyYAML would keep the last value silently) and a document whose aliases expand to more
+    than ``MAX_NODES`` values (a "billion laughs" document grows exponentially)."""
+
+    MAX_NODES = 1_000_000
+
+    def get_single_node(self) -> yaml.Node | None:
+        node = super().get_single_node()
+        if node is not None and _expanded_size(node, {}) > self.MAX_NODES:
+            raise _DuplicateKey(
+                f"its aliases expand to more than {self.MAX_NODES:,} values; write them out"
+            )
+        return node
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                line = key_node.start_mark.line + 1
+                raise _DuplicateKey(f"key {key!r} is given twice (line {line})")
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
+    """Values in ``node`` once every alias is expanded (an aliased node counted each time)."""
+    if id(node) not in sizes:
+        sizes[id(node)] = 1  # a node that holds itself counts once
+        if isinstance(node, yaml.MappingNode):
+            children = [child for pair in node.value for child in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = node.value
+        else:
+            children = []
+        sizes[id(node)] = 1 + sum(_expanded_size(child, sizes) for child in children)
+    return sizes[id(node)]
 
 
 def save_spec(spec: Spec, path: str | Path) -> None:

@@ -23,7 +23,7 @@ from synthbio_ppl.core.lazy import dist, jnp, np, numpyro, pd
 from synthbio_ppl.core.priors import Prior
 from synthbio_ppl.processes.block import Block, RowDesign
 from synthbio_ppl.processes.modifier import ColumnModifier
-from synthbio_ppl.spec.fields import Strict
+from synthbio_ppl.spec.fields import Count, Strict
 
 if TYPE_CHECKING:
     from jax import Array
@@ -41,7 +41,7 @@ EFFECT_SITES = (f"{SITE}.offset", f"{SITE}.log_factor")
 class Batches(Strict):
     """Batches (sites, plates, runs): assignment confounded with class, plus their effects."""
 
-    n: int = Field(ge=2, description="Number of batches.")
+    n: Count = Field(ge=2, description="Number of batches.")
     effect: Literal["additive", "multiplicative"] = Field(
         "additive",
         description="additive: x + β, β ~ N(0, s²); multiplicative: x · exp(γ), γ ~ N(0, s²).",

@@ -19,7 +19,14 @@ from synthbio_ppl.core.priors import Prior
 from synthbio_ppl.processes.base import BlockProcess
 from synthbio_ppl.processes.block import Block, Rows
 from synthbio_ppl.processes.informative import class_dims, class_means, level_means_of, numbers
-from synthbio_ppl.spec.fields import NAME_PATTERN, EffectSize, Strict, check_length, effect_vector
+from synthbio_ppl.spec.fields import (
+    NAME_PATTERN,
+    Count,
+    EffectSize,
+    Strict,
+    check_length,
+    effect_vector,
+)
 
 if TYPE_CHECKING:
     from jax import Array
@@ -40,7 +47,7 @@ class Cluster(Strict):
     """Correlated anchor + proxies; the anchor carries the class shift, proxies echo it."""
 
     name: str | None = Field(None, pattern=NAME_PATTERN, description="Block name (default `cluN`).")
-    n: int = Field(ge=2, description="Features in the cluster: 1 anchor + n-1 proxies.")
+    n: Count = Field(ge=2, description="Features in the cluster: 1 anchor + n-1 proxies.")
     structure: Literal["equicorrelated", "toeplitz"] = Field(
         "equicorrelated",
         description="equicorrelated: ρ between every pair; toeplitz: ρ^|i-j| (AR(1)).",

@@ -18,7 +18,14 @@ from synthbio_ppl.families.standardised import family_sites, feature_distributio
 from synthbio_ppl.families.table import Distribution, family_params
 from synthbio_ppl.processes.base import BlockProcess
 from synthbio_ppl.processes.block import Block, Rows
-from synthbio_ppl.spec.fields import NAME_PATTERN, EffectSize, Strict, check_length, effect_vector
+from synthbio_ppl.spec.fields import (
+    NAME_PATTERN,
+    Count,
+    EffectSize,
+    Strict,
+    check_length,
+    effect_vector,
+)
 
 if TYPE_CHECKING:
     from jax import Array
@@ -41,7 +48,7 @@ class FamilyBlock(Strict):
         "(default: kind + index, e.g. `inf0`). Name blocks to keep their values fixed "
         "when other blocks are added or removed.",
     )
-    n: int = Field(ge=1, description="Number of features in the block.")
+    n: Count = Field(ge=1, description="Number of features in the block.")
     distribution: Distribution = Field("normal", description="Feature family.")
     params: dict[str, float] = Field(
         default_factory=dict,

@@ -20,7 +20,7 @@ from synthbio_ppl.processes.informative import (
     numbers,
     shifted_block,
 )
-from synthbio_ppl.spec.fields import EffectSize, check_length, effect_vector
+from synthbio_ppl.spec.fields import Count, EffectSize, check_length, effect_vector
 
 if TYPE_CHECKING:
     from jax import Array
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 class PseudoClassGroup(FamilyBlock):
     """Irrelevant features shifted by a latent grouping independent of the class."""
 
-    groups: int = Field(2, ge=2, description="Number of latent groups (balanced sizes).")
+    groups: Count = Field(2, ge=2, description="Number of latent groups (balanced sizes).")
     effect_size: EffectSize = Field(
         1.0, description="Cohen's d between adjacent latent groups: one number or groups-1."
     )

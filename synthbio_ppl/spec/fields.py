@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Strict as StrictType
 
 from synthbio_ppl.core.errors import SpecError
 
@@ -12,6 +15,8 @@ IMPLICIT_CLASS = "all"
 """The single class of a structural scene that declares no classes."""
 EffectSize = float | list[float]
 """Cohen's d between adjacent levels: one number, or one per adjacent pair."""
+Count = Annotated[int, StrictType()]
+"""A whole number given as one: ``true``, ``"5"`` or ``5.0`` are refused, not converted."""
 
 
 class Strict(BaseModel):
@@ -31,7 +36,7 @@ class ClassSpec(Strict):
     """One class and its exact number of rows."""
 
     name: str = Field(min_length=1, description="Class label as it appears in `y`.")
-    n: int = Field(ge=1, description="Exact number of rows of this class.")
+    n: Count = Field(ge=1, description="Exact number of rows of this class.")
 
 
 def check_length(value: EffectSize, path: str, expected: int) -> None:

@@ -173,3 +173,37 @@ def test_validation_never_lists_the_columns_of_a_huge_block() -> None:
                 "structure": {"biomarkers": {"big_0123456789012": {}}},
             }
         )
+
+
+@pytest.mark.parametrize("value", [True, "5", 5.0])
+def test_counts_are_whole_numbers_not_conversions(value: Any) -> None:
+    with pytest.raises(SpecError) as info:
+        validate_spec({"classes": [{"name": "a", "n": value}, {"name": "b", "n": 5}]})
+    assert info.value.path == "classes[0].n"
+
+
+def test_a_key_given_twice_in_yaml_is_refused(tmp_path) -> None:
+    path = tmp_path / "twice.yaml"
+    path.write_text(
+        "classes: [{name: a, n: 5}, {name: b, n: 5}]\nnoise: [{n: 2}]\nnoise: [{n: 3}]\n"
+    )
+    with pytest.raises(SpecError, match=r"'noise' is given twice \(line 3\)"):
+        load_spec(path)
+
+
+def test_a_billion_laughs_document_is_refused_quickly(tmp_path) -> None:
+    lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for previous, name in zip("abcdefgh", "bcdefghi", strict=True):
+        lines.append(f"{name}: &{name} [{', '.join([f'*{previous}'] * 9)}]")
+    lines.append("classes: *i")
+    path = tmp_path / "laughs.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(SpecError, match="expand to more than"):
+        load_spec(path)
+
+
+def test_an_error_value_is_shown_short_whatever_its_size() -> None:
+    huge = [[list(range(1000))] * 1000] * 1000  # a billion elements, shared
+    with pytest.raises(SpecError) as info:
+        validate_spec({"classes": huge})
+    assert len(str(info.value)) < 400

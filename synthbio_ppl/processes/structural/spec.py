@@ -42,7 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.families.table import Distribution, family_params
-from synthbio_ppl.spec.fields import NAME_PATTERN, Strict, is_name
+from synthbio_ppl.spec.fields import NAME_PATTERN, Count, Strict, is_name
 
 Family = Distribution
 
@@ -182,7 +182,7 @@ class StructuralSpec(Strict):
     """Region-conditioned latent factors: covariates, factors and biomarker formulas."""
 
     name: str = Field("scene", pattern=NAME_PATTERN, description="Prefix of the model's sites.")
-    n: int | None = Field(
+    n: Count | None = Field(
         None, ge=1, description="Rows; required when the spec has no `classes`, else their sum."
     )
     covariates: dict[str, Covariate] = Field(
