@@ -22,6 +22,8 @@ def run_cluster(args: argparse.Namespace) -> None:
 
     if any(k < 2 for k in args.k):
         raise SpecError("--k", args.k, "every k must be ≥ 2")
+    if args.plot:
+        _check_plot_format(Path(args.plot))
     data = load_dataset(args.data)
     table = cluster_check(
         data,
@@ -40,7 +42,17 @@ def run_cluster(args: argparse.Namespace) -> None:
     if args.csv:
         table.to_csv(args.csv, index=False)
     if args.plot:
-        import matplotlib
-
-        matplotlib.use("Agg")
         plot_cluster_check(table).savefig(Path(args.plot), dpi=120)
+
+
+def _check_plot_format(path: Path) -> None:
+    """Refuse a figure format matplotlib cannot write before the (long) clustering runs."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    formats = sorted(FigureCanvasAgg(Figure()).get_supported_filetypes())
+    if path.suffix.lstrip(".").lower() not in formats:
+        raise SpecError("--plot", str(path), f"needs a figure format: {', '.join(formats)}")

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.data.describe import dataset_summary
 from synthbio_ppl.data.io import read_folder, read_latents, table_of, write_folder
 from synthbio_ppl.data.truth import Truth
@@ -52,12 +53,26 @@ class Dataset:
 
 
 def load_dataset(directory: str | Path) -> Dataset:
-    """Read a folder written by ``Dataset.to_parquet`` (or ``synthbio generate``)."""
-    frame, truth, spec_text = read_folder(directory)
-    spec = validate_spec(yaml.safe_load(spec_text))
-    truth_obj = Truth.from_dict(truth)
-    truth_obj.latents = read_latents(directory)
+    """Read a folder written by ``Dataset.to_parquet`` (or ``synthbio generate``).
+
+    Raises SpecError naming the file or column when the folder is not such a dataset
+    (a missing, renamed or damaged file or column).
+    """
+    folder = Path(directory)
+    frame, truth, spec_text = read_folder(folder)
+    try:
+        spec = validate_spec(yaml.safe_load(spec_text))
+    except yaml.YAMLError:
+        raise SpecError("", str(folder / "spec.yaml"), "not valid YAML") from None
+    try:
+        truth_obj = Truth.from_dict(truth)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SpecError("", str(folder / "truth.json"), f"not a truth ({exc!r})") from None
+    truth_obj.latents = read_latents(folder)
     features = truth_obj.features.index.tolist()
+    missing = [c for c in [*features, "y"] if c not in frame.columns]
+    if missing:
+        raise SpecError("", str(folder), f"the data lack columns the truth names: {missing[:5]}")
     X = frame[features]
     y = frame["y"].astype(pd.CategoricalDtype(spec.class_names))
     covariates = frame.drop(columns=[*features, "y"])

@@ -176,6 +176,14 @@ def read_folder(directory: str | Path) -> tuple[pd.DataFrame, dict, str]:
     missing = [f.name for f in (data, folder / TRUTH_FILE, folder / SPEC_FILE) if not f.exists()]
     if missing:
         raise SpecError("", str(folder), f"not a dataset folder (missing {', '.join(missing)})")
-    frame = _read_parquet(data).to_pandas()
-    truth = json.loads((folder / TRUTH_FILE).read_text())
-    return frame, truth, (folder / SPEC_FILE).read_text()
+    try:
+        frame = _read_parquet(data).to_pandas()
+    except (pa.ArrowException, OSError) as exc:
+        raise SpecError("", str(data), f"not a readable Parquet table ({exc})") from None
+    try:
+        truth = json.loads((folder / TRUTH_FILE).read_text(encoding="utf-8"))
+    except (ValueError, OSError) as exc:
+        raise SpecError("", str(folder / TRUTH_FILE), f"not readable JSON ({exc})") from None
+    if not isinstance(truth, dict):
+        raise SpecError("", str(folder / TRUTH_FILE), "must hold the truth's JSON object")
+    return frame, truth, (folder / SPEC_FILE).read_text(encoding="utf-8")

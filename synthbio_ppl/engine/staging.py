@@ -98,15 +98,30 @@ class Staging:
             self._lock = None
 
     def previous(self) -> dict[str, Any] | None:
-        """The manifest of an interrupted run, if there is a readable one."""
+        """The manifest of an interrupted run, if there is a readable, well-formed one."""
         try:
-            return json.loads((self.path / MANIFEST).read_text())
+            manifest = json.loads((self.path / MANIFEST).read_text())
         except (OSError, ValueError):
             return None
+        done = manifest.get("done", []) if isinstance(manifest, dict) else None
+        well_formed = isinstance(done, list) and all(
+            isinstance(e, dict)
+            and isinstance(e.get("part"), int)
+            and isinstance(e.get("rows"), list)
+            and isinstance(e.get("files"), dict)
+            for e in done
+        )
+        return manifest if well_formed else None
 
     def start(self, plan: StreamPlan, resume: bool) -> set[int]:
         """Begin or continue; returns the indices of parts already written and checked."""
         previous = self.previous() if resume else None
+        if resume and previous is None and (self.path / MANIFEST).exists():
+            raise SpecError(
+                "--resume",
+                str(self.path / MANIFEST),
+                "the manifest is damaged; run without --resume to start over",
+            )
         fingerprint = plan.fingerprint()
         if previous is not None and previous.get("fingerprint") != fingerprint:
             raise SpecError(

@@ -132,3 +132,9 @@ def test_a_closed_pipe_ends_quietly() -> None:
     proc.stdout.close()  # the reader is gone before anything is written (| head -0)
     err = proc.stderr.read().decode()
     assert proc.wait() == 141 and "Traceback" not in err and err == ""
+
+
+def test_an_unknown_figure_format_is_refused_before_clustering(capsys) -> None:
+    assert main(["cluster", "/nonexistent", "--plot", "figure.xyz"]) == 2
+    err = capsys.readouterr().err
+    assert "--plot" in err and "png" in err  # refused before the folder is even read

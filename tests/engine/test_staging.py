@@ -142,3 +142,13 @@ def test_resume_redraws_a_part_whose_bytes_changed_at_the_same_size(
     assert sorted(p.name for p in calls) == ["part-000001.parquet", "part-000004.parquet"]
     for name in sorted(p.name for p in (reference / "data").iterdir()):
         assert (out / "data" / name).read_bytes() == (reference / "data" / name).read_bytes()
+
+
+def test_a_damaged_manifest_is_refused_on_resume(tmp_path: Path) -> None:
+    out = tmp_path / "d"
+    staging_path(out).mkdir()
+    (staging_path(out) / "manifest.json").write_text('{"done": "every part"}')
+    with pytest.raises(SpecError, match="damaged"):
+        generate_to_parquet(stream_spec(), out, rows=ROWS, chunk_rows=CHUNK, resume=True)
+    generate_to_parquet(stream_spec(), out, rows=ROWS, chunk_rows=CHUNK)  # starts over
+    assert sb.load_dataset(out).X.shape == (ROWS, N_FEATURES)

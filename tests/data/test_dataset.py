@@ -1,0 +1,51 @@
+"""A dataset folder that is damaged, or not one, is refused naming the file or column."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+import synthbio_ppl as sb
+from synthbio_ppl.cli.app import main
+
+SPEC = {"classes": [{"name": "a", "n": 20}, {"name": "b", "n": 20}], "informative": [{"n": 3}]}
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    return sb.generate(SPEC).to_parquet(tmp_path / "d")
+
+
+def _break(folder: Path, how: str) -> None:
+    if how == "truth not json":
+        (folder / "truth.json").write_text("{not json")
+    elif how == "truth not a truth":
+        (folder / "truth.json").write_text('{"features": 3}')
+    elif how == "data not parquet":
+        (folder / "data.parquet").write_bytes(b"PAR1 but not really")
+    elif how == "column renamed":
+        table = pq.read_table(folder / "data.parquet")
+        names = ["renamed" if n == "inf0_1" else n for n in table.column_names]
+        pq.write_table(table.rename_columns(names), folder / "data.parquet")
+    elif how == "spec not yaml":
+        (folder / "spec.yaml").write_text("classes: [unclosed")
+
+
+@pytest.mark.parametrize(
+    "how",
+    ["truth not json", "truth not a truth", "data not parquet", "column renamed", "spec not yaml"],
+)
+def test_a_damaged_folder_is_one_spec_error(folder: Path, how: str, capsys) -> None:
+    _break(folder, how)
+    with pytest.raises(sb.SpecError):
+        sb.load_dataset(folder)
+    assert main(["fit", str(folder), "--warmup", "1", "--samples", "1", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_an_intact_folder_round_trips(folder: Path) -> None:
+    data = sb.load_dataset(folder)
+    assert data.X.shape == (40, 3) and list(data.y.cat.categories) == ["a", "b"]
