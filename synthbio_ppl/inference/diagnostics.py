@@ -1,7 +1,8 @@
-"""Convergence diagnostics and flat parameter names for recovery tables."""
+"""Convergence diagnostics, the checks a fit's draws must pass, and flat parameter names."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -62,3 +63,81 @@ def flat_names(
     return [
         site + "[" + ",".join(str(labels[a][i]) for a, i in enumerate(ix)) + "]" for ix in index
     ]
+
+
+RHAT_WARNING = 1.05
+"""Split R̂ above this (on any fitted scalar) draws a warning."""
+
+
+def check_draws(
+    samples: dict[str, np.ndarray],
+    free: list[str],
+    stats: dict[str, np.ndarray],
+    losses: np.ndarray | None,
+    method: str,
+) -> None:
+    """Refuse draws that cannot be a posterior, and warn about ones that may not be.
+
+    SpecError: non-finite draws; NUTS draws that never left their starting point (the log
+    density is not finite there, e.g. a value below a family's support). Warnings (with
+    what to do): divergent transitions, split R̂ above ``RHAT_WARNING``, an SVI loss still
+    falling. ``samples`` are (chain, draw, ...) per site.
+    """
+    from synthbio_ppl.core.errors import SpecError
+
+    bad = [k for k, v in samples.items() if not np.isfinite(v).all()]
+    if bad:
+        why = (
+            f"{method} found no valid starting point or diverged everywhere; check that the "
+            "data fit the spec's families (e.g. lognormal or gamma values above their bound)"
+        )
+        raise SpecError("data", f"non-finite posterior draws of {bad[:3]}", why)
+    if method == "nuts":
+        draws = {k: samples[k].reshape(*samples[k].shape[:2], -1) for k in free if k in samples}
+        stuck = [k for k, v in draws.items() if v.shape[1] > 1 and np.ptp(v, axis=1).max() == 0]
+        if stuck:
+            raise SpecError(
+                "data",
+                f"identical draws of {stuck[:3]}",
+                "NUTS never moved from its starting point: the log density may not be finite "
+                "there (check that every column lies in its family's support, e.g. lognormal "
+                "or gamma values above their lower bound) or warmup found no usable step "
+                "size (raise num_warmup or target_accept)",
+            )
+        divergent = int(np.asarray(stats.get("diverging", 0)).sum())
+        if divergent:
+            total = int(np.asarray(stats["diverging"]).size)
+            warnings.warn(
+                f"{divergent} of {total} NUTS transitions diverged: the posterior may be "
+                "biased; raise target_accept (e.g. 0.95) or num_warmup",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        worst = max((float(np.nanmax(split_rhat(v))) for v in draws.values()), default=1.0)
+        if worst > RHAT_WARNING:
+            warnings.warn(
+                f"split R̂ reaches {worst:.3f} (> {RHAT_WARNING}): the chain has not mixed; "
+                "run more warmup and draws, or several chains",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+    if method == "svi" and losses is not None and still_falling(np.asarray(losses)):
+        warnings.warn(
+            "SVI has not converged: its loss was still falling over the second half of the "
+            "steps; raise svi_steps",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+
+
+def still_falling(losses: np.ndarray, z: float = 3.0) -> bool:
+    """Whether a loss trace still falls over its second half: the least-squares slope
+    there is negative by more than ``z`` standard errors (the single-sample ELBO is noisy,
+    so a flat trace has a slope within its error)."""
+    from scipy.stats import linregress
+
+    half = losses[len(losses) // 2 :]
+    if len(half) < 10 or np.ptp(half) == 0:
+        return False
+    fit = linregress(np.arange(len(half)), half)
+    return bool(fit.slope < 0 and -fit.slope > z * fit.stderr)

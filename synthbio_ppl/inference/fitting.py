@@ -45,6 +45,7 @@ from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.core.precision import precision
 from synthbio_ppl.data.dataset import Dataset
 from synthbio_ppl.inference.arviz_data import to_inference_data
+from synthbio_ppl.inference.diagnostics import check_draws
 from synthbio_ppl.inference.kernels import STATS
 from synthbio_ppl.inference.likelihood import row_latents
 from synthbio_ppl.inference.problem import Problem, build_problem
@@ -153,7 +154,7 @@ def fit(
             losses = np.asarray(losses)
         samples = {k: np.asarray(v) for k, v in samples.items() if not k.endswith("_decentered")}
         loglik = None if loglik is None else np.asarray(loglik)
-    _check_finite(samples, method)
+    check_draws(samples, problem.free, stats, losses, method)
     idata = to_inference_data(problem, samples, stats, loglik, method)
     if progress:
         print(f"done in {time.perf_counter() - started:.1f} s")
@@ -172,16 +173,6 @@ def _nuts_stats(fields: dict[str, Any]) -> dict[str, np.ndarray]:
         "acceptance_rate": fields["accept_prob"],
         "energy": fields["energy"],
     }
-
-
-def _check_finite(samples: dict[str, np.ndarray], method: str) -> None:
-    bad = [k for k, v in samples.items() if not np.isfinite(v).all()]
-    if bad:
-        why = (
-            f"{method} found no valid starting point or diverged everywhere; check that the "
-            "data fit the spec's families (e.g. lognormal or gamma values above their bound)"
-        )
-        raise SpecError("data", f"non-finite posterior draws of {bad[:3]}", why)
 
 
 def _run_mcmc(

@@ -1,0 +1,49 @@
+"""A fit's draws are checked: impossible ones refused, doubtful ones warned about."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import synthbio_ppl as sb
+from synthbio_ppl.inference.diagnostics import check_draws, still_falling
+
+RNG = np.random.default_rng(0)
+
+
+def test_a_falling_trace_is_told_from_a_flat_noisy_one() -> None:
+    steps = np.arange(2000)
+    noise = RNG.normal(0.0, 5.0, steps.size)
+    assert still_falling(300.0 - 0.01 * steps + noise)  # 10 units over the half, SE ~0.4
+    assert not still_falling(300.0 + noise)
+    assert not still_falling(np.full(100, 7.0))
+
+
+def test_nuts_draws_that_never_moved_are_refused() -> None:
+    """A value far below a lognormal's support: the log density is -inf at every start."""
+    spec = {"classes": [{"name": "a", "n": 20}, {"name": "b", "n": 20}],
+            "noise": [{"n": 2, "distribution": "lognormal"}]}  # fmt: skip
+    data = sb.generate(spec)
+    X = data.X.copy()
+    X.iloc[0, 0] = -50.0
+    with pytest.raises(sb.SpecError, match="never moved"):
+        sb.fit(spec, X, labels=data.y, num_warmup=50, num_samples=50, progress=False)
+
+
+def test_divergences_and_a_drifting_chain_are_warned_about() -> None:
+    draws = {"a": RNG.normal(size=(1, 400, 1)) + np.linspace(0, 3, 400)[None, :, None]}
+    stats = {"diverging": np.r_[np.zeros(390, bool), np.ones(10, bool)][None, :]}
+    with pytest.warns(RuntimeWarning) as record:
+        check_draws(draws, ["a"], stats, None, "nuts")
+    text = " ".join(str(w.message) for w in record)
+    assert "10 of 400 NUTS transitions diverged" in text and "R̂" in text
+
+
+def test_a_clean_chain_passes_silently() -> None:
+    draws = {"a": RNG.normal(size=(1, 400, 2))}
+    stats = {"diverging": np.zeros((1, 400), bool)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_draws(draws, ["a"], stats, None, "nuts")
