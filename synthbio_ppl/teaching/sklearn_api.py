@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from numbers import Integral
 from typing import Any
 
 import numpy as np
@@ -35,15 +36,33 @@ def make_biomedical_classification(
 
     Returns ``X, y`` (numpy arrays, or DataFrame/Series with ``as_frame``), plus the
     Truth when ``return_truth``. ``weights`` are class shares (rounded to exact counts);
-    clusters get an anchor effect of ``effect_size``.
+    clusters get an anchor effect of ``effect_size``. ``random_state`` follows
+    scikit-learn: an int in [0, 2^32) is the seed, None or a ``numpy.random.RandomState``
+    draws one. Raises SpecError naming the argument for a bad value.
     """
+    for name, value, low in (
+        ("n_samples", n_samples, 1),
+        ("n_informative", n_informative, 0),
+        ("n_noise", n_noise, 0),
+        ("n_classes", n_classes, 2),
+        ("n_clusters", n_clusters, 0),
+        ("cluster_size", cluster_size, 2),
+        ("n_batches", n_batches, 0),
+    ):
+        _check_whole(name, value, low)
+    if n_batches == 1:
+        raise SpecError("n_batches", n_batches, "give 0 (no batches) or 2 or more")
     shares = np.asarray(weights if weights is not None else [1.0] * n_classes, dtype=float)
-    if len(shares) != n_classes or (shares <= 0).any():
-        raise SpecError("weights", weights, f"give {n_classes} positive class shares")
+    if len(shares) != n_classes or not (np.isfinite(shares) & (shares > 0)).all():
+        raise SpecError("weights", weights, f"give {n_classes} positive, finite class shares")
     counts = largest_remainder(n_samples, shares)
+    if (counts < 1).any():
+        raise SpecError(
+            "n_samples", n_samples, f"too few for every class to get a row (shares {weights})"
+        )
     spec: dict[str, Any] = {
         "name": "make_biomedical_classification",
-        "seed": 0 if random_state is None else random_state,
+        "seed": _seed(random_state),
         "shuffle": shuffle,
         "classes": [{"name": f"class{k}", "n": int(n)} for k, n in enumerate(counts)],
         "informative": [
@@ -66,3 +85,20 @@ def make_biomedical_classification(
         X, y = data.X.to_numpy(), data.y.cat.codes.to_numpy().astype(np.int64)
     out: tuple[Any, ...] = (X, y)
     return (*out, data.truth) if return_truth else out
+
+
+def _check_whole(name: str, value: Any, low: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
+        raise SpecError(name, value, f"must be a whole number (int) ≥ {low}")
+
+
+def _seed(random_state: Any) -> int:
+    """scikit-learn's ``random_state``: an int is the seed; None or a RandomState draws one."""
+    if random_state is None or isinstance(random_state, np.random.RandomState):
+        generator = np.random.mtrand._rand if random_state is None else random_state
+        return int(generator.randint(0, 2**32 - 1, dtype=np.int64))
+    if isinstance(random_state, bool) or not isinstance(random_state, Integral):
+        raise SpecError("random_state", random_state, "must be an int, None or a RandomState")
+    if not 0 <= random_state < 2**32:
+        raise SpecError("random_state", random_state, "must lie in [0, 2^32)")
+    return int(random_state)

@@ -42,6 +42,8 @@ def target_counts(y: np.ndarray, sampling_strategy: SamplingStrategy) -> dict[Ha
             raise SpecError("sampling_strategy", short, "oversampling cannot remove rows")
         return {k: int(sampling_strategy.get(k, have[k])) - have[k] for k in have}
     if isinstance(sampling_strategy, float | int) and not isinstance(sampling_strategy, bool):
+        if not np.isfinite(sampling_strategy):
+            raise SpecError("sampling_strategy", sampling_strategy, "must be a finite ratio")
         if len(have) != 2:
             raise SpecError("sampling_strategy", sampling_strategy, "a ratio needs two classes")
         wanted = int(np.ceil(sampling_strategy * top))

@@ -14,6 +14,7 @@ import math
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from functools import partial
+from numbers import Integral
 from typing import Any, Literal
 
 import jax
@@ -60,9 +61,14 @@ class Twin:
             unknown = [str(k) for k in balance if k not in classes]
             if unknown:
                 raise SpecError("balance", unknown, f"classes are {classes}")
-            given = np.array([float(balance.get(c, 0)) for c in classes])
-            if (given < 0).any() or given.sum() <= 0:
-                raise SpecError("balance", dict(balance), "needs non-negative values, not all 0")
+            try:
+                given = np.array([float(balance.get(c, 0)) for c in classes])
+            except (TypeError, ValueError):
+                raise SpecError("balance", dict(balance), "needs numbers") from None
+            if not np.isfinite(given).all() or (given < 0).any() or given.sum() <= 0:
+                raise SpecError(
+                    "balance", dict(balance), "needs finite, non-negative values, not all 0"
+                )
             whole = np.allclose(given, np.round(given)) and given.sum() > 1.0 + 1e-9
             if whole and (n is None or round(given.sum()) == n):
                 return dict(zip(classes, np.round(given).astype(int).tolist(), strict=True))
@@ -74,8 +80,8 @@ class Twin:
         else:
             raise SpecError("balance", balance, "must be None, 'equal' or a mapping class → share")
         n = int(real.sum()) if n is None else n
-        if n < 1:
-            raise SpecError("n", n, "must be ≥ 1")
+        if isinstance(n, bool) or not isinstance(n, Integral) or n < 1:
+            raise SpecError("n", n, "must be a whole number (int) ≥ 1")
         return dict(zip(classes, largest_remainder(n, shares).tolist(), strict=True))
 
     def sample(
@@ -83,6 +89,10 @@ class Twin:
     ) -> pd.DataFrame:
         """A synthetic table with the real table's columns, order and dtypes; ``n`` rows
         (default: as many as the real table) in the requested class balance."""
+        if isinstance(seed, bool) or not isinstance(seed, Integral) or not 0 <= seed < 2**32:
+            raise SpecError("seed", seed, "must be a whole number in [0, 2^32)")
+        if n is not None and (isinstance(n, bool) or not isinstance(n, Integral) or n < 1):
+            raise SpecError("n", n, "must be a whole number (int) ≥ 1")
         counts = self.counts(n, balance)
         per_class = np.array(list(counts.values()))
         rng = np.random.default_rng(seed)

@@ -416,6 +416,9 @@ def test_requested_balance_gives_exact_counts(fitted, balance, n, expected) -> N
         ({"case": 0, "control": 0}, 200, ["balance", "not all 0"]),
         ("uniform", 200, ["balance", "uniform"]),
         (None, 0, ["n", "≥ 1"]),
+        (None, 2.5, ["n", "whole number"]),
+        ({"case": float("nan"), "control": 1.0}, 200, ["balance", "finite"]),
+        ({"case": float("inf"), "control": 1.0}, 200, ["balance", "finite"]),
     ],
 )
 def test_bad_balance_raises_spec_error(fitted, balance, n, fragments) -> None:
@@ -423,6 +426,12 @@ def test_bad_balance_raises_spec_error(fitted, balance, n, fragments) -> None:
         fitted.sample(n, seed=0, balance=balance)
     for fragment in fragments:
         assert fragment in str(caught.value), (fragment, str(caught.value))
+
+
+@pytest.mark.parametrize("seed", [-5, 2**40, 1.5])
+def test_a_bad_sampling_seed_is_named(fitted, seed) -> None:
+    with pytest.raises(SpecError, match="seed"):
+        fitted.sample(10, seed=seed)
 
 
 def test_sample_is_deterministic_in_the_seed(fitted) -> None:

@@ -40,7 +40,7 @@ def test_target_counts_follow_imbalanced_learn(strategy: object) -> None:
 
 @pytest.mark.parametrize(
     "strategy",
-    ["most", 1.5, 0.01, {7: 10}, {1: 5}],
+    ["most", 1.5, 0.01, {7: 10}, {1: 5}, float("nan"), float("inf")],
 )
 def test_bad_strategies_raise_spec_error(strategy: object) -> None:
     y = np.repeat([0, 1], [60, 20])
