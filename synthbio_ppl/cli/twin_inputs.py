@@ -38,10 +38,19 @@ def read_table(path: Path) -> pd.DataFrame:
         raise SpecError("REAL", str(path), f"cannot be read as {kind} ({reason})") from exc
     if frame.empty:
         raise SpecError("REAL", str(path), "the table has no rows")
-    if frame.columns.duplicated().any():
-        dup = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
-        raise SpecError("REAL", dup, "column names must be unique")
+    names = [str(c) for c in frame.columns] if parquet else _csv_header(path)
+    duplicated = sorted({c for c in names if names.count(c) > 1})
+    if duplicated:  # pandas would rename a second `a` to `a.1` silently
+        raise SpecError("REAL", duplicated, "column names must be unique")
     return frame
+
+
+def _csv_header(path: Path) -> list[str]:
+    """The CSV's column names as written (before pandas renames repeated ones)."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8", errors="replace") as fh:
+        return next(csv.reader(fh), [])
 
 
 def _check_label(frame: pd.DataFrame, label: str, path: Path) -> str:
