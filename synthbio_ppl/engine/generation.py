@@ -9,6 +9,7 @@ import pandas as pd
 
 from synthbio_ppl.data.dataset import Dataset
 from synthbio_ppl.data.truth import build_truth
+from synthbio_ppl.engine.budget import check_budget
 from synthbio_ppl.engine.draw import draw_rows, population_sites
 from synthbio_ppl.engine.finite import check_finite
 from synthbio_ppl.model.design import Design, build_design
@@ -26,6 +27,7 @@ def generate(spec: SpecLike, seed: int | None = None) -> Dataset:
     """
     spec = as_spec(spec).with_seed(seed)
     layout = build_layout(spec)
+    check_budget(spec, layout, spec.n_rows)
     fixed = fixed_sites(spec)
     design = build_design(spec)
     outputs = draw_rows(layout, fixed, design, spec.seed, spec.dtype)

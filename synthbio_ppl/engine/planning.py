@@ -107,12 +107,14 @@ class StreamPlan:
 
 def plan_for(spec: Spec, chunk_rows: int | None) -> StreamPlan:
     """Layout, fixed sites, row design and chunking of a (rescaled) spec."""
+    from synthbio_ppl.engine.budget import check_budget
     from synthbio_ppl.engine.draw import step_rows
     from synthbio_ppl.model.design import build_design
     from synthbio_ppl.model.layout import build_layout
     from synthbio_ppl.model.parameters import fixed_sites
 
     layout = build_layout(spec)
+    check_budget(spec, layout, spec.n_rows, streamed=True)
     if chunk_rows is None:
         chunk_rows = default_chunk_rows(layout.n_features, step_rows(layout))
     columns = layout.columns

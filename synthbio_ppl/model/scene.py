@@ -70,6 +70,9 @@ class SceneFields(Strict):
                 process.check_rows(group, self.n_rows)
         if not present:
             raise SpecError("", "no feature blocks", "add at least one block of features")
+        for modifier in MODIFIERS:
+            if getattr(self, modifier.field) is not None:
+                modifier.check_rows(getattr(self, modifier.field), self.n_rows)
         layout = build_layout(self)
         _check_block_names(self, layout)
         _check_column_names(layout)

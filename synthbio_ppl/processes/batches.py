@@ -209,6 +209,10 @@ class BatchEffects(ColumnModifier):
             _affected(group.affects, blocks, selectors, columns),
         )
 
+    def check_rows(self, group: Batches, n_rows: int) -> None:
+        if group.n > n_rows:
+            raise SpecError("batches.n", group.n, f"more batches than rows ({n_rows})")
+
     def fixed_sites(self, group: Batches) -> dict[str, Any]:
         return {f"{SITE}.strength": group.strength}
 
@@ -232,6 +236,12 @@ class BatchEffects(ColumnModifier):
 
         shares = group.proportions or [1.0] * group.n
         batch_counts = largest_remainder(int(class_counts.sum()), np.asarray(shares))
+        if (batch_counts == 0).any():
+            raise SpecError(
+                "batches.proportions",
+                shares,
+                f"{int(class_counts.sum())} rows leave a batch empty; give it a larger share",
+            )
         return confounded_table(class_counts, batch_counts, group.confounding)
 
     def design_columns(self, layout: BatchLayout) -> dict[str, list[str]]:

@@ -44,6 +44,9 @@ class ColumnModifier:
         """A line for ``synthbio describe``."""
         return None
 
+    def check_rows(self, group: Any, n_rows: int) -> None:
+        """Checks against the spec's total number of rows."""
+
     # -- layout and generation
     def layout(
         self,

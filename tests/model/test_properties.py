@@ -45,9 +45,9 @@ def valid_specs(draw: st.DrawFn) -> dict[str, Any]:
     }
     if draw(st.booleans()):
         spec["pseudo_classes"] = [{"n": 1, "groups": draw(st.integers(2, 3))}]
-    if draw(st.booleans()):
+    if draw(st.booleans()) and sum(c["n"] for c in classes) >= 2:
         spec["batches"] = {
-            "n": draw(st.integers(2, 3)),
+            "n": draw(st.integers(2, min(3, sum(c["n"] for c in classes)))),
             "effect": draw(st.sampled_from(["additive", "multiplicative"])),
             "confounding": draw(st.floats(0, 1)),
             "granularity": draw(st.sampled_from(["per_feature", "scalar"])),

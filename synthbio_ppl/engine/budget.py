@@ -1,0 +1,82 @@
+"""Refuse a request that would not fit in memory, before anything is allocated.
+
+The estimate counts what a request holds at its peak: the generated table (three copies
+at most: the draws, the DataFrame handed to pandas and Arrow's buffers when written), one
+compiled step's buffers (whole 256-row chunks, whatever rows are asked for), the
+row design, the class × batch rounding problem (a dense linear programme), per-level
+means and the batch effects. The limit is 80% of the machine's physical memory, or
+``SYNTHBIO_MEMORY_LIMIT`` (bytes, or a number with K, M, G or T, e.g. ``64G``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.model.layout import Layout
+from synthbio_ppl.processes.registry import process_of
+
+LIMIT_VARIABLE = "SYNTHBIO_MEMORY_LIMIT"
+_UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+
+
+def memory_limit() -> int:
+    """Bytes a request may use: ``SYNTHBIO_MEMORY_LIMIT`` or 80% of physical memory."""
+    text = os.environ.get(LIMIT_VARIABLE, "").strip()
+    if text:
+        match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?", text, re.IGNORECASE)
+        if match is None:
+            raise SpecError(LIMIT_VARIABLE, text, "must be bytes, or a number with K, M, G or T")
+        return int(float(match.group(1)) * _UNITS[match.group(2).upper()])
+    try:
+        return int(0.8 * os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
+        return 2**62
+
+
+def request_bytes(spec: Any, layout: Layout, rows: int, streamed: bool = False) -> int:
+    """Peak bytes of generating ``rows`` rows of ``spec`` (the whole table in memory, or,
+    ``streamed``, the row design and one bounded chunk at a time)."""
+    from synthbio_ppl.core.streams import ROW_CHUNK
+    from synthbio_ppl.engine.draw import chunks_per_step
+
+    itemsize = 8 if spec.dtype == "float64" else 4
+    classes = len(spec.classes)
+    groups = sum(1 for b in layout.blocks if process_of(b.kind).latent_levels(b))
+    total = 0 if streamed else 3 * rows * layout.n_features * itemsize
+    # one compiled step draws whole 256-row chunks: its buffers, whatever rows are asked for
+    total += 3 * chunks_per_step(layout) * ROW_CHUNK * layout.n_features * itemsize
+    total += 4 * rows * (2 + groups + len(layout.modifiers))  # design codes, permutations
+    total += 8 * classes * layout.n_features * 4  # class means and effect-size tables
+    for block in layout.blocks:
+        total += 8 * process_of(block.kind).latent_levels(block) * block.n_features
+    batches = getattr(spec, "batches", None)
+    for static in layout.modifiers:
+        levels = getattr(static, "n_batches", 0)
+        total += 8 * 3 * levels * layout.n_features  # effects: draws, shifts, truth table
+        if batches is not None:  # the dense rounding programme: (K + B) × K·B
+            total += 8 * (classes + levels) * classes * levels
+    return total
+
+
+def check_budget(spec: Any, layout: Layout, rows: int, streamed: bool = False) -> None:
+    """Raise SpecError when the request's estimate exceeds the memory limit."""
+    need, limit = request_bytes(spec, layout, rows, streamed), memory_limit()
+    if need > limit:
+        what = "rows × features" if not streamed else "rows, batches and levels"
+        raise SpecError(
+            "spec",
+            f"about {_size(need)} for {rows:,} rows × {layout.n_features:,} features",
+            f"over the memory limit {_size(limit)} ({what}); ask for less, stream with "
+            f"--rows/--chunk-rows, or raise {LIMIT_VARIABLE}",
+        )
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:.3g} {unit}"
+        n /= 1024
+    return f"{n:.3g} TiB"  # pragma: no cover
