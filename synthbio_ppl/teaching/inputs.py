@@ -34,8 +34,8 @@ def feature_matrix(X: Any) -> tuple[np.ndarray, pd.Index]:
         names = pd.RangeIndex(values.shape[1])
     if values.ndim != 2:
         raise ValueError(f"X must be 2-D (rows × features); got shape {values.shape}")
-    if np.isnan(values).any():
-        raise ValueError("X contains NaN; impute or drop missing values first")
+    if not np.isfinite(values).all():  # an infinity is as unusable as a NaN: say so
+        raise ValueError("X contains NaN or infinite values; impute or drop them first")
     return values, names
 
 

@@ -119,9 +119,10 @@ def test_cohens_d_needs_a_pair_for_three_classes() -> None:
         cohens_d(X, y, classes=("x", "w"))
 
 
-def test_cohens_d_rejects_nan() -> None:
-    x, y = two_class([1, np.nan, 3], [2, 4, 6])
-    with pytest.raises(ValueError, match="NaN"):
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_cohens_d_rejects_nan_and_infinity(bad: float) -> None:
+    x, y = two_class([1, bad, 3], [2, 4, 6])
+    with pytest.raises(ValueError, match="NaN or infinite"):
         cohens_d(x, y)
 
 
