@@ -75,6 +75,18 @@ def read_layout(
     if data.columns.duplicated().any():
         dup = sorted({str(c) for c in data.columns[data.columns.duplicated()]})
         raise SpecError("data.columns", dup, "column names must be unique")
+    unnamed = [c for c in data.columns if not isinstance(c, str)]
+    if unnamed:
+        raise SpecError(
+            "data.columns",
+            unnamed[:5],
+            "column names must be strings (data.columns = data.columns.astype(str))",
+        )
+    slashed = [c for c in data.columns if "/" in c]
+    if slashed:
+        raise SpecError(
+            "data.columns", slashed[:5], "a column name may not hold '/' (netCDF cannot store it)"
+        )
     if label not in data.columns:
         raise SpecError("label", label, f"must be a column of the table ({list(data.columns)[:8]})")
     types, bounds = dict(types or {}), dict(bounds or {})
@@ -134,16 +146,17 @@ def _column(
         raise SpecError(
             f"data.{name}", f"{n_missing} missing value(s)", "impute or drop them before twinning"
         )
+    if pd.api.types.is_datetime64_any_dtype(values) or pd.api.types.is_timedelta64_dtype(values):
+        raise SpecError(
+            f"data.{name}", str(dtype), "dates and durations are not modelled; convert to numbers"
+        )
     is_numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
     kind = declared
-    if kind is None:
+    if kind is None:  # text, booleans and categories are categorical without being declared
         if not is_numeric:
-            raise SpecError(
-                f"data.{name}",
-                dtype,
-                f"is not numeric; declare its type, e.g. types={{{name!r}: 'categorical'}}",
-            )
-        kind = "integer" if pd.api.types.is_integer_dtype(values) else "continuous"
+            kind = "categorical"
+        else:
+            kind = "integer" if pd.api.types.is_integer_dtype(values) else "continuous"
     if kind == "categorical":
         if isinstance(dtype, pd.CategoricalDtype):
             levels = tuple(dtype.categories)

@@ -57,9 +57,12 @@ def twin(
 ) -> Twin:
     """Fit the twin model to ``data`` (one row per subject, class in column ``label``).
 
-    ``types`` declares columns as ``continuous``/``integer``/``categorical`` (required for
-    non-numeric columns); ``bounds`` gives ``(low, high)`` per column (default: 0 below for
-    columns that are never negative). ``rank`` is the number of latent factors per class.
+    ``types`` declares columns as ``continuous``/``integer``/``categorical`` (default: text,
+    boolean and category columns are categorical, integer columns integer, the rest
+    continuous; dates are refused, as are column names that are not strings or hold '/');
+    nullable and float32 dtypes come back as they went in. ``bounds`` gives ``(low,
+    high)`` per column (default: 0 below for columns that are never negative). ``rank`` is
+    the number of latent factors per class.
     """
     if method not in ("nuts", "svi", "map"):
         raise SpecError("method", method, "must be 'nuts', 'svi' or 'map'")

@@ -117,7 +117,7 @@ class Twin:
             values = numeric[:, j].astype(np.float64)
             if pd.api.types.is_integer_dtype(column.dtype):  # also a column typed continuous
                 values = np.rint(values)
-            columns[column.name] = values.astype(column.dtype)
+            columns[column.name] = pd.array(values, dtype=column.dtype)  # nullable dtypes too
         for k, column in enumerate(layout.categorical):
             values = np.asarray(column.levels, dtype=object)[codes[:, k]]
             columns[column.name] = _restore(values, column.dtype)
