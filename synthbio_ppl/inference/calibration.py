@@ -56,10 +56,18 @@ class Calibration:
     tests: pd.DataFrame
     divergences: np.ndarray
 
-    def passes(self, alpha: float = 0.01) -> bool:
-        """No test rejects uniformity at level ``alpha`` (Bonferroni over every test)."""
+    @property
+    def divergent_sims(self) -> int:
+        """Simulations whose NUTS fit had at least one divergent transition."""
+        return int((np.asarray(self.divergences) > 0).sum())
+
+    def passes(self, alpha: float = 0.01, max_divergent: float = 0.0) -> bool:
+        """No test rejects uniformity at level ``alpha`` (Bonferroni over every test) and at
+        most a share ``max_divergent`` of the simulations diverged: a divergent fit's ranks
+        are not a posterior's, so uniform ranks alone do not vouch for it."""
         p = self.tests[["chi2_p", "ks_p"]].to_numpy()
-        return bool((p >= alpha / p.size).all())
+        diverged = self.divergent_sims / max(len(self.ranks), 1)
+        return bool((p >= alpha / p.size).all()) and diverged <= max_divergent
 
     def plot(self, kind: Literal["hist", "ecdf"] = "ecdf", axes: Any = None) -> Any:
         """Rank histograms or ECDF differences per parameter (see ``plot_ranks``)."""

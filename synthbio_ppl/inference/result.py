@@ -50,8 +50,9 @@ class Fit:
 
     def recovery(self, prob: float = 0.9, deterministic: bool = False) -> pd.DataFrame:
         """One row per scalar parameter: truth, mean, sd, central ``prob`` interval, covered,
-        r_hat (rank-normalised split R̂) and bulk ESS. ``truth`` is NaN (covered NA) when the
-        data carry no truth."""
+        r_hat (rank-normalised split R̂) and bulk ESS (NaN for SVI: its draws come from the
+        fitted guide, independent by construction; ``Fit.losses`` is its diagnostic).
+        ``truth`` is NaN (covered NA) when the data carry no truth."""
         post = self.idata.posterior
         names = [
             s.name
@@ -59,6 +60,9 @@ class Fit:
             if s.name in post and (deterministic or not s.deterministic)
         ]
         rhat, ess = diagnostics(post, names)
+        if self.method != "nuts":  # independent guide draws: R̂ and ESS say nothing there
+            rhat = {k: np.full_like(v, np.nan, dtype=float) for k, v in rhat.items()}
+            ess = {k: np.full_like(np.asarray(v), np.nan, dtype=float) for k, v in ess.items()}
         low_q, high_q = (1 - prob) / 2, (1 + prob) / 2
         coords, dims = coords_and_dims(self.problem)
         truth = self.problem.truth or {}

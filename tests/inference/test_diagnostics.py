@@ -47,3 +47,17 @@ def test_a_clean_chain_passes_silently() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         check_draws(draws, ["a"], stats, None, "nuts")
+
+
+def test_sbc_verdict_counts_divergent_simulations() -> None:
+    import pandas as pd
+
+    from synthbio_ppl.inference.calibration import Calibration, rank_tests
+
+    ranks = pd.DataFrame({"a": RNG.integers(0, 100, 200)})
+    tests = rank_tests(ranks, 99)
+    clean = Calibration(ranks, ranks, 99, tests, np.zeros(200, int))
+    diverged = Calibration(ranks, ranks, 99, tests, np.r_[np.ones(12, int), np.zeros(188, int)])
+    assert clean.passes() and clean.divergent_sims == 0
+    assert not diverged.passes() and diverged.divergent_sims == 12
+    assert diverged.passes(max_divergent=0.1)
