@@ -12,6 +12,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from numbers import Integral
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from synthbio_ppl.core.errors import SpecError
@@ -28,15 +29,17 @@ CHUNK_VALUES = 1 << 24
 """Default chunk size: about this many feature values per part (64 MB in float32)."""
 
 
-def rescale_rows(spec: Spec, rows: int) -> Spec:
-    """The spec with ``rows`` rows in all, class proportions kept (largest remainders)."""
+def rescale_rows(spec: Spec | dict[str, Any] | str | Path, rows: int) -> Spec:
+    """The spec (a Spec, a dict or a YAML path) with ``rows`` rows in all, class
+    proportions kept (largest remainders)."""
     import numpy as np
 
     from synthbio_ppl.core.rounding import largest_remainder
-    from synthbio_ppl.model.scene import validate_spec
+    from synthbio_ppl.model.scene import as_spec, validate_spec
 
     if isinstance(rows, bool) or not isinstance(rows, Integral) or rows < 1:
         raise SpecError("rows", rows, "must be a positive whole number of rows")
+    spec = as_spec(spec)
     counts = np.array([c.n for c in spec.classes])
     if rows == counts.sum():
         return spec

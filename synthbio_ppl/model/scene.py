@@ -256,8 +256,14 @@ def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
 
 
 def save_spec(spec: Spec, path: str | Path) -> None:
-    """Write the spec as YAML."""
-    Path(path).write_text(spec.to_yaml())
+    """Write the spec as YAML; SpecError when ``path`` is a folder or cannot be written."""
+    target = Path(path)
+    if target.is_dir():
+        raise SpecError("path", str(target), "is a folder; give a file name (spec.yaml)")
+    try:
+        target.write_text(validate_spec(spec).to_yaml())
+    except OSError as exc:
+        raise SpecError("path", str(target), f"cannot be written ({exc.strerror})") from None
 
 
 def as_spec(spec: SpecLike) -> Spec:

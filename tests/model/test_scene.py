@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
+import synthbio_ppl as sb
 from synthbio_ppl import SpecError, load_spec, spec_reference, validate_spec
 from synthbio_ppl.model.layout import build_layout, column_names
 from tests.conftest import ROOT, two_classes
@@ -207,3 +208,15 @@ def test_an_error_value_is_shown_short_whatever_its_size() -> None:
     with pytest.raises(SpecError) as info:
         validate_spec({"classes": huge})
     assert len(str(info.value)) < 400
+
+
+def test_save_spec_refuses_a_folder_and_rescale_takes_any_spec_form(tmp_path) -> None:
+    spec = load_spec(ROOT / "models" / "demo.yaml")
+    with pytest.raises(SpecError, match="is a folder"):
+        sb.save_spec(spec, tmp_path)
+    sb.save_spec(spec, tmp_path / "demo.yaml")
+    assert load_spec(tmp_path / "demo.yaml") == spec
+    assert sb.rescale_rows(str(tmp_path / "demo.yaml"), 10).n_rows == 10
+    assert sb.rescale_rows(spec.model_dump(), 12).n_rows == 12
+    with pytest.raises(SpecError):
+        sb.rescale_rows(3, 10)  # type: ignore[arg-type]
