@@ -83,14 +83,16 @@ def install(staging: Path, target: Path) -> Path:
         shutil.rmtree(retired)
     else:
         os.replace(staging, target)  # onto an empty folder: replaced atomically
-    _fsync_folder(target.parent)
+    fsync_path(target.parent)
     return target
 
 
-def _fsync_folder(path: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """Flush a file (or, where the platform allows, a folder entry) to disk."""
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) if path.is_dir() else os.O_RDONLY
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
+        fd = os.open(path, flags)
+    except OSError:  # folders cannot be opened on Windows
         return
     try:
         os.fsync(fd)

@@ -22,6 +22,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from synthbio_ppl.data.io import fsync_path
 from synthbio_ppl.engine.planning import StreamPlan, chunk_frames, plan_for, rescale_rows
 from synthbio_ppl.engine.progress import Progress
 from synthbio_ppl.engine.staging import (
@@ -29,7 +30,6 @@ from synthbio_ppl.engine.staging import (
     LATENTS_DIR,
     Staging,
     digest,
-    fsync_path,
     part_name,
 )
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.data.io import fsync_path
 from synthbio_ppl.engine.planning import FORMAT
 
 if TYPE_CHECKING:
@@ -45,21 +46,6 @@ def staging_path(target: str | Path) -> Path:
     """Where the unfinished output for ``target`` is kept: ``.NAME.partial`` beside it."""
     target = Path(target)
     return target.parent / f".{target.name}.partial"
-
-
-def fsync_path(path: Path) -> None:
-    """Flush a file (or, where the platform allows, a folder entry) to disk."""
-    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) if path.is_dir() else os.O_RDONLY
-    try:
-        fd = os.open(path, flags)
-    except OSError:  # folders cannot be opened on Windows
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
