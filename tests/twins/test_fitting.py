@@ -168,7 +168,11 @@ def _with(column: str, rows: list[int], value: object) -> pd.DataFrame:
 
 BAD_INPUTS = {
     "label missing": (small_table, {"label": "diagnosis", "types": WARD}, ["label", "diagnosis"]),
-    "undeclared text column": (small_table, {}, ["data.ward", "types="]),
+    "date column": (
+        lambda: (t := small_table()).assign(when=pd.date_range("2020-01-01", periods=len(t))),
+        {"types": WARD},
+        ["data.when", "dates"],
+    ),
     "missing feature values": (
         lambda: _with("insulin", [1, 4, 7], np.nan),
         {"types": WARD},
