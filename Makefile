@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench bench-twin reference clean
+.PHONY: demo test lint format fuzz bench bench-twin reference clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,10 @@ demo: $(STAMP)
 
 test: lint
 	$(BIN)/python -m pytest --nbmake tests notebooks
+
+# the contract properties of tests/test_fuzz.py with many more examples than make test runs
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q tests/test_fuzz.py
 
 # ruff, then the layer contract of pyproject.toml (import-linter)
 lint: $(STAMP)
