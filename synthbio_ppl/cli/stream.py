@@ -25,7 +25,8 @@ def add_stream_arguments(parser: Any) -> None:
         "--chunk-rows",
         type=int,
         default=None,
-        help="rows per Parquet part (a multiple of 256; default about 16M values); streams",
+        help="rows per Parquet part (rounded up to a multiple of 256; default about 16M "
+        "values); streams",
     )
     parser.add_argument(
         "--resume", action="store_true", help="continue an interrupted streamed write"
