@@ -2,10 +2,11 @@
 
 The estimate counts what a request holds at its peak: the generated table (three copies
 at most: the draws, the DataFrame handed to pandas and Arrow's buffers when written), one
-compiled step's buffers (whole 256-row chunks, whatever rows are asked for), the
-row design, the class × batch rounding problem (a dense linear programme), per-level
-means and the batch effects. The limit is 80% of the machine's physical memory, or
-``SYNTHBIO_MEMORY_LIMIT`` (bytes, or a number with K, M, G or T, e.g. ``64G``).
+compiled step's buffers (whole 256-row chunks, whatever rows are asked for), the row
+design, per-level means, and what each column modifier declares (``memory_bytes``:
+batches count their effects and the dense class × batch rounding programme). The limit
+is 80% of the machine's physical memory, or ``SYNTHBIO_MEMORY_LIMIT`` (bytes, or a
+number with K, M, G or T, e.g. ``64G``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.model.layout import Layout
-from synthbio_ppl.processes.registry import process_of
+from synthbio_ppl.processes.registry import modifier_of, process_of
 
 LIMIT_VARIABLE = "SYNTHBIO_MEMORY_LIMIT"
 _UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
@@ -52,12 +53,8 @@ def request_bytes(spec: Any, layout: Layout, rows: int, streamed: bool = False) 
     total += 8 * classes * layout.n_features * 4  # class means and effect-size tables
     for block in layout.blocks:
         total += 8 * process_of(block.kind).latent_levels(block) * block.n_features
-    batches = getattr(spec, "batches", None)
     for static in layout.modifiers:
-        levels = getattr(static, "n_batches", 0)
-        total += 8 * 3 * levels * layout.n_features  # effects: draws, shifts, truth table
-        if batches is not None:  # the dense rounding programme: (K + B) × K·B
-            total += 8 * (classes + levels) * classes * levels
+        total += modifier_of(static.field).memory_bytes(static, classes, layout.n_features)
     return total
 
 
@@ -65,7 +62,7 @@ def check_budget(spec: Any, layout: Layout, rows: int, streamed: bool = False) -
     """Raise SpecError when the request's estimate exceeds the memory limit."""
     need, limit = request_bytes(spec, layout, rows, streamed), memory_limit()
     if need > limit:
-        what = "rows × features" if not streamed else "rows, batches and levels"
+        what = "rows × features" if not streamed else "rows and levels"
         raise SpecError(
             "spec",
             f"about {_size(need)} for {rows:,} rows × {layout.n_features:,} features",

@@ -47,15 +47,6 @@ def groups_of(spec: Any, process: BlockProcess) -> list[Any]:
     return [] if value is None else [value]
 
 
-def block_names(spec: Any) -> list[str]:
-    """Block names in column order (explicit names, or kind prefix + index)."""
-    return [
-        process.block_name(group, i)
-        for process in BLOCK_PROCESSES
-        for i, group in enumerate(groups_of(spec, process))
-    ]
-
-
 def columns_of(block: Block) -> list[str]:
     """The column names of one block."""
     return list(_columns(block))

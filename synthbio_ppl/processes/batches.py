@@ -213,6 +213,12 @@ class BatchEffects(ColumnModifier):
         if group.n > n_rows:
             raise SpecError("batches.n", group.n, f"more batches than rows ({n_rows})")
 
+    def memory_bytes(self, layout: BatchLayout, n_classes: int, n_features: int) -> int:
+        """Effects (draws, shifts, the truth's table) and the dense rounding programme of
+        the class × batch table: (K + B) × K·B float64 values."""
+        levels = layout.n_batches
+        return 8 * (3 * levels * n_features + (n_classes + levels) * n_classes * levels)
+
     def fixed_sites(self, group: Batches) -> dict[str, Any]:
         return {f"{SITE}.strength": group.strength}
 

@@ -58,6 +58,10 @@ class ColumnModifier:
         """Its static layout; ``selectors`` maps block-kind names users may give to kinds."""
         raise NotImplementedError
 
+    def memory_bytes(self, layout: Any, n_classes: int, n_features: int) -> int:
+        """Peak bytes it adds to generating a table (``engine.budget``)."""
+        return 0
+
     def fixed_sites(self, group: Any) -> dict[str, Any]:
         return {}
 
