@@ -36,6 +36,7 @@ _EXPORTS: dict[str, str] = {
     "NoiseGroup": "processes.noise",
     "PseudoClassGroup": "processes.pseudo",
     "Batches": "processes.batches",
+    "MissingEntry": "processes.missing.spec",
     "load_spec": "model.scene",
     "save_spec": "model.scene",
     "validate_spec": "model.scene",
@@ -64,6 +65,10 @@ _EXPORTS: dict[str, str] = {
     "confounding": "teaching.batch_confounding",
     "compare_cv": "teaching.cross_validation",
     "selection_cv": "teaching.cross_validation",
+    "compare_imputation": "teaching.missing_values",
+    "mean_bias": "teaching.missing_values",
+    "effect_size_bias": "teaching.missing_values",
+    "rate_table": "teaching.missing_values",
     "default_estimator": "core.estimators",
     "cluster_check": "clustering.check",
     "plot_cluster_check": "clustering.check",
@@ -89,6 +94,7 @@ __all__ = [
     "Factor",
     "Fit",
     "InformativeGroup",
+    "MissingEntry",
     "NoiseGroup",
     "PseudoClassGroup",
     "RowDesign",
@@ -104,18 +110,22 @@ __all__ = [
     "cluster_check",
     "cohens_d",
     "compare_cv",
+    "compare_imputation",
     "confounding",
     "dataset_model",
     "default_estimator",
+    "effect_size_bias",
     "fit",
     "generate",
     "generate_to_parquet",
     "load_dataset",
     "load_spec",
     "make_biomedical_classification",
+    "mean_bias",
     "oversample",
     "plot_cluster_check",
     "rank_features",
+    "rate_table",
     "rescale_rows",
     "save_spec",
     "score_twin",
@@ -162,6 +172,7 @@ if TYPE_CHECKING:
     from synthbio_ppl.processes.block import RowDesign
     from synthbio_ppl.processes.clusters import Cluster
     from synthbio_ppl.processes.informative import InformativeGroup
+    from synthbio_ppl.processes.missing.spec import MissingEntry
     from synthbio_ppl.processes.noise import NoiseGroup
     from synthbio_ppl.processes.pseudo import PseudoClassGroup
     from synthbio_ppl.processes.structural.spec import (
@@ -176,6 +187,12 @@ if TYPE_CHECKING:
     from synthbio_ppl.teaching.batch_confounding import confounding
     from synthbio_ppl.teaching.cross_validation import compare_cv, selection_cv
     from synthbio_ppl.teaching.effect_sizes import cliffs_delta, cohens_d
+    from synthbio_ppl.teaching.missing_values import (
+        compare_imputation,
+        effect_size_bias,
+        mean_bias,
+        rate_table,
+    )
     from synthbio_ppl.teaching.selection import (
         rank_features,
         selection_scores,

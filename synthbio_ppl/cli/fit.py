@@ -24,16 +24,25 @@ def add_fit_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--chains", type=int, default=1, help="NUTS chains")
     parser.add_argument("--svi-steps", type=int, default=5000, help="SVI optimisation steps")
     parser.add_argument("--seed", type=seed, default=0, help="inference seed")
+    parser.add_argument(
+        "--missing",
+        choices=["model", "ignore"],
+        default="model",
+        help="missing cells: fit the spec's mechanism (model) or the observed cells alone "
+        "(ignore: biased under MNAR); an ignoring fit's files end in _ignore",
+    )
     parser.add_argument("--force", action="store_true", help="replace earlier fit files")
     parser.add_argument("--quiet", action="store_true", help="print nothing on success")
     parser.set_defaults(run=run_fit)
     return parser
 
 
-def fit_paths(directory: str | Path, method: str) -> tuple[Path, Path]:
-    """``fit_<method>.nc`` and ``recovery_<method>.csv`` inside the dataset folder."""
+def fit_paths(directory: str | Path, method: str, missing: str = "model") -> tuple[Path, Path]:
+    """``fit_<method>.nc`` and ``recovery_<method>.csv`` inside the dataset folder
+    (``..._ignore`` for a fit that ignores the missing cells' mechanism)."""
     folder = Path(directory)
-    return folder / f"fit_{method}.nc", folder / f"recovery_{method}.csv"
+    tag = method if missing == "model" else f"{method}_ignore"
+    return folder / f"fit_{tag}.nc", folder / f"recovery_{tag}.csv"
 
 
 def run_fit(args: argparse.Namespace) -> None:
@@ -45,7 +54,7 @@ def run_fit(args: argparse.Namespace) -> None:
         if getattr(args, name) < 1:
             raise SpecError(f"--{name.replace('_', '-')}", getattr(args, name), "must be ≥ 1")
     data = load_dataset(args.data)
-    nc_path, csv_path = fit_paths(args.data, args.method)
+    nc_path, csv_path = fit_paths(args.data, args.method, args.missing)
     existing = [p.name for p in (nc_path, csv_path) if p.exists()]
     if existing and not args.force:
         raise SpecError(
@@ -61,6 +70,7 @@ def run_fit(args: argparse.Namespace) -> None:
         seed=args.seed,
         svi_steps=args.svi_steps,
         progress=not args.quiet,
+        missing=args.missing,
     )
     table = result.recovery()
     result.to_netcdf(nc_path)

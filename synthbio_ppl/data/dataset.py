@@ -10,7 +10,15 @@ import yaml
 
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.data.describe import dataset_summary
-from synthbio_ppl.data.io import read_folder, read_latents, table_of, write_folder
+from synthbio_ppl.data.io import (
+    COMPLETE_FILE,
+    LATENTS_FILE,
+    MISSING_FILE,
+    read_extra,
+    read_folder,
+    table_of,
+    write_folder,
+)
 from synthbio_ppl.data.truth import Truth
 from synthbio_ppl.model.scene import Spec, validate_spec
 
@@ -36,10 +44,18 @@ class Dataset:
 
     def to_parquet(self, directory: str | Path, overwrite: bool = False) -> Path:
         """Write ``data.parquet``, ``truth.json`` and ``spec.yaml`` into ``directory``
-        (plus ``latents.parquet``: per-row latent values of a structural scene)."""
+        (plus ``latents.parquet``: per-row latent values of a structural scene; with
+        missing values, ``missing.parquet`` and ``complete.parquet``: the mask and the
+        values before masking of the masked columns)."""
         table = table_of(self.X, self.y, self.covariates)
         truth, spec = self.truth.to_json(), self.spec.to_yaml()
-        return write_folder(directory, table, truth, spec, overwrite, self.truth.latents)
+        extras = {LATENTS_FILE: self.truth.latents}
+        if self.truth.missing is not None and self.truth.complete is not None:
+            masked = masked_columns(self.truth)
+            extras[MISSING_FILE] = self.truth.missing[masked]
+            extras[COMPLETE_FILE] = self.truth.complete[masked]
+        present = {name: frame for name, frame in extras.items() if frame is not None}
+        return write_folder(directory, table, truth, spec, overwrite, present)
 
     def summary(self) -> str:
         """A few lines on shape, classes, roles and batches."""
@@ -68,12 +84,44 @@ def load_dataset(directory: str | Path) -> Dataset:
         truth_obj = Truth.from_dict(truth)
     except (KeyError, TypeError, ValueError) as exc:
         raise SpecError("", str(folder / "truth.json"), f"not a truth ({exc!r})") from None
-    truth_obj.latents = read_latents(folder)
+    truth_obj.latents = read_extra(folder, LATENTS_FILE)
     features = truth_obj.features.index.tolist()
-    missing = [c for c in [*features, "y"] if c not in frame.columns]
-    if missing:
-        raise SpecError("", str(folder), f"the data lack columns the truth names: {missing[:5]}")
+    absent = [c for c in [*features, "y"] if c not in frame.columns]
+    if absent:
+        raise SpecError("", str(folder), f"the data lack columns the truth names: {absent[:5]}")
     X = frame[features]
+    _read_mask(folder, truth_obj, X)
     y = frame["y"].astype(pd.CategoricalDtype(spec.class_names))
     covariates = frame.drop(columns=[*features, "y"])
     return Dataset(X=X, y=y, covariates=covariates, truth=truth_obj, spec=spec)
+
+
+def masked_columns(truth: Truth) -> list[str]:
+    """The columns a ``missing:`` entry hides (in column order)."""
+    names = {c for entry in (truth.missingness or {}).values() for c in entry["columns"].index}
+    return [c for c in truth.features.index if c in names]
+
+
+def _read_mask(folder: Path, truth: Truth, X: pd.DataFrame) -> None:
+    """Rebuild ``truth.missing`` and ``truth.complete``, checking the mask against X's NaN."""
+    masked = masked_columns(truth)
+    nan = X.isna()
+    unmasked = [c for c in X.columns if c not in set(masked) and nan[c].any()]
+    if unmasked:
+        raise SpecError("", str(folder), f"NaN in columns no missing entry hides: {unmasked[:5]}")
+    if not masked:
+        return
+    mask = read_extra(folder, MISSING_FILE)
+    complete = read_extra(folder, COMPLETE_FILE)
+    for name, frame in ((MISSING_FILE, mask), (COMPLETE_FILE, complete)):
+        if frame is None or list(frame.columns) != masked or len(frame) != len(X):
+            raise SpecError("", str(folder / name), f"needs the {len(X)} rows of {masked[:5]}")
+    assert mask is not None and complete is not None
+    if not (mask.to_numpy(dtype=bool) == nan[masked].to_numpy()).all():
+        raise SpecError("", str(folder / MISSING_FILE), "does not match the NaN cells of the data")
+    full = pd.DataFrame(False, index=X.index, columns=X.columns)
+    full[masked] = mask.to_numpy(dtype=bool)
+    truth.missing = full
+    values = X.copy()
+    values[masked] = complete.to_numpy()
+    truth.complete = values

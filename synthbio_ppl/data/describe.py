@@ -10,7 +10,7 @@ from synthbio_ppl.data.truth import ROLES
 from synthbio_ppl.model.layout import build_layout
 from synthbio_ppl.model.parameters import fixed_sites
 from synthbio_ppl.model.scene import Spec
-from synthbio_ppl.processes.registry import BLOCK_PROCESSES, MODIFIERS, process_of
+from synthbio_ppl.processes.registry import BLOCK_PROCESSES, MASKS, MODIFIERS, process_of
 
 
 def block_table(spec: Spec) -> pd.DataFrame:
@@ -38,7 +38,7 @@ def spec_summary(spec: Spec) -> str:
     classes = ", ".join(f"{c.name}={c.n}" for c in spec.classes)
     head = f"{spec.name}: {spec.n_rows} rows ({classes}), seed {spec.seed}"
     lines = [head, block_table(spec).to_string()]
-    for process in [*BLOCK_PROCESSES, *MODIFIERS]:
+    for process in [*BLOCK_PROCESSES, *MODIFIERS, *MASKS]:
         groups = [getattr(spec, process.field)]
         groups = groups[0] if isinstance(groups[0], list) else groups
         lines += [line for g in groups if g is not None and (line := process.summary(g))]
@@ -57,6 +57,15 @@ def dataset_summary(data: Any) -> str:
     if len(signal):
         top = signal["effect_size"].abs().sort_values(ascending=False).head(5)
         lines.append("largest population |d|: " + ", ".join(f"{f} {v:.2f}" for f, v in top.items()))
+    rates = truth.missing_rates()
+    if rates is not None:
+        hidden = rates[rates > 0]
+        lines.append(
+            f"missing cells: {float(truth.missing.to_numpy().mean()):.3f} of all, in "
+            f"{len(hidden)} columns (realised share {hidden.min():.3f}-{hidden.max():.3f})"
+            if len(hidden)
+            else "missing cells: none"
+        )
     if truth.batch is not None:
         lines.append(f"class × batch table (Cramér's V {truth.batch['cramers_v']:.3f}):")
         lines.append(truth.batch["table"].to_string())

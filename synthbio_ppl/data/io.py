@@ -25,6 +25,12 @@ TRUTH_FILE = "truth.json"
 SPEC_FILE = "spec.yaml"
 LATENTS_FILE = "latents.parquet"
 """Per-row latent factor values of a structural scene (part of the truth; optional)."""
+MISSING_FILE = "missing.parquet"
+"""The mask of the columns a ``missing:`` entry hides (bool; part of the truth)."""
+COMPLETE_FILE = "complete.parquet"
+"""Those columns' values before masking (part of the truth)."""
+EXTRA_FILES = (LATENTS_FILE, MISSING_FILE, COMPLETE_FILE)
+"""Per-row parts of the truth, each optional (a folder of parts when streamed)."""
 
 
 def check_target(directory: Path, overwrite: bool) -> bool:
@@ -140,25 +146,30 @@ def write_folder(
     truth_json: str,
     spec_yaml: str,
     overwrite: bool = False,
-    latents: pd.DataFrame | None = None,
+    extras: dict[str, pd.DataFrame] | None = None,
 ) -> Path:
-    """Write the three files of a dataset folder atomically (and latents.parquet if given)."""
+    """Write the three files of a dataset folder atomically, plus ``extras`` (``{file
+    name: frame}``, e.g. latents.parquet)."""
     with staged_folder(directory, overwrite) as staging:
         pq.write_table(table, staging / DATA_FILE)
         (staging / TRUTH_FILE).write_text(truth_json)
         (staging / SPEC_FILE).write_text(spec_yaml)
-        if latents is not None:
-            frame = pa.Table.from_pandas(latents, preserve_index=False)
-            pq.write_table(frame, staging / LATENTS_FILE)
+        for name, frame in (extras or {}).items():
+            pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), staging / name)
     return Path(directory)
 
 
-def read_latents(directory: str | Path) -> pd.DataFrame | None:
-    """The latent values of a dataset folder, or None when it has none."""
-    path = Path(directory) / LATENTS_FILE
+def read_extra(directory: str | Path, name: str) -> pd.DataFrame | None:
+    """One optional per-row part of the truth (``EXTRA_FILES``), or None when absent."""
+    path = Path(directory) / name
     if not path.is_file():
-        path = Path(directory) / LATENTS_FILE.removesuffix(".parquet")  # streamed: parts
-    return _read_parquet(path).to_pandas() if path.exists() else None
+        path = Path(directory) / name.removesuffix(".parquet")  # streamed: parts
+    if not path.exists():
+        return None
+    try:
+        return _read_parquet(path).to_pandas()
+    except (pa.ArrowException, OSError) as exc:
+        raise SpecError("", str(path), f"not a readable Parquet table ({exc})") from None
 
 
 def _read_parquet(path: Path) -> pa.Table:

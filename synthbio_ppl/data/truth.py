@@ -17,7 +17,14 @@ import pandas as pd
 from synthbio_ppl.model.design import Design
 from synthbio_ppl.model.layout import Layout
 from synthbio_ppl.model.scene import Spec
-from synthbio_ppl.processes.registry import BLOCK_PROCESSES, modifier_of, process_of, truth_owners
+from synthbio_ppl.processes.registry import (
+    BLOCK_PROCESSES,
+    MASKS,
+    mask_of,
+    modifier_of,
+    process_of,
+    truth_owners,
+)
 
 ROLES = tuple(dict.fromkeys(role for p in BLOCK_PROCESSES for role in p.role_colours))
 """Every truth role, in registry order."""
@@ -39,6 +46,12 @@ class Truth:
         loadings, shifts, population level means/sds); see ``structural_truth``.
     latents: per-row latent factor values of a structural scene (saved as latents.parquet,
         not in the JSON).
+    missingness: per ``missing:`` entry: mechanism, form, driver, target rate, strength and
+        per column the intercept a_j (and the driver's centre and scale, the limit).
+    missing: the mask, rows × every column, bool (True: the cell is NaN in X); saved as
+        missing.parquet (the masked columns).
+    complete: the values before masking, rows × every column (the masked columns saved as
+        complete.parquet).
     """
 
     features: pd.DataFrame
@@ -50,6 +63,19 @@ class Truth:
     groups: dict[str, Any] = field(default_factory=dict)
     structure: dict[str, Any] | None = None
     latents: pd.DataFrame | None = None
+    missingness: dict[str, Any] | None = None
+    missing: pd.DataFrame | None = None
+    complete: pd.DataFrame | None = None
+
+    def missing_rates(self, by: pd.Series | None = None) -> pd.DataFrame | pd.Series | None:
+        """The realised share of missing cells per column (None without a mask); with
+        ``by`` (one label per row, e.g. ``data.y``) a columns × levels frame."""
+        if self.missing is None:
+            return None
+        if by is None:
+            return self.missing.mean()
+        keys = by.array if isinstance(by, pd.Series) else np.asarray(by)  # category order
+        return self.missing.groupby(keys, observed=True).mean().T
 
     def informative_features(self) -> list[str]:
         """Feature names that carry class information (``signal``)."""
@@ -64,7 +90,9 @@ class Truth:
             "parameters": self.parameters,
         }
         for name, owner in truth_owners().items():
-            out[name] = owner.truth_to_json(getattr(self, name), _frame_out)
+            value = owner.truth_to_json(getattr(self, name), _frame_out)
+            if value is not None or owner not in MASKS:  # a scene without masks: no key
+                out[name] = value
         return out
 
     def to_json(self) -> str:
@@ -128,6 +156,14 @@ def build_truth(spec: Spec, layout: Layout, design: Design, sites: dict[str, np.
         truth = modifier.truth(group, static, table, sites, classes, columns)
         if modifier.truth_field is not None:
             modifier_truth[modifier.truth_field] = truth
+    from synthbio_ppl.model.parameters import mask_entries
+
+    masks: dict[str, Any] = {}
+    for entry, static in zip(mask_entries(spec), layout.masks, strict=True):
+        owner = mask_of(static.field)
+        masks.setdefault(owner.truth_field, {})[static.name] = owner.truth(
+            entry, static, sites, columns
+        )
     return Truth(
         features=features,
         effect_sizes=effect_sizes,
@@ -135,6 +171,7 @@ def build_truth(spec: Spec, layout: Layout, design: Design, sites: dict[str, np.
         parameters={k: np.asarray(v).tolist() for k, v in sites.items()},
         **tables,
         **modifier_truth,
+        **masks,
     )
 
 

@@ -4,7 +4,9 @@ The estimate counts what a request holds at its peak: the generated table (three
 at most: the draws, the DataFrame handed to pandas and Arrow's buffers when written), one
 compiled step's buffers (whole 256-row chunks, whatever rows are asked for), the row
 design, per-level means, and what each column modifier declares (``memory_bytes``:
-batches count their effects and the dense class × batch rounding programme). The limit
+batches count their effects and the dense class × batch rounding programme). With mask
+entries (missing values) the table is held twice more (the observed copy with NaN and
+the complete values) plus the mask, one byte a cell. The limit
 is 80% of the machine's physical memory, or ``SYNTHBIO_MEMORY_LIMIT`` (bytes, or a
 number with K, M, G or T, e.g. ``64G``).
 """
@@ -46,9 +48,10 @@ def request_bytes(spec: Any, layout: Layout, rows: int, streamed: bool = False) 
     itemsize = 8 if spec.dtype == "float64" else 4
     classes = len(spec.classes)
     groups = sum(1 for b in layout.blocks if process_of(b.kind).latent_levels(b))
-    total = 0 if streamed else 3 * rows * layout.n_features * itemsize
+    copies = 3 + 2 * bool(layout.masks)
+    total = 0 if streamed else rows * layout.n_features * (copies * itemsize + bool(layout.masks))
     # one compiled step draws whole 256-row chunks: its buffers, whatever rows are asked for
-    total += 3 * chunks_per_step(layout) * ROW_CHUNK * layout.n_features * itemsize
+    total += copies * chunks_per_step(layout) * ROW_CHUNK * layout.n_features * itemsize
     total += 4 * rows * (2 + groups + len(layout.modifiers))  # design codes, permutations
     total += 8 * classes * layout.n_features * 4  # class means and effect-size tables
     for block in layout.blocks:

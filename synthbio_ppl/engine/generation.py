@@ -12,6 +12,8 @@ from synthbio_ppl.data.truth import build_truth
 from synthbio_ppl.engine.budget import check_budget
 from synthbio_ppl.engine.draw import draw_rows, population_sites
 from synthbio_ppl.engine.finite import check_finite
+from synthbio_ppl.engine.masking import apply_exact, with_mask_sites
+from synthbio_ppl.model.dataset_model import HIDDEN
 from synthbio_ppl.model.design import Design, build_design
 from synthbio_ppl.model.layout import build_layout, groups_of
 from synthbio_ppl.model.parameters import fixed_sites
@@ -28,14 +30,20 @@ def generate(spec: SpecLike, seed: int | None = None) -> Dataset:
     spec = as_spec(spec).with_seed(seed)
     layout = build_layout(spec)
     check_budget(spec, layout, spec.n_rows)
-    fixed = fixed_sites(spec)
     design = build_design(spec)
+    fixed = with_mask_sites(spec, layout, fixed_sites(spec), design)
     outputs = draw_rows(layout, fixed, design, spec.seed, spec.dtype)
+    apply_exact(spec, layout, outputs)
     check_finite(spec, layout, outputs["X"])
-    X = pd.DataFrame(outputs["X"], columns=pd.Index(layout.columns), copy=False)
+    columns = pd.Index(layout.columns)
+    complete = pd.DataFrame(outputs["X"], columns=columns, copy=False)
     sites = population_sites(layout, fixed, spec.seed, spec.dtype)
     truth = build_truth(spec, layout, design, sites)
     truth.latents = latent_frames(spec, outputs)
+    X = complete
+    if HIDDEN in outputs:
+        X, truth.missing = observed_frames(complete, outputs[HIDDEN])
+        truth.complete = complete
     return Dataset(
         X=X,
         y=class_labels(spec, design),
@@ -43,6 +51,18 @@ def generate(spec: SpecLike, seed: int | None = None) -> Dataset:
         truth=truth,
         spec=spec,
     )
+
+
+def observed_frames(
+    complete: pd.DataFrame, missing: np.ndarray
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The observed table (NaN in missing cells) and the mask as a boolean frame (rows ×
+    every column)."""
+    values = complete.to_numpy()
+    observed = np.where(missing, np.array(np.nan, dtype=values.dtype), values)
+    X = pd.DataFrame(observed, columns=complete.columns, index=complete.index, copy=False)
+    mask = pd.DataFrame(missing, columns=complete.columns, index=complete.index, copy=False)
+    return X, mask
 
 
 def class_labels(spec: Spec, design: Design) -> pd.Series:

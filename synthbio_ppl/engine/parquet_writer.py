@@ -5,7 +5,9 @@
 The folder holds ``data/part-000000.parquet``, ``data/part-000001.parquet``, ... (one file
 of ``chunk_rows`` rows per chunk, in row order), ``truth.json``, ``spec.yaml`` (the spec
 as generated, class counts rescaled to ``rows``) and, for a structural scene,
-``latents/part-*.parquet``. ``load_dataset`` reads it like a ``Dataset.to_parquet`` folder.
+``latents/part-*.parquet`` and, with missing values, ``missing/part-*.parquet`` and
+``complete/part-*.parquet`` (the mask and the complete values of the masked columns).
+``load_dataset`` reads it like a ``Dataset.to_parquet`` folder.
 
 Safe writes go through a staging folder (``engine.staging``): an interrupted run never
 leaves a folder that looks finished, and ``resume=True`` continues after the last recorded
@@ -26,8 +28,10 @@ from synthbio_ppl.data.io import fsync_path
 from synthbio_ppl.engine.planning import StreamPlan, chunk_frames, plan_for, rescale_rows
 from synthbio_ppl.engine.progress import Progress
 from synthbio_ppl.engine.staging import (
+    COMPLETE_DIR,
     DATA_DIR,
     LATENTS_DIR,
+    MISSING_DIR,
     Staging,
     digest,
     part_name,
@@ -86,8 +90,13 @@ def _chunk_tables(plan: StreamPlan, start: int, stop: int) -> dict[str, Any]:
 
     frames = chunk_frames(plan, start, stop)
     tables = {DATA_DIR: table_of(frames["X"], frames["y"], frames["covariates"])}
-    if "latents" in frames:
-        tables[LATENTS_DIR] = pa.Table.from_pandas(frames["latents"], preserve_index=False)
+    for key, folder in (
+        ("latents", LATENTS_DIR),
+        ("missing", MISSING_DIR),
+        ("complete", COMPLETE_DIR),
+    ):
+        if key in frames:
+            tables[folder] = pa.Table.from_pandas(frames[key], preserve_index=False)
     return tables
 
 

@@ -112,6 +112,7 @@ def plan_for(spec: Spec, chunk_rows: int | None) -> StreamPlan:
     """Layout, fixed sites, row design and chunking of a (rescaled) spec."""
     from synthbio_ppl.engine.budget import check_budget
     from synthbio_ppl.engine.draw import step_rows
+    from synthbio_ppl.engine.masking import with_mask_sites
     from synthbio_ppl.model.design import build_design
     from synthbio_ppl.model.layout import build_layout
     from synthbio_ppl.model.parameters import fixed_sites
@@ -121,11 +122,19 @@ def plan_for(spec: Spec, chunk_rows: int | None) -> StreamPlan:
     if chunk_rows is None:
         chunk_rows = default_chunk_rows(layout.n_features, step_rows(layout))
     columns = layout.columns
+    for i, static in enumerate(layout.masks):
+        if static.exact:
+            raise SpecError(
+                f"{static.field}[{i}].exact",
+                True,
+                "exact counts need the whole table; use generate, or drop exact to stream",
+            )
+    design = build_design(spec)
     return StreamPlan(
         spec=spec,
         layout=layout,
-        fixed=fixed_sites(spec),
-        design=build_design(spec),
+        fixed=with_mask_sites(spec, layout, fixed_sites(spec), design),
+        design=design,
         columns=columns,
         chunk_rows=checked_chunk_rows(chunk_rows),
     )
@@ -137,7 +146,13 @@ def chunk_frames(plan: StreamPlan, start: int, stop: int) -> dict[str, Any]:
 
     from synthbio_ppl.engine.draw import draw_rows
     from synthbio_ppl.engine.finite import check_finite
-    from synthbio_ppl.engine.generation import class_labels, covariates_of, latent_frames
+    from synthbio_ppl.engine.generation import (
+        class_labels,
+        covariates_of,
+        latent_frames,
+        observed_frames,
+    )
+    from synthbio_ppl.model.dataset_model import HIDDEN
     from synthbio_ppl.model.design import Design
 
     spec, design = plan.spec, plan.design
@@ -151,12 +166,19 @@ def chunk_frames(plan: StreamPlan, start: int, stop: int) -> dict[str, Any]:
         groups={k: v[start:stop] for k, v in design.groups.items()},
         class_batch_table=design.class_batch_table,
     )
+    X = pd.DataFrame(outputs["X"], columns=pd.Index(plan.columns), copy=False)
+    extras: dict[str, Any] = {}
+    if HIDDEN in outputs:
+        complete = X
+        X, mask = observed_frames(complete, outputs[HIDDEN])
+        masked = sorted({j for static in plan.layout.masks for j in static.indices})
+        extras = {"missing": mask.iloc[:, masked], "complete": complete.iloc[:, masked]}
     frames: dict[str, Any] = {
-        "X": pd.DataFrame(outputs["X"], columns=pd.Index(plan.columns), copy=False),
+        "X": X,
         "y": class_labels(spec, part),
         "covariates": covariates_of(spec, part, outputs),
     }
     latents = latent_frames(spec, outputs)
     if latents is not None:
         frames["latents"] = latents
-    return frames
+    return {**frames, **extras}

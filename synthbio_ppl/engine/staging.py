@@ -31,6 +31,10 @@ if TYPE_CHECKING:
 
 DATA_DIR = "data"
 LATENTS_DIR = "latents"
+MISSING_DIR = "missing"
+COMPLETE_DIR = "complete"
+PART_DIRS = (DATA_DIR, LATENTS_DIR, MISSING_DIR, COMPLETE_DIR)
+"""Folders of per-chunk parts (the latter three optional; see ``data.io.EXTRA_FILES``)."""
 TRUTH_FILE = "truth.json"
 SPEC_FILE = "spec.yaml"
 MANIFEST = "manifest.json"
@@ -150,7 +154,7 @@ class Staging:
         for item in sorted(self.path.iterdir()):
             if item.name in (_LOCK, MANIFEST):
                 continue
-            if item.name in (DATA_DIR, LATENTS_DIR) and item.is_dir() and not item.is_symlink():
+            if item.name in PART_DIRS and item.is_dir() and not item.is_symlink():
                 for file in sorted(item.iterdir()):
                     if not _ours(file, PARTS):
                         _refuse(file)

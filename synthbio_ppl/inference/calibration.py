@@ -121,6 +121,7 @@ def calibrate(
     guide: Literal["auto", "normal", "mvn"] = "auto",
     bins: int | None = None,
     seed: int = 0,
+    missing: Literal["model", "ignore"] = "model",
 ) -> Calibration:
     """SBC of the spec's model with its row design (class counts, batches, groups).
 
@@ -131,6 +132,10 @@ def calibrate(
     in ``fit``, ``svi_steps`` Adam steps, ``n_draws`` guide draws), all sims in one
     vectorised program. Programs are cached: another design, fixed value or prior of the
     same family (given explicitly in both runs) reuses the compiled code.
+
+    With ``missing:`` entries each simulated table has its own mask; ``missing="ignore"``
+    fits the observed cells alone (the ignorable likelihood), which calibrates for MCAR
+    and MAR and not for MNAR.
     """
     if method not in ("nuts", "svi"):
         raise SpecError("method", method, "must be 'nuts' or 'svi'")
@@ -143,22 +148,24 @@ def calibrate(
     groups = {k: np.asarray(v) for k, v in plan.groups.items()}
     design = RowDesign(y=np.asarray(plan.y), batch=plan.batch, groups=groups)
     X0 = np.zeros((plan.n_rows, 0), dtype=spec.dtype)
-    problem = make_problem(spec, X0, design, fixed, priors)
-    simulator = make_problem(spec, X0, design, fixed, {**(priors or {}), **(sim_priors or {})})
+    constants = _mask_constants(spec, plan)
+    problem = make_problem(spec, X0, design, fixed, priors, constants, missing)
+    sim_priors = {**(priors or {}), **(sim_priors or {})}
+    simulator = make_problem(spec, X0, design, fixed, sim_priors, constants)
     layout, free = problem.layout, tuple(problem.free)
     enable_compilation_cache()
     key_sim, key_fit = jax.random.split(jax.random.PRNGKey(seed))
     with precision(spec.dtype):
         device = device_design(design)
-        simulate = simulate_program(layout, n_sims, free)
-        truths, Xs, designs = simulate(key_sim, device, program_inputs(simulator))
+        simulate = simulate_program(simulator.layout, n_sims, free)
+        truths, Xs, designs, hiddens = simulate(key_sim, device, program_inputs(simulator))
         if method == "nuts":
             run = sbc_nuts_program(layout, num_warmup, num_samples, n_draws, target_accept)
         else:
             kind = guide_kind(problem, guide)
             run = sbc_svi_program(layout, svi_steps, learning_rate, kind, n_draws, free)
         draws, divergences = run(
-            jax.random.split(key_fit, n_sims), Xs, designs, program_inputs(problem)
+            jax.random.split(key_fit, n_sims), Xs, designs, hiddens, program_inputs(problem)
         )
         draws = {k: np.asarray(v) for k, v in draws.items()}
     names, rank_columns, truth_columns = _scalar_names(problem), {}, {}
@@ -176,6 +183,22 @@ def calibrate(
         tests=rank_tests(ranks, n_draws, bins, seed),
         divergences=np.asarray(divergences),
     )
+
+
+def _mask_constants(spec: Spec, plan: Any) -> dict[str, np.ndarray] | None:
+    """The masks' design constants (a driver's centre and scale) as the spec's generation
+    solves them: every simulation shares them, as it shares the row design."""
+    from synthbio_ppl.engine.masking import with_mask_sites
+    from synthbio_ppl.model.layout import build_layout
+    from synthbio_ppl.model.parameters import fixed_sites
+    from synthbio_ppl.processes.registry import mask_of
+
+    layout = build_layout(spec)
+    if not layout.masks:
+        return None
+    solved = with_mask_sites(spec, layout, fixed_sites(spec), plan)
+    names = [n for m in layout.masks for n in mask_of(m.field).constant_sites(m)]
+    return {name: solved[name] for name in names}
 
 
 def _scalar_names(problem: Problem) -> dict[str, list[str]]:

@@ -87,6 +87,7 @@ def fit(
     noncentred: bool | None = None,
     log_likelihood: bool = True,
     backend: Literal["program", "mcmc"] = "program",
+    missing: Literal["model", "ignore"] = "model",
 ) -> Fit:
     """Fit the spec's model to ``data`` (a Dataset, or a DataFrame of the spec's columns).
 
@@ -101,6 +102,11 @@ def fit(
     fitted for ``svi_steps`` Adam steps (step size decaying from ``learning_rate`` to a
     tenth), then ``num_samples`` draws from it. ``noncentred`` (default: only when batch
     effects are one per batch) samples β = s·z, z ~ N(0, 1).
+
+    Missing cells (NaN, in columns a ``missing:`` entry hides): ``missing="model"`` fits
+    each entry's mechanism with the features, the hidden cells latent where the mask
+    depends on them (MNAR); ``"ignore"`` fits the observed cells alone, which is right
+    for MCAR and MAR and biased for MNAR (Little & Rubin 2019, ch. 6).
     """
     if method not in ("nuts", "svi"):
         raise SpecError("method", method, "must be 'nuts' or 'svi'")
@@ -117,7 +123,9 @@ def fit(
         raise SpecError("fixed", type(fixed).__name__, "must be a mapping {site: value}")
     if priors is not None and not isinstance(priors, Mapping):
         raise SpecError("priors", type(priors).__name__, "must be a mapping {site: distribution}")
-    problem = build_problem(spec, data, labels=labels, design=design, fixed=fixed, priors=priors)
+    problem = build_problem(
+        spec, data, labels=labels, design=design, fixed=fixed, priors=priors, missing=missing
+    )
     enable_compilation_cache()
     layout = problem.layout
     if noncentred is None:
@@ -199,11 +207,12 @@ def _run_mcmc(
         progress_bar=progress,
     )
     args = (device_design(problem.design), jnp.asarray(problem.X))
+    mcmc_kw = {} if problem.hidden is None else {"hidden": jnp.asarray(problem.hidden)}
     with warnings.catch_warnings():
         # NumPyro checks the initial trace with validation on; bounded families (lognormal,
         # gamma, ...) put some data outside the support of a random initial shape parameter.
         warnings.filterwarnings("ignore", message="Out-of-support values")
-        mcmc.run(key, *args, extra_fields=STATS)
+        mcmc.run(key, *args, extra_fields=STATS, **mcmc_kw)
     samples = mcmc.get_samples(group_by_chain=True)
     loglik = None
     if with_loglik:

@@ -59,10 +59,12 @@ def likelihood_model(
     fixed: Mapping[str, Any] | None = None,
     priors: Mapping[str, Any] | None = None,
     noncentred: bool = False,
+    hidden: jax.Array | None = None,
 ) -> dict[str, jax.Array]:
     """``dataset_model`` with user priors, fixed sites, and optionally non-centred batches.
 
     Non-centred: β = s·z, z ~ N(0, 1) (``LocScaleReparam(0)``), for weakly informed offsets.
+    ``hidden`` (rows, features) bool marks the missing cells of ``X``.
     """
     model: Callable = dataset_model
     if priors:
@@ -74,7 +76,7 @@ def likelihood_model(
         config = {name: LocScaleReparam(0.0) for name in sites if name not in (fixed or {})}
         if config:
             model = handlers.reparam(model, config=config)
-    return model(layout, design, X)
+    return model(layout, design, X, hidden)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ allowed) for anything the model cannot use.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
@@ -23,7 +24,7 @@ from synthbio_ppl.inference.likelihood import Site, likelihood_model, model_site
 from synthbio_ppl.model.dataset_model import RowDesign
 from synthbio_ppl.model.layout import Layout, build_layout, groups_of
 from synthbio_ppl.model.scene import Spec, as_spec
-from synthbio_ppl.processes.registry import BLOCK_PROCESSES, modifier_of, process_of
+from synthbio_ppl.processes.registry import BLOCK_PROCESSES, mask_of, modifier_of, process_of
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ class Problem:
     fixed: dict[str, np.ndarray] = field(default_factory=dict)
     priors: dict[str, dist.Distribution] = field(default_factory=dict)
     truth: dict[str, np.ndarray] | None = None
+    hidden: np.ndarray | None = None
+    """(rows, features) bool: the missing cells of ``X`` (which hold placeholders)."""
 
     @property
     def n_rows(self) -> int:
@@ -58,6 +61,7 @@ class Problem:
             fixed={k: jnp.asarray(v) for k, v in self.fixed.items()},
             priors=self.priors,
             noncentred=noncentred,
+            hidden=None if self.hidden is None else jnp.asarray(self.hidden),
         )
 
 
@@ -69,8 +73,15 @@ def build_problem(
     design: pd.DataFrame | RowDesign | None = None,
     fixed: Mapping[str, Any] | None = None,
     priors: Mapping[str, dist.Distribution] | None = None,
+    missing: str = "model",
 ) -> Problem:
-    """Check the input and assemble the observed table, its design and the site table."""
+    """Check the input and assemble the observed table, its design and the site table.
+
+    Missing cells (NaN) are allowed in the columns a ``missing:`` entry hides. ``missing``:
+    ``model`` fits the entries' mechanisms with the features (the hidden cells are latent
+    where the mask depends on them); ``ignore`` drops the mask's likelihood and fits the
+    observed cells alone (right for MCAR and MAR, biased for MNAR).
+    """
     truth = None
     if isinstance(data, Dataset):
         spec = data.spec if spec is None else spec
@@ -92,10 +103,11 @@ def build_problem(
     if design is None:
         present = [c for c in design_columns if c in frame.columns]
         design = frame[present] if present else None
-    X = _feature_matrix(frame, columns, {"y", *design_columns}, spec.dtype)
+    masked = sorted({j for static in layout.masks for j in static.indices})
+    X = _feature_matrix(frame, columns, {"y", *design_columns}, spec.dtype, masked)
     y = _class_codes(labels, spec, X.shape[0])
     row_design = _row_design(design, layout, y)
-    return make_problem(spec, X, row_design, fixed, priors, truth)
+    return make_problem(spec, X, row_design, fixed, priors, truth, missing)
 
 
 def make_problem(
@@ -105,11 +117,21 @@ def make_problem(
     fixed: Mapping[str, Any] | None = None,
     priors: Mapping[str, dist.Distribution] | None = None,
     truth: dict[str, np.ndarray] | None = None,
+    missing: str = "model",
 ) -> Problem:
-    """A Problem from checked parts: the spec, an (rows, features) table and its design."""
+    """A Problem from checked parts: the spec, an (rows, features) table (NaN in missing
+    cells of masked columns) and its design."""
+    if missing not in ("model", "ignore"):
+        raise SpecError("missing", missing, "must be 'model' or 'ignore'")
     layout = build_layout(spec)
+    hidden = None
+    if layout.masks:
+        X, hidden = _placeholders(X)
+        if missing == "ignore":
+            layout = layout.without_masks()
     sites = model_sites(layout, spec.dtype)
     fixed = {**_identifying_sites(spec, layout, sites, priors or {}), **(fixed or {})}
+    fixed = {**_mask_constants(spec, layout, X, hidden, truth), **fixed}
     problem = Problem(
         spec=spec,
         layout=layout,
@@ -120,6 +142,7 @@ def make_problem(
         fixed=_check_fixed(fixed, sites, spec.dtype),
         priors=_check_priors(priors or {}, sites),
         truth=truth,
+        hidden=hidden,
     )
     if not problem.free:
         parameters = [s.name for s in sites.values() if not s.deterministic]
@@ -143,6 +166,48 @@ def _identifying_sites(
     return out
 
 
+def _placeholders(X: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """X with each missing cell set to its column's observed median (a value in the
+    family's support, never used as data) and the (rows, features) mask; None if none."""
+    hidden = np.isnan(X)
+    if not hidden.any():
+        return X, None
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing column
+        median = np.nanmedian(X, axis=0)
+    filled = np.where(hidden, np.nan_to_num(median, nan=0.0)[None, :], X).astype(X.dtype)
+    return filled, hidden
+
+
+def _mask_constants(
+    spec: Spec,
+    layout: Layout,
+    X: np.ndarray,
+    hidden: np.ndarray | None,
+    truth: dict[str, np.ndarray] | None,
+) -> dict[str, np.ndarray]:
+    """The design constants of the mask entries (a driver's centre and scale): the truth's
+    for a generated Dataset, else the observed cells' mean and sd."""
+    from synthbio_ppl.model.parameters import mask_entries
+
+    out: dict[str, np.ndarray] = {}
+    if not layout.masks:  # none, or ignored
+        return out
+    observed = X if hidden is None else np.where(hidden, np.nan, X)
+    for i, (entry, static) in enumerate(zip(mask_entries(spec), layout.masks, strict=True)):
+        process = mask_of(static.field)
+        process.fit_check(entry, static, f"{static.field}[{i}]")
+        constants = process.constant_sites(static)
+        if not constants:
+            continue
+        if truth is not None and all(name in truth for name in constants):
+            out.update({name: np.asarray(truth[name], spec.dtype) for name in constants})
+            continue
+        estimated = process.estimate_constants(static, observed)
+        out.update({name: np.asarray(estimated[name], spec.dtype) for name in constants})
+    return out
+
+
 def _design_levels(layout: Layout) -> dict[str, list[str]]:
     """Every per-row design column the layout's processes read, with its level names."""
     levels: dict[str, list[str]] = {}
@@ -154,7 +219,11 @@ def _design_levels(layout: Layout) -> dict[str, list[str]]:
 
 
 def _feature_matrix(
-    frame: pd.DataFrame, columns: list[str], known: set[str], dtype: str
+    frame: pd.DataFrame,
+    columns: list[str],
+    known: set[str],
+    dtype: str,
+    masked: list[int] | None = None,
 ) -> np.ndarray:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
@@ -174,14 +243,20 @@ def _feature_matrix(
         ):
             raise SpecError(f"X.{column}", str(frame[column].dtype), "must be a numeric column")
     values = frame[columns].to_numpy(dtype=np.float64)
-    bad = ~np.isfinite(values)
+    bad = np.isinf(values)
+    allowed = np.zeros(len(columns), dtype=bool)
+    allowed[masked or []] = True
+    bad |= np.isnan(values) & ~allowed[None, :]
     if bad.any():
         j = int(np.argmax(bad.any(axis=0)))
         n_bad = int(bad[:, j].sum())
+        infinite = bool(np.isinf(values[:, j]).any())
         raise SpecError(
             f"X.{columns[j]}",
-            f"{n_bad} missing or infinite value(s)",
-            "every value must be a finite number; drop or impute those rows first",
+            f"{n_bad} {'infinite' if infinite else 'missing'} value(s)",
+            "every value must be a finite number"
+            + ("" if infinite else "; add a `missing:` entry that covers the column")
+            + ", or drop or impute those rows first",
         )
     return values.astype(dtype)
 

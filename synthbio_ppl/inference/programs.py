@@ -24,7 +24,7 @@ from synthbio_ppl.inference.likelihood import likelihood_model, row_latents, sha
 from synthbio_ppl.inference.problem import Problem
 from synthbio_ppl.model.dataset_model import RowDesign
 from synthbio_ppl.model.layout import Layout
-from synthbio_ppl.processes.registry import process_of
+from synthbio_ppl.processes.registry import mask_of, process_of
 
 _CACHE: OrderedDict[tuple[Any, ...], Callable[..., Any]] = OrderedDict()
 _CACHE_SIZE = 16
@@ -37,10 +37,13 @@ def program_inputs(problem: Problem) -> Inputs:
         name: shaped_like(prior, problem.sites[name].prior)
         for name, prior in problem.priors.items()
     }
-    return {
+    inputs: Inputs = {
         "fixed": {k: jnp.asarray(v) for k, v in problem.fixed.items()},
         "priors": jax.tree.map(lambda v: jnp.asarray(v, dtype=dtype), priors),
     }
+    if problem.hidden is not None:
+        inputs["hidden"] = jnp.asarray(problem.hidden)
+    return inputs
 
 
 def device_design(design: RowDesign) -> RowDesign:
@@ -197,16 +200,18 @@ def predictive_program(layout: Layout) -> Callable[..., Any]:
 
 def simulate_program(layout: Layout, n_sims: int, free: tuple[str, ...]) -> Callable[..., Any]:
     """``run(key, design, inputs) -> (prior draws of free, X (sims, rows, features),
-    designs)``: ``designs`` is the row design per simulation (leading axis sims), with the
-    per-row design sites the model drew (a structural scene's covariates) filled in."""
+    designs, hidden)``: ``designs`` is the row design per simulation (leading axis sims),
+    with the per-row design sites the model drew (a structural scene's covariates) filled
+    in; ``hidden`` (sims, rows, features) bool the masks' cells, or None without masks."""
 
     def build() -> Callable[..., Any]:
         from numpyro.infer import Predictive
 
         sites = [name for names in _column_sites(layout) for name in names]
         sites += [s for b in layout.blocks for s in process_of(b.kind).observed_row_sites(b)]
+        masks = [mask_of(m.field).mask_site(m) for m in layout.masks]
         model = partial(likelihood_model, layout=layout)
-        predictive = Predictive(model, num_samples=n_sims, return_sites=[*free, *sites])
+        predictive = Predictive(model, num_samples=n_sims, return_sites=[*free, *sites, *masks])
 
         def run(key: jax.Array, design: RowDesign, kw: Inputs) -> Any:
             out = predictive(key, design, **kw)
@@ -214,7 +219,14 @@ def simulate_program(layout: Layout, n_sims: int, free: tuple[str, ...]) -> Call
             for block in layout.blocks:
                 drawn = process_of(block.kind).simulated_design(block, out)
                 designs = designs._replace(**drawn)
-            return {k: out[k] for k in free}, _columns_of(layout, out), designs
+            X = _columns_of(layout, out)
+            hidden = None
+            if masks:
+                hidden = jnp.zeros(X.shape, dtype=bool)
+                for static, site in zip(layout.masks, masks, strict=True):
+                    idx = jnp.asarray(static.indices)
+                    hidden = hidden.at[..., idx].set(hidden[..., idx] | out[site].astype(bool))
+            return {k: out[k] for k in free}, X, designs, hidden
 
         return jax.jit(run)
 
@@ -224,19 +236,21 @@ def simulate_program(layout: Layout, n_sims: int, free: tuple[str, ...]) -> Call
 def sbc_nuts_program(
     layout: Layout, num_warmup: int, num_samples: int, n_draws: int, target_accept: float
 ) -> Callable[..., Any]:
-    """``run(keys, Xs, designs, inputs) -> (draws thinned to n_draws, divergences)`` per sim."""
+    """``run(keys, Xs, designs, hiddens, inputs) -> (draws thinned to n_draws,
+    divergences)`` per sim (``hiddens``: each sim's missing cells, or None)."""
     keep = np.linspace(0, num_samples - 1, n_draws).round().astype(int)
 
     def build() -> Callable[..., Any]:
         model = partial(likelihood_model, layout=layout)
 
-        def one(key: jax.Array, X: jax.Array, design: RowDesign, kw: Inputs) -> Any:
+        def one(key: jax.Array, X: jax.Array, design: RowDesign, hidden: Any, kw: Inputs) -> Any:
+            kw = kw if hidden is None else {**kw, "hidden": hidden}
             draws, stats = nuts_chain(
                 model, key, design, X, kw, num_warmup, num_samples, target_accept
             )
             return jax.tree.map(lambda v: v[keep], draws), stats["diverging"].sum()
 
-        return jax.jit(jax.vmap(one, in_axes=(0, 0, 0, None)))
+        return jax.jit(jax.vmap(one, in_axes=(0, 0, 0, 0, None)))
 
     settings = (num_warmup, num_samples, n_draws, target_accept)
     return cached(("sbc-nuts", layout, *settings), build)
@@ -250,18 +264,19 @@ def sbc_svi_program(
     n_draws: int,
     return_sites: tuple[str, ...],
 ) -> Callable[..., Any]:
-    """``run(keys, Xs, designs, inputs) -> (n_draws guide draws, zeros)`` per sim."""
+    """``run(keys, Xs, designs, hiddens, inputs) -> (n_draws guide draws, zeros)`` per sim."""
 
     def build() -> Callable[..., Any]:
         model = partial(likelihood_model, layout=layout)
 
-        def one(key: jax.Array, X: jax.Array, design: RowDesign, kw: Inputs) -> Any:
+        def one(key: jax.Array, X: jax.Array, design: RowDesign, hidden: Any, kw: Inputs) -> Any:
+            kw = kw if hidden is None else {**kw, "hidden": hidden}
             draws, _ = svi_fit(
                 model, key, design, X, kw, steps, learning_rate, guide_kind, n_draws, return_sites
             )
             return draws, jnp.zeros((), jnp.int32)
 
-        return jax.jit(jax.vmap(one, in_axes=(0, 0, 0, None)))
+        return jax.jit(jax.vmap(one, in_axes=(0, 0, 0, 0, None)))
 
     settings = (steps, learning_rate, guide_kind, n_draws, return_sites)
     return cached(("sbc-svi", layout, *settings), build)

@@ -14,20 +14,31 @@ from synthbio_ppl.core.lazy import jnp, numpyro
 from synthbio_ppl.core.streams import ROWS
 from synthbio_ppl.model.layout import Layout
 from synthbio_ppl.processes.block import RowDesign, Rows
-from synthbio_ppl.processes.registry import modifier_of, process_of
+from synthbio_ppl.processes.registry import mask_of, modifier_of, process_of
 
 if TYPE_CHECKING:
     from jax import Array
 
-__all__ = ["RowDesign", "dataset_model", "placeholder_design"]
+__all__ = ["HIDDEN", "RowDesign", "dataset_model", "placeholder_design"]
+
+HIDDEN = "hidden"
+"""The output holding the masks' cells, (rows, features) bool (True: missing)."""
 
 
-def dataset_model(layout: Layout, design: RowDesign, X: Array | None = None) -> dict[str, Array]:
-    """All feature blocks for the rows in ``design``.
+def dataset_model(
+    layout: Layout,
+    design: RowDesign,
+    X: Array | None = None,
+    hidden: Array | None = None,
+) -> dict[str, Array]:
+    """All feature blocks for the rows in ``design``, then the masks that hide cells.
 
-    Returns ``{"X": (rows, features)}``; processes that produce other per-row outputs
-    (latent values, drawn covariates) add them under their own names. Column modifiers
-    (batches) give each block's columns x_obs = scale · x + loc_shift.
+    Returns ``{"X": (rows, features)}``, the complete values; processes that produce other
+    per-row outputs (latent values, drawn covariates) add them under their own names, and
+    a layout with masks adds ``HIDDEN`` (rows, features) bool. Column modifiers
+    (batches) give each block's columns x_obs = scale · x + loc_shift. When fitting, ``X``
+    is observed and ``hidden`` (rows, features) bool marks its missing cells (their values
+    in ``X`` are placeholders).
     """
     effects = []
     for static in layout.modifiers:
@@ -35,6 +46,7 @@ def dataset_model(layout: Layout, design: RowDesign, X: Array | None = None) -> 
         shift, scale = modifier.column_effects(static, layout.n_features)
         effects.append((shift, scale, modifier.row_codes(design)))
     rows = numpyro.plate(ROWS, design.y.shape[0], dim=-1)
+    impute = any(mask_of(m.field).needs_values(m) for m in layout.masks)
     values = []
     outputs: dict[str, Array] = {}
     for block in layout.blocks:
@@ -49,11 +61,54 @@ def dataset_model(layout: Layout, design: RowDesign, X: Array | None = None) -> 
                 offset = shift[:, block.start : block.stop][codes]
                 loc_shift = offset if isinstance(loc_shift, float) else loc_shift + offset
         obs = None if X is None else X[:, block.start : block.stop]
+        missing = None if hidden is None else hidden[:, block.start : block.stop]
         process = process_of(block.kind)
-        out = process.sample(block, Rows(design, layout.n_classes, rows, loc_shift, scale_, obs))
+        given = Rows(design, layout.n_classes, rows, loc_shift, scale_, obs, missing, impute)
+        out = process.sample(block, given)
         values.append(out.pop("X"))
         outputs.update(out)
-    return {"X": jnp.concatenate(values, axis=-1), **outputs}
+    complete = jnp.concatenate(values, axis=-1)
+    if layout.masks:
+        outputs[HIDDEN] = _masks(layout, design, complete, outputs, rows, hidden)
+    return {"X": complete, **outputs}
+
+
+def _masks(
+    layout: Layout,
+    design: RowDesign,
+    X: Array,
+    outputs: dict[str, Array],
+    rows: numpyro.plate,
+    hidden: Array | None,
+) -> Array:
+    """Every mask entry's cells, or-ed into one (rows, features) bool array (an ``exact``
+    entry adds its scores to ``outputs`` instead, ``<entry>.score``)."""
+    codes = row_codes(layout, design, outputs.get("covariates"))
+    union = jnp.zeros(X.shape, dtype=bool)
+    for static in layout.masks:
+        idx = jnp.asarray(static.indices)
+        process = mask_of(static.field)
+        if static.exact and hidden is None:  # chosen from every row's score afterwards
+            outputs[f"{static.name}.score"] = process.scores(static, X, codes, rows)
+            continue
+        observed = None if hidden is None else hidden[:, idx]
+        mask = process.sample(static, X, codes, rows, observed)
+        union = union.at[:, idx].set(union[:, idx] | mask)
+    return union
+
+
+def row_codes(layout: Layout, design: RowDesign, covariates: Array | None = None) -> dict:
+    """Every per-row level code a mask may read: ``y``, the modifiers' (``batch``) and the
+    blocks' design columns (latent groups; a scene's covariates, drawn or ``covariates``)."""
+    codes = {"y": design.y}
+    for static in layout.modifiers:
+        modifier = modifier_of(static.field)
+        for name in modifier.design_columns(static):
+            codes[name] = modifier.row_codes(design)
+    view = design if covariates is None else design._replace(covariates=covariates)
+    for block in layout.blocks:
+        codes.update(process_of(block.kind).design_codes(block, view))
+    return codes
 
 
 def placeholder_design(layout: Layout, n_rows: int) -> RowDesign:

@@ -13,7 +13,13 @@ from typing import Any
 
 from synthbio_ppl.processes.base import BlockProcess
 from synthbio_ppl.processes.block import Block
-from synthbio_ppl.processes.registry import BLOCK_PROCESSES, MODIFIERS, process_of
+from synthbio_ppl.processes.registry import (
+    BLOCK_PROCESSES,
+    MASKS,
+    MODIFIERS,
+    modifier_of,
+    process_of,
+)
 
 
 @dataclass(frozen=True)
@@ -24,6 +30,8 @@ class Layout:
     blocks: tuple[Block, ...]
     modifiers: tuple[Any, ...] = ()
     """Static layout of each column modifier present (each names its spec ``field``)."""
+    masks: tuple[Any, ...] = ()
+    """Static layout of each mask entry (missing values), in spec order."""
 
     @property
     def n_features(self) -> int:
@@ -33,6 +41,10 @@ class Layout:
     def columns(self) -> list[str]:
         """Every feature column name, in order (computed once per Layout)."""
         return [c for block in self.blocks for c in _columns(block)]
+
+    def without_masks(self) -> Layout:
+        """The same blocks and modifiers with no mask (an ignorable fit's layout)."""
+        return Layout(self.n_classes, self.blocks, self.modifiers)
 
     def modifier(self, field: str) -> Any | None:
         """The static layout of the modifier of spec field ``field``, or None."""
@@ -72,7 +84,21 @@ def build_layout(spec: Any) -> Layout:
         for m in MODIFIERS
         if getattr(spec, m.field) is not None
     )
-    return Layout(len(spec.classes), tuple(blocks), modifiers)
+    design_names = {
+        name: len(levels)
+        for static in modifiers
+        for name, levels in modifier_of(static.field).design_columns(static).items()
+    }
+    for block in blocks:
+        design_names.update(
+            {n: len(levels) for n, levels in process_of(block.kind).design_columns(block).items()}
+        )
+    masks = tuple(
+        mask.layout(entry, i, blocks, selectors, columns_of, design_names)
+        for mask in MASKS
+        for i, entry in enumerate(getattr(spec, mask.field))
+    )
+    return Layout(len(spec.classes), tuple(blocks), modifiers, masks)
 
 
 def column_names(spec: Any) -> list[str]:

@@ -13,12 +13,13 @@ import numpy as np
 
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.model.layout import block_paths, build_layout, groups_of
-from synthbio_ppl.processes.registry import BLOCK_PROCESSES, MODIFIERS
+from synthbio_ppl.processes.registry import BLOCK_PROCESSES, MASKS, MODIFIERS, mask_of
 
 
 def fixed_sites(spec: Any) -> dict[str, np.ndarray]:
     """Every parameter site the spec fixes, as float arrays of the spec's dtype."""
-    blocks = iter(build_layout(spec).blocks)
+    layout = build_layout(spec)
+    blocks = iter(layout.blocks)
     values: dict[str, object] = {}
     for process in BLOCK_PROCESSES:
         for group in groups_of(spec, process):
@@ -27,10 +28,13 @@ def fixed_sites(spec: Any) -> dict[str, np.ndarray]:
         group = getattr(spec, modifier.field)
         if group is not None:
             values.update(modifier.fixed_sites(group))
+    for static, entry in zip(layout.masks, mask_entries(spec), strict=True):
+        values.update(mask_of(static.field).fixed_sites(entry, static))
     with np.errstate(over="ignore"):
         sites = {site: np.asarray(v, dtype=spec.dtype) for site, v in values.items()}
     for site, value in sites.items():
-        if not np.isfinite(value).all():
+        given = np.asarray(values[site], dtype=np.float64)
+        if (np.isfinite(given) & ~np.isfinite(value)).any():  # -inf: a rate of 0, exactly
             raise SpecError(
                 _spec_path(spec, site),
                 values[site],
@@ -40,9 +44,18 @@ def fixed_sites(spec: Any) -> dict[str, np.ndarray]:
     return sites
 
 
+def mask_entries(spec: Any) -> list[Any]:
+    """The spec's mask entries in the order of ``Layout.masks``."""
+    return [entry for mask in MASKS for entry in getattr(spec, mask.field)]
+
+
 def _spec_path(spec: Any, site: str) -> str:
     """The spec field a site's value comes from: ``inf0.effect_size`` →
     ``informative[0].effect_size``, ``batch.strength`` → ``batches.strength``."""
     owner, _, param = site.partition(".")
     paths = {**block_paths(spec), **{m.site_prefix: m.field for m in MODIFIERS}}
+    statics = build_layout(spec).masks
+    for static in statics:
+        index = [m.name for m in statics if m.field == static.field].index(static.name)
+        paths[static.name] = f"{static.field}[{index}]"
     return f"{paths.get(owner, owner)}.{param}"

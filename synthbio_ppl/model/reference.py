@@ -56,7 +56,7 @@ def spec_reference() -> str:
         "",
         "## Block kinds",
         "",
-        "Names `batches.affects` accepts for all blocks of a kind.",
+        "Names `batches.affects` and `missing[].affects` accept for all blocks of a kind.",
         "",
     ]
     out += [_block_kinds()]

@@ -16,7 +16,13 @@ from pydantic import Field, ValidationError, create_model, model_validator
 
 from synthbio_ppl.core.errors import SpecError, from_validation_error
 from synthbio_ppl.model.layout import build_layout, groups_of
-from synthbio_ppl.processes.registry import BLOCK_PROCESSES, MODIFIERS, process_of, spec_order
+from synthbio_ppl.processes.registry import (
+    BLOCK_PROCESSES,
+    MASKS,
+    MODIFIERS,
+    process_of,
+    spec_order,
+)
 from synthbio_ppl.spec.fields import IMPLICIT_CLASS, ClassSpec, Count, Strict
 
 
@@ -74,6 +80,9 @@ class SceneFields(Strict):
             if getattr(self, modifier.field) is not None:
                 modifier.check_rows(getattr(self, modifier.field), self.n_rows)
         layout = build_layout(self)
+        for mask in MASKS:
+            statics = [m for m in layout.masks if m.field == mask.field]
+            mask.check_scene(list(getattr(self, mask.field)), statics, self)
         _check_block_names(self, layout)
         _check_column_names(layout)
         _check_design_names(layout)

@@ -23,6 +23,7 @@ from synthbio_ppl.core.lazy import dist, jnp, np, numpyro, pd
 from synthbio_ppl.core.priors import Prior
 from synthbio_ppl.processes.block import Block, RowDesign
 from synthbio_ppl.processes.modifier import ColumnModifier
+from synthbio_ppl.processes.selection import affected_ranges, check_affects
 from synthbio_ppl.spec.fields import Count, Strict
 
 if TYPE_CHECKING:
@@ -69,11 +70,7 @@ class Batches(Strict):
     @field_validator("affects", mode="before")
     @classmethod
     def _check_affects(cls, value: Any) -> Any:
-        if isinstance(value, str) or (
-            isinstance(value, list) and all(isinstance(v, str) for v in value)
-        ):
-            return value
-        raise SpecError("", value, "must be all, a block kind or a list of block or feature names")
+        return check_affects(value)
 
     @field_validator("proportions")
     @classmethod
@@ -206,7 +203,7 @@ class BatchEffects(ColumnModifier):
             group.n,
             group.effect,
             group.granularity,
-            _affected(group.affects, blocks, selectors, columns),
+            affected_ranges(group.affects, blocks, selectors, columns, "batches.affects"),
         )
 
     def check_rows(self, group: Batches, n_rows: int) -> None:
@@ -322,46 +319,6 @@ class BatchEffects(ColumnModifier):
             f"batches: {group.n}, {group.effect} ({group.granularity}), strength "
             f"{group.strength:g}, confounding {group.confounding:g}, affects {group.affects}"
         )
-
-
-def _affected(
-    affects: str | list[str], blocks: list[Block], selectors: dict[str, str], columns: Any
-) -> tuple[tuple[int, int], ...]:
-    if affects == "all":
-        return ((0, blocks[-1].stop),) if blocks else ()
-    if isinstance(affects, str):
-        if affects not in selectors:
-            allowed = ", ".join(["all", *selectors])
-            raise SpecError("batches.affects", affects, f"must be {allowed} or a list of names")
-        kind = selectors[affects]
-        return tuple((b.start, b.stop) for b in blocks if b.kind == kind)
-    known = {b.name for b in blocks}
-    ranges: list[tuple[int, int]] = []
-    wanted = set(affects)
-    found: set[str] = set()
-    for block in blocks:
-        if block.name in wanted:
-            ranges.append((block.start, block.stop))
-            found.add(block.name)
-            continue
-        for j, column in enumerate(columns(block)):
-            if column in wanted:
-                ranges.append((block.start + j, block.start + j + 1))
-                found.add(column)
-    for j, item in enumerate(affects):
-        if item not in found and item not in known:
-            raise SpecError(f"batches.affects[{j}]", item, "must name a block or a feature column")
-    return _merge(sorted(ranges))
-
-
-def _merge(ranges: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
-    merged: list[tuple[int, int]] = []
-    for start, stop in ranges:
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(stop, merged[-1][1]))
-        else:
-            merged.append((start, stop))
-    return tuple(merged)
 
 
 PROCESS = BatchEffects()

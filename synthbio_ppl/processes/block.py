@@ -57,7 +57,9 @@ class Rows(NamedTuple):
     ``design`` the row design; ``n_classes`` K; ``plate`` the rows plate (sample per-row
     sites inside it); ``loc_shift``/``scale`` the column effects on the block's columns
     ((rows, n_features) arrays or scalars): observed = scale·x + loc_shift; ``obs`` the
-    observed block (rows, n_features) when fitting, else None.
+    observed block (rows, n_features) when fitting, else None; ``hidden`` (rows,
+    n_features) bool, the cells missing from ``obs`` (None: none); ``impute`` whether a
+    fit must draw the hidden cells (``processes.observation.observe``).
     """
 
     design: RowDesign
@@ -66,3 +68,5 @@ class Rows(NamedTuple):
     loc_shift: Array | float = 0.0
     scale: Array | float = 1.0
     obs: Array | None = None
+    hidden: Array | None = None
+    impute: bool = False

@@ -19,6 +19,7 @@ from synthbio_ppl.core.priors import Prior
 from synthbio_ppl.processes.base import BlockProcess
 from synthbio_ppl.processes.block import Block, Rows
 from synthbio_ppl.processes.informative import class_dims, class_means, level_means_of, numbers
+from synthbio_ppl.processes.observation import observe
 from synthbio_ppl.spec.fields import (
     NAME_PATTERN,
     Count,
@@ -155,7 +156,7 @@ class Clusters(BlockProcess):
             located = dist.TransformedDistribution(
                 base, dist.transforms.IndependentTransform(affine, 1)
             )
-            return {"X": numpyro.sample(name, located, obs=rows.obs)}
+            return {"X": observe(name, located, rows.obs, rows.hidden, rows.impute)}
 
     def dims(
         self, block: Block, param: str, shape: tuple[int, ...], coords: dict[str, list[Any]]

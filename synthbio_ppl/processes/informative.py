@@ -18,6 +18,7 @@ from synthbio_ppl.families.standardised import family_sites, feature_distributio
 from synthbio_ppl.families.table import Distribution, family_params
 from synthbio_ppl.processes.base import BlockProcess
 from synthbio_ppl.processes.block import Block, Rows
+from synthbio_ppl.processes.observation import observe
 from synthbio_ppl.spec.fields import (
     NAME_PATTERN,
     Count,
@@ -102,7 +103,7 @@ def shifted_block(block: Block, labels: Array, n_levels: int, rows: Rows) -> Arr
         shape = (labels.shape[0], block.n_features)
         loc = rows.scale * means[labels][:, None] + rows.loc_shift
         fn = feature_distribution(block.family, params, block.standardise, loc, rows.scale, shape)
-        return numpyro.sample(block.name, fn, obs=rows.obs)
+        return observe(block.name, fn, rows.obs, rows.hidden, rows.impute)
 
 
 def level_means_of(block: Block, sites: dict[str, np.ndarray], n_levels: int) -> np.ndarray:

@@ -6,11 +6,12 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
-from synthbio_ppl.core.lazy import np, numpyro
+from synthbio_ppl.core.lazy import np
 from synthbio_ppl.families.standardised import family_sites, feature_distribution
 from synthbio_ppl.processes.base import BlockProcess
 from synthbio_ppl.processes.block import Block, Rows
 from synthbio_ppl.processes.informative import FamilyBlock
+from synthbio_ppl.processes.observation import observe
 
 if TYPE_CHECKING:
     from jax import Array
@@ -48,7 +49,7 @@ class Noise(BlockProcess):
             fn = feature_distribution(
                 block.family, params, block.standardise, rows.loc_shift, rows.scale, shape
             )
-            return {"X": numpyro.sample(block.name, fn, obs=rows.obs)}
+            return {"X": observe(block.name, fn, rows.obs, rows.hidden, rows.impute)}
 
     def level_means(
         self, block: Block, sites: dict[str, np.ndarray], n_classes: int, tables: dict[str, Any]

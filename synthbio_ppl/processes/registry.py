@@ -1,13 +1,22 @@
 """The registry: one line adds a process.
 
 Block processes are listed in column order (a structural scene's biomarkers come first);
-column modifiers act on the columns of all of them.
+column modifiers act on the columns of all of them; mask processes hide cells after.
 """
 
 from __future__ import annotations
 
-from synthbio_ppl.processes import batches, clusters, informative, noise, pseudo, structural
+from synthbio_ppl.processes import (
+    batches,
+    clusters,
+    informative,
+    missing,
+    noise,
+    pseudo,
+    structural,
+)
 from synthbio_ppl.processes.base import BlockProcess
+from synthbio_ppl.processes.mask import MaskModifier
 from synthbio_ppl.processes.modifier import ColumnModifier
 
 BLOCK_PROCESSES: tuple[BlockProcess, ...] = (
@@ -18,9 +27,11 @@ BLOCK_PROCESSES: tuple[BlockProcess, ...] = (
     pseudo.PROCESS,
 )
 MODIFIERS: tuple[ColumnModifier, ...] = (batches.PROCESS,)
+MASKS: tuple[MaskModifier, ...] = (missing.PROCESS,)
 
 _BY_KIND = {p.kind: p for p in BLOCK_PROCESSES}
 _BY_FIELD = {m.field: m for m in MODIFIERS}
+_MASK_BY_FIELD = {m.field: m for m in MASKS}
 
 
 def process_of(kind: str) -> BlockProcess:
@@ -33,16 +44,22 @@ def modifier_of(field: str) -> ColumnModifier:
     return _BY_FIELD[field]
 
 
-def spec_order() -> list[BlockProcess | ColumnModifier]:
+def mask_of(field: str) -> MaskModifier:
+    """The registered mask process of a spec field (``missing``)."""
+    return _MASK_BY_FIELD[field]
+
+
+def spec_order() -> list[BlockProcess | ColumnModifier | MaskModifier]:
     """Every process in the order of the spec's fields and the truth's tables: processes
-    with lists of groups, then modifiers, then single-group processes (a scene)."""
+    with lists of groups, then modifiers, then masks, then single-group processes."""
     return [
         *(p for p in BLOCK_PROCESSES if p.many),
         *MODIFIERS,
+        *MASKS,
         *(p for p in BLOCK_PROCESSES if not p.many),
     ]
 
 
-def truth_owners() -> dict[str, BlockProcess | ColumnModifier]:
+def truth_owners() -> dict[str, BlockProcess | ColumnModifier | MaskModifier]:
     """``{Truth attribute: the process that fills it}``, in spec order."""
     return {p.truth_field: p for p in spec_order() if p.truth_field is not None}

@@ -52,6 +52,15 @@ def valid_specs(draw: st.DrawFn) -> dict[str, Any]:
             "confounding": draw(st.floats(0, 1)),
             "granularity": draw(st.sampled_from(["per_feature", "scalar"])),
         }
+    if draw(st.booleans()):
+        mechanism = draw(st.sampled_from(["mcar", "mar", "mnar"]))
+        entry: dict[str, Any] = {"mechanism": mechanism, "rate": draw(st.floats(0, 0.9))}
+        if mechanism == "mar":
+            entry["depends_on"] = "class"
+        if mechanism != "mcar":
+            entry["strength"] = draw(st.floats(-3, 3))
+        entry["exact"] = draw(st.booleans())
+        spec["missing"] = [entry]
     return spec
 
 
@@ -63,7 +72,11 @@ def test_valid_specs_generate_what_they_declare(spec: dict[str, Any]) -> None:
     p = sum(g["n"] for key in ("informative", "clusters", "noise", "pseudo_classes")
             for g in spec.get(key, []))  # fmt: skip
     assert data.X.shape == (n, p)
-    assert np.isfinite(data.X.to_numpy()).all()
+    if "missing" in spec:
+        assert np.isfinite(data.truth.complete.to_numpy()).all()
+        assert (data.X.isna().to_numpy() == data.truth.missing.to_numpy()).all()
+    else:
+        assert np.isfinite(data.X.to_numpy()).all()
     assert data.truth.features.index.tolist() == data.X.columns.tolist()
     assert data.truth.class_means.shape == (p, len(spec["classes"]))
     assert data.y.value_counts().to_dict() == {c["name"]: c["n"] for c in spec["classes"]}

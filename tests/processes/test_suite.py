@@ -111,6 +111,27 @@ def structural_promise(data: sb.Dataset) -> None:
     assert abs(share - 0.3) < 4 * np.sqrt(0.3 * 0.7 / n)
 
 
+def missing_promise(data: sb.Dataset) -> None:
+    """MNAR (strength −1.5, rate 0.3) on the raw features: the missing share is the rate
+    within its binomial SE (n·p cells) and missing cells hold lower values (the observed
+    mean exceeds the complete mean by more than 4 SE); MAR on class (rate 0.2, strength 1)
+    hides σ(a) and σ(a + 1) of the healthy and diseased cells."""
+    hidden = data.truth.missing
+    assert (hidden.to_numpy() == data.X.isna().to_numpy()).all()
+    raw = [c for c in data.X if c.startswith("raw_")]
+    cells = hidden[raw].to_numpy()
+    assert abs(cells.mean() - 0.3) < 4 * np.sqrt(0.3 * 0.7 / cells.size)
+    complete = data.truth.complete[raw].to_numpy()
+    se = complete.std() / np.sqrt(cells.size * 0.7)
+    assert data.X[raw].stack().mean() - complete.mean() > 4 * se
+    entry = data.truth.missingness["by_class"]
+    a = float(entry["columns"]["intercept"].iloc[0])
+    rates = hidden["inf0_0"].groupby(data.y, observed=True).mean()
+    for k, name in enumerate(["healthy", "diseased"]):
+        p = 1 / (1 + np.exp(-(a + k)))
+        assert abs(rates[name] - p) < 4 * np.sqrt(p * (1 - p) / 120), (name, rates[name], p)
+
+
 STRUCTURE = {
     "name": "scene",
     "n": 300,
@@ -209,6 +230,28 @@ CASES = [
         ("inf0.effect_size", "pseudo0.effect_size"),
     ),
     Case(
+        "missing",
+        {
+            "name": "missing",
+            "seed": 9,
+            "classes": two_classes(120),
+            "informative": [{"n": 2, "effect_size": 1.0}],
+            "noise": [{"name": "raw", "n": 2, "standardise": False, "params": {"loc": 3}}],
+            "missing": [
+                {"mechanism": "mnar", "rate": 0.3, "strength": -1.5, "affects": "noise"},
+                {
+                    "name": "by_class",
+                    "mechanism": "mar",
+                    "depends_on": "class",
+                    "rate": 0.2,
+                    "affects": "informative",
+                },
+            ],
+        },
+        missing_promise,
+        ("raw.loc", "raw.scale", "miss0.strength", "by_class.strength", "inf0.effect_size"),
+    ),
+    Case(
         "structure",
         {"name": "structural", "seed": 8, "structure": STRUCTURE},
         structural_promise,
@@ -236,9 +279,9 @@ def case_fit(case: Case) -> Fit:
 
 
 def test_every_registered_process_has_a_row() -> None:
-    from synthbio_ppl.processes.registry import BLOCK_PROCESSES, MODIFIERS
+    from synthbio_ppl.processes.registry import BLOCK_PROCESSES, MASKS, MODIFIERS
 
-    assert {p.field for p in [*BLOCK_PROCESSES, *MODIFIERS]} <= set(IDS)
+    assert {p.field for p in [*BLOCK_PROCESSES, *MODIFIERS, *MASKS]} <= set(IDS)
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)

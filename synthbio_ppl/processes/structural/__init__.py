@@ -85,7 +85,13 @@ class Structural(BlockProcess):
     def sample(self, block: Block, rows: Rows) -> dict[str, Array]:
         """Biomarkers ``X``, plus ``latents`` (factor values) and ``covariates`` (codes)."""
         return structural(
-            block.static, rows.plate, rows.loc_shift, rows.scale, rows.obs, rows.design.covariates
+            block.static,
+            rows.plate,
+            rows.loc_shift,
+            rows.scale,
+            rows.obs,
+            rows.design.covariates,
+            rows.hidden,
         )
 
     def empty_outputs(self, block: Block) -> dict[str, np.ndarray]:

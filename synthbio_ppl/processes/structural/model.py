@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 from synthbio_ppl.core.lazy import dist, jnp, numpyro
 from synthbio_ppl.core.priors import Prior
 from synthbio_ppl.families.standardised import family_sites, standardised
+from synthbio_ppl.processes.observation import observe
 from synthbio_ppl.processes.structural.layout import StructuralLayout
 
 if TYPE_CHECKING:
@@ -78,12 +79,15 @@ def structural(
     scale: Array | float = 1.0,
     obs: Array | None = None,
     covariates: Array | None = None,
+    hidden: Array | None = None,
 ) -> dict[str, Array]:
     """The scene's rows: ``{"X": (rows, B) biomarkers, "latents": (rows, F) factor values,
     "covariates": (rows, C) level codes}`` (the last two only when the scene has any).
 
     ``obs`` (rows, B) observes the biomarkers and ``covariates`` (rows, C) the covariate
-    codes (for fitting); ``loc_shift``/``scale`` are batch effects on the biomarker columns.
+    codes (for fitting); ``loc_shift``/``scale`` are batch effects on the biomarker columns;
+    ``hidden`` (rows, B) marks missing cells of ``obs``, drawn as latent values (later
+    biomarkers are computed from them).
     """
     from synthbio_ppl.families.censored import CensoredLocScale
 
@@ -150,7 +154,8 @@ def structural(
             sh, sc = _column(loc_shift, b), _column(scale, b)
             fn = CensoredLocScale(units[b], mean, noise[b], low, high, sh, sc)
             seen = None if obs is None else obs[:, b]
-            values[b] = numpyro.sample(f"{s}.{name}", fn, obs=seen)
+            missing = None if hidden is None else hidden[:, b]
+            values[b] = observe(f"{s}.{name}", fn, seen, missing, impute=True)
             batched = jnp.ndim(sh) > 0 or jnp.ndim(sc) > 0
             biological[b] = (values[b] - sh) / sc if batched else values[b]
     out = {"X": jnp.stack(values, -1)}

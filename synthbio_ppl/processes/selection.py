@@ -1,0 +1,73 @@
+"""Which columns a modifier acts on: ``affects: all | <block kind> | [block or column names]``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.processes.block import Block
+
+
+def check_affects(value: Any) -> Any:
+    """Field validator body: a string or a list of strings."""
+    if isinstance(value, str) or (
+        isinstance(value, list) and all(isinstance(v, str) for v in value)
+    ):
+        return value
+    raise SpecError("", value, "must be all, a block kind or a list of block or feature names")
+
+
+def affected_ranges(
+    affects: str | list[str],
+    blocks: list[Block],
+    selectors: dict[str, str],
+    columns: Callable[[Block], list[str]],
+    path: str,
+) -> tuple[tuple[int, int], ...]:
+    """The selected columns as sorted, merged half-open ranges.
+
+    ``selectors`` maps the block-kind names a user may give to kinds; ``path`` is the spec
+    field reported by the SpecError raised for a name that is neither a block nor a column.
+    """
+    if affects == "all":
+        return ((0, blocks[-1].stop),) if blocks else ()
+    if isinstance(affects, str):
+        if affects not in selectors:
+            allowed = ", ".join(["all", *selectors])
+            raise SpecError(path, affects, f"must be {allowed} or a list of names")
+        kind = selectors[affects]
+        return tuple((b.start, b.stop) for b in blocks if b.kind == kind)
+    known = {b.name for b in blocks}
+    ranges: list[tuple[int, int]] = []
+    wanted = set(affects)
+    found: set[str] = set()
+    for block in blocks:
+        if block.name in wanted:
+            ranges.append((block.start, block.stop))
+            found.add(block.name)
+            continue
+        for j, column in enumerate(columns(block)):
+            if column in wanted:
+                ranges.append((block.start + j, block.start + j + 1))
+                found.add(column)
+    for j, item in enumerate(affects):
+        if item not in found and item not in known:
+            raise SpecError(f"{path}[{j}]", item, "must name a block or a feature column")
+    return merge_ranges(sorted(ranges))
+
+
+def merge_ranges(ranges: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    """Sorted half-open ranges with overlapping or touching ones merged."""
+    merged: list[tuple[int, int]] = []
+    for start, stop in ranges:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(stop, merged[-1][1]))
+        else:
+            merged.append((start, stop))
+    return tuple(merged)
+
+
+def range_indices(ranges: tuple[tuple[int, int], ...]) -> list[int]:
+    """The column indices of half-open ranges, in order."""
+    return [j for start, stop in ranges for j in range(start, stop)]
