@@ -1,7 +1,10 @@
 """The cross-validation lessons: batch leakage (``compare_cv``: random vs group-aware CV)
 and selection leakage (``selection_cv``: feature selection outside vs inside CV).
 
-scikit-learn (extra ``eval``) is imported only when a helper runs.
+NaN in ``X`` raise by default; ``missing="complete_case"`` drops the rows holding one
+before the folds are drawn, ``missing="impute"`` puts a mean ``SimpleImputer`` in front of
+the estimator, so it is fitted on each training fold only. scikit-learn (extra ``eval``)
+is imported only when a helper runs.
 """
 
 from __future__ import annotations
@@ -14,9 +17,33 @@ import numpy as np
 import pandas as pd
 
 from synthbio_ppl.core.estimators import default_estimator
-from synthbio_ppl.teaching.inputs import class_codes, feature_matrix, row_labels
+from synthbio_ppl.teaching.inputs import class_codes, complete_rows, feature_matrix, row_labels
 
-__all__ = ["compare_cv", "selection_cv"]
+__all__ = ["CV_MISSING", "CVMissing", "compare_cv", "mean_imputer", "selection_cv"]
+
+CVMissing = Literal["raise", "complete_case", "impute"]
+
+CV_MISSING = {
+    "complete_case": "drop every row that holds a NaN before the folds are drawn",
+    "impute": "mean-impute with scikit-learn's SimpleImputer, fitted on each training fold "
+    "(a Pipeline step)",
+}
+"""The NaN choices of the cross-validation helpers, as quoted in the "raise" message."""
+
+
+def mean_imputer() -> Any:
+    """``SimpleImputer(strategy="mean", keep_empty_features=True)``: an all-NaN training
+    column becomes 0 rather than vanishing, so column positions stay put."""
+    from sklearn.impute import SimpleImputer
+
+    return SimpleImputer(strategy="mean", keep_empty_features=True)
+
+
+def _imputing(estimator: Any) -> Any:
+    from sklearn.base import clone
+    from sklearn.pipeline import Pipeline
+
+    return Pipeline([("impute", mean_imputer()), ("model", clone(estimator))])
 
 
 def _score_fold(
@@ -58,6 +85,7 @@ def compare_cv(
     scoring: str = "balanced_accuracy",
     group_scheme: Literal["auto", "leave_one_group_out", "group_kfold"] = "auto",
     max_logo_groups: int = 12,
+    missing: CVMissing = "raise",
 ) -> pd.DataFrame:
     """Random stratified K-fold CV next to group-aware CV (groups = batches, sites, ...).
 
@@ -70,13 +98,21 @@ def compare_cv(
     ``held_out`` (groups in the test fold) and ``note``. A training fold with a single
     class is not fitted: its score is NaN, ``note`` says why, and a warning is issued.
     The default estimator is ``default_estimator()``.
+
+    ``X``: (n, p) array or DataFrame; ``y``, ``groups``: n labels. ``missing``: "raise"
+    (ValueError naming the columns with NaN and their counts), "complete_case" (the rows
+    with a NaN are dropped, with their ``y`` and ``groups``; ``attrs["rows_dropped"]``
+    counts them) or "impute" (``Pipeline([SimpleImputer(mean), estimator])`` per fold).
+    Infinities always raise.
     """
     from sklearn.metrics import get_scorer
     from sklearn.model_selection import GroupKFold, LeaveOneGroupOut, StratifiedKFold
 
-    values, _ = feature_matrix(X)
+    values, _ = feature_matrix(X, missing, CV_MISSING)
     labels, names = class_codes(y, values.shape[0])
     group_arr = row_labels(groups, values.shape[0])
+    keep = complete_rows(values) if missing == "complete_case" else np.ones(len(values), bool)
+    values, labels, group_arr = values[keep], labels[keep], group_arr[keep]
     n_groups = len(pd.unique(group_arr))
     if n_groups < 2:
         raise ValueError("group-aware CV needs at least two groups")
@@ -90,6 +126,8 @@ def compare_cv(
         raise ValueError(f"unknown group_scheme {group_scheme!r}")
     random_splits = StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(values, labels)
     estimator = default_estimator() if estimator is None else estimator
+    if missing == "impute":
+        estimator = _imputing(estimator)
     scorer = get_scorer(scoring)
     rows = []
     for scheme, splits in (("stratified_kfold", random_splits), (group_scheme, group_splits)):
@@ -104,7 +142,7 @@ def compare_cv(
     frame = pd.DataFrame(
         rows, columns=["scheme", "fold", "score", "n_train", "n_test", "held_out", "note"]
     )
-    frame.attrs["scoring"] = scoring
+    frame.attrs.update(scoring=scoring, missing=missing, rows_dropped=int((~keep).sum()))
     failed = frame[frame["score"].isna()]
     if len(failed):
         warnings.warn(
@@ -126,6 +164,7 @@ def selection_cv(
     n_splits: int = 5,
     seed: int = 0,
     score_func: Any = None,
+    missing: CVMissing = "raise",
 ) -> float:
     """Mean cross-validated ROC AUC with top-``k`` univariate selection inside or outside CV.
 
@@ -136,24 +175,37 @@ def selection_cv(
     are the same both ways. On pure noise the leak gives an AUC near 1, honest CV near 0.5.
     ``score_func`` defaults to the ANOVA F-test ``f_classif``; more than two classes use
     one-vs-rest AUC.
+
+    ``X``: (n, p) array or DataFrame; ``y``: n labels. ``missing``: "raise" (ValueError
+    naming the columns with NaN), "complete_case" (drop the rows with a NaN first) or
+    "impute": a mean ``SimpleImputer`` is the first step of every fitted pipeline. Inside,
+    ``Pipeline([impute, select, model])`` per training fold; outside, the selection is
+    fitted as ``Pipeline([impute, select])`` on every row (the leak under study) and the
+    model as ``Pipeline([impute, model])`` per training fold. Infinities always raise.
     """
     from sklearn.base import clone
     from sklearn.feature_selection import SelectKBest, f_classif
     from sklearn.model_selection import StratifiedKFold, cross_val_score
     from sklearn.pipeline import Pipeline
 
-    values, _ = feature_matrix(X)
+    values, _ = feature_matrix(X, missing, CV_MISSING)
     labels, _ = class_codes(y, values.shape[0])
+    if missing == "complete_case":
+        keep = complete_rows(values)
+        values, labels = values[keep], labels[keep]
     if not 1 <= k <= values.shape[1]:
         raise ValueError(f"k must lie in [1, n_features={values.shape[1]}]; got {k}")
     estimator = default_estimator() if estimator is None else estimator
     selector = SelectKBest(f_classif if score_func is None else score_func, k=k)
     folds = StratifiedKFold(n_splits, shuffle=True, random_state=seed)
     scoring = "roc_auc" if len(pd.unique(labels)) == 2 else "roc_auc_ovr"
+    impute = [("impute", mean_imputer())] if missing == "impute" else []
     if inside:
-        model = Pipeline([("select", selector), ("model", clone(estimator))])
+        model = Pipeline([*impute, ("select", selector), ("model", clone(estimator))])
         scores = cross_val_score(model, values, labels, cv=folds, scoring=scoring)
     else:
-        kept = selector.fit(values, labels).transform(values)
-        scores = cross_val_score(clone(estimator), kept, labels, cv=folds, scoring=scoring)
+        support = Pipeline([*impute, ("select", selector)]).fit(values, labels)[-1]
+        kept = values[:, support.get_support()]
+        model = _imputing(estimator) if impute else clone(estimator)
+        scores = cross_val_score(model, kept, labels, cv=folds, scoring=scoring)
     return float(np.mean(scores))

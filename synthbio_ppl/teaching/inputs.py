@@ -1,29 +1,55 @@
 """Inputs of the evaluation helpers, checked: feature matrix, labels and classes.
 
-Also the classes' order (``class_order``) and the pair of classes a two-class statistic
-compares (oriented ``b - a``).
+Also the classes' order (``class_order``), the pair of classes a two-class statistic
+compares (oriented ``b - a``), and what a helper does with missing values (NaN): every
+helper that takes an ``X`` has a ``missing=`` argument, "raise" by default, so a NaN is
+never dropped or imputed silently. Infinities are always refused.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
-from typing import Any
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 __all__ = [
+    "MISSING_CHOICES",
+    "Missing",
     "class_codes",
     "class_order",
     "class_pair",
+    "complete_rows",
     "feature_matrix",
     "row_labels",
     "split_classes",
 ]
 
+Missing = Literal["raise", "complete_case", "available_case", "impute"]
+"""What a helper does with NaN in X (each helper names the choices it supports)."""
 
-def feature_matrix(X: Any) -> tuple[np.ndarray, pd.Index]:
-    """``X`` as a float64 (n, p) array and its feature names."""
+MISSING_CHOICES: dict[str, str] = {
+    "complete_case": "drop every row that holds a NaN",
+    "available_case": "use each column's observed cells",
+    "impute": "mean-impute with scikit-learn's SimpleImputer, fitted inside each CV training fold",
+}
+"""The default description of each choice, quoted in the "raise" message."""
+
+
+def feature_matrix(
+    X: Any,
+    missing: str = "raise",
+    choices: Mapping[str, str] | Sequence[str] = (),
+) -> tuple[np.ndarray, pd.Index]:
+    """``X`` as a float64 (n, p) array and its feature names.
+
+    Infinities raise ValueError. NaN cells are returned as NaN unless ``missing`` is
+    "raise" (the default), which raises a ValueError naming the columns with NaN, their
+    counts, the rows affected and the ``choices`` the caller supports (names, or names to
+    descriptions). ``missing`` must be "raise" or one of ``choices``: another value is a
+    ValueError too. The caller acts on the choice (``complete_rows`` for complete_case).
+    """
     if isinstance(X, pd.DataFrame):
         names = pd.Index(X.columns)
         values = X.to_numpy(dtype=np.float64)
@@ -34,9 +60,40 @@ def feature_matrix(X: Any) -> tuple[np.ndarray, pd.Index]:
         names = pd.RangeIndex(values.shape[1])
     if values.ndim != 2:
         raise ValueError(f"X must be 2-D (rows × features); got shape {values.shape}")
-    if not np.isfinite(values).all():  # an infinity is as unusable as a NaN: say so
-        raise ValueError("X contains NaN or infinite values; impute or drop them first")
+    offered = (
+        dict(choices) if isinstance(choices, Mapping) else {c: MISSING_CHOICES[c] for c in choices}
+    )
+    if missing != "raise" and missing not in offered:
+        allowed = ", ".join(repr(c) for c in ["raise", *offered])
+        raise ValueError(f"missing must be one of {allowed}; got {missing!r}")
+    nan = np.isnan(values)
+    if np.isinf(values).any():  # an infinity is no missing value: refuse it whatever missing is
+        columns = names[np.isinf(values).any(axis=0)].tolist()
+        raise ValueError(
+            f"X contains infinite values (columns {columns[:5]}); replace or drop them first"
+        )
+    if missing == "raise" and nan.any():
+        raise ValueError(_nan_message(nan, names, offered))
     return values, names
+
+
+def _nan_message(nan: np.ndarray, names: pd.Index, offered: Mapping[str, str]) -> str:
+    per_column = nan.sum(axis=0)
+    hit = np.flatnonzero(per_column)
+    listed = ", ".join(f"{names[j]!r}: {int(per_column[j])}" for j in hit[:5])
+    more = f" and {len(hit) - 5} more" if len(hit) > 5 else ""
+    rows = int(nan.any(axis=1).sum())
+    options = " or ".join(f"missing={c!r} ({text})" for c, text in offered.items())
+    return (
+        f"X has NaN in {len(hit)} of {nan.shape[1]} columns ({listed}{more}); {rows} of "
+        f"{nan.shape[0]} rows hold one. Choose how to handle them: "
+        + (options or "this helper takes none, so impute or drop them first")
+    )
+
+
+def complete_rows(values: np.ndarray) -> np.ndarray:
+    """Boolean (n,) mask of the rows of ``values`` (n, p) without a NaN."""
+    return ~np.isnan(values).any(axis=1)
 
 
 def row_labels(y: Any, n_rows: int) -> np.ndarray:
@@ -83,9 +140,21 @@ def class_pair(y: Any, classes: Sequence[Hashable] | None) -> tuple[Hashable, Ha
 
 
 def split_classes(
-    X: Any, y: Any, classes: Sequence[Hashable] | None
+    X: Any,
+    y: Any,
+    classes: Sequence[Hashable] | None,
+    missing: str = "raise",
+    choices: Sequence[str] = ("complete_case", "available_case"),
 ) -> tuple[np.ndarray, np.ndarray, pd.Index]:
-    values, names = feature_matrix(X)
+    """The rows of classes ``a`` and ``b`` (``class_pair``): (n_a, p), (n_b, p), names.
+
+    ``missing`` as in ``feature_matrix``; "complete_case" drops the rows with a NaN first,
+    "available_case" keeps the NaN cells for a NaN-aware statistic.
+    """
+    values, names = feature_matrix(X, missing, choices)
     labels = row_labels(y, values.shape[0])
     a, b = class_pair(y, classes)
+    if missing == "complete_case":
+        keep = complete_rows(values)
+        values, labels = values[keep], labels[keep]
     return values[labels == a], values[labels == b], names

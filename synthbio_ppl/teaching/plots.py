@@ -1,6 +1,7 @@
 """Teaching plots (optional extra ``plot``: matplotlib is imported inside each function).
 
 Every function returns the matplotlib Figure; close it with ``plt.close(fig)`` when done.
+Those that take an ``X`` raise on NaN unless ``missing=`` names what to do (see each).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from synthbio_ppl.data.truth import Truth
 from synthbio_ppl.processes.registry import BLOCK_PROCESSES
 from synthbio_ppl.teaching.batch_confounding import confounding
 from synthbio_ppl.teaching.effect_sizes import cohens_d
-from synthbio_ppl.teaching.inputs import class_order
+from synthbio_ppl.teaching.inputs import class_order, complete_rows, feature_matrix
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -48,6 +49,32 @@ def _frame(X: Any) -> pd.DataFrame:
     return X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X, dtype=float))
 
 
+def _checked(
+    X: Any, y: Any, missing: str, choices: dict[str, str]
+) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """``X`` as a float DataFrame and ``y`` as an array (or None), NaN handled per
+    ``missing``: "raise" refuses them, "complete_case" drops their rows."""
+    values, _ = feature_matrix(X, missing, choices)
+    frame = _frame(X).astype(float)
+    labels = None if y is None else np.asarray(y, dtype=object)
+    if missing == "complete_case":
+        keep = complete_rows(values)
+        frame = frame.loc[keep]
+        labels = None if labels is None else labels[keep]
+    return frame, labels
+
+
+def _rows(labels: Any, keep: np.ndarray) -> Any:
+    """The kept rows of a label vector (a Series keeps its category order)."""
+    return labels[keep] if isinstance(labels, pd.Series) else np.asarray(labels, object)[keep]
+
+
+_AVAILABLE = {
+    "complete_case": "drop every row that holds a NaN",
+    "available_case": "use each column's observed cells",
+}
+
+
 def _grid(n: int, ncols: int) -> tuple[int, int]:
     ncols = max(1, min(ncols, n))
     return -(-n // ncols), ncols
@@ -61,19 +88,23 @@ def plot_class_histograms(
     classes: Sequence[Hashable] | None = None,
     bins: int = 20,
     ncols: int = 3,
+    missing: str = "raise",
 ) -> Figure:
     """One panel per feature: a histogram per class, Cohen's d in the title.
 
     ``features`` default to the ``top`` features by |d|. d compares ``classes=(a, b)``
     (``b − a``); with more than two classes and no pair it compares the last class with
-    the first, as the truth's ``effect_size`` does. One axis per feature.
+    the first, as the truth's ``effect_size`` does. One axis per feature. ``missing``:
+    "raise" on NaN (ValueError naming the columns), "complete_case" (drop the rows with a
+    NaN) or "available_case" (each column's observed cells, for d and the histograms).
     """
     plt = _pyplot()
-    frame = _frame(X)
-    labels = np.asarray(y, dtype=object)
+    chosen = _frame(X) if features is None else _frame(X)[list(features)]
+    frame, labels = _checked(chosen, y, missing, _AVAILABLE)  # NaN in the plotted columns
+    assert labels is not None
     order = class_order(y)
     pair = classes if classes is not None else (order[0], order[-1])
-    d_all = cohens_d(frame if features is None else frame[list(features)], y, pair)
+    d_all = cohens_d(frame, labels, pair, "available_case" if missing != "raise" else "raise")
     if features is None:
         features = d_all.abs().sort_values(ascending=False, kind="stable").index[:top].tolist()
     features = list(features)
@@ -85,9 +116,10 @@ def plot_class_histograms(
         fig.delaxes(ax)
     for ax, name in zip(axes.ravel(), features, strict=False):
         column = frame[name].to_numpy(dtype=float)
-        edges = np.histogram_bin_edges(column, bins=bins)
+        seen = ~np.isnan(column)
+        edges = np.histogram_bin_edges(column[seen], bins=bins)
         for label in order:
-            ax.hist(column[labels == label], bins=edges, alpha=0.5, label=str(label))
+            ax.hist(column[seen & (labels == label)], bins=edges, alpha=0.5, label=str(label))
         ax.set_title(f"{name} (d = {d_all[name]:.2f})", fontsize=9)
     axes.ravel()[0].legend(fontsize=8)
     fig.suptitle(f"Class-conditional histograms; d = Cohen's d of {pair[1]} − {pair[0]}")
@@ -119,15 +151,29 @@ def _scatter_by(ax: Any, scores: np.ndarray, labels: Any, title: str) -> None:
     ax.set_title(title, fontsize=10)
 
 
-def plot_pca(X: Any, y: Any, batch: Any = None, standardise: bool = True) -> Figure:
+def plot_pca(
+    X: Any, y: Any, batch: Any = None, standardise: bool = True, missing: str = "raise"
+) -> Figure:
     """Rows on the first two principal components, coloured by class and (beside) by batch.
 
     PCA of the (standardised, when ``standardise``) centred matrix by SVD; the axis labels
     give each component's share of the variance. Two axes with ``batch``, else one; the
-    batch panel's title gives Cramér's V of class × batch.
+    batch panel's title gives Cramér's V of class × batch. ``missing``: "raise" on NaN
+    (ValueError naming the columns), "complete_case" (drop the rows with a NaN, with
+    their ``y`` and ``batch``) or "impute" (scikit-learn's mean ``SimpleImputer`` fitted
+    on the whole table: a picture, not an evaluation).
     """
     plt = _pyplot()
-    values = _frame(X).to_numpy(dtype=float)
+    choices = {"complete_case": _AVAILABLE["complete_case"], "impute": "mean-impute (figure only)"}
+    values, _ = feature_matrix(X, missing, choices)
+    if missing == "complete_case":
+        keep = complete_rows(values)
+        values, y = values[keep], _rows(y, keep)
+        batch = None if batch is None else _rows(batch, keep)
+    elif missing == "impute":
+        from synthbio_ppl.teaching.cross_validation import mean_imputer
+
+        values = mean_imputer().fit_transform(values)
     scores, explained = _pca_scores(values, standardise)
     panels = 1 if batch is None else 2
     fig, axes = plt.subplots(1, panels, figsize=(5 * panels, 4.2), squeeze=False)
@@ -147,21 +193,24 @@ def plot_cluster_correlations(
     truth: Truth,
     y: Any = None,
     clusters: Sequence[str] | None = None,
+    missing: str = "raise",
 ) -> Figure:
     """Correlation heatmap of each cluster's features (``truth.features['cluster']``).
 
     Without ``y``: one panel per cluster, all rows. With ``y``: one row of panels per
     cluster and one column per class, to show per-class correlation (differential
     co-expression). Titles give the mean off-diagonal r and, when the truth records it,
-    the declared ρ. Axes: one per panel plus one shared colour bar.
+    the declared ρ. Axes: one per panel plus one shared colour bar. ``missing``: "raise"
+    on NaN (ValueError naming the columns), "complete_case" (drop the rows with a NaN) or
+    "available_case" (each pair's rows where both are observed).
     """
     plt = _pyplot()
-    frame = _frame(X)
     membership = truth.features["cluster"].fillna("")
     names = [c for c in dict.fromkeys(membership) if c] if clusters is None else list(clusters)
     if not names:
         raise ValueError("the truth has no clusters (truth.features['cluster'] is empty)")
-    labels = None if y is None else np.asarray(y, dtype=object)
+    shown = membership.index[membership.isin(names)].tolist()
+    frame, labels = _checked(_frame(X)[shown], y, missing, _AVAILABLE)  # the clusters' NaN
     columns: list[Hashable | None] = [None] if y is None else list(class_order(y))
     fig, axes = plt.subplots(
         len(names),
@@ -175,10 +224,10 @@ def plot_cluster_correlations(
         if not members:
             raise ValueError(f"no features belong to cluster {cluster!r}")
         for j, label in enumerate(columns):
-            rows = frame[members].to_numpy(dtype=float)
+            rows = frame[members]
             if label is not None:
-                rows = rows[labels == label]
-            r = np.corrcoef(rows, rowvar=False)
+                rows = rows.loc[labels == label]
+            r = rows.corr().to_numpy()  # pairwise complete: only NaN-free without available_case
             off = r[~np.eye(len(members), dtype=bool)]
             ax = axes[i, j]
             image = ax.imshow(r, vmin=-1, vmax=1, cmap="RdBu_r")

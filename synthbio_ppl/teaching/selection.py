@@ -12,16 +12,17 @@ import numpy as np
 import pandas as pd
 
 from synthbio_ppl.data.truth import Truth
-from synthbio_ppl.teaching.effect_sizes import cliffs_delta, cohens_d
+from synthbio_ppl.teaching.effect_sizes import EffectMissing, cliffs_delta, cohens_d
 from synthbio_ppl.teaching.inputs import class_pair
 
-__all__ = ["rank_features", "selection_scores", "selection_stability"]
+__all__ = ["rank_features", "selection_scores", "selection_stability", "true_effect"]
 
 Method = Literal["cohens_d", "cliffs_delta"]
 
 
-def _true_effect(truth: Truth, a: Hashable, b: Hashable) -> pd.Series:
-    """Population Cohen's d of ``b − a`` from the truth (last vs first class as fallback)."""
+def true_effect(truth: Truth, a: Hashable, b: Hashable) -> pd.Series:
+    """Population Cohen's d of ``b − a`` per feature from the truth (float Series; the
+    truth's ``effect_size``, last vs first class, as fallback)."""
     table = truth.effect_sizes
     if f"{b} vs {a}" in table.columns:
         return table[f"{b} vs {a}"]
@@ -36,18 +37,22 @@ def rank_features(
     truth: Truth | None = None,
     method: Method = "cohens_d",
     classes: Sequence[Hashable] | None = None,
+    missing: EffectMissing = "raise",
 ) -> pd.DataFrame:
     """Features sorted by |effect| (largest first), ties kept in column order.
 
     Columns: ``rank`` (1 = strongest), ``effect`` (signed, ``b − a``), ``abs_effect``; with
     a ``truth``: ``role``, ``signal`` and ``true_effect_size`` (population Cohen's d of the
-    same pair, whatever ``method`` is).
+    same pair, whatever ``method`` is). ``missing`` as in ``cohens_d`` ("raise", or
+    "complete_case" / "available_case" for NaN in ``X``); a feature whose effect is NaN
+    (too few observed cells) ranks last.
     """
     stats = {"cohens_d": cohens_d, "cliffs_delta": cliffs_delta}
     if method not in stats:
         raise ValueError(f"method must be one of {sorted(stats)}; got {method!r}")
-    effect = stats[method](X, y, classes)
-    order = np.argsort(-np.abs(effect.to_numpy()), kind="stable")
+    effect = stats[method](X, y, classes, missing)
+    strength = np.abs(effect.to_numpy())
+    order = np.argsort(-np.where(np.isnan(strength), -1.0, strength), kind="stable")
     ranked = pd.DataFrame(
         {
             "rank": np.arange(1, len(effect) + 1),
@@ -57,15 +62,16 @@ def rank_features(
         index=pd.Index(effect.index[order], name="feature"),
     )
     ranked.attrs["method"] = method
+    ranked.attrs["missing"] = missing
     if truth is None:
         return ranked
-    missing = ranked.index.difference(truth.features.index)
-    if len(missing):
-        raise ValueError(f"features not in the truth: {missing[:5].tolist()} ...")
+    unknown = ranked.index.difference(truth.features.index)
+    if len(unknown):
+        raise ValueError(f"features not in the truth: {unknown[:5].tolist()} ...")
     a, b = class_pair(y, classes)
     ranked["role"] = truth.features["role"].reindex(ranked.index)
     ranked["signal"] = truth.features["signal"].reindex(ranked.index).astype(bool)
-    ranked["true_effect_size"] = _true_effect(truth, a, b).reindex(ranked.index).astype(float)
+    ranked["true_effect_size"] = true_effect(truth, a, b).reindex(ranked.index).astype(float)
     return ranked
 
 
