@@ -10,8 +10,11 @@ reported.
 
 DIR is written atomically (a sibling staging folder renamed into place when complete) and
 holds ``synthetic.csv`` (``.parquet`` for a Parquet input), ``report.md``, ``report.json``,
-``posterior.nc`` and ``parameters.csv``. Registering the subcommand imports nothing heavy;
-JAX, NumPyro and scikit-learn load when it runs. Every bad input raises ``SpecError``.
+``posterior.nc``, ``parameters.csv`` and ``missing_rates.csv``. Missing feature cells
+(empty CSV fields, NaN) are allowed: the twin learns each column's missing fraction per
+class and reproduces it (see ``sb.twin``); a row without a class is refused. Registering
+the subcommand imports nothing heavy; JAX, NumPyro and scikit-learn load when it runs.
+Every bad input raises ``SpecError``.
 
 The command lives here (its parser and handler); reading and checking the input and the
 options is in ``twin_inputs``, the train/holdout split in ``twin_split``, and the output
@@ -36,7 +39,7 @@ from synthbio_ppl.cli.twin_inputs import (
     parse_types,
     read_table,
 )
-from synthbio_ppl.cli.twin_output import _summary, _write, command_line
+from synthbio_ppl.cli.twin_output import _summary, _write, command_line, missing_summary
 from synthbio_ppl.cli.twin_split import _plain, scoring_frames, stratified_split
 from synthbio_ppl.core.errors import SpecError
 
@@ -52,8 +55,9 @@ def add_twin_parser(subparsers: Any) -> argparse.ArgumentParser:
         description=(
             "Split the real table into train/holdout (stratified by the label), fit the twin "
             "to the train rows, sample a synthetic table and score its fidelity, utility and "
-            "privacy. Writes DIR/synthetic.csv (.parquet for a Parquet input), report.md, "
-            "report.json, posterior.nc and parameters.csv."
+            "privacy. Missing feature cells are reproduced at each column's rate per class. "
+            "Writes DIR/synthetic.csv (.parquet for a Parquet input), report.md, "
+            "report.json, posterior.nc, parameters.csv and missing_rates.csv."
         ),
     )
     parser.add_argument("real", help="the real table: CSV, or Parquet (.parquet, .pq)")
@@ -128,6 +132,9 @@ def run_twin(args: argparse.Namespace) -> None:
     types = parse_types(args.types, real, label)
     bounds = parse_bounds(args.bounds, real, label, types)
     _check_feature_types(real, label, types)
+    from synthbio_ppl.twins.columns import read_layout
+
+    read_layout(real, label, types, bounds)  # the whole table, before the split hides a row
     balance = parse_balance(args.balance, real[label])
     scoring = args.holdout > 0
     has_sklearn = importlib.util.find_spec("sklearn") is not None
@@ -180,6 +187,7 @@ def run_twin(args: argparse.Namespace) -> None:
         "holdout": args.holdout,
         "balance": args.balance,
         "scored": f"not scored ({skip})" if skip else _scored(scoring),
+        "missing": missing_summary(fitted.missing_rates),
         "command": command_line(args, fitted.method),
     }
     suffix = ".parquet" if path.suffix.lower() in PARQUET_SUFFIXES else ".csv"

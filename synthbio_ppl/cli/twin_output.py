@@ -2,8 +2,10 @@
 
 DIR is written atomically (a sibling staging folder renamed into place when complete):
 the synthetic table, ``report.md``, ``report.json`` (with the run's metadata and the
-command that reproduces it), ``posterior.nc`` and ``parameters.csv``. With ``--holdout 0``
-only the fidelity part of the report is kept.
+command that reproduces it), ``posterior.nc``, ``parameters.csv`` and
+``missing_rates.csv`` (the fraction of each feature's cells missing per class in the train
+rows, which the synthetic table reproduces). With ``--holdout 0`` only the fidelity part of
+the report (missing fractions included) is kept.
 """
 
 from __future__ import annotations
@@ -17,8 +19,15 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pandas loads when the command runs, not when it is registered
     import pandas as pd
 
-OUTPUT_FILES = ("report.md", "report.json", "posterior.nc", "parameters.csv")
-FIDELITY_METRICS = ("mean_ks", "max_ks", "mean_wasserstein", "corr_frobenius", "corr_mean_abs_diff")
+OUTPUT_FILES = ("report.md", "report.json", "posterior.nc", "parameters.csv", "missing_rates.csv")
+FIDELITY_METRICS = (
+    "mean_ks",
+    "max_ks",
+    "mean_wasserstein",
+    "corr_frobenius",
+    "corr_mean_abs_diff",
+    "missing_max_abs_diff",
+)
 
 
 def command_line(args: argparse.Namespace, method: str) -> str:
@@ -62,6 +71,7 @@ def _write(
         )
         fitted.to_inference_data().to_netcdf(str(staging / "posterior.nc"))
         fitted.parameters().to_csv(staging / "parameters.csv")
+        fitted.missing_rates.to_csv(staging / "missing_rates.csv")
 
 
 def _report_dict(report: Any, scoring: bool, metadata: dict[str, Any]) -> dict[str, Any]:
@@ -93,6 +103,7 @@ def _markdown(metadata: dict[str, Any], report: Any, scoring: bool) -> str:
         f"fit {metadata['fit_seconds']:.2f} s, seed {metadata['seed']}",
         f"- class balance: {metadata['balance'] or 'as in the real table'}",
         f"- scored: {metadata['scored']}",
+        f"- missing cells: {_missing_line(metadata['missing'])}",
         *(
             ["- note: the marginal fidelity scores compare against the real class balance"]
             if metadata["balance"] is not None and report is not None
@@ -135,7 +146,26 @@ def _fidelity_markdown(report: Any, top: int = 10) -> str:
     for name, row in ranked.iterrows():
         values = (row["ks"], row["wasserstein"], row["real_mean"], row["synthetic_mean"])
         lines.append(f"| {name} | " + " | ".join(f"{v:.3g}" for v in values) + " |")
-    return "\n".join(lines) + "\n"
+    missing = report.missing_markdown(top)
+    return "\n".join(lines) + "\n" + ("\n" + "\n".join(missing) if missing else "")
+
+
+def missing_summary(rates: pd.DataFrame) -> dict[str, Any]:
+    """What ``metadata['missing']`` holds: the feature columns with a missing cell in the
+    train rows and the largest fraction of any column in any class."""
+    columns = [str(c) for c in rates.index[(rates.to_numpy() > 0).any(axis=1)]]
+    return {"columns": columns, "max_rate": float(rates.to_numpy().max(initial=0.0))}
+
+
+def _missing_line(missing: dict[str, Any]) -> str:
+    columns = missing["columns"]
+    if not columns:
+        return "none in the train rows"
+    shown = ", ".join(columns[:8]) + (", ..." if len(columns) > 8 else "")
+    return (
+        f"{len(columns)} column(s) ({shown}), up to {missing['max_rate']:.1%} in a class; "
+        "masked at each column's class rate (missing_rates.csv)"
+    )
 
 
 def _summary(metadata: dict[str, Any], report: Any, scoring: bool, out: Path, suffix: str) -> str:
@@ -145,11 +175,18 @@ def _summary(metadata: dict[str, Any], report: Any, scoring: bool, out: Path, su
         f"{rows['input']} rows in {metadata['fit_seconds']:.1f} s; "
         f"{rows['synthetic']} synthetic rows sampled",
     ]
+    if metadata["missing"]["columns"]:
+        lines.append(f"missing cells: {_missing_line(metadata['missing'])}")
     if report is not None:
         s = report.summary()
+        gap = (
+            f", missing-rate |Δ| {s['missing_max_abs_diff']:.3f}"
+            if metadata["missing"]["columns"]
+            else ""
+        )
         lines.append(
             f"fidelity: mean KS {s['mean_ks']:.3f}, max KS {s['max_ks']:.3f}, "
-            f"correlation |Δ| {s['corr_mean_abs_diff']:.3f}"
+            f"correlation |Δ| {s['corr_mean_abs_diff']:.3f}{gap}"
         )
         if scoring:
             lines.append(

@@ -2,7 +2,9 @@
 
 The twin is fitted to the train rows only; the holdout rows are the real rows it never
 saw, which the utility and privacy scores need. ``scoring_frames`` one-hot encodes the
-categorical columns, since ``score_twin`` compares numeric features only.
+categorical columns, since ``score_twin`` compares numeric features only; a missing
+categorical cell becomes NaN in each of its column's 0/1 columns, so ``score_twin`` sees
+(and compares) it as missing.
 """
 
 from __future__ import annotations
@@ -47,7 +49,8 @@ def stratified_split(
 
 def scoring_frames(label: str, *frames: pd.DataFrame) -> list[pd.DataFrame]:
     """The tables as ``score_twin`` needs them: every non-numeric feature (a categorical
-    column) one-hot encoded as 0/1 columns ``COL=LEVEL``, levels taken from the first."""
+    column) one-hot encoded as 0/1 columns ``COL=LEVEL``, levels taken from the first
+    table's observed values; a missing cell is NaN in every ``COL=LEVEL`` column."""
     import numpy as np
     import pandas as pd
 
@@ -70,8 +73,12 @@ def scoring_frames(label: str, *frames: pd.DataFrame) -> list[pd.DataFrame]:
                 columns[name] = frame[name]
                 continue
             text = frame[name].astype(str)
-            for level in sorted(first[name].astype(str).unique()):
-                columns[f"{name}={level}"] = (text == level).astype(np.float64)
+            missing = frame[name].isna().to_numpy()
+            for level in sorted(first[name].dropna().astype(str).unique()):
+                hot = (text == level).to_numpy(dtype=np.float64)
+                columns[f"{name}={level}"] = pd.Series(
+                    np.where(missing, np.nan, hot), index=frame.index
+                )
         out.append(pd.DataFrame(columns, index=frame.index))
     return out
 

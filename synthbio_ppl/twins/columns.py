@@ -7,6 +7,11 @@ their median and divided by a robust spread (IQR/1.349, the sd of a normal; the 
 the IQR is 0) before the power transform, so one prior fits columns of any unit. A column
 whose values are all ≥ 0 gets a lower bound of 0 (concentrations, counts, sizes); explicit
 ``bounds`` override it. Every problem raises ``SpecError`` naming the column.
+
+Missing values (NaN, None, ``pd.NA``) are allowed in feature columns: the scaling
+constants, bounds, levels and the constant-column check use the observed cells only. A
+column with no observed cell is refused (nothing to model), as are infinities (a value,
+not a missing cell) and a missing class label (``twins.missingness`` learns the rates).
 """
 
 from __future__ import annotations
@@ -141,10 +146,11 @@ def _column(
     values: pd.Series, declared: str | None, bound: tuple[float | None, float | None] | None
 ) -> TwinColumn:
     name, dtype = str(values.name), values.dtype
-    n_missing = int(values.isna().sum())
-    if n_missing:
+    if values.notna().sum() == 0:
         raise SpecError(
-            f"data.{name}", f"{n_missing} missing value(s)", "impute or drop them before twinning"
+            f"data.{name}",
+            f"all {len(values)} values missing",
+            "a column needs observed values to be modelled; drop it",
         )
     if pd.api.types.is_datetime64_any_dtype(values) or pd.api.types.is_timedelta64_dtype(values):
         raise SpecError(
@@ -161,13 +167,20 @@ def _column(
         if isinstance(dtype, pd.CategoricalDtype):
             levels = tuple(dtype.categories)
         else:
-            levels = tuple(sorted(values.unique(), key=_sort_key))
+            levels = tuple(sorted(values.dropna().unique(), key=_sort_key))
         return TwinColumn(name, "categorical", dtype, levels=levels)
     if not is_numeric:
         raise SpecError(f"types.{name}", kind, f"column of dtype {dtype} can only be categorical")
-    x = values.to_numpy(dtype=np.float64)
-    if not np.isfinite(x).all():
-        raise SpecError(f"data.{name}", "infinite value(s)", "every value must be finite")
+    every = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    infinite = np.flatnonzero(np.isinf(every))
+    if infinite.size:
+        first = every[infinite[0]]
+        raise SpecError(
+            f"data.{name}",
+            f"{infinite.size} infinite value(s), the first {first:g} at row {infinite[0]}",
+            "every observed value must be finite (NaN marks a missing value)",
+        )
+    x = every[~np.isnan(every)]
     low, high = (0.0 if x.min() >= 0 else None), None
     if bound is not None:
         low, high = bound

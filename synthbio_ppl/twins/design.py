@@ -3,8 +3,10 @@
 Shared by fitting (``synthbio_ppl.twins.fitting``) and sampling
 (``synthbio_ppl.twins.posterior``): ``_shape`` builds the ``TwinShape`` (the static sizes
 a compiled program is keyed on), ``_design`` the ``TwinDesign`` (class codes, per-column
-centre, scale and bounds); integer codes of the classes and categorical levels; and the
-row padding that lets tables of similar size share one compiled program.
+centre, scale and bounds, and the classes' missing fractions); integer codes of the
+classes and categorical levels (−1 for a missing cell); the numeric values with their
+observed mask; and the row padding that lets tables of similar size share one compiled
+program.
 """
 
 from __future__ import annotations
@@ -26,9 +28,9 @@ def _bucket(n_rows: int) -> int:
     return step * math.ceil(n_rows / step)
 
 
-def _pad(values: np.ndarray, rows: int) -> np.ndarray:
-    """``values`` with zero rows appended up to ``rows`` rows."""
-    extra = np.zeros((rows - len(values), *values.shape[1:]), dtype=values.dtype)
+def _pad(values: np.ndarray, rows: int, fill: object = 0) -> np.ndarray:
+    """``values`` with rows of ``fill`` appended up to ``rows`` rows."""
+    extra = np.full((rows - len(values), *values.shape[1:]), fill, dtype=values.dtype)
     return np.concatenate([values, extra])
 
 
@@ -42,7 +44,9 @@ def _shape(layout: TwinLayout, rank: int) -> TwinShape:
     )
 
 
-def _design(layout: TwinLayout, y: np.ndarray) -> TwinDesign:
+def _design(layout: TwinLayout, y: np.ndarray, missing: np.ndarray | None = None) -> TwinDesign:
+    """The design of rows ``y`` (int codes); ``missing`` (classes, numeric + categorical
+    columns) the cells' missing fractions, or None for no mask."""
     numeric = layout.numeric
     low = [-np.inf if c.low is None else c.low for c in numeric]
     high = [np.inf if c.high is None else c.high for c in numeric]
@@ -52,7 +56,19 @@ def _design(layout: TwinLayout, y: np.ndarray) -> TwinDesign:
         scale=jnp.asarray([c.scale for c in numeric], dtype=jnp.float32),
         low=jnp.asarray(low, dtype=jnp.float32),
         high=jnp.asarray(high, dtype=jnp.float32),
+        missing=None if missing is None else jnp.asarray(missing, dtype=jnp.float32),
     )
+
+
+def _numeric_values(data: pd.DataFrame, layout: TwinLayout) -> tuple[np.ndarray, np.ndarray]:
+    """(values (n, p) float32, observed (n, p) bool) of the numeric columns; a missing cell
+    holds the column's centre, which the likelihood ignores."""
+    names = [c.name for c in layout.numeric]
+    values = data[names].to_numpy(dtype=np.float64, na_value=np.nan)
+    observed = ~np.isnan(values)
+    centre = np.array([c.centre for c in layout.numeric], dtype=np.float64)
+    filled = np.where(observed, values, centre[None, :]).astype(np.float32)
+    return filled, observed
 
 
 def _class_codes(values: pd.Series, layout: TwinLayout) -> np.ndarray:

@@ -4,6 +4,12 @@
 ``synthbio_ppl.twins.model``: a MAP point estimate by default (seconds), ``"svi"`` for a
 mean-field posterior, ``"nuts"`` for the full posterior (minutes for 30 columns). It
 returns a ``Twin`` (``synthbio_ppl.twins.posterior``), whose ``sample`` draws new rows.
+
+Missing values: the value model is fitted to the observed cells (missing numeric cells
+are integrated out of each row's Gaussian, missing categorical cells skipped; no row is
+dropped), and the fraction of missing cells per column and class
+(``twins.missingness.missing_rates``) is stored as ``Twin.missing_rates`` for ``sample``
+to reproduce.
 """
 
 from __future__ import annotations
@@ -25,8 +31,18 @@ from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.inference.kernels import map_fit, nuts_chain, svi_fit
 from synthbio_ppl.inference.programs import cached
 from synthbio_ppl.twins.columns import MIN_ROWS_PER_CLASS, read_layout
-from synthbio_ppl.twins.design import _bucket, _category_codes, _class_codes, _design, _pad, _shape
+from synthbio_ppl.twins.design import (
+    _bucket,
+    _category_codes,
+    _class_codes,
+    _design,
+    _numeric_values,
+    _pad,
+    _shape,
+)
+from synthbio_ppl.twins.missingness import missing_rates
 from synthbio_ppl.twins.model import TwinData, TwinDesign, TwinShape, twin_model
+from synthbio_ppl.twins.observed_normal import observed_cells
 from synthbio_ppl.twins.posterior import Twin
 
 Method = Literal["nuts", "svi", "map"]
@@ -63,6 +79,11 @@ def twin(
     nullable and float32 dtypes come back as they went in. ``bounds`` gives ``(low,
     high)`` per column (default: 0 below for columns that are never negative). ``rank`` is
     the number of latent factors per class.
+
+    Feature cells may be missing (NaN, None, ``pd.NA``): the fit uses the observed cells
+    (see the module docstring) and the twin keeps each column's missing fraction per class
+    (``Twin.missing_rates``). Raises ``SpecError`` naming the column for a missing class
+    label, a column with no observed value, or an infinite value.
     """
     if method not in ("nuts", "svi", "map"):
         raise SpecError("method", method, "must be 'nuts', 'svi' or 'map'")
@@ -78,7 +99,7 @@ def twin(
         raise SpecError("rank", rank, f"must be between 1 and the numeric columns ({p})")
     shape = _shape(layout, rank)
     y = _class_codes(data[label], layout)
-    numeric = data[[c.name for c in layout.numeric]].to_numpy(dtype=np.float32)
+    numeric, seen = _numeric_values(data, layout)
     codes = _category_codes(data, layout)
     n_rows, padded = len(y), _bucket(len(y))
     design = _design(layout, _pad(y, padded))._replace(present=jnp.arange(padded) < n_rows)
@@ -86,7 +107,9 @@ def twin(
     observed = TwinData(
         jnp.asarray(np.vstack([numeric, np.tile(fill, (padded - n_rows, 1))])),
         jnp.asarray(_pad(codes, padded)),
+        None if seen.all() else observed_cells(_pad(seen, padded, fill=True), _pad(y, padded)),
     )
+    rates = missing_rates(data, label, [c.name for c in layout.columns], layout.classes)
     enable_compilation_cache()
     started = time.perf_counter()
     key = jax.random.PRNGKey(seed)
@@ -115,6 +138,7 @@ def twin(
         class_counts=dict(zip(layout.classes, counts.tolist(), strict=True)),
         stats={k: np.asarray(v) for k, v in stats.items()},
         fit_seconds=time.perf_counter() - started,
+        missing_rates=rates,
     )
 
 

@@ -8,6 +8,7 @@ For a row of class c with numeric columns x (p of them) and categorical columns 
     z ~ N(μ_c, W_c W_cᵀ + diag(σ_c²))           W_c: p × r loadings, lower-triangular
     k ~ Categorical(π_ck)                       each categorical column, given the class
     table = clip(x, low, high), integers rounded
+    m_j ~ Bernoulli(ρ_jc)                       a cell is missing (generation only)
 
 Why this structure: the power transform gives each column its skew (and λ is fitted with
 everything else, so the Jacobian enters the likelihood); the Gaussian on z is a Gaussian
@@ -17,6 +18,14 @@ rows than columns still has a proper, well-conditioned posterior; classes get th
 correlations because disease changes how measurements co-vary. W_c is lower-triangular
 with a positive diagonal (sites ``loading`` and ``loading_diag``), which removes the
 rotation and sign symmetries and leaves the posterior identifiable.
+
+Missing cells. Fitting, the likelihood counts the observed cells only: a missing numeric
+cell is integrated out of the Gaussian (``ObservedFactorNormal``: each row's density is the
+marginal of its observed cells, so the other cells of the row still count), and a missing
+categorical cell adds nothing (its site is masked). Generating, every cell is drawn, then
+masked by the site ``missing`` (rows, numeric + categorical columns): Bernoulli with the
+class's missing fraction ρ_jc of the column, given (not fitted) in ``TwinDesign.missing``,
+drawn from its own key, so the values underneath are the same with and without the mask.
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ from numpyro import handlers
 from numpyro.distributions.transforms import AffineTransform
 
 from synthbio_ppl.families.correlated import ClassFactorNormal
+from synthbio_ppl.twins.observed_normal import ObservedCells, ObservedFactorNormal
 from synthbio_ppl.twins.power_transform import YeoJohnsonInverse
 
 ROWS = "rows"
@@ -51,7 +61,9 @@ class TwinDesign(NamedTuple):
     """Per-row class codes and the per-column constants of the numeric columns.
 
     ``present`` (rows,) marks real rows; padding rows (False) add nothing to the
-    likelihood, so tables of nearby sizes share one compiled program.
+    likelihood, so tables of nearby sizes share one compiled program. ``missing``
+    (classes, numeric + categorical columns) float32: each cell's probability of being
+    missing, by class; None draws no mask (a table without missing values).
     """
 
     y: Array
@@ -60,13 +72,20 @@ class TwinDesign(NamedTuple):
     low: Array
     high: Array
     present: Array | None = None
+    missing: Array | None = None
 
 
 class TwinData(NamedTuple):
-    """Observed values: numeric (rows, p) and categorical codes (rows, k)."""
+    """Observed values: numeric (rows, p) float32 and categorical codes (rows, k) int32.
+
+    A missing categorical cell has code −1; a missing numeric cell holds any finite value
+    (the column's centre) and is marked False in ``observed`` (its rows' patterns, see
+    ``observed_normal.observed_cells``), which is None when every numeric cell is observed.
+    """
 
     numeric: Array
     codes: Array
+    observed: ObservedCells | None = None
 
 
 def loadings(raw: Array, diagonal: Array, rank: int) -> Array:
@@ -77,8 +96,19 @@ def loadings(raw: Array, diagonal: Array, rank: int) -> Array:
     return jnp.where(below, raw, 0.0) + jnp.where(on, diagonal[..., None, :], 0.0)
 
 
-def twin_model(design: TwinDesign, data: TwinData | None = None, *, shape: TwinShape) -> Array:
-    """Rows of a real table's twin; returns the output table's numeric part (rows, p)."""
+def twin_model(
+    design: TwinDesign,
+    data: TwinData | None = None,
+    *,
+    shape: TwinShape,
+    missing_key: Array | None = None,
+) -> Array:
+    """Rows of a real table's twin; returns the output table's numeric part (rows, p).
+
+    Generating (``data`` None) with ``design.missing`` given, the site ``missing`` (rows,
+    numeric + categorical columns) is drawn with ``missing_key`` (the enclosing seed's
+    next key when None); the returned values are not masked, the caller applies it.
+    """
     n_rows, p, r = design.y.shape[0], shape.n_numeric, shape.rank
     power = numpyro.sample("power", dist.Uniform(0.0, 2.0).expand([p]).to_event(1))
     with numpyro.plate("class", shape.n_classes, dim=-1):
@@ -94,7 +124,10 @@ def twin_model(design: TwinDesign, data: TwinData | None = None, *, shape: TwinS
     y = design.y
     present = True if design.present is None else design.present
     with numpyro.plate(ROWS, n_rows, dim=-1), handlers.mask(mask=present):
-        gaussian = ClassFactorNormal(loc, factor, sd**2, y)
+        if data is None or data.observed is None:
+            gaussian = ClassFactorNormal(loc, factor, sd**2, y)
+        else:
+            gaussian = ObservedFactorNormal(loc, factor, sd**2, y, data.observed)
         to_data = [YeoJohnsonInverse(power), AffineTransform(design.centre, design.scale)]
         numeric = numpyro.sample(
             "numeric",
@@ -102,8 +135,17 @@ def twin_model(design: TwinDesign, data: TwinData | None = None, *, shape: TwinS
             obs=None if data is None else data.numeric,
         )
         for k, pi in enumerate(probs):
-            seen = None if data is None else data.codes[:, k]
-            numpyro.sample(f"code{k}", dist.Categorical(probs=pi[y]), obs=seen)
+            if data is None:
+                numpyro.sample(f"code{k}", dist.Categorical(probs=pi[y]))
+                continue
+            seen = data.codes[:, k]
+            with handlers.mask(mask=seen >= 0):  # a missing cell (−1) adds nothing
+                obs = jnp.maximum(seen, 0)
+                numpyro.sample(f"code{k}", dist.Categorical(probs=pi[y]), obs=obs)
+        if data is None and design.missing is not None:
+            rate = design.missing[y]
+            mask = dist.Bernoulli(probs=rate).to_event(1)
+            numpyro.sample("hidden", mask, rng_key=missing_key)
     table = jnp.clip(numeric, design.low, design.high)
     table = jnp.where(jnp.asarray(shape.integer), jnp.round(table), table)
     return table if data is not None else numpyro.deterministic("table", table)

@@ -4,8 +4,10 @@
 predictive): with ``svi``/``nuts`` draws each synthetic row takes its parameters from one
 posterior draw (rows are split evenly over the draws), so the table carries the fit's
 uncertainty rather than one plug-in estimate. Class counts are exact: the real table's
-balance by default, equal classes, or given counts/shares. The fitted parameters are read
-back by ``parameters``, ``correlation`` and ``to_inference_data`` (ArviZ).
+balance by default, equal classes, or given counts/shares. Cells are then set missing
+with each column's missing fraction in the row's class (``missing_rates``), from a key of
+their own. The fitted parameters are read back by ``parameters``, ``correlation`` and
+``to_inference_data`` (ArviZ).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import pandas as pd
 from numpyro import handlers
 
 from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.core.keys import named_key
 from synthbio_ppl.core.rounding import largest_remainder
 from synthbio_ppl.inference.kernels import STATS
 from synthbio_ppl.inference.programs import cached
@@ -36,7 +39,11 @@ Balance = None | Literal["equal"] | Mapping[Hashable, float]
 
 @dataclass(frozen=True)
 class Twin:
-    """A fitted twin: the table's layout, posterior draws of every parameter site."""
+    """A fitted twin: the table's layout, posterior draws of every parameter site.
+
+    ``missing_rates`` (feature columns × classes, float64): the fraction of each column's
+    cells missing in each class of the fitted table; None means none were.
+    """
 
     layout: TwinLayout
     shape: TwinShape
@@ -45,6 +52,7 @@ class Twin:
     class_counts: dict[Hashable, int]
     stats: dict[str, np.ndarray]
     fit_seconds: float
+    missing_rates: pd.DataFrame | None = None
 
     @property
     def n_draws(self) -> int:
@@ -85,10 +93,20 @@ class Twin:
         return dict(zip(classes, largest_remainder(n, shares).tolist(), strict=True))
 
     def sample(
-        self, n: int | None = None, *, seed: int = 0, balance: Balance = None
+        self,
+        n: int | None = None,
+        *,
+        seed: int = 0,
+        balance: Balance = None,
+        missing: bool = True,
     ) -> pd.DataFrame:
         """A synthetic table with the real table's columns, order and dtypes; ``n`` rows
-        (default: as many as the real table) in the requested class balance."""
+        (default: as many as the real table) in the requested class balance.
+
+        With ``missing`` (default) each cell is missing (NaN, or the dtype's NA) with its
+        column's fraction in the row's class (``missing_rates``); ``missing=False`` returns
+        the complete table, whose values are those under the mask for the same seed.
+        """
         if isinstance(seed, bool) or not isinstance(seed, Integral) or not 0 <= seed < 2**32:
             raise SpecError("seed", seed, "must be a whole number in [0, 2^32)")
         if n is not None and (isinstance(n, bool) or not isinstance(n, Integral) or n < 1):
@@ -103,23 +121,42 @@ class Twin:
         padded = _pad(y, n_draws * per_draw)
         pick = np.linspace(0, self.n_draws - 1, n_draws).round().astype(int)
         params = {k: jnp.asarray(v[pick]) for k, v in self.draws.items()}
-        design = _design(self.layout, padded.reshape(n_draws, per_draw))
-        numeric, codes = _forward(self.shape)(jax.random.PRNGKey(seed), params, design)
-        total = n_draws * per_draw
-        numeric = np.asarray(numeric).reshape(total, self.shape.n_numeric)[:n_rows]
+        rates = self._rates() if missing else None
+        design = _design(self.layout, padded.reshape(n_draws, per_draw), rates)
+        numeric, codes, mask = _forward(self.shape)(jax.random.PRNGKey(seed), params, design)
+        total, p = n_draws * per_draw, self.shape.n_numeric
+        numeric = np.asarray(numeric).reshape(total, p)[:n_rows]
         codes = np.asarray(codes).reshape(total, len(self.shape.n_levels))[:n_rows]
-        return self._table(y, numeric, codes)
+        mask = np.asarray(mask)
+        mask = mask.reshape(total, mask.shape[-1])[:n_rows]
+        return self._table(y, numeric, codes, mask)
 
-    def _table(self, y: np.ndarray, numeric: np.ndarray, codes: np.ndarray) -> pd.DataFrame:
+    def _rates(self) -> np.ndarray | None:
+        """(classes, numeric + categorical columns) missing fractions; None if all are 0."""
+        if self.missing_rates is None or not (self.missing_rates.to_numpy() > 0).any():
+            return None
+        order = [c.name for c in (*self.layout.numeric, *self.layout.categorical)]
+        return self.missing_rates.loc[order].to_numpy(dtype=np.float64).T
+
+    def _table(
+        self, y: np.ndarray, numeric: np.ndarray, codes: np.ndarray, mask: np.ndarray
+    ) -> pd.DataFrame:
+        """The output frame; ``mask`` (rows, numeric + categorical columns) bool, or (rows,
+        0) for no mask."""
         layout = self.layout
+        p = len(layout.numeric)
+        width = p + codes.shape[1]
+        gone = mask.astype(bool) if mask.shape[1] else np.zeros((len(y), width), dtype=bool)
         columns: dict[str, Any] = {}
         for j, column in enumerate(layout.numeric):
             values = numeric[:, j].astype(np.float64)
             if pd.api.types.is_integer_dtype(column.dtype):  # also a column typed continuous
                 values = np.rint(values)
+            values[gone[:, j]] = np.nan
             columns[column.name] = pd.array(values, dtype=column.dtype)  # nullable dtypes too
         for k, column in enumerate(layout.categorical):
             values = np.asarray(column.levels, dtype=object)[codes[:, k]]
+            values[gone[:, p + k]] = np.nan
             columns[column.name] = _restore(values, column.dtype)
         labels = np.asarray(layout.classes, dtype=object)[y]
         columns[layout.label] = _restore(labels, layout.label_dtype)
@@ -149,7 +186,9 @@ class Twin:
 
     def parameters(self) -> pd.DataFrame:
         """Per numeric column: fitted power λ (posterior mean and sd), and per class the
-        median on the data scale (m + s·ψ⁻¹(μ_c)) and the Gaussian-scale sd."""
+        median on the data scale (m + s·ψ⁻¹(μ_c)) and the Gaussian-scale sd; NaN for a
+        class in which the column has no observed cell (its values there are the prior's,
+        and ``sample`` always masks them)."""
         from synthbio_ppl.twins.power_transform import yeo_johnson_inverse
 
         numeric = self.layout.numeric
@@ -165,6 +204,9 @@ class Twin:
             table[f"median[{name}]"] = (centre + scale * mu).mean(axis=0)
             var = np.diagonal(self._covariance(c), axis1=-2, axis2=-1)
             table[f"gaussian_sd[{name}]"] = np.sqrt(var).mean(axis=0)
+            if self.missing_rates is not None:
+                unseen = self.missing_rates.loc[table.index, name].to_numpy() >= 1.0
+                table.loc[unseen, [f"median[{name}]", f"gaussian_sd[{name}]"]] = np.nan
         return table
 
     def to_inference_data(self) -> Any:
@@ -189,9 +231,15 @@ class Twin:
             coords[f"{column.name}_level"] = [str(v) for v in column.levels]
             dims[f"levels{k}"] = ["class", f"{column.name}_level"]
         stats = {k: v[None] for k, v in self.stats.items() if k in STATS}  # NUTS only
+        constant = None
+        if self.missing_rates is not None:
+            coords["feature"] = list(self.missing_rates.index)
+            dims["missing_rate"] = ["feature", "class"]
+            constant = {"missing_rate": self.missing_rates.to_numpy(dtype=np.float64)}
         return az.from_dict(
             posterior={k: v[None] for k, v in self.draws.items()},
             sample_stats=stats or None,
+            constant_data=constant,
             coords=coords,
             dims=dims,
             attrs={"method": self.method, "label": self.layout.label},
@@ -211,26 +259,37 @@ def _restore(values: np.ndarray, dtype: Any) -> Any:
 
 
 def _forward(shape: TwinShape) -> Any:
-    """``run(key, params (draw, ...), design (draw, rows)) -> (numeric, codes)``: the model
-    run forward once per posterior draw, each on its own block of rows."""
+    """``run(key, params (draw, ...), design (draw, rows)) -> (numeric, codes, mask)``: the
+    model run forward once per posterior draw, each on its own block of rows. The mask
+    (draw, rows, numeric + categorical columns) bool is the site ``missing``, drawn with
+    keys from the stream ``missing`` of ``key`` (none when ``design.missing`` is None:
+    shape (draw, rows, 0)); the values' keys do not depend on it."""
 
     def build() -> Any:
         model = partial(twin_model, shape=shape)
 
-        def one(key: jax.Array, params: dict[str, jax.Array], design: TwinDesign) -> Any:
+        def one(
+            key: jax.Array, mask_key: jax.Array, params: dict[str, jax.Array], design: TwinDesign
+        ) -> Any:
             seeded = handlers.substitute(handlers.seed(model, key), data=params)
-            trace = handlers.trace(seeded).get_trace(design)
+            trace = handlers.trace(seeded).get_trace(design, missing_key=mask_key)
+            rows = design.y.shape[0]
             codes = [trace[f"code{k}"]["value"] for k in range(len(shape.n_levels))]
-            stacked = jnp.stack(codes, -1) if codes else jnp.zeros((design.y.shape[0], 0), int)
-            return trace["table"]["value"], stacked
+            stacked = jnp.stack(codes, -1) if codes else jnp.zeros((rows, 0), int)
+            mask = trace["hidden"]["value"] > 0 if "hidden" in trace else jnp.zeros((rows, 0))
+            return trace["table"]["value"], stacked, mask
 
         def run(key: jax.Array, params: dict[str, jax.Array], design: TwinDesign) -> Any:
-            keys = jax.random.split(key, design.y.shape[0])
+            n_draws = design.y.shape[0]
+            keys = jax.random.split(key, n_draws)
+            mask_keys = jax.random.split(named_key(key, "missing"), n_draws)
 
-            def block(k: jax.Array, draw: dict[str, jax.Array], y: jax.Array) -> Any:
-                return one(k, draw, design._replace(y=y))
+            def block(
+                k: jax.Array, mask_key: jax.Array, draw: dict[str, jax.Array], y: jax.Array
+            ) -> Any:
+                return one(k, mask_key, draw, design._replace(y=y))
 
-            return jax.vmap(block)(keys, params, design.y)
+            return jax.vmap(block)(keys, mask_keys, params, design.y)
 
         return jax.jit(run)
 

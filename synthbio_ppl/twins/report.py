@@ -27,6 +27,7 @@ SUMMARY_METRICS = (
     "mean_wasserstein",
     "corr_frobenius",
     "corr_mean_abs_diff",
+    "missing_max_abs_diff",
     "dcr_synthetic_median",
     "dcr_holdout_median",
     "mia_auc",
@@ -47,6 +48,18 @@ class TwinFidelity:
     ``corr_mean_abs_diff`` = mean over pairs i < j of |R_real,ij − R_synth,ij|.
     ``label_balance`` (index ``class``): counts and shares of each class;
     ``label_total_variation`` = ½ Σ_k |share_real,k − share_synth,k|.
+
+    Missing cells (NaN) are handled explicitly, never by dropping rows: the per-feature
+    statistics (KS, Wasserstein, mean, sd) compare each column's observed cells, and
+    ``per_feature`` also holds each table's missing fraction (``real_missing``,
+    ``synthetic_missing``); a column with no observed cell in a table gets NaN statistics,
+    which ``mean_ks``, ``max_ks`` and ``mean_wasserstein`` carry (NaN, not a mean over the
+    rest). Correlations are Pearson over the pairwise-complete rows of each pair of
+    columns (a pair with fewer than two such rows or no spread in them correlates 0).
+    ``missing`` (MultiIndex ``feature``, ``class``) compares the missing fractions per
+    class: ``real_n``, ``real_missing``, ``synthetic_n``, ``synthetic_missing``,
+    ``difference`` (synthetic − real) and ``se`` (its binomial standard error under one
+    shared rate); see ``twins.missingness.compare_missing``.
     """
 
     per_feature: pd.DataFrame
@@ -54,21 +67,30 @@ class TwinFidelity:
     corr_frobenius: float
     corr_mean_abs_diff: float
     label_total_variation: float
+    missing: pd.DataFrame
 
     @property
     def mean_ks(self) -> float:
-        """Mean KS statistic over the features."""
-        return float(self.per_feature["ks"].mean())
+        """Mean KS statistic over the features (NaN if one has no observed cell)."""
+        return float(self.per_feature["ks"].mean(skipna=False))
 
     @property
     def max_ks(self) -> float:
-        """Largest KS statistic over the features."""
-        return float(self.per_feature["ks"].max())
+        """Largest KS statistic over the features (NaN if one has no observed cell)."""
+        return float(self.per_feature["ks"].max(skipna=False))
 
     @property
     def mean_wasserstein(self) -> float:
-        """Mean standardised Wasserstein distance over the features."""
-        return float(self.per_feature["wasserstein"].mean())
+        """Mean standardised Wasserstein distance over the features (NaN as ``mean_ks``)."""
+        return float(self.per_feature["wasserstein"].mean(skipna=False))
+
+    @property
+    def missing_max_abs_diff(self) -> float:
+        """Largest |synthetic − real| missing fraction over the (feature, class) pairs
+        whose class has rows in both tables (0 when neither table misses a cell)."""
+        difference = self.missing["difference"].to_numpy()
+        both = (self.missing["real_n"] > 0).to_numpy() & (self.missing["synthetic_n"] > 0)
+        return float(np.abs(difference[both]).max()) if both.any() else float("nan")
 
 
 @dataclass(frozen=True)
@@ -78,7 +100,10 @@ class TwinUtility:
     Both models are the same estimator, tested on ``real_holdout``. AUC is the ROC AUC of
     the score of ``positive_class`` (the last class) for two classes, else the one-vs-rest
     macro mean over the classes present in the holdout. Gaps are TSTR − TRTR: near 0 means
-    the synthetic rows teach what the real rows teach.
+    the synthetic rows teach what the real rows teach. ``imputation`` says how missing
+    cells reached the estimator: None when no table has one, else the scikit-learn
+    imputer put in front of the estimator (fitted on each training table, applied to the
+    holdout).
     """
 
     classes: tuple[Hashable, ...]
@@ -87,6 +112,7 @@ class TwinUtility:
     trtr_auc: float
     tstr_balanced_accuracy: float
     trtr_balanced_accuracy: float
+    imputation: str | None = None
 
     @property
     def auc_gap(self) -> float:
@@ -103,7 +129,9 @@ class TwinUtility:
 class TwinPrivacy:
     """Distance to closest record (DCR) and a distance-based membership-inference attack.
 
-    Distances are Euclidean on features standardised by the real-train mean and sd.
+    Distances are Euclidean on features standardised by the real-train mean and sd (with
+    missing cells, scikit-learn's ``nan_euclidean`` over the features both rows observe;
+    see ``twins.privacy``).
     DCR of a synthetic row = distance to its nearest ``real_train`` row; the holdout DCRs
     (each ``real_holdout`` row to its nearest ``real_train`` row) show what fresh real data
     looks like. ``share_closer_than_holdout_p5`` is the share of synthetic rows with a DCR
@@ -148,6 +176,7 @@ class TwinReport:
             "mean_wasserstein": self.fidelity.mean_wasserstein,
             "corr_frobenius": self.fidelity.corr_frobenius,
             "corr_mean_abs_diff": self.fidelity.corr_mean_abs_diff,
+            "missing_max_abs_diff": self.fidelity.missing_max_abs_diff,
             "dcr_synthetic_median": self.privacy.dcr_synthetic_median,
             "dcr_holdout_median": self.privacy.dcr_holdout_median,
             "mia_auc": self.privacy.mia_auc,
@@ -176,8 +205,10 @@ class TwinReport:
                 "corr_frobenius": fidelity.corr_frobenius,
                 "corr_mean_abs_diff": fidelity.corr_mean_abs_diff,
                 "label_total_variation": fidelity.label_total_variation,
+                "missing_max_abs_diff": fidelity.missing_max_abs_diff,
                 "per_feature": _records(fidelity.per_feature, "feature"),
                 "label_balance": _records(fidelity.label_balance, "class"),
+                "missing": _records(fidelity.missing.reset_index(level="class"), "feature"),
             },
             "utility": {
                 "classes": list(utility.classes),
@@ -188,6 +219,7 @@ class TwinReport:
                 "tstr_balanced_accuracy": utility.tstr_balanced_accuracy,
                 "trtr_balanced_accuracy": utility.trtr_balanced_accuracy,
                 "balanced_accuracy_gap": utility.balanced_accuracy_gap,
+                "imputation": utility.imputation,
             },
             "privacy": {
                 "dcr_synthetic_median": privacy.dcr_synthetic_median,
@@ -203,7 +235,8 @@ class TwinReport:
         return _jsonable(out)
 
     def to_markdown(self, top: int = 10) -> str:
-        """A short report: the headline table, then the ``top`` features by KS."""
+        """A short report: the headline table, the ``top`` features by KS, then (when a
+        table misses cells) the ``top`` (feature, class) pairs by missing-rate gap."""
         n = self.n_rows
         head = [
             "## Twin report",
@@ -219,7 +252,28 @@ class TwinReport:
         rows = [[name, *row] for name, row in zip(ranked.index, ranked.to_numpy(), strict=True)]
         features = _markdown_table(["feature", *ranked.columns], rows)
         title = f"### Features by KS statistic (top {len(ranked)} of {len(per_feature)})"
-        return "\n".join([*head, headline, "", title, "", features, ""])
+        imputed = self.utility.imputation
+        note = [f"Utility: missing cells imputed by {imputed}.", ""] if imputed else []
+        missing = self.missing_markdown(top)
+        return "\n".join([*head, headline, "", title, "", features, "", *missing, *note])
+
+    def missing_markdown(self, top: int = 10) -> list[str]:
+        """Lines of the missing-fraction section (the ``top`` (feature, class) pairs by
+        |difference|); no lines when neither table misses a cell."""
+        missing = self.fidelity.missing
+        if not (missing[["real_missing", "synthetic_missing"]].fillna(0).to_numpy() > 0).any():
+            return []
+        gap = missing["difference"].abs()
+        ranked = missing.assign(gap=gap).sort_values("gap", ascending=False, kind="stable")
+        ranked = ranked.drop(columns="gap").head(top)
+        rows = [[*name, *row] for name, row in zip(ranked.index, ranked.to_numpy(), strict=True)]
+        lines = [
+            f"### Missing fractions by class (top {len(ranked)} of {len(missing)} by |difference|)",
+            "",
+            _markdown_table(["feature", "class", *ranked.columns], rows),
+            "",
+        ]
+        return lines
 
 
 # --------------------------------------------------------------------------- output

@@ -9,6 +9,10 @@ Three questions, each against real tables the synthetic data was not judged on:
   (distance to closest record), and can an attacker tell members from non-members?
 
 Every feature is compared in units of its real-train sd, so the numbers are unit-free.
+Missing cells (NaN) are allowed and handled explicitly in each part, never by dropping
+rows: fidelity compares observed cells and, separately, the missing fractions per feature
+and class; utility puts scikit-learn's ``SimpleImputer`` in front of the classifier;
+privacy uses ``nan_euclidean`` distances (see each module).
 scikit-learn (extra ``eval``) is imported only when a table is scored. This module ties the
 parts together; each part is computed in its own module (``fidelity``, ``utility``,
 ``privacy``, from the tables ``scoring_inputs`` checks) and reported in ``report``.
@@ -48,7 +52,9 @@ def score_twin(
 
     ``real_train`` is the data the synthetic table was made from; ``real_holdout`` real
     rows it never saw. Every column but ``label`` is a feature; all three tables need the
-    same numeric, finite feature columns. ``estimator`` (a scikit-learn classifier,
+    same numeric feature columns, finite or NaN (missing); an infinite value, a missing
+    label or a class unknown to ``real_train`` raises ``ValueError`` naming the table and
+    column. ``estimator`` (a scikit-learn classifier,
     cloned for each fit; default StandardScaler + LogisticRegression(max_iter=2000)) is
     used for TSTR and TRTR. ``seed`` draws the balanced member/non-member subsample of
     the membership-inference attack. See ``TwinFidelity``, ``TwinUtility`` and

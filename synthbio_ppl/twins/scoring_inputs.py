@@ -2,9 +2,10 @@
 
 Every check raises ``TypeError``/``ValueError`` naming the table (``real_train``,
 ``real_holdout`` or ``synthetic``) and the column: same non-label feature columns in all
-three, numeric and finite; a label whose classes all appear in ``real_train``, at least two
-per table. Also the real-train location and scale that put every feature in units of its
-real-train sd.
+three, numeric, never infinite (NaN or ``pd.NA`` marks a missing cell and is kept as NaN);
+a label whose classes all appear in ``real_train``, at least two per table. Also the
+real-train location and scale (over the observed cells) that put every feature in units
+of its real-train sd.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ def _check_columns(frames: dict[str, pd.DataFrame], label: str) -> pd.Index:
 
 
 def _feature_values(frame: pd.DataFrame, features: pd.Index, name: str) -> np.ndarray:
-    """The features as a finite float64 (n, p) array, in ``features`` order."""
+    """The features as a float64 (n, p) array in ``features`` order, NaN where a cell is
+    missing; raises ``ValueError`` naming the table and column for an infinite value."""
     table = frame[features]
     bad = [
         f"{c!r} ({table[c].dtype})"
@@ -61,13 +63,13 @@ def _feature_values(frame: pd.DataFrame, features: pd.Index, name: str) -> np.nd
             "(int, float, bool) are allowed, so encode them as numbers first (e.g. one-hot)"
         )
     values = table.to_numpy(dtype=np.float64, na_value=np.nan)
-    for j in np.flatnonzero(~np.isfinite(values).all(axis=0)):
+    for j in np.flatnonzero(np.isinf(values).any(axis=0)):
         column = values[:, j]
-        n_nan = int(np.isnan(column).sum())
-        what = f"{n_nan} NaN" if n_nan else f"{int(np.isinf(column).sum())} infinite"
+        first = int(np.flatnonzero(np.isinf(column))[0])
         raise ValueError(
-            f"{name}: feature column {features[j]!r} has {what} values; only finite numbers "
-            "are allowed, so impute or drop them first"
+            f"{name}: feature column {features[j]!r} has {int(np.isinf(column).sum())} "
+            f"infinite values (the first {column[first]:g} at row {first}); only finite "
+            "numbers or NaN (missing) are allowed"
         )
     return values
 
@@ -113,13 +115,26 @@ def _label_codes(labels: pd.Series, classes: list[Hashable], name: str, label: s
 
 
 def _location_scale(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Column means and sds (ddof 1); a column without spread is left unscaled (sd 1)."""
+    """Column means and sds (ddof 1) of the observed cells; a column without spread is left
+    unscaled (sd 1), one without observed cells uncentred (mean 0)."""
     sd = _sd(x)
-    return x.mean(axis=0), np.where(np.isfinite(sd) & (sd > 0), sd, 1.0)
+    mean = _mean(x)
+    return np.where(np.isfinite(mean), mean, 0.0), np.where(np.isfinite(sd) & (sd > 0), sd, 1.0)
+
+
+def _mean(x: np.ndarray) -> np.ndarray:
+    """Column means of the observed (non-NaN) cells; NaN for a column with none."""
+    n = (~np.isnan(x)).sum(axis=0)
+    total = np.where(np.isnan(x), 0.0, x).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, total / n, np.nan)
 
 
 def _sd(x: np.ndarray) -> np.ndarray:
-    """Column sds with ddof 1; NaN for a single row."""
-    if x.shape[0] < 2:
-        return np.full(x.shape[1], np.nan)
-    return x.std(axis=0, ddof=1)
+    """Column sds with ddof 1 of the observed cells; NaN for fewer than two."""
+    n = (~np.isnan(x)).sum(axis=0)
+    if not np.isnan(x).any():  # the exact two-pass formula numpy uses
+        return x.std(axis=0, ddof=1) if x.shape[0] >= 2 else np.full(x.shape[1], np.nan)
+    centred = np.where(np.isnan(x), 0.0, x - _mean(x))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n >= 2, np.sqrt((centred**2).sum(axis=0) / (n - 1)), np.nan)

@@ -20,7 +20,14 @@ from synthbio_ppl.cli.app import main
 from synthbio_ppl.core.errors import SpecError
 
 FAST = ["--method", "map", "--rank", "1", "--types", "sex=categorical"]
-FILES = ["parameters.csv", "posterior.nc", "report.json", "report.md", "synthetic.csv"]
+FILES = [
+    "missing_rates.csv",
+    "parameters.csv",
+    "posterior.nc",
+    "report.json",
+    "report.md",
+    "synthetic.csv",
+]
 
 
 def real_table(n: int = 120, seed: int = 0) -> pd.DataFrame:
@@ -122,6 +129,7 @@ def test_parquet_in_parquet_out_balance_and_no_holdout(tmp_path: Path) -> None:
         "mean_wasserstein",
         "corr_frobenius",
         "corr_mean_abs_diff",
+        "missing_max_abs_diff",
     }
     assert "Fidelity (no holdout)" in (out / "report.md").read_text()
 
@@ -160,6 +168,67 @@ def test_failure_while_writing_leaves_nothing_behind(
     one_error_line(capsys)
     assert [p.name for p in kept.iterdir()] == ["keep.txt"]
     assert leftovers(tmp_path) == []
+
+
+def test_missing_cells_are_reproduced_and_scored(tmp_path: Path, capsys) -> None:
+    """Empty CSV fields in a numeric and a categorical column: the twin learns their
+    fractions per class (missing_rates.csv), the synthetic table has holes, and the
+    report compares the fractions (the categorical one through its one-hot columns)."""
+    table = real_table(n=240, seed=1)
+    rng = np.random.default_rng(2)
+    case = (table["status"] == "case").to_numpy()
+    table.loc[rng.random(240) < np.where(case, 0.4, 0.05), "crp"] = np.nan
+    table.loc[rng.random(240) < 0.2, "sex"] = None
+    path = tmp_path / "holes.csv"
+    table.to_csv(path, index=False)
+    out = tmp_path / "twin"
+    assert main(twin_args(path, out, "--seed", "1", quiet=False)) == 0
+    printed = capsys.readouterr().out
+    assert "missing cells: 2 column(s) (crp, sex)" in printed and "missing-rate |Δ|" in printed
+    assert sorted(p.name for p in out.iterdir()) == FILES
+
+    rates = pd.read_csv(out / "missing_rates.csv", index_col="column")
+    assert list(rates.index) == ["age", "crp", "score", "sex"]
+    assert rates.loc["crp", "case"] > rates.loc["crp", "control"]
+    assert (rates.loc[["age", "score"]] == 0).all().all()
+    synthetic = pd.read_csv(out / "synthetic.csv")
+    assert synthetic["crp"].isna().any() and synthetic["sex"].isna().any()
+    assert synthetic[["age", "score", "status"]].notna().all().all()
+
+    report = json.loads((out / "report.json").read_text())
+    assert report["metadata"]["missing"]["columns"] == ["crp", "sex"]
+    assert "SimpleImputer" in report["utility"]["imputation"]
+    missing = {(r["feature"], r["class"]): r for r in report["fidelity"]["missing"]}
+    assert missing[("sex=F", "case")]["real_missing"] > 0  # NaN in each one-hot column
+    assert missing[("sex=F", "case")]["real_missing"] == missing[("sex=M", "case")]["real_missing"]
+    assert missing[("age", "control")]["synthetic_missing"] == 0
+    markdown = (out / "report.md").read_text()
+    assert "- missing cells: 2 column(s)" in markdown and "Missing fractions by class" in markdown
+
+
+def test_complete_table_reports_no_missing_cells(real_csv: Path, tmp_path: Path) -> None:
+    out = tmp_path / "twin"
+    assert main(twin_args(real_csv, out, "--holdout", "0")) == 0
+    assert "- missing cells: none in the train rows" in (out / "report.md").read_text()
+    rates = pd.read_csv(out / "missing_rates.csv", index_col="column")
+    assert (rates == 0).all().all()
+
+
+def test_rows_without_a_class_or_infinities_exit_2(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "twin"
+    for change, expected in (
+        (lambda t: t.loc.__setitem__((3, "status"), None), "--label: 'status' is not allowed"),
+        (lambda t: t.loc.__setitem__((5, "score"), np.inf), "data.score: '1 infinite value(s)"),
+        (lambda t: t.__setitem__("crp", np.nan), "data.crp: 'all 120 values missing'"),
+    ):
+        table = real_table()
+        change(table)
+        path = tmp_path / "bad.csv"
+        table.to_csv(path, index=False)
+        assert main(twin_args(path, out)) == 2
+        err = one_error_line(capsys)
+        assert expected in err, err
+    assert not out.exists()
 
 
 # --------------------------------------------------------------------------- bad input

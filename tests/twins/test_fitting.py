@@ -166,6 +166,10 @@ def _with(column: str, rows: list[int], value: object) -> pd.DataFrame:
     return frame if column in ("status", "ward") else frame.astype({column: float})
 
 
+def _holey_insulin() -> pd.Series:
+    return _with("insulin", [1], np.nan)["insulin"]
+
+
 BAD_INPUTS = {
     "label missing": (small_table, {"label": "diagnosis", "types": WARD}, ["label", "diagnosis"]),
     "date column": (
@@ -173,10 +177,15 @@ BAD_INPUTS = {
         {"types": WARD},
         ["data.when", "dates"],
     ),
-    "missing feature values": (
-        lambda: _with("insulin", [1, 4, 7], np.nan),
+    "column without an observed value": (
+        lambda: _with("insulin", list(range(40)), np.nan),
         {"types": WARD},
-        ["data.insulin", "3 missing"],
+        ["data.insulin", "all 40 values missing", "drop it"],
+    ),
+    "categorical column without an observed value": (
+        lambda: _with("ward", list(range(40)), None),
+        {"types": WARD},
+        ["data.ward", "all 40 values missing"],
     ),
     "missing label": (
         lambda: _with("status", [2], None),
@@ -236,7 +245,12 @@ BAD_INPUTS = {
     "infinite value": (
         lambda: _with("glucose", [0], np.inf),
         {"types": WARD},
-        ["data.glucose", "infinite"],
+        ["data.glucose", "1 infinite value(s), the first inf at row 0"],
+    ),
+    "infinite value beside missing ones": (
+        lambda: _with("glucose", [3, 5], -np.inf).assign(insulin=_holey_insulin()),
+        {"types": WARD},
+        ["data.glucose", "2 infinite value(s), the first -inf at row 3", "NaN marks a missing"],
     ),
     "bad method": (small_table, {"types": WARD, "method": "mcmc"}, ["method", "mcmc"]),
     "rank 0": (small_table, {"types": WARD, "rank": 0}, ["rank", "0"]),

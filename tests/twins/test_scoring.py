@@ -351,12 +351,13 @@ def _text_feature(t: dict) -> None:
     t["real_train"]["x0"] = t["real_train"]["x0"].map("{:.2f}".format)
 
 
-def _nan(t: dict) -> None:
-    t["synthetic"].loc[3, "x2"] = np.nan
-
-
 def _inf(t: dict) -> None:
     t["real_holdout"].loc[0, "x3"] = np.inf
+
+
+def _minus_inf(t: dict) -> None:
+    t["synthetic"].loc[[0, 1], "x1"] = np.nan  # missing cells are fine; -inf is not
+    t["synthetic"].loc[2, "x1"] = -np.inf
 
 
 def _empty(t: dict) -> None:
@@ -391,8 +392,8 @@ def _label_only(t: dict) -> None:
         (_drop_label, r"real_holdout: label column 'y' is missing"),
         (_rename_feature, r"synthetic: feature columns differ .*missing \['x1'\].*extra \['z'\]"),
         (_text_feature, r"real_train: feature columns 'x0' \(.*\) are not numeric.*encode"),
-        (_nan, r"synthetic: feature column 'x2' has 1 NaN values"),
-        (_inf, r"real_holdout: feature column 'x3' has 1 infinite values"),
+        (_inf, r"real_holdout: feature column 'x3' has 1 infinite values \(the first inf at row 0"),
+        (_minus_inf, r"synthetic: feature column 'x1' has 1 infinite values \(the first -inf at"),
         (_empty, r"synthetic: the table is empty"),
         (_one_class("real_train"), r"real_train: label 'y' holds a single class \(1\)"),
         (_one_class("synthetic"), r"synthetic: label 'y' holds a single class"),
