@@ -142,13 +142,13 @@ class MissingValues(MaskModifier):
 
     def check_scene(self, groups: list[MissingEntry], statics: list[Any], spec: Any) -> None:
         """A driving column is observed: no entry hides it; entry names are unique."""
-        hidden = {j for static in statics for j in static.indices}
+        hidden = [r for static in statics for r in static.affected]  # ranges: never listed
         names: set[str] = set()
         for i, static in enumerate(statics):
             if static.name in names:
                 raise SpecError(f"missing[{i}].name", static.name, "entry names must be unique")
             names.add(static.name)
-            if static.driver == "column" and static.driver_column in hidden:
+            if static.driver == "column" and any(a <= static.driver_column < b for a, b in hidden):
                 raise SpecError(
                     f"missing[{i}].depends_on",
                     groups[i].depends_on,
