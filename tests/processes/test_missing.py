@@ -382,3 +382,33 @@ def test_joint_blocks_fit_with_hidden_cells(kind: str) -> None:
     z = ((rows["mean"] - rows["truth"]).abs() / rows["sd"]).to_numpy()
     assert len(rows) and (z < 3.5).all(), rows
     assert isinstance(table, pd.DataFrame)
+
+
+@pytest.mark.parametrize("driver", ["region", "pseudo0_group"])
+def test_mar_on_a_covariate_follows_its_level_steps(driver: str) -> None:
+    """A structural scene's drawn covariate and a pseudo-class block's latent group drive
+    the mask by level step: per level, σ(a + b·level) within 4 binomial SE."""
+    from tests.processes.test_suite import STRUCTURE
+
+    entry = {"mechanism": "mar", "depends_on": driver, "rate": 0.25, "strength": 1.0}
+    if driver == "region":
+        structure = {**copy.deepcopy(STRUCTURE), "n": 3000}
+        spec: dict[str, Any] = {"seed": 4, "structure": structure}
+    else:
+        spec = {
+            "seed": 4,
+            "classes": [{"name": "a", "n": 1500}, {"name": "b", "n": 1500}],
+            "pseudo_classes": [{"n": 3, "groups": 3}],
+            "noise": [{"n": 3}],
+        }
+        entry["affects"] = "noise"
+    data = sb.generate({**spec, "missing": [entry]})
+    a = float(data.truth.missingness["miss0"]["columns"]["intercept"].iloc[0])
+    hidden = data.truth.missing.loc[:, data.truth.missing.any()]
+    codes = data.covariates[driver]
+    codes = codes.cat.codes if hasattr(codes, "cat") else codes
+    for level in sorted(set(codes)):
+        rows = hidden[(codes == level).to_numpy()].to_numpy()
+        expected = 1 / (1 + np.exp(-(a + level)))
+        assert within(rows.mean(), expected, rows.size), (level, rows.mean(), expected)
+    assert within(hidden.to_numpy().mean(), 0.25, hidden.size)
