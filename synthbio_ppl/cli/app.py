@@ -41,7 +41,8 @@ def _generate(args: argparse.Namespace) -> None:
     data.to_parquet(out, overwrite=args.force)
     if not args.quiet:
         print(data.summary())
-        print(f"\nwrote {out}/data.parquet, truth.json, spec.yaml")
+        files = ", ".join(sorted(p.name for p in out.iterdir()))
+        print(f"\nwrote {out}: {files}")
 
 
 def _validate(args: argparse.Namespace) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -20,6 +21,7 @@ from synthbio_ppl.data.io import (
     write_folder,
 )
 from synthbio_ppl.data.truth import Truth
+from synthbio_ppl.model.layout import build_layout
 from synthbio_ppl.model.scene import Spec, validate_spec
 
 
@@ -90,6 +92,14 @@ def load_dataset(directory: str | Path) -> Dataset:
     if absent:
         raise SpecError("", str(folder), f"the data lack columns the truth names: {absent[:5]}")
     X = frame[features]
+    entries = sorted(s.name for s in build_layout(spec).masks)
+    if entries != sorted(truth_obj.missingness or {}):
+        raise SpecError(
+            "",
+            str(folder),
+            f"spec.yaml's missing entries {entries} are not the truth's "
+            f"{sorted(truth_obj.missingness or {})}",
+        )
     _read_mask(folder, truth_obj, X)
     y = frame["y"].astype(pd.CategoricalDtype(spec.class_names))
     covariates = frame.drop(columns=[*features, "y"])
@@ -117,8 +127,21 @@ def _read_mask(folder: Path, truth: Truth, X: pd.DataFrame) -> None:
         if frame is None or list(frame.columns) != masked or len(frame) != len(X):
             raise SpecError("", str(folder / name), f"needs the {len(X)} rows of {masked[:5]}")
     assert mask is not None and complete is not None
+    if not all(pd.api.types.is_bool_dtype(t) for t in mask.dtypes):
+        raise SpecError("", str(folder / MISSING_FILE), "must hold boolean columns")
     if not (mask.to_numpy(dtype=bool) == nan[masked].to_numpy()).all():
         raise SpecError("", str(folder / MISSING_FILE), "does not match the NaN cells of the data")
+    if not all(pd.api.types.is_float_dtype(t) for t in complete.dtypes):
+        raise SpecError("", str(folder / COMPLETE_FILE), "must hold float columns")
+    values = complete.to_numpy()
+    observed = X[masked].to_numpy()
+    seen = ~nan[masked].to_numpy()
+    if not np.isfinite(values).all() or not (values[seen] == observed[seen]).all():
+        raise SpecError(
+            "",
+            str(folder / COMPLETE_FILE),
+            "must be finite and equal the data wherever a cell is observed",
+        )
     full = pd.DataFrame(False, index=X.index, columns=X.columns)
     full[masked] = mask.to_numpy(dtype=bool)
     truth.missing = full

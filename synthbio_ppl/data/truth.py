@@ -74,8 +74,14 @@ class Truth:
             return None
         if by is None:
             return self.missing.mean()
-        keys = by.array if isinstance(by, pd.Series) else np.asarray(by)  # category order
-        return self.missing.groupby(keys, observed=True).mean().T
+        keys = pd.Series(by).reset_index(drop=True) if not isinstance(by, str) else None
+        if keys is None or len(keys) != len(self.missing):
+            raise ValueError(
+                f"by must hold one label per row ({len(self.missing)}), e.g. data.y; "
+                f"got {by if isinstance(by, str) else f'{len(keys)} values'}"
+            )
+        keys.index = self.missing.index
+        return self.missing.groupby(keys, observed=True, sort=True).mean().T
 
     def informative_features(self) -> list[str]:
         """Feature names that carry class information (``signal``)."""

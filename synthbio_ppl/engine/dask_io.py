@@ -41,7 +41,9 @@ def to_dask(
 ) -> Any:
     """A lazy Dask DataFrame of the dataset: features (float), ``y`` and the covariates
     (categorical), one partition per ``chunk_rows`` rows (a multiple of 256; default about
-    16 M values). ``rows`` rescales the class counts as in ``generate_to_parquet``."""
+    16 M values). ``rows`` rescales the class counts as in ``generate_to_parquet``. With
+    ``missing:`` entries the features hold NaN in the missing cells (``isna()`` is the
+    mask); the complete values are in ``generate_to_parquet``'s ``complete/`` parts."""
     from synthbio_ppl.engine.planning import plan_for, rescale_rows
     from synthbio_ppl.model.scene import as_spec
 

@@ -2,10 +2,13 @@
 
 An entry's intercepts are solved so that the expected share of missing cells is the
 spec's rate: from the row design itself for class, batch and group drivers (every row),
-and from the values of the dataset's first ``PILOT_ROWS`` rows where the driver is drawn
-(a column, the cell's own value, a scene's covariate). Those rows are the dataset's own
-(a row's values depend on its index only), drawn once with the masks switched off, so the
-solved values, and so every row's mask, do not depend on which rows are asked for.
+and from drawn values where the driver is drawn (a column, the cell's own value, a
+scene's covariate). With up to ``PILOT_ROWS`` rows those are the dataset's own rows, drawn
+once with the masks switched off, so the expected realised rate is the spec's exactly.
+With more, they are a pilot: ``PILOT_ROWS`` rows of the row design picked at random (so
+every class and batch is represented as in the data, sorted or not) and drawn from a
+stream of their own. Either way the solved values, and so every row's mask, do not
+depend on which rows are asked for.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from synthbio_ppl.core.streams import stable_id
 from synthbio_ppl.engine.draw import draw_rows
 from synthbio_ppl.model.dataset_model import HIDDEN, RowDesign, row_codes
 from synthbio_ppl.model.design import Design
@@ -24,6 +28,8 @@ from synthbio_ppl.processes.registry import mask_of
 PILOT_ROWS = 8192
 """Rows whose drawn values fix the intercepts of entries driven by drawn values: with more
 rows than this, the expected rate is the spec's within about 0.5/√8192 ≈ 0.006."""
+PILOT_STREAM = "missing.pilot"
+"""The name of the pilot's row choice and of its values' stream."""
 
 
 def with_mask_sites(
@@ -41,14 +47,10 @@ def with_mask_sites(
         for static in layout.masks:
             placeholders.update(mask_of(static.field).placeholder_sites(static))
         pilot = {**fixed, **{k: np.asarray(v, spec.dtype) for k, v in placeholders.items()}}
-        n = min(design.n_rows, PILOT_ROWS)
-        drawn = draw_rows(layout, pilot, design, spec.seed, spec.dtype, 0, n)
+        rows, seed = pilot_design(design, spec.seed)
+        drawn = draw_rows(layout, pilot, rows, seed, spec.dtype)
         values = drawn["X"]
-        head = RowDesign(
-            y=design.y[:n],
-            batch=None if design.batch is None else design.batch[:n],
-            groups={k: v[:n] for k, v in design.groups.items()},
-        )
+        head = RowDesign(y=rows.y, batch=rows.batch, groups=rows.groups)
         drawn_codes = row_codes(layout, head, drawn.get("covariates"))
         codes = {**drawn_codes, **codes}
     solved: dict[str, np.ndarray] = dict(fixed)
@@ -56,6 +58,23 @@ def with_mask_sites(
         for site, value in mask_of(static.field).solve(entry, static, codes, values).items():
             solved[site] = np.asarray(value, dtype=spec.dtype)
     return solved
+
+
+def pilot_design(design: Design, seed: int) -> tuple[Design, int]:
+    """The rows whose values the intercepts are solved from, and their stream's seed: the
+    design itself (the dataset's own rows) up to ``PILOT_ROWS`` rows, else that many rows
+    of it chosen at random, drawn with a seed of their own."""
+    if design.n_rows <= PILOT_ROWS:
+        return design, seed
+    rng = np.random.default_rng([seed, stable_id(PILOT_STREAM)])
+    pick = np.sort(rng.choice(design.n_rows, PILOT_ROWS, replace=False))
+    rows = Design(
+        y=design.y[pick],
+        batch=None if design.batch is None else design.batch[pick],
+        groups={k: v[pick] for k, v in design.groups.items()},
+        class_batch_table=design.class_batch_table,
+    )
+    return rows, (seed + stable_id(PILOT_STREAM)) % 2**32
 
 
 def apply_exact(spec: Any, layout: Layout, outputs: dict[str, np.ndarray]) -> None:

@@ -127,7 +127,8 @@ def plan_for(spec: Spec, chunk_rows: int | None) -> StreamPlan:
             raise SpecError(
                 f"{static.field}[{i}].exact",
                 True,
-                "exact counts need the whole table; use generate, or drop exact to stream",
+                "exact counts need the whole table in memory (sb.generate, or synthbio "
+                "generate without --rows/--chunk-rows); drop exact to stream",
             )
     design = build_design(spec)
     return StreamPlan(

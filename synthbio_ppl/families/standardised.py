@@ -123,5 +123,8 @@ def feature_distribution(
     """
     base = standardised(family, params) if standardise else raw_family(family, params)
     base = base.expand(shape)
-    located = dist.TransformedDistribution(base, dist.transforms.AffineTransform(loc, scale))
+    # the affine map's domain is the family's support, so the located support is the image
+    # (a bounded family stays bounded: NUTS and masked cells never leave it)
+    affine = dist.transforms.AffineTransform(loc, scale, domain=base.support)
+    located = dist.TransformedDistribution(base, affine)
     return located.to_event(1)

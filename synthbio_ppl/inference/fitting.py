@@ -46,7 +46,7 @@ from synthbio_ppl.core.precision import precision
 from synthbio_ppl.data.dataset import Dataset
 from synthbio_ppl.inference.arviz_data import to_inference_data
 from synthbio_ppl.inference.diagnostics import check_draws
-from synthbio_ppl.inference.kernels import STATS
+from synthbio_ppl.inference.kernels import STATS, init_to_data
 from synthbio_ppl.inference.likelihood import row_latents
 from synthbio_ppl.inference.problem import Problem, build_problem
 from synthbio_ppl.inference.programs import (
@@ -152,7 +152,8 @@ def fit(
         else:
             deterministic = [s.name for s in problem.sites.values() if s.deterministic]
             decentred = (f"{n}_decentered" for m in MODIFIERS for n in m.noncentred_sites)
-            sites = (*problem.free, *deterministic, *row_latents(layout), *decentred)
+            latents = (*row_latents(layout), *problem.hidden_latents)
+            sites = (*problem.free, *deterministic, *latents, *decentred)
             kind = guide_kind(problem, guide)
             svi = (svi_steps, learning_rate, kind, num_samples, sites, log_likelihood)
             draws, lp, loglik, losses = svi_program(layout, noncentred, *svi)(key, *args)
@@ -199,7 +200,11 @@ def _run_mcmc(
 
     chain_method = "parallel" if jax.local_device_count() >= num_chains else "sequential"
     mcmc = MCMC(
-        NUTS(problem.model(noncentred), target_accept_prob=target_accept),
+        NUTS(
+            problem.model(noncentred),
+            target_accept_prob=target_accept,
+            **({"init_strategy": init_to_data} if problem.hidden is not None else {}),
+        ),
         num_warmup=num_warmup,
         num_samples=num_samples,
         num_chains=num_chains,

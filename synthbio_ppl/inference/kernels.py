@@ -22,6 +22,23 @@ Inputs = dict[str, Any]
 """``{"fixed": {site: value}, "priors": {site: distribution}}``: traced program arguments."""
 
 
+def init_to_data(site: dict[str, Any] | None = None, fallback: Any = None) -> Any:
+    """An init strategy: a latent site that carries ``infer["init_value"]`` (the observed
+    table's placeholders for hidden cells, ``processes.observation``) starts there; every
+    other site as ``fallback`` (default ``init_to_uniform``) would start it. Hidden cells
+    of a column far from 0 then start near its data, not at uniform(−2, 2). Used only
+    when a table has hidden cells (``kw["hidden"]``): fits of complete tables start as
+    NumPyro's defaults do, bit for bit."""
+    from numpyro.infer.initialization import init_to_uniform
+
+    if site is None:
+        return partial(init_to_data, fallback=fallback)
+    value = (site.get("infer") or {}).get("init_value")
+    if site["type"] == "sample" and not site["is_observed"] and value is not None:
+        return value
+    return (fallback or init_to_uniform)(site)
+
+
 def decaying_step(step: jax.Array, start: float, steps: int) -> jax.Array:
     """Adam step size: start · 0.1^(step / steps), ending at a tenth of the start."""
     return start * 0.1 ** (step / max(steps, 1))
@@ -42,8 +59,11 @@ def nuts_chain(
     from numpyro.infer.util import initialize_model
 
     k_init, k_run = jax.random.split(key)
+    from numpyro.infer.initialization import init_to_uniform
+
+    strategy = init_to_data if "hidden" in kw else init_to_uniform  # default: as NumPyro's
     info, potential_fn, postprocess_fn, _ = initialize_model(
-        k_init, model, model_args=(design, X), model_kwargs=kw
+        k_init, model, model_args=(design, X), model_kwargs=kw, init_strategy=strategy
     )
     init_kernel, sample_kernel = hmc(potential_fn=potential_fn, algo="NUTS")
     state = init_kernel(info, num_warmup, target_accept_prob=target_accept, rng_key=k_run)
@@ -101,7 +121,8 @@ def svi_fit(
     from numpyro.infer.initialization import init_to_median
 
     auto = AutoMultivariateNormal if guide_kind == "mvn" else AutoNormal
-    guide = auto(model, init_loc_fn=init_to_median(num_samples=15))
+    init = init_to_median(num_samples=15)
+    guide = auto(model, init_loc_fn=init_to_data(fallback=init) if "hidden" in kw else init)
     optimiser = numpyro.optim.Adam(partial(decaying_step, start=learning_rate, steps=steps))
     svi = SVI(model, guide, optimiser, _ordered_elbo())
     k_init, k_draw = jax.random.split(key)
@@ -139,7 +160,13 @@ def map_fit(
     from numpyro.infer.util import initialize_model
 
     info, potential_fn, postprocess_fn, _ = initialize_model(
-        key, model, model_args=(design, X), model_kwargs=kw, init_strategy=init_to_median()
+        key,
+        model,
+        model_args=(design, X),
+        model_kwargs=kw,
+        init_strategy=init_to_data(fallback=init_to_median())
+        if "hidden" in kw
+        else init_to_median(),
     )
     optimiser = numpyro.optim.Adam(partial(decaying_step, start=learning_rate, steps=steps))
 

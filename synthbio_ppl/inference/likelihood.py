@@ -76,7 +76,7 @@ def likelihood_model(
         config = {name: LocScaleReparam(0.0) for name in sites if name not in (fixed or {})}
         if config:
             model = handlers.reparam(model, config=config)
-    return model(layout, design, X, hidden)
+    return model(layout, design, X, hidden, exact=False)
 
 
 @dataclass(frozen=True)

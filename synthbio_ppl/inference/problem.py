@@ -5,7 +5,7 @@ allowed) for anything the model cannot use.
 
 from __future__ import annotations
 
-import warnings
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
@@ -21,10 +21,11 @@ import pandas as pd
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.data.dataset import Dataset
 from synthbio_ppl.inference.likelihood import Site, likelihood_model, model_sites, shaped_like
+from synthbio_ppl.inference.missing_cells import mask_constants, placeholders
 from synthbio_ppl.model.dataset_model import RowDesign
 from synthbio_ppl.model.layout import Layout, build_layout, groups_of
 from synthbio_ppl.model.scene import Spec, as_spec
-from synthbio_ppl.processes.registry import BLOCK_PROCESSES, mask_of, modifier_of, process_of
+from synthbio_ppl.processes.registry import BLOCK_PROCESSES, modifier_of, process_of
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,28 @@ class Problem:
         """Sample sites that are fitted (not fixed)."""
         return [
             s.name for s in self.sites.values() if not s.deterministic and s.name not in self.fixed
+        ]
+
+    @functools.cached_property
+    def hidden_latents(self) -> list[str]:
+        """Per-row latent sites holding hidden cells (``<block>.hidden_values``): none
+        without missing cells, or where the observed cells' likelihood suffices."""
+        if self.hidden is None:
+            return []
+        from numpyro import handlers
+
+        from synthbio_ppl.core.streams import ROWS
+
+        model = handlers.seed(self.model(), rng_seed=0)
+        design = jax.tree.map(jnp.asarray, self.design)
+        trace = handlers.trace(model).get_trace(design, jnp.asarray(self.X))
+        return [
+            name
+            for name, site in trace.items()
+            if site["type"] == "sample"
+            and not site["is_observed"]
+            and any(frame.name == ROWS for frame in site.get("cond_indep_stack", ()))
+            and name.endswith(".hidden_values")
         ]
 
     def model(self, noncentred: bool = False) -> Callable[..., dict[str, jax.Array]]:
@@ -126,12 +149,14 @@ def make_problem(
     layout = build_layout(spec)
     hidden = None
     if layout.masks:
-        X, hidden = _placeholders(X)
+        X, hidden = placeholders(X)
+        if hidden is None and X.shape[1] == layout.n_features:  # a table without holes:
+            hidden = np.zeros(X.shape, dtype=bool)  # its masks observed all False
         if missing == "ignore":
             layout = layout.without_masks()
     sites = model_sites(layout, spec.dtype)
     fixed = {**_identifying_sites(spec, layout, sites, priors or {}), **(fixed or {})}
-    fixed = {**_mask_constants(spec, layout, X, hidden, truth), **fixed}
+    fixed = {**mask_constants(spec, layout, X, hidden, truth), **fixed}
     problem = Problem(
         spec=spec,
         layout=layout,
@@ -163,48 +188,6 @@ def _identifying_sites(
     for process in BLOCK_PROCESSES:
         for group in groups_of(spec, process):
             out.update(process.identifying_sites(group, next(blocks), sites, priors))
-    return out
-
-
-def _placeholders(X: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """X with each missing cell set to its column's observed median (a value in the
-    family's support, never used as data) and the (rows, features) mask; None if none."""
-    hidden = np.isnan(X)
-    if not hidden.any():
-        return X, None
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing column
-        median = np.nanmedian(X, axis=0)
-    filled = np.where(hidden, np.nan_to_num(median, nan=0.0)[None, :], X).astype(X.dtype)
-    return filled, hidden
-
-
-def _mask_constants(
-    spec: Spec,
-    layout: Layout,
-    X: np.ndarray,
-    hidden: np.ndarray | None,
-    truth: dict[str, np.ndarray] | None,
-) -> dict[str, np.ndarray]:
-    """The design constants of the mask entries (a driver's centre and scale): the truth's
-    for a generated Dataset, else the observed cells' mean and sd."""
-    from synthbio_ppl.model.parameters import mask_entries
-
-    out: dict[str, np.ndarray] = {}
-    if not layout.masks:  # none, or ignored
-        return out
-    observed = X if hidden is None else np.where(hidden, np.nan, X)
-    for i, (entry, static) in enumerate(zip(mask_entries(spec), layout.masks, strict=True)):
-        process = mask_of(static.field)
-        process.fit_check(entry, static, f"{static.field}[{i}]")
-        constants = process.constant_sites(static)
-        if not constants:
-            continue
-        if truth is not None and all(name in truth for name in constants):
-            out.update({name: np.asarray(truth[name], spec.dtype) for name in constants})
-            continue
-        estimated = process.estimate_constants(static, observed)
-        out.update({name: np.asarray(estimated[name], spec.dtype) for name in constants})
     return out
 
 

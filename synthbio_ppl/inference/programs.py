@@ -63,6 +63,8 @@ def guide_kind(problem: Problem, guide: str) -> str:
     if guide == "auto":
         size = sum(math.prod(problem.sites[name].shape) for name in problem.free)
         size += problem.n_rows * len(row_latents(problem.layout))
+        if problem.hidden_latents:  # one value per cell of a block with hidden cells
+            size += int(np.asarray(problem.hidden).size)
         return "mvn" if size <= 200 else "normal"
     if guide not in ("normal", "mvn"):
         raise SpecError("guide", guide, "must be 'auto', 'normal' or 'mvn'")

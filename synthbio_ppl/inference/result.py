@@ -92,7 +92,8 @@ class Fit:
     ) -> np.ndarray | list[Dataset]:
         """Replicated tables from the same model at ``n_draws`` evenly spaced posterior draws,
         with the observed design: an array (n_draws, rows, features), or Datasets whose truth
-        is the draw's parameters."""
+        is the draw's parameters. With ``missing:`` entries the replicated tables are the
+        complete values (no cell hidden)."""
         problem = self.problem
         post = self.posterior
         total = next(iter(post.values())).shape[0]

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from synthbio_ppl.core.lazy import jnp, numpyro
+from synthbio_ppl.core.lazy import dist, jax, jnp, numpyro
 from synthbio_ppl.core.streams import ROWS
 from synthbio_ppl.model.layout import Layout
 from synthbio_ppl.processes.block import RowDesign, Rows
@@ -30,6 +30,7 @@ def dataset_model(
     design: RowDesign,
     X: Array | None = None,
     hidden: Array | None = None,
+    exact: bool = True,
 ) -> dict[str, Array]:
     """All feature blocks for the rows in ``design``, then the masks that hide cells.
 
@@ -38,7 +39,8 @@ def dataset_model(
     a layout with masks adds ``HIDDEN`` (rows, features) bool. Column modifiers
     (batches) give each block's columns x_obs = scale · x + loc_shift. When fitting, ``X``
     is observed and ``hidden`` (rows, features) bool marks its missing cells (their values
-    in ``X`` are placeholders).
+    in ``X`` are placeholders). ``exact=False`` draws ``exact`` entries' masks as
+    Bernoulli cells too (simulating the fitted model).
     """
     effects = []
     for static in layout.modifiers:
@@ -69,7 +71,7 @@ def dataset_model(
         outputs.update(out)
     complete = jnp.concatenate(values, axis=-1)
     if layout.masks:
-        outputs[HIDDEN] = _masks(layout, design, complete, outputs, rows, hidden)
+        outputs[HIDDEN] = _masks(layout, design, complete, outputs, rows, hidden, exact)
     return {"X": complete, **outputs}
 
 
@@ -80,19 +82,37 @@ def _masks(
     outputs: dict[str, Array],
     rows: numpyro.plate,
     hidden: Array | None,
+    exact: bool,
 ) -> Array:
     """Every mask entry's cells, or-ed into one (rows, features) bool array (an ``exact``
-    entry adds its scores to ``outputs`` instead, ``<entry>.score``)."""
+    entry adds its scores to ``outputs`` instead, ``<entry>.score``).
+
+    When fitting, only the union is observed: a cell is kept with probability
+    Π_e (1 − p_e) over the entries that cover it, the likelihood of the site ``HIDDEN``.
+    """
     codes = row_codes(layout, design, outputs.get("covariates"))
+    if hidden is not None:
+        keep = jnp.zeros(X.shape, dtype=X.dtype)  # Σ_e log(1 − p_e)
+        covered = jnp.zeros(X.shape, dtype=bool)
+        for static in layout.masks:
+            idx = jnp.asarray(static.indices)
+            logits = mask_of(static.field).logits(static, X, codes)
+            keep = keep.at[:, idx].add(-jax.nn.softplus(logits))
+            covered = covered.at[:, idx].set(True)
+        keep = jnp.where(covered, jnp.minimum(keep, -1e-30), -1.0)
+        union = jnp.log(-jnp.expm1(keep)) - keep  # logit of 1 − Π(1 − p_e)
+        with rows:
+            fn = dist.Bernoulli(logits=union).mask(covered).to_event(1)
+            numpyro.sample(HIDDEN, fn, obs=hidden)
+        return hidden
     union = jnp.zeros(X.shape, dtype=bool)
     for static in layout.masks:
         idx = jnp.asarray(static.indices)
         process = mask_of(static.field)
-        if static.exact and hidden is None:  # chosen from every row's score afterwards
+        if static.exact and exact:  # chosen from every row's score afterwards
             outputs[f"{static.name}.score"] = process.scores(static, X, codes, rows)
             continue
-        observed = None if hidden is None else hidden[:, idx]
-        mask = process.sample(static, X, codes, rows, observed)
+        mask = process.sample(static, X, codes, rows)
         union = union.at[:, idx].set(union[:, idx] | mask)
     return union
 

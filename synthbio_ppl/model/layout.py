@@ -69,6 +69,10 @@ def _columns(block: Block) -> tuple[str, ...]:
     return tuple(process_of(block.kind).columns(block))
 
 
+def _has_column(block: Block, name: str) -> bool:
+    return process_of(block.kind).has_column(block, name)
+
+
 def build_layout(spec: Any) -> Layout:
     """The static Layout of a validated spec; SpecError if a modifier names no column."""
     blocks: list[Block] = []
@@ -94,7 +98,7 @@ def build_layout(spec: Any) -> Layout:
             {n: len(levels) for n, levels in process_of(block.kind).design_columns(block).items()}
         )
     masks = tuple(
-        mask.layout(entry, i, blocks, selectors, columns_of, design_names)
+        mask.layout(entry, i, blocks, selectors, columns_of, _has_column, design_names)
         for mask in MASKS
         for i, entry in enumerate(getattr(spec, mask.field))
     )

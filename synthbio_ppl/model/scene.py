@@ -80,9 +80,10 @@ class SceneFields(Strict):
             if getattr(self, modifier.field) is not None:
                 modifier.check_rows(getattr(self, modifier.field), self.n_rows)
         layout = build_layout(self)
+        taken = {b.name for b in layout.blocks} | {m.site_prefix for m in MODIFIERS}
         for mask in MASKS:
             statics = [m for m in layout.masks if m.field == mask.field]
-            mask.check_scene(list(getattr(self, mask.field)), statics, self)
+            mask.check_scene(list(getattr(self, mask.field)), statics, self, taken)
         _check_block_names(self, layout)
         _check_column_names(layout)
         _check_design_names(layout)

@@ -55,14 +55,18 @@ class MaskModifier:
         blocks: list[Block],
         selectors: dict[str, str],
         columns: Callable[[Block], list[str]],
+        has_column: Callable[[Block, str], bool],
         design_names: dict[str, int] | None = None,
     ) -> Any:
         """Its static layout (hashable, with ``field``, ``name`` and ``affected`` ranges);
-        ``design_names`` maps the per-row design columns it may read to their level counts."""
+        ``columns`` lists a block's column names, ``has_column`` tests one without listing
+        them; ``design_names`` maps the per-row design columns it may read to level counts."""
         raise NotImplementedError
 
-    def check_scene(self, groups: list[Any], statics: list[Any], spec: Any) -> None:
-        """Scene-wide rules (names its design drivers must have, overlaps)."""
+    def check_scene(
+        self, groups: list[Any], statics: list[Any], spec: Any, taken: set[str]
+    ) -> None:
+        """Scene-wide rules; ``taken`` holds the site prefixes of blocks and modifiers."""
 
     def fixed_sites(self, group: Any, static: Any) -> dict[str, Any]:
         return {}
@@ -87,15 +91,13 @@ class MaskModifier:
         """Site values that hide nothing (a pilot draw before ``solve``)."""
         return {}
 
-    def sample(
-        self,
-        static: Any,
-        X: Array,
-        codes: dict[str, Array],
-        plate: numpyro.plate,
-        observed: Array | None = None,
-    ) -> Array:
-        """The (rows, n_affected) mask; ``observed`` conditions it when fitting."""
+    def sample(self, static: Any, X: Array, codes: dict[str, Array], plate: numpyro.plate) -> Array:
+        """The (rows, n_affected) mask, drawn (generation and simulation)."""
+        raise NotImplementedError
+
+    def logits(self, static: Any, X: Array, codes: dict[str, Array]) -> Array:
+        """Each cell's log-odds of going missing, (rows, n_affected), sampling the
+        parameter sites: a fit combines the entries' probabilities per cell."""
         raise NotImplementedError
 
     def scores(self, static: Any, X: Array, codes: dict[str, Array], plate: Any) -> Array:

@@ -6,9 +6,10 @@ Without hidden cells a block's values are one observed site. With them:
   depend on the hidden values (MCAR, MAR): the likelihood of the observed cells only,
   p(x_obs | θ) (ignorable; Rubin 1976);
 - otherwise the hidden cells are latent (data augmentation, Tanner & Wong 1987): a site
-  ``<name>.hidden_values`` holds a value for every cell, the hidden ones take the model's
-  own density and the observed ones are unused draws, so the posterior of θ is that of
-  p(x_obs, x_hid | θ) integrated over x_hid.
+  ``<name>.hidden_values`` holds an unconstrained value for every cell, the hidden ones
+  mapped onto the support and given the model's own density, the observed ones unused
+  N(0, 1) draws, so the posterior of θ is that of p(x_obs, x_hid | θ) integrated over
+  x_hid.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def observe(
 ) -> Array:
     """Sample (generation) or observe (fitting) the site ``name``; returns its values.
 
-    ``obs`` the observed values (rows, ...) with any finite number in hidden cells;
+    ``obs`` the observed values (rows, ...) with a value in the support in hidden cells;
     ``hidden`` a boolean array of the same shape (True: missing), or None; ``impute`` asks
     for latent hidden values even where the observed cells' likelihood would do (the
     mask depends on them, or later values are computed from them).
@@ -38,21 +39,28 @@ def observe(
     if obs is None or hidden is None:
         return numpyro.sample(name, fn, obs=obs)
     cells, event_dims = _cells(fn, obs.shape)
-    if cells is not None:
-        value = obs
-        if impute:
-            value = jnp.where(hidden, numpyro.sample(f"{name}.hidden_values", fn), obs)
+    if cells is not None and not impute:
         masked = cells.mask(~hidden)
-        numpyro.sample(name, masked.to_event(event_dims) if event_dims else masked, obs=value)
-        return value
-    # A joint event (correlated columns): flat-prior latents at hidden cells, a proper
-    # N(0, 1) for the unused ones at observed cells, and the joint density of the rows.
+        numpyro.sample(name, masked.to_event(event_dims) if event_dims else masked, obs=obs)
+        return obs
+    # Hidden cells as latents: u ~ N(0, 1) in every cell, mapped onto the support; in a
+    # hidden cell N(0, 1) is swapped for the model's own density of the mapped value (and
+    # the map's Jacobian), in an observed cell u stays an unused N(0, 1) draw that no
+    # parameter touches (a dummy tied to the parameters would slow the chain down).
     event_dims = len(fn.event_shape)
+    support = cells.support if cells is not None else dist.constraints.real
+    to_support = dist.transforms.biject_to(support)
     unit = dist.Normal(jnp.zeros(obs.shape, obs.dtype), 1.0)
-    latent = numpyro.sample(f"{name}.hidden_values", unit.to_event(event_dims))
-    cancel = jnp.where(hidden, unit.log_prob(latent), 0.0)
-    numpyro.factor(f"{name}.hidden_flat", -cancel.sum(axis=tuple(range(-event_dims, 0))))
-    value = jnp.where(hidden, latent, obs)
+    u = numpyro.sample(
+        f"{name}.hidden_values",
+        unit.to_event(event_dims) if event_dims else unit,
+        infer={"init_value": to_support.inv(obs)},
+    )
+    x = to_support(u)
+    swap = jnp.where(hidden, to_support.log_abs_det_jacobian(u, x) - unit.log_prob(u), 0.0)
+    axes = tuple(range(-event_dims, 0))
+    numpyro.factor(f"{name}.hidden_density", swap.sum(axis=axes) if event_dims else swap)
+    value = jnp.where(hidden, x, obs)
     numpyro.sample(name, fn, obs=value)
     return value
 

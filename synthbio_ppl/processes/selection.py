@@ -24,11 +24,15 @@ def affected_ranges(
     selectors: dict[str, str],
     columns: Callable[[Block], list[str]],
     path: str,
+    has_column: Callable[[Block, str], bool] | None = None,
 ) -> tuple[tuple[int, int], ...]:
-    """The selected columns as sorted, merged half-open ranges.
+    """The selected columns as sorted, merged half-open ranges (a block and one of its
+    columns may both be named).
 
-    ``selectors`` maps the block-kind names a user may give to kinds; ``path`` is the spec
-    field reported by the SpecError raised for a name that is neither a block nor a column.
+    ``selectors`` maps the block-kind names a user may give to kinds; ``has_column`` tests
+    a column name without listing the block's columns (only the block that has it is
+    listed); ``path`` is the spec field reported by the SpecError for a name that is
+    neither a block nor a column.
     """
     if affects == "all":
         return ((0, blocks[-1].stop),) if blocks else ()
@@ -38,21 +42,19 @@ def affected_ranges(
             raise SpecError(path, affects, f"must be {allowed} or a list of names")
         kind = selectors[affects]
         return tuple((b.start, b.stop) for b in blocks if b.kind == kind)
-    known = {b.name for b in blocks}
+    test = has_column or (lambda block, name: name in columns(block))
     ranges: list[tuple[int, int]] = []
-    wanted = set(affects)
-    found: set[str] = set()
-    for block in blocks:
-        if block.name in wanted:
-            ranges.append((block.start, block.stop))
-            found.add(block.name)
-            continue
-        for j, column in enumerate(columns(block)):
-            if column in wanted:
-                ranges.append((block.start + j, block.start + j + 1))
-                found.add(column)
     for j, item in enumerate(affects):
-        if item not in found and item not in known:
+        found = False
+        for block in blocks:
+            if block.name == item:
+                ranges.append((block.start, block.stop))
+                found = True
+            elif test(block, item):
+                at = block.start + columns(block).index(item)
+                ranges.append((at, at + 1))
+                found = True
+        if not found:
             raise SpecError(f"{path}[{j}]", item, "must name a block or a feature column")
     return merge_ranges(sorted(ranges))
 

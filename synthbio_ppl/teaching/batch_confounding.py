@@ -29,7 +29,7 @@ def confounding(y: Any, batch: Any) -> dict:
             f"y and batch must be 1-D of equal length; got {labels.shape}, {batches.shape}"
         )
     rows = pd.Categorical(labels, categories=class_order(y))
-    cols = pd.Categorical(batches, categories=class_order(batch))
+    cols = pd.Categorical(batches, categories=class_order(batch, "batch"))
     table = pd.crosstab(rows, cols, rownames=["class"], colnames=["batch"], dropna=False)
     counts = table.to_numpy()
     kept = counts[counts.sum(axis=1) > 0][:, counts.sum(axis=0) > 0]

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from synthbio_ppl.core.estimators import default_estimator
-from synthbio_ppl.teaching.inputs import class_codes, complete_rows, feature_matrix, row_labels
+from synthbio_ppl.teaching.inputs import class_codes, feature_matrix, kept_complete, row_labels
 
 __all__ = ["CV_MISSING", "CVMissing", "compare_cv", "mean_imputer", "selection_cv"]
 
@@ -108,10 +108,11 @@ def compare_cv(
     from sklearn.metrics import get_scorer
     from sklearn.model_selection import GroupKFold, LeaveOneGroupOut, StratifiedKFold
 
-    values, _ = feature_matrix(X, missing, CV_MISSING)
+    values, columns = feature_matrix(X, missing, CV_MISSING)
     labels, names = class_codes(y, values.shape[0])
     group_arr = row_labels(groups, values.shape[0])
-    keep = complete_rows(values) if missing == "complete_case" else np.ones(len(values), bool)
+    complete = missing == "complete_case"
+    keep = kept_complete(values, columns) if complete else np.ones(len(values), bool)
     values, labels, group_arr = values[keep], labels[keep], group_arr[keep]
     n_groups = len(pd.unique(group_arr))
     if n_groups < 2:
@@ -188,10 +189,10 @@ def selection_cv(
     from sklearn.model_selection import StratifiedKFold, cross_val_score
     from sklearn.pipeline import Pipeline
 
-    values, _ = feature_matrix(X, missing, CV_MISSING)
+    values, columns = feature_matrix(X, missing, CV_MISSING)
     labels, _ = class_codes(y, values.shape[0])
     if missing == "complete_case":
-        keep = complete_rows(values)
+        keep = kept_complete(values, columns)
         values, labels = values[keep], labels[keep]
     if not 1 <= k <= values.shape[1]:
         raise ValueError(f"k must lie in [1, n_features={values.shape[1]}]; got {k}")

@@ -22,7 +22,9 @@ __all__ = [
     "class_pair",
     "complete_rows",
     "feature_matrix",
+    "kept_complete",
     "row_labels",
+    "shown",
     "split_classes",
 ]
 
@@ -48,7 +50,7 @@ def feature_matrix(
     "raise" (the default), which raises a ValueError naming the columns with NaN, their
     counts, the rows affected and the ``choices`` the caller supports (names, or names to
     descriptions). ``missing`` must be "raise" or one of ``choices``: another value is a
-    ValueError too. The caller acts on the choice (``complete_rows`` for complete_case).
+    ValueError too. The caller acts on the choice (``kept_complete`` for complete_case).
     """
     if isinstance(X, pd.DataFrame):
         names = pd.Index(X.columns)
@@ -91,9 +93,40 @@ def _nan_message(nan: np.ndarray, names: pd.Index, offered: Mapping[str, str]) -
     )
 
 
+def shown(value: Any, width: int = 60) -> str:
+    """``value`` for a one-line error message: its repr when short, else its type (and
+    length), so a Series or an array never spills over many lines."""
+    text = repr(value)
+    if len(text) <= width and "\n" not in text:
+        return text
+    size = f" of length {len(value)}" if hasattr(value, "__len__") else ""
+    return f"a {type(value).__name__}{size}"
+
+
 def complete_rows(values: np.ndarray) -> np.ndarray:
     """Boolean (n,) mask of the rows of ``values`` (n, p) without a NaN."""
     return ~np.isnan(values).any(axis=1)
+
+
+def kept_complete(values: np.ndarray, names: pd.Index) -> np.ndarray:
+    """``complete_rows`` for missing="complete_case", refusing a table with no complete
+    row: ValueError naming the columns with no observed cell, if any."""
+    keep = complete_rows(values)
+    if keep.any():
+        return keep
+    empty = np.isnan(values).all(axis=0) if values.shape[0] else np.zeros(values.shape[1], bool)
+    listed = names[empty].tolist()
+    cause = (
+        "X has no rows"
+        if not values.shape[0]
+        else f"column(s) {listed[:5]} have no observed cell"
+        if listed
+        else "every row holds a NaN"
+    )
+    raise ValueError(
+        f"missing='complete_case' keeps no row of X ({values.shape[0]} rows): {cause}; "
+        "drop such columns first or choose another missing= option"
+    )
 
 
 def row_labels(y: Any, n_rows: int) -> np.ndarray:
@@ -113,12 +146,32 @@ def class_codes(y: Any, n_rows: int) -> tuple[np.ndarray, list[Hashable]]:
     return codes, names
 
 
-def class_order(y: Any) -> list[Hashable]:
-    """Classes present in ``y``: category order for a categorical, else sorted."""
+def class_order(y: Any, name: str = "y") -> list[Hashable]:
+    """Classes present in ``y``: category order for a categorical, else sorted.
+
+    Raises ValueError, naming ``name``, for missing labels (None, NaN, ``pd.NA``: every
+    row needs a class) or labels of types that cannot be sorted."""
+    values = np.asarray(y, dtype=object)
+    hole = np.asarray(pd.isna(values), dtype=bool)
+    if hole.any():
+        at = np.flatnonzero(hole.ravel())
+        raise ValueError(
+            f"{name} has {len(at)} missing label(s) (None/NaN) among {values.size}, at positions "
+            f"{at[:5].tolist()}{' ...' if len(at) > 5 else ''}; every row needs a class: "
+            "drop those rows (and their X) or give them one"
+        )
     if isinstance(y, pd.Series) and isinstance(y.dtype, pd.CategoricalDtype):
-        present = set(y.dropna().unique())
+        present = set(y.unique())
         return [c for c in y.cat.categories if c in present]
-    return sorted(pd.unique(np.asarray(y, dtype=object)).tolist())
+    unique = pd.unique(values.ravel()).tolist()
+    try:
+        return sorted(unique)
+    except TypeError:
+        types = sorted({type(v).__name__ for v in unique})
+        raise ValueError(
+            f"{name} mixes label types that cannot be sorted ({', '.join(types)}); use one "
+            "type for the labels"
+        ) from None
 
 
 def class_pair(y: Any, classes: Sequence[Hashable] | None) -> tuple[Hashable, Hashable]:
@@ -155,6 +208,6 @@ def split_classes(
     labels = row_labels(y, values.shape[0])
     a, b = class_pair(y, classes)
     if missing == "complete_case":
-        keep = complete_rows(values)
+        keep = kept_complete(values, names)
         values, labels = values[keep], labels[keep]
     return values[labels == a], values[labels == b], names

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from synthbio_ppl.teaching.effect_sizes import cohens_d
-from synthbio_ppl.teaching.inputs import class_order, class_pair
+from synthbio_ppl.teaching.inputs import class_order, class_pair, shown
 from synthbio_ppl.teaching.selection import true_effect
 
 if TYPE_CHECKING:
@@ -47,8 +47,22 @@ def _tables(data: Dataset) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def _columns(X: pd.DataFrame, columns: Sequence[Hashable] | None) -> list[Hashable]:
-    """``columns`` checked against ``X``; by default those with a NaN (all when none)."""
+    """``columns`` checked against ``X`` (a string names one column); by default those
+    with a NaN (all when none). An empty or non-iterable ``columns`` is a ValueError."""
     if columns is not None:
+        if isinstance(columns, str):
+            columns = [columns]
+        try:
+            columns = list(columns)
+        except TypeError:
+            raise ValueError(
+                f"columns must be a list of column names of data.X; got {shown(columns)}"
+            ) from None
+        if not columns:
+            raise ValueError(
+                "columns is empty; name at least one column of data.X, or pass None for "
+                "the columns with a NaN"
+            )
         absent = [c for c in columns if c not in X.columns]
         if absent:
             raise ValueError(f"columns not in data.X: {absent[:5]}")
@@ -93,11 +107,13 @@ def mean_bias(
 
     Returns a float DataFrame indexed by ``column`` (or ``column``, ``class``) with
     ``n``, ``n_observed`` (int), ``missing_rate``, ``observed_mean``, ``complete_mean``,
-    ``population_mean``, ``bias``, ``se``, ``z``. Raises ValueError for an unknown column
-    or ``by``, or NaN without complete values.
+    ``population_mean``, ``bias``, ``se``, ``z``. Raises ValueError for an unknown column,
+    an empty ``columns``, another ``by``, or NaN without complete values.
     """
-    if by not in ("class", None):
-        raise ValueError(f"by must be 'class' or None; got {by!r}")
+    if not (by is None or (isinstance(by, str) and by == "class")):  # never `in` a Series
+        raise ValueError(
+            f"by must be 'class' (per column and class) or None (per column); got {shown(by)}"
+        )
     X, complete = _tables(data)
     names = _columns(X, columns)
     labels = data.y.to_numpy(dtype=object)

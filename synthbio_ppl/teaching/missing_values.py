@@ -21,14 +21,16 @@ import numpy as np
 import pandas as pd
 
 from synthbio_ppl.core.estimators import default_estimator
-from synthbio_ppl.teaching.inputs import class_codes, complete_rows, feature_matrix
+from synthbio_ppl.teaching.inputs import class_codes, complete_rows, feature_matrix, shown
 from synthbio_ppl.teaching.missing_bias import effect_size_bias, mean_bias, rate_table
 
 __all__ = ["compare_imputation", "effect_size_bias", "make_imputer", "mean_bias", "rate_table"]
 
 Strategy = Literal["complete_case", "mean", "median", "iterative", "class_mean"]
+Where = Literal["inside", "outside"]
 IMPUTERS = ("mean", "median", "iterative")
 """Strategies that are a scikit-learn imputer (and so can be fitted inside CV)."""
+STRATEGIES = ("complete_case", "class_mean", *IMPUTERS)
 
 
 def make_imputer(
@@ -70,6 +72,40 @@ def _class_mean_fill(values: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return filled
 
 
+def _chosen(value: Any, argument: str, kind: str, allowed: Sequence[str]) -> list[str]:
+    """``value`` as a non-empty list of names from ``allowed`` (a string is one name);
+    ValueError naming ``argument`` otherwise."""
+    choices = ", ".join(repr(a) for a in allowed)
+    try:
+        chosen = [value] if isinstance(value, str) else list(value)
+    except TypeError:
+        chosen = [value]
+    if not chosen:
+        raise ValueError(f"{argument} is empty; name at least one {kind} of {choices}")
+    unknown = [v for v in chosen if v not in allowed]
+    if unknown:
+        raise ValueError(f"unknown {kind} {unknown} in {argument}; allowed: {choices}")
+    return chosen
+
+
+def _check_splits(n_splits: Any, labels: np.ndarray, names: list) -> None:
+    """``n_splits`` must be an integer from 2 to the rows of the smallest class (each
+    StratifiedKFold test fold holds every class); ValueError otherwise."""
+    if len(names) < 2:
+        raise ValueError(f"y holds a single class ({names[0]!r}); a classifier needs two")
+    counts = np.bincount(labels, minlength=len(names))
+    small = int(np.argmin(counts))
+    smallest = f"the smallest class, {names[small]!r}, has {int(counts[small])} rows"
+    if counts[small] < 2:
+        raise ValueError(f"{smallest}: stratified CV needs at least 2 rows in every class")
+    integer = isinstance(n_splits, int | np.integer) and not isinstance(n_splits, bool)
+    if not integer or not 2 <= n_splits <= counts[small]:
+        raise ValueError(
+            f"n_splits must be an integer from 2 to {int(counts[small])} ({smallest}); "
+            f"got {shown(n_splits)}"
+        )
+
+
 def _noted(call: Any, *args: Any) -> tuple[Any, list[str]]:
     """``call(*args)`` and the warnings it raised, as "Category: message" lines."""
     with warnings.catch_warnings(record=True) as caught:
@@ -103,8 +139,8 @@ def _run_folds(
 def compare_imputation(
     X: Any,
     y: Any,
-    strategies: Sequence[Strategy] = ("complete_case", "mean", "iterative"),
-    where: Sequence[Literal["inside", "outside"]] = ("inside", "outside"),
+    strategies: Strategy | Sequence[Strategy] = ("complete_case", "mean", "iterative"),
+    where: Where | Sequence[Where] = ("inside", "outside"),
     estimator: Any = None,
     n_splits: int = 5,
     seed: int = 0,
@@ -134,24 +170,20 @@ def compare_imputation(
     "none" for complete_case), ``fold`` (int), ``score`` (float), ``n_train``,
     ``n_test`` (int) and ``note`` (warnings raised while fitting, e.g. an iterative
     imputer that did not converge); ``attrs`` hold ``scoring``, ``n_rows`` and
-    ``n_complete``. Raises ValueError for an unknown strategy or ``where``, or when the
-    complete cases are too few for ``n_splits`` folds per class.
+    ``n_complete``. ``strategies`` and ``where`` take one name as a string too. Raises
+    ValueError for an unknown or empty ``strategies`` or ``where``, missing labels, one
+    class, ``n_splits`` outside 2 to the smallest class's rows, or when the complete cases
+    are too few for ``n_splits`` folds per class.
     """
     from sklearn.metrics import get_scorer
     from sklearn.model_selection import StratifiedKFold
     from sklearn.pipeline import Pipeline
 
     values, _ = feature_matrix(X, "keep", {"keep": "NaN are the subject here"})  # inf raise
-    labels, _ = class_codes(y, values.shape[0])
-    known = {"complete_case", "class_mean", *IMPUTERS}
-    unknown = [s for s in strategies if s not in known] + [
-        w for w in where if w not in ("inside", "outside")
-    ]
-    if unknown:
-        raise ValueError(
-            f"unknown strategy or where {unknown}; strategies: {sorted(known)}, "
-            "where: 'inside', 'outside'"
-        )
+    labels, names = class_codes(y, values.shape[0])  # missing labels raise
+    strategies = _chosen(strategies, "strategies", "strategy", STRATEGIES)
+    where = _chosen(where, "where", "place", ("inside", "outside"))
+    _check_splits(n_splits, labels, names)
     if "class_mean" in strategies and "outside" not in where:
         raise ValueError(
             "class_mean needs the test rows' labels, so it exists only outside CV: "

@@ -16,7 +16,7 @@ from synthbio_ppl.data.truth import Truth
 from synthbio_ppl.processes.registry import BLOCK_PROCESSES
 from synthbio_ppl.teaching.batch_confounding import confounding
 from synthbio_ppl.teaching.effect_sizes import cohens_d
-from synthbio_ppl.teaching.inputs import class_order, complete_rows, feature_matrix
+from synthbio_ppl.teaching.inputs import class_order, feature_matrix, kept_complete
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -54,11 +54,11 @@ def _checked(
 ) -> tuple[pd.DataFrame, np.ndarray | None]:
     """``X`` as a float DataFrame and ``y`` as an array (or None), NaN handled per
     ``missing``: "raise" refuses them, "complete_case" drops their rows."""
-    values, _ = feature_matrix(X, missing, choices)
+    values, names = feature_matrix(X, missing, choices)
     frame = _frame(X).astype(float)
     labels = None if y is None else np.asarray(y, dtype=object)
     if missing == "complete_case":
-        keep = complete_rows(values)
+        keep = kept_complete(values, names)
         frame = frame.loc[keep]
         labels = None if labels is None else labels[keep]
     return frame, labels
@@ -165,9 +165,9 @@ def plot_pca(
     """
     plt = _pyplot()
     choices = {"complete_case": _AVAILABLE["complete_case"], "impute": "mean-impute (figure only)"}
-    values, _ = feature_matrix(X, missing, choices)
-    if missing == "complete_case":
-        keep = complete_rows(values)
+    values, names = feature_matrix(X, missing, choices)
+    if missing == "complete_case":  # no complete row (e.g. an all-NaN column): ValueError
+        keep = kept_complete(values, names)
         values, y = values[keep], _rows(y, keep)
         batch = None if batch is None else _rows(batch, keep)
     elif missing == "impute":

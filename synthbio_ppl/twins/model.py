@@ -23,7 +23,7 @@ Missing cells. Fitting, the likelihood counts the observed cells only: a missing
 cell is integrated out of the Gaussian (``ObservedFactorNormal``: each row's density is the
 marginal of its observed cells, so the other cells of the row still count), and a missing
 categorical cell adds nothing (its site is masked). Generating, every cell is drawn, then
-masked by the site ``missing`` (rows, numeric + categorical columns): Bernoulli with the
+masked by the site ``hidden`` (rows, numeric + categorical columns): Bernoulli with the
 class's missing fraction ρ_jc of the column, given (not fitted) in ``TwinDesign.missing``,
 drawn from its own key, so the values underneath are the same with and without the mask.
 """
@@ -105,7 +105,7 @@ def twin_model(
 ) -> Array:
     """Rows of a real table's twin; returns the output table's numeric part (rows, p).
 
-    Generating (``data`` None) with ``design.missing`` given, the site ``missing`` (rows,
+    Generating (``data`` None) with ``design.missing`` given, the site ``hidden`` (rows,
     numeric + categorical columns) is drawn with ``missing_key`` (the enclosing seed's
     next key when None); the returned values are not masked, the caller applies it.
     """

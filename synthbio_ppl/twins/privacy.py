@@ -9,7 +9,8 @@ Missing cells: when a table has a NaN feature cell, distances are scikit-learn's
 ``nan_euclidean_distances``: the Euclidean distance over the features observed in both
 rows, scaled by √(p / shared), so rows are compared on what both have without imputing.
 Two rows sharing no observed feature are infinitely far apart; a row with no finite
-distance to any row has DCR inf, and the attack ranks it as the farthest.
+distance to any row has DCR inf, and the attack ranks it as the farthest. A median or 5th
+percentile of DCRs that reaches such a row is inf (``None`` in ``to_dict``), on purpose.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ def _privacy(scaled: dict[str, np.ndarray], seed: int) -> TwinPrivacy:
     train, holdout, synth = scaled["real_train"], scaled["real_holdout"], scaled["synthetic"]
     dcr_synth = _nearest_distance(train, synth)
     dcr_holdout = _nearest_distance(train, holdout)
-    holdout_p5 = float(np.percentile(dcr_holdout, 5))
+    holdout_p5 = _percentile(dcr_holdout, 5)
 
     n_side = min(len(train), len(holdout))
     rng = np.random.default_rng(seed)
@@ -41,7 +42,7 @@ def _privacy(scaled: dict[str, np.ndarray], seed: int) -> TwinPrivacy:
     attack_score = -np.where(np.isfinite(attack_distance), attack_distance, farthest)
     return TwinPrivacy(
         dcr_synthetic_median=float(np.median(dcr_synth)),
-        dcr_synthetic_p5=float(np.percentile(dcr_synth, 5)),
+        dcr_synthetic_p5=_percentile(dcr_synth, 5),
         dcr_holdout_median=float(np.median(dcr_holdout)),
         dcr_holdout_p5=holdout_p5,
         share_closer_than_holdout_p5=float(np.mean(dcr_synth < holdout_p5)),
@@ -49,6 +50,22 @@ def _privacy(scaled: dict[str, np.ndarray], seed: int) -> TwinPrivacy:
         mia_auc=float(roc_auc_score(is_member, attack_score)),
         mia_n_per_side=n_side,
     )
+
+
+def _percentile(distances: np.ndarray, q: float) -> float:
+    """``np.percentile(distances, q)`` (linear), with an inf DCR (a row sharing no observed
+    feature with any row) counted as the largest distance: the result is inf when the
+    interpolation reaches an inf, computed directly rather than by numpy's inf − inf (NaN
+    and a RuntimeWarning)."""
+    if np.isfinite(distances).all():
+        return float(np.percentile(distances, q))
+    ordered = np.sort(distances)  # inf last
+    h = (len(ordered) - 1) * q / 100
+    k = int(np.floor(h))
+    if np.isinf(ordered[k]) or (h > k and np.isinf(ordered[k + 1])):
+        return float("inf")
+    # both neighbours finite: a finite stand-in for the infs changes neither of them
+    return float(np.percentile(np.minimum(ordered, ordered[k + 1 if h > k else k]), q))
 
 
 def _nearest_distance(reference: np.ndarray, queries: np.ndarray) -> np.ndarray:

@@ -250,6 +250,7 @@ CASES = [
         },
         missing_promise,
         ("raw.loc", "raw.scale", "miss0.strength", "by_class.strength", "inf0.effect_size"),
+        {"num_warmup": 1500, "num_samples": 2000},  # hidden cells are latent: slower to mix
     ),
     Case(
         "structure",

@@ -217,9 +217,9 @@ def test_mask_is_a_bernoulli_site_of_the_model(fitted) -> None:
 
     with_mask = run(_design(fitted.layout, y, rates), jax.random.PRNGKey(3))
     without = run(_design(fitted.layout, y), None)
-    site = with_mask["missing"]
+    site = with_mask["hidden"]
     fn = site["fn"].base_dist if isinstance(site["fn"], Independent) else site["fn"]
-    assert isinstance(fn, BernoulliProbs) and "missing" not in without
+    assert isinstance(fn, BernoulliProbs) and "hidden" not in without
     mask = np.asarray(site["value"]).astype(bool)
     assert mask.shape == (100, len(fitted.layout.columns))
     assert mask[50:, 0].all() and not np.delete(mask, np.s_[50:], axis=0)[:, 0].any()

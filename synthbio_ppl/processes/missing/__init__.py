@@ -15,8 +15,8 @@ are the same with and without the entry.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from synthbio_ppl.core.errors import SpecError
@@ -25,8 +25,9 @@ from synthbio_ppl.core.priors import Prior
 from synthbio_ppl.processes.block import Block
 from synthbio_ppl.processes.mask import MaskModifier
 from synthbio_ppl.processes.missing import solve as solver
+from synthbio_ppl.processes.missing.layout import MissingLayout, driver_of
 from synthbio_ppl.processes.missing.spec import MissingEntry
-from synthbio_ppl.processes.selection import affected_ranges, range_indices
+from synthbio_ppl.processes.selection import affected_ranges
 
 if TYPE_CHECKING:
     from jax import Array
@@ -63,37 +64,6 @@ LIMIT = Prior(
 )
 
 
-@dataclass(frozen=True)
-class MissingLayout:
-    """One entry: its name, mechanism, affected column ranges and driver.
-
-    ``driver`` is "" (none), a design code name (``y``, ``batch``, a covariate), or
-    "column"/"own"; ``driver_column`` the index of a driving column.
-    """
-
-    name: str
-    mechanism: str
-    form: str
-    affected: tuple[tuple[int, int], ...]
-    driver: str = ""
-    driver_column: int = -1
-    exact: bool = False
-    field: str = "missing"
-
-    @property
-    def indices(self) -> list[int]:
-        return range_indices(self.affected)
-
-    @property
-    def n_affected(self) -> int:
-        return sum(stop - start for start, stop in self.affected)
-
-    @property
-    def standardised(self) -> bool:
-        """Whether z is a standardised value (a column's or the cell's own)."""
-        return self.driver in ("column", "own")
-
-
 class MissingValues(MaskModifier):
     field = "missing"
     spec_model = MissingEntry
@@ -104,11 +74,13 @@ class MissingValues(MaskModifier):
 
     def summary(self, group: MissingEntry) -> str:
         driver = f" on {group.depends_on}" if group.depends_on else ""
+        named = f"{group.name}: " if group.name else ""
         form = " (detection limit)" if group.form == "detection_limit" else ""
         slope = "" if group.mechanism == "mcar" else f", strength {group.slope:g}"
+        exact = ", exact" if group.exact else ""
         return (
-            f"missing: {group.mechanism}{driver}{form}, rate {group.rate:g}{slope}, "
-            f"affects {group.affects}"
+            f"missing: {named}{group.mechanism}{driver}{form}, rate {group.rate:g}{slope}"
+            f"{exact}, affects {group.affects}"
         )
 
     # -- layout
@@ -119,17 +91,22 @@ class MissingValues(MaskModifier):
         blocks: list[Block],
         selectors: dict[str, str],
         columns: Callable[[Block], list[str]],
+        has_column: Callable[[Block, str], bool],
         design_names: dict[str, int] | None = None,
     ) -> MissingLayout:
         path = f"missing[{index}]"
-        affected = affected_ranges(group.affects, blocks, selectors, columns, f"{path}.affects")
+        affected = affected_ranges(
+            group.affects, blocks, selectors, columns, f"{path}.affects", has_column
+        )
         if not affected:
             raise SpecError(f"{path}.affects", group.affects, "selects no column")
         driver, column = "", -1
         if group.mechanism == "mnar":
             driver = "own"
         elif group.depends_on is not None:
-            driver, column = _driver(group.depends_on, blocks, columns, design_names or {}, path)
+            driver, column = driver_of(
+                group.depends_on, blocks, columns, has_column, design_names or {}, path
+            )
         return MissingLayout(
             self.entry_name(group, index),
             group.mechanism,
@@ -140,14 +117,27 @@ class MissingValues(MaskModifier):
             group.exact,
         )
 
-    def check_scene(self, groups: list[MissingEntry], statics: list[Any], spec: Any) -> None:
-        """A driving column is observed: no entry hides it; entry names are unique."""
+    def check_scene(
+        self, groups: list[MissingEntry], statics: list[Any], spec: Any, taken: set[str]
+    ) -> None:
+        """A driving column is observed (no entry hides it) and a class driver varies;
+        entry names are unique and take no block's or modifier's site prefix."""
         hidden = [r for static in statics for r in static.affected]  # ranges: never listed
         names: set[str] = set()
         for i, static in enumerate(statics):
             if static.name in names:
                 raise SpecError(f"missing[{i}].name", static.name, "entry names must be unique")
+            if static.name in taken:
+                raise SpecError(
+                    f"missing[{i}].name",
+                    static.name,
+                    "names a block or a modifier (their sites share the prefix); rename it",
+                )
             names.add(static.name)
+            if static.driver == "y" and len(spec.classes) < 2:
+                raise SpecError(
+                    f"missing[{i}].depends_on", "class", "needs two or more classes to vary"
+                )
             if static.driver == "column" and any(a <= static.driver_column < b for a, b in hidden):
                 raise SpecError(
                     f"missing[{i}].depends_on",
@@ -199,10 +189,23 @@ class MissingValues(MaskModifier):
         else:
             driver = values[:, static.indices]
         centre, scale = solver.standardise(driver)
-        z = (driver - centre) / scale
+        # z as the model computes it: in the values' dtype, from the stored constants
+        dtype = values.dtype
+        z = (driver - centre.astype(dtype)) / scale.astype(dtype)
         out = {f"{name}.centre": centre, f"{name}.scale": scale}
         if static.form == "detection_limit":
-            out[f"{name}.limit"] = solver.limits(z, b, rate)
+            limit = solver.limits(z, b, rate)
+            shares = solver.limit_shares(z, b, limit)
+            off = np.abs(shares - rate) > max(2.0 / len(z), 0.01)
+            if off.any():
+                warnings.warn(
+                    f"missing entry {name!r}: tied values at the detection limit make it "
+                    f"hide {shares[off].min():.3g}-{shares[off].max():.3g} instead of "
+                    f"{rate:g} of the cells in {int(off.sum())} column(s)",
+                    UserWarning,
+                    stacklevel=2,
+                )
+            out[f"{name}.limit"] = limit
             return out
         a = solver.intercepts(z, b, rate)
         out[f"{name}.intercept"] = a if static.driver == "own" else np.repeat(a, n)
@@ -229,6 +232,13 @@ class MissingValues(MaskModifier):
         return {f"{static.name}.centre": centre, f"{static.name}.scale": scale}
 
     def fit_check(self, group: MissingEntry, static: MissingLayout, path: str) -> None:
+        if static.exact:
+            raise SpecError(
+                f"{path}.exact",
+                True,
+                "exact counts are a selection without replacement with no Bernoulli "
+                "likelihood; fit with missing='ignore', or generate without exact to fit it",
+            )
         if static.form == "detection_limit":
             raise SpecError(
                 f"{path}.form",
@@ -244,24 +254,27 @@ class MissingValues(MaskModifier):
         X: Array,
         codes: dict[str, Array],
         plate: numpyro.plate,
-        observed: Array | None = None,
     ) -> Array:
         """``<name>.mask`` (rows, n_affected), True where the cell is missing."""
         name, n = static.name, static.n_affected
-        strength, z = self._driver_term(static, X, codes)
         if static.form == "detection_limit":
+            strength, z = self._driver_term(static, X, codes)
             limit = numpyro.sample(f"{name}.limit", LIMIT.make().expand([n]).to_event(1))
             with plate:
                 beyond = jnp.where(strength < 0, z < limit, z > limit)
                 mask = jnp.broadcast_to(beyond, (X.shape[0], n))
                 return numpyro.deterministic(f"{name}.mask", mask)
-        intercept = numpyro.sample(f"{name}.intercept", INTERCEPT.make().expand([n]).to_event(1))
-        logits = jnp.broadcast_to(intercept + strength * z, (X.shape[0], n))
+        logits = self.logits(static, X, codes)
         with plate:
-            mask = numpyro.sample(
-                f"{name}.mask", dist.Bernoulli(logits=logits).to_event(1), obs=observed
-            )
+            mask = numpyro.sample(f"{name}.mask", dist.Bernoulli(logits=logits).to_event(1))
         return mask.astype(bool)
+
+    def logits(self, static: MissingLayout, X: Array, codes: dict[str, Array]) -> Array:
+        """a_j + b·z_ij, (rows, n_affected), sampling the parameter sites."""
+        name, n = static.name, static.n_affected
+        strength, z = self._driver_term(static, X, codes)
+        intercept = numpyro.sample(f"{name}.intercept", INTERCEPT.make().expand([n]).to_event(1))
+        return jnp.broadcast_to(intercept + strength * z, (X.shape[0], n))
 
     def scores(
         self, static: MissingLayout, X: Array, codes: dict[str, Array], plate: numpyro.plate
@@ -270,12 +283,11 @@ class MissingValues(MaskModifier):
         largest k scores per column go missing (successive sampling with weights exp(a +
         b·z); a detection limit's score is ±z, the cells beyond the k-th value)."""
         name, n = static.name, static.n_affected
-        strength, z = self._driver_term(static, X, codes)
         if static.form == "detection_limit":
+            strength, z = self._driver_term(static, X, codes)
             numpyro.sample(f"{name}.limit", LIMIT.make().expand([n]).to_event(1))
             return jnp.broadcast_to(jnp.where(strength < 0, -z, z), (X.shape[0], n))
-        intercept = numpyro.sample(f"{name}.intercept", INTERCEPT.make().expand([n]).to_event(1))
-        logits = jnp.broadcast_to(intercept + strength * z, (X.shape[0], n))
+        logits = self.logits(static, X, codes)
         with plate:
             noise = numpyro.sample(
                 f"{name}.gumbel", dist.Gumbel(0.0, 1.0).expand(logits.shape).to_event(1)
@@ -300,7 +312,7 @@ class MissingValues(MaskModifier):
 
     def exact_count(self, group: MissingEntry, n_rows: int) -> int:
         """Missing cells per column of an ``exact`` entry: round(rate · rows)."""
-        return round(group.rate * n_rows)
+        return int(np.floor(group.rate * n_rows + 0.5))  # halves round up
 
     # -- truth
     def truth(
@@ -342,26 +354,6 @@ class MissingValues(MaskModifier):
             table.index.name = "column"
             out[key] = {**entry, "columns": table}
         return out
-
-
-def _driver(
-    name: str,
-    blocks: list[Block],
-    columns: Callable[[Block], list[str]],
-    design_names: dict[str, int],
-    path: str,
-) -> tuple[str, int]:
-    """The driver of ``depends_on``: a design code name, or ("column", its index)."""
-    if name == "class":
-        return "y", -1
-    if name in design_names:
-        return name, -1
-    for block in blocks:
-        names = columns(block)
-        if name in names:
-            return "column", block.start + names.index(name)
-    allowed = ", ".join(["class", *design_names]) or "class"
-    raise SpecError(f"{path}.depends_on", name, f"must be {allowed} or a feature column")
 
 
 PROCESS = MissingValues()

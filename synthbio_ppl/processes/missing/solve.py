@@ -14,19 +14,24 @@ _BLOCK = 256
 """Columns solved at once (bounds the (rows, columns) temporaries)."""
 
 
+NEVER = -1e30
+"""The log-odds (and detection limit) of a rate of 0: no cell goes missing, in any dtype,
+and the truth's JSON stays standard (no -Infinity)."""
+
+
 def logit(p: float) -> float:
-    return -np.inf if p == 0.0 else float(np.log(p) - np.log1p(-p))
+    return NEVER if p == 0.0 else float(np.log(p) - np.log1p(-p))
 
 
 def intercepts(z: np.ndarray, strength: float, rate: float) -> np.ndarray:
     """a_j with mean_i σ(a_j + strength·z_ij) = rate: ``z`` (rows, m) -> (m,) float64.
 
     Safeguarded Newton within the bracket [logit(rate) ∓ |b|·max|z| ∓ 1], where the mean is
-    on either side of the rate; -inf for rate 0.
+    on either side of the rate; ``NEVER`` for rate 0.
     """
     m = z.shape[1]
     if rate == 0.0:
-        return np.full(m, -np.inf)
+        return np.full(m, NEVER)
     out = np.empty(m)
     for start in range(0, m, _BLOCK):
         out[start : start + _BLOCK] = _solve(z[:, start : start + _BLOCK], strength, rate)
@@ -34,21 +39,24 @@ def intercepts(z: np.ndarray, strength: float, rate: float) -> np.ndarray:
 
 
 def _solve(z: np.ndarray, b: float, rate: float) -> np.ndarray:
+    from scipy.special import expit
+
     bz = b * z.astype(np.float64)
     reach = np.abs(bz).max(axis=0) + 1.0 if bz.size else np.ones(z.shape[1])
     low, high = logit(rate) - reach, logit(rate) + reach
     a = np.full(z.shape[1], logit(rate))
-    for _ in range(100):
-        p = 1.0 / (1.0 + np.exp(-(a + bz)))
+    for _ in range(200):
+        p = expit(a + bz)
         gap = p.mean(axis=0) - rate
+        if np.abs(gap).max() <= 1e-12 * max(rate, 1e-3):  # the current a solves it
+            break
         low = np.where(gap < 0, a, low)
         high = np.where(gap > 0, a, high)
         slope = (p * (1 - p)).mean(axis=0)
-        newton = a - gap / np.maximum(slope, 1e-300)
-        inside = (newton > low) & (newton < high)
-        a = np.where(inside, newton, (low + high) / 2)
-        if np.abs(gap).max() < 1e-12 * max(rate, 1e-3):
-            break
+        with np.errstate(divide="ignore", invalid="ignore"):
+            newton = a - gap / slope
+        inside = np.isfinite(newton) & (newton > low) & (newton < high)
+        a = np.where(gap == 0, a, np.where(inside, newton, (low + high) / 2))
     return a
 
 
@@ -61,9 +69,20 @@ def standardise(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def limits(z: np.ndarray, strength: float, rate: float) -> np.ndarray:
-    """Detection limits on the standardised scale: the rate-quantile of each column's z
-    (strength < 0: cells below it go missing; > 0: cells above the (1 - rate)-quantile)."""
-    if rate == 0.0:
-        return np.full(z.shape[1], -np.inf if strength < 0 else np.inf)
-    q = rate if strength < 0 else 1.0 - rate
-    return np.quantile(z.astype(np.float64), q, axis=0)
+    """Detection limits on the standardised scale, one of each column's own values (in
+    z's dtype, as the model compares them): strength < 0 hides the cells below the k-th
+    smallest value, > 0 those above the k-th largest, k = round(rate · rows). Tied values
+    at the limit stay together, so the realised share can differ (``limit_shares``)."""
+    n = z.shape[0]
+    k = int(np.floor(rate * n + 0.5))
+    if k == 0:
+        return np.full(z.shape[1], NEVER if strength < 0 else -NEVER, dtype=z.dtype)
+    if k >= n:  # every cell
+        return np.full(z.shape[1], -NEVER if strength < 0 else NEVER, dtype=z.dtype)
+    ordered = np.sort(z, axis=0)
+    return ordered[k] if strength < 0 else ordered[n - 1 - k]
+
+
+def limit_shares(z: np.ndarray, strength: float, limit: np.ndarray) -> np.ndarray:
+    """The share of each column's cells beyond its limit (what the model will hide)."""
+    return (z < limit).mean(axis=0) if strength < 0 else (z > limit).mean(axis=0)

@@ -30,12 +30,14 @@ class MissingEntry(Strict):
         ge=0.0,
         lt=1.0,
         allow_inf_nan=False,
+        strict=True,
         description="Share of the affected cells that go missing, in [0, 1); the intercepts "
         "a_j are solved for it.",
     )
     strength: float | None = Field(
         None,
         allow_inf_nan=False,
+        strict=True,
         description="b, the log-odds per unit of the standardised driver (per level step of "
         "a class, batch or covariate). Default: mar 1, mnar -1 (low values go missing); mcar "
         "has none.",
@@ -54,6 +56,7 @@ class MissingEntry(Strict):
     )
     exact: bool = Field(
         False,
+        strict=True,
         description="Hide exactly round(rate · rows) cells per column: those with the largest "
         "a_j + b·z_ij + Gumbel noise (sampling without replacement, weights exp(logit)). "
         "Needs the whole table: `generate` only, not streaming.",
