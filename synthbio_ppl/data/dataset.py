@@ -52,10 +52,9 @@ class Dataset:
         table = table_of(self.X, self.y, self.covariates)
         truth, spec = self.truth.to_json(), self.spec.to_yaml()
         extras = {LATENTS_FILE: self.truth.latents}
-        if self.truth.missing is not None and self.truth.complete is not None:
-            masked = masked_columns(self.truth)
-            extras[MISSING_FILE] = self.truth.missing[masked]
-            extras[COMPLETE_FILE] = self.truth.complete[masked]
+        if self.truth.hidden_cells is not None and self.truth.complete_cells is not None:
+            extras[MISSING_FILE] = self.truth.hidden_cells
+            extras[COMPLETE_FILE] = self.truth.complete_cells
         present = {name: frame for name, frame in extras.items() if frame is not None}
         return write_folder(directory, table, truth, spec, overwrite, present)
 
@@ -113,7 +112,8 @@ def masked_columns(truth: Truth) -> list[str]:
 
 
 def _read_mask(folder: Path, truth: Truth, X: pd.DataFrame) -> None:
-    """Rebuild ``truth.missing`` and ``truth.complete``, checking the mask against X's NaN."""
+    """Read the masked columns' mask and complete values into the truth, checking them
+    against X's NaN."""
     masked = masked_columns(truth)
     nan = X.isna()
     unmasked = [c for c in X.columns if c not in set(masked) and nan[c].any()]
@@ -142,9 +142,6 @@ def _read_mask(folder: Path, truth: Truth, X: pd.DataFrame) -> None:
             str(folder / COMPLETE_FILE),
             "must be finite and equal the data wherever a cell is observed",
         )
-    full = pd.DataFrame(False, index=X.index, columns=X.columns)
-    full[masked] = mask.to_numpy(dtype=bool)
-    truth.missing = full
-    values = X.copy()
-    values[masked] = complete.to_numpy()
-    truth.complete = values
+    truth.hidden_cells = mask.set_axis(X.index)
+    truth.complete_cells = complete.set_axis(X.index)
+    truth.observed = X

@@ -48,10 +48,11 @@ class Truth:
         not in the JSON).
     missingness: per ``missing:`` entry: mechanism, form, driver, target rate, strength and
         per column the intercept a_j (and the driver's centre and scale, the limit).
-    missing: the mask, rows × every column, bool (True: the cell is NaN in X); saved as
-        missing.parquet (the masked columns).
-    complete: the values before masking, rows × every column (the masked columns saved as
-        complete.parquet).
+    missing: the mask, rows × every column, bool (True: the cell is NaN in X), built on
+        first use from ``hidden_cells`` (the masked columns; saved as missing.parquet).
+    complete: the values before masking, rows × every column, built on first use from
+        ``complete_cells`` (the masked columns; saved as complete.parquet) and the
+        observed table.
     """
 
     features: pd.DataFrame
@@ -64,8 +65,37 @@ class Truth:
     structure: dict[str, Any] | None = None
     latents: pd.DataFrame | None = None
     missingness: dict[str, Any] | None = None
-    missing: pd.DataFrame | None = None
-    complete: pd.DataFrame | None = None
+    hidden_cells: pd.DataFrame | None = None
+    complete_cells: pd.DataFrame | None = None
+    observed: pd.DataFrame | None = field(default=None, repr=False)
+    _full: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    @property
+    def missing(self) -> pd.DataFrame | None:
+        """The mask, rows × every column, bool (None without ``missing:`` entries)."""
+        if self.hidden_cells is None:
+            return None
+        if "mask" not in self._full:
+            cells = self.hidden_cells
+            full = np.zeros((len(cells), len(self.features)), dtype=bool)
+            full[:, self.features.index.get_indexer(cells.columns)] = cells.to_numpy(dtype=bool)
+            self._full["mask"] = pd.DataFrame(
+                full, index=cells.index, columns=self.features.index
+            )
+        return self._full["mask"]
+
+    @property
+    def complete(self) -> pd.DataFrame | None:
+        """The values before masking, rows × every column (None without a mask)."""
+        if self.complete_cells is None or self.observed is None:
+            return None
+        if "complete" not in self._full:
+            cells = self.complete_cells
+            full = self.observed.to_numpy(copy=True)
+            full[:, self.observed.columns.get_indexer(cells.columns)] = cells.to_numpy()
+            frame = pd.DataFrame(full, index=self.observed.index, columns=self.observed.columns)
+            self._full["complete"] = frame
+        return self._full["complete"]
 
     def missing_rates(self, by: pd.Series | None = None) -> pd.DataFrame | pd.Series | None:
         """The realised share of missing cells per column (None without a mask); with

@@ -36,14 +36,16 @@ def generate(spec: SpecLike, seed: int | None = None) -> Dataset:
     apply_exact(spec, layout, outputs)
     check_finite(spec, layout, outputs["X"])
     columns = pd.Index(layout.columns)
-    complete = pd.DataFrame(outputs["X"], columns=columns, copy=False)
     sites = population_sites(layout, fixed, spec.seed, spec.dtype)
     truth = build_truth(spec, layout, design, sites)
     truth.latents = latent_frames(spec, outputs)
-    X = complete
     if HIDDEN in outputs:
-        X, truth.missing = observed_frames(complete, outputs[HIDDEN])
-        truth.complete = complete
+        X, truth.hidden_cells, truth.complete_cells = observed_frames(
+            outputs["X"], outputs[HIDDEN], layout
+        )
+        truth.observed = X
+    else:
+        X = pd.DataFrame(outputs["X"], columns=columns, copy=False)
     return Dataset(
         X=X,
         y=class_labels(spec, design),
@@ -54,15 +56,38 @@ def generate(spec: SpecLike, seed: int | None = None) -> Dataset:
 
 
 def observed_frames(
-    complete: pd.DataFrame, missing: np.ndarray
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The observed table (NaN in missing cells) and the mask as a boolean frame (rows ×
-    every column)."""
-    values = complete.to_numpy()
-    observed = np.where(missing, np.array(np.nan, dtype=values.dtype), values)
-    X = pd.DataFrame(observed, columns=complete.columns, index=complete.index, copy=False)
-    mask = pd.DataFrame(missing, columns=complete.columns, index=complete.index, copy=False)
-    return X, mask
+    values: np.ndarray, hidden: np.ndarray, layout: Any
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The observed table, NaN written into the drawn ``values`` (rows, features) in place,
+    and the masked columns' mask and complete values (``hidden``: (rows, masked columns)
+    bool, in ``layout.masked`` order); only the masked columns are copied, a contiguous
+    run of them at a time."""
+    masked = list(layout.masked)
+    names = [layout.columns[j] for j in masked]
+    complete = np.empty((values.shape[0], len(masked)), dtype=values.dtype)
+    at = 0
+    for start, stop in _runs(masked):
+        block = values[:, start:stop]  # a view
+        complete[:, at : at + stop - start] = block
+        np.copyto(block, np.array(np.nan, values.dtype), where=hidden[:, at : at + stop - start])
+        at += stop - start
+    X = pd.DataFrame(values, columns=pd.Index(layout.columns), copy=False)
+    return (
+        X,
+        pd.DataFrame(hidden, columns=pd.Index(names), copy=False),
+        pd.DataFrame(complete, columns=pd.Index(names), copy=False),
+    )
+
+
+def _runs(columns: list[int]) -> list[tuple[int, int]]:
+    """Sorted column indices as half-open runs of consecutive ones."""
+    runs: list[tuple[int, int]] = []
+    for j in columns:
+        if runs and runs[-1][1] == j:
+            runs[-1] = (runs[-1][0], j + 1)
+        else:
+            runs.append((j, j + 1))
+    return runs
 
 
 def class_labels(spec: Spec, design: Design) -> pd.Series:

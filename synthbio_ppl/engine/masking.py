@@ -89,6 +89,7 @@ def apply_exact(spec: Any, layout: Layout, outputs: dict[str, np.ndarray]) -> No
         if k == 0:
             continue
         top = np.argpartition(-scores, k - 1, axis=0)[:k]  # (k, columns): row indices
-        hidden = outputs[HIDDEN]
+        hidden = outputs[HIDDEN]  # (rows, masked columns)
+        position = {j: m for m, j in enumerate(layout.masked)}
         for j, column in enumerate(static.indices):
-            hidden[top[:, j], column] = True
+            hidden[top[:, j], position[column]] = True

@@ -167,13 +167,12 @@ def chunk_frames(plan: StreamPlan, start: int, stop: int) -> dict[str, Any]:
         groups={k: v[start:stop] for k, v in design.groups.items()},
         class_batch_table=design.class_batch_table,
     )
-    X = pd.DataFrame(outputs["X"], columns=pd.Index(plan.columns), copy=False)
     extras: dict[str, Any] = {}
     if HIDDEN in outputs:
-        complete = X
-        X, mask = observed_frames(complete, outputs[HIDDEN])
-        masked = sorted({j for static in plan.layout.masks for j in static.indices})
-        extras = {"missing": mask.iloc[:, masked], "complete": complete.iloc[:, masked]}
+        X, mask, complete = observed_frames(outputs["X"], outputs[HIDDEN], plan.layout)
+        extras = {"missing": mask, "complete": complete}
+    else:
+        X = pd.DataFrame(outputs["X"], columns=pd.Index(plan.columns), copy=False)
     frames: dict[str, Any] = {
         "X": X,
         "y": class_labels(spec, part),

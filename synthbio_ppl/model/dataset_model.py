@@ -36,7 +36,8 @@ def dataset_model(
 
     Returns ``{"X": (rows, features)}``, the complete values; processes that produce other
     per-row outputs (latent values, drawn covariates) add them under their own names, and
-    a layout with masks adds ``HIDDEN`` (rows, features) bool. Column modifiers
+    a layout with masks adds ``HIDDEN``, (rows, masked columns) bool in ``layout.masked``
+    order when generating, the given (rows, features) ``hidden`` when fitting. Column modifiers
     (batches) give each block's columns x_obs = scale · x + loc_shift. When fitting, ``X``
     is observed and ``hidden`` (rows, features) bool marks its missing cells (their values
     in ``X`` are placeholders). ``exact=False`` draws ``exact`` entries' masks as
@@ -84,8 +85,8 @@ def _masks(
     hidden: Array | None,
     exact: bool,
 ) -> Array:
-    """Every mask entry's cells, or-ed into one (rows, features) bool array (an ``exact``
-    entry adds its scores to ``outputs`` instead, ``<entry>.score``).
+    """Every mask entry's cells, or-ed into one (rows, masked columns) bool array (an
+    ``exact`` entry adds its scores to ``outputs`` instead, ``<entry>.score``).
 
     When fitting, only the union is observed: a cell is kept with probability
     Π_e (1 − p_e) over the entries that cover it, the likelihood of the site ``HIDDEN``.
@@ -105,15 +106,20 @@ def _masks(
             fn = dist.Bernoulli(logits=union).mask(covered).to_event(1)
             numpyro.sample(HIDDEN, fn, obs=hidden)
         return hidden
-    union = jnp.zeros(X.shape, dtype=bool)
+    position = {j: k for k, j in enumerate(layout.masked)}
+    union = jnp.zeros((X.shape[0], len(position)), dtype=bool)
     for static in layout.masks:
-        idx = jnp.asarray(static.indices)
         process = mask_of(static.field)
         if static.exact and exact:  # chosen from every row's score afterwards
             outputs[f"{static.name}.score"] = process.scores(static, X, codes, rows)
             continue
         mask = process.sample(static, X, codes, rows)
-        union = union.at[:, idx].set(union[:, idx] | mask)
+        at = 0  # each affected range is a run of positions: slices, not a scatter
+        for start, stop in static.affected:
+            first, width = position[start], stop - start
+            part = union[:, first : first + width] | mask[:, at : at + width]
+            union = union.at[:, first : first + width].set(part)
+            at += width
     return union
 
 

@@ -42,6 +42,11 @@ class Layout:
         """Every feature column name, in order (computed once per Layout)."""
         return [c for block in self.blocks for c in _columns(block)]
 
+    @functools.cached_property
+    def masked(self) -> tuple[int, ...]:
+        """The columns some mask entry covers, in order."""
+        return tuple(sorted({j for static in self.masks for j in static.indices}))
+
     def without_masks(self) -> Layout:
         """The same blocks and modifiers with no mask (an ignorable fit's layout)."""
         return Layout(self.n_classes, self.blocks, self.modifiers)

@@ -41,18 +41,23 @@ def intercepts(z: np.ndarray, strength: float, rate: float) -> np.ndarray:
 def _solve(z: np.ndarray, b: float, rate: float) -> np.ndarray:
     from scipy.special import expit
 
-    bz = b * z.astype(np.float64)
-    reach = np.abs(bz).max(axis=0) + 1.0 if bz.size else np.ones(z.shape[1])
+    # float32 cells (as the model computes them), float64 means and intercepts
+    bz = (b * z).astype(np.float32)
+    tolerance = (1e-12 if z.dtype == np.float64 else 1e-7) * max(rate, 1e-3)
+    reach = np.abs(bz).max(axis=0).astype(np.float64) + 1.0 if bz.size else np.ones(z.shape[1])
     low, high = logit(rate) - reach, logit(rate) + reach
-    a = np.full(z.shape[1], logit(rate))
+    if z.dtype == np.float64:
+        bz = b * z
+    # start where the probit approximation of E σ(a + b·Z), Z ~ N(0, 1), puts the root
+    a = np.clip(np.full(z.shape[1], logit(rate) * np.sqrt(1 + np.pi * b * b / 8)), low, high)
     for _ in range(200):
-        p = expit(a + bz)
-        gap = p.mean(axis=0) - rate
-        if np.abs(gap).max() <= 1e-12 * max(rate, 1e-3):  # the current a solves it
+        p = expit(a.astype(bz.dtype) + bz)
+        gap = p.mean(axis=0, dtype=np.float64) - rate
+        if np.abs(gap).max() <= tolerance:  # the current a solves it
             break
         low = np.where(gap < 0, a, low)
         high = np.where(gap > 0, a, high)
-        slope = (p * (1 - p)).mean(axis=0)
+        slope = (p * (1 - p)).mean(axis=0, dtype=np.float64)
         with np.errstate(divide="ignore", invalid="ignore"):
             newton = a - gap / slope
         inside = np.isfinite(newton) & (newton > low) & (newton < high)
@@ -62,9 +67,8 @@ def _solve(z: np.ndarray, b: float, rate: float) -> np.ndarray:
 
 def standardise(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Column means and standard deviations (1 for a constant column): (rows, m) -> (m,)."""
-    values = values.astype(np.float64)
-    centre = values.mean(axis=0)
-    scale = values.std(axis=0)
+    centre = values.mean(axis=0, dtype=np.float64)
+    scale = values.std(axis=0, dtype=np.float64)
     return centre, np.where(scale > 0, scale, 1.0)
 
 
