@@ -79,9 +79,7 @@ class Truth:
             cells = self.hidden_cells
             full = np.zeros((len(cells), len(self.features)), dtype=bool)
             full[:, self.features.index.get_indexer(cells.columns)] = cells.to_numpy(dtype=bool)
-            self._full["mask"] = pd.DataFrame(
-                full, index=cells.index, columns=self.features.index
-            )
+            self._full["mask"] = pd.DataFrame(full, index=cells.index, columns=self.features.index)
         return self._full["mask"]
 
     @property
