@@ -78,6 +78,7 @@ class Staging:
             raise SpecError(
                 "--out", str(self.path), "the staging path is a link or a file; remove it first"
             )
+        created = not self.path.exists()
         self.path.mkdir(parents=True, exist_ok=True)
         self._lock = open(self.path / _LOCK, "a+")  # noqa: SIM115 - held for the whole run
         try:
@@ -86,6 +87,10 @@ class Staging:
         finally:
             self._lock.close()
             self._lock = None
+            # a run refused before its first part leaves no staging folder behind
+            if created and self.path.is_dir() and [p.name for p in self.path.iterdir()] == [_LOCK]:
+                (self.path / _LOCK).unlink()
+                self.path.rmdir()
 
     def previous(self) -> dict[str, Any] | None:
         """The manifest of an interrupted run, if there is a readable, well-formed one."""

@@ -264,6 +264,7 @@ def test_streams_and_dask_partitions_equal_generate(tmp_path) -> None:
     exact = scene([{**STREAMED[0], "exact": True}], n=300)
     with pytest.raises(SpecError, match=r"missing\[0\]\.exact"):
         generate_to_parquet(exact, tmp_path / "e", chunk_rows=256)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]  # no staging folder left
 
 
 def test_beyond_the_pilot_rows_a_sorted_table_still_gets_the_rate(tmp_path, monkeypatch) -> None:
