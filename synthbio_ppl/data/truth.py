@@ -102,13 +102,19 @@ class Truth:
             return None
         if by is None:
             return self.missing.mean()
-        keys = pd.Series(by).reset_index(drop=True) if not isinstance(by, str) else None
-        if keys is None or len(keys) != len(self.missing):
+        index = self.missing.index
+        if isinstance(by, pd.Series) and by.index.sort_values().equals(index):
+            keys = by.reindex(index)  # matched by row label, not position
+        elif not isinstance(by, str | pd.DataFrame) and np.ndim(by) == 1 and len(by) == len(index):
+            keys = pd.Series(np.asarray(by), index=index)
+        else:
             raise ValueError(
-                f"by must hold one label per row ({len(self.missing)}), e.g. data.y; "
-                f"got {by if isinstance(by, str) else f'{len(keys)} values'}"
+                f"by must hold one label per row ({len(index)}), e.g. data.y; got {by!r}"[:200]
             )
-        keys.index = self.missing.index
+        if keys.isna().any():
+            raise ValueError(
+                f"by has {int(keys.isna().sum())} missing label(s); give every row one"
+            )
         return self.missing.groupby(keys, observed=True, sort=True).mean().T
 
     def informative_features(self) -> list[str]:

@@ -152,6 +152,12 @@ def make_problem(
         X, hidden = placeholders(X)
         if hidden is None and X.shape[1] == layout.n_features:  # a table without holes:
             hidden = np.zeros(X.shape, dtype=bool)  # its masks observed all False
+        if hidden is not None:
+            for block in layout.blocks:
+                part = hidden[:, block.start : block.stop].any(axis=0)
+                if part.any():
+                    columns = [int(j) for j in np.flatnonzero(part)]
+                    process_of(block.kind).fit_hidden_check(block, columns)
         if missing == "ignore":
             layout = layout.without_masks()
     sites = model_sites(layout, spec.dtype)

@@ -232,6 +232,9 @@ class BlockProcess:
         """The cluster its columns belong to, as the truth table names it ("" for none)."""
         return ""
 
+    def fit_hidden_check(self, block: Block, hidden_columns: list[int]) -> None:
+        """Raise SpecError when a fit cannot draw hidden cells of these block columns."""
+
     def column_families(self, block: Block) -> list[str]:
         """The family of each column, as the truth table names it."""
         return [block.family] * block.n_features

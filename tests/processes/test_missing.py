@@ -531,3 +531,24 @@ def test_fitting_refuses_exact_and_a_damaged_complete_file(tmp_path) -> None:
     pq.write_table(pa.Table.from_pandas(table, preserve_index=False), path)
     with pytest.raises(SpecError, match=r"complete\.parquet.*observed"):
         sb.load_dataset(tmp_path / "d")
+
+
+def test_review_cases_clipped_fit_refused_rates_by_label_and_huge_strength() -> None:
+    """A clipped biomarker with hidden cells is refused by the fit (one line, naming its
+    clip); realised rates by class follow row labels, not positions; a float64 strength
+    beyond float32's range still hides the rate."""
+    from tests.processes.test_suite import STRUCTURE
+
+    structure = copy.deepcopy(STRUCTURE)
+    spec = {"seed": 1, "structure": structure}
+    spec["missing"] = [{"mechanism": "mcar", "rate": 0.2, "affects": ["C"]}]
+    with pytest.raises(SpecError, match=r"structure\.biomarkers\.C\.clip"):
+        fit(None, sb.generate(spec), num_warmup=5, num_samples=5, progress=False)
+    entry = {"mechanism": "mar", "depends_on": "class", "rate": 0.3, "strength": 3.0}
+    data = sb.generate(scene([entry], n=200))
+    by_label = data.truth.missing_rates(by=data.y)
+    assert by_label.equals(data.truth.missing_rates(by=data.y.sort_values()))
+    assert (by_label["diseased"] > by_label["healthy"]).all()
+    huge = scene([{"mechanism": "mnar", "rate": 0.3, "strength": -1e39}], n=200)
+    cells = sb.generate({**huge, "dtype": "float64"}).truth.missing.to_numpy()
+    assert within(cells.mean(), 0.3, cells.size)

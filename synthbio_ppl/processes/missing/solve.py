@@ -42,14 +42,18 @@ def _solve(z: np.ndarray, b: float, rate: float) -> np.ndarray:
     from scipy.special import expit
 
     # float32 cells (as the model computes them), float64 means and intercepts
-    bz = (b * z).astype(np.float32)
-    tolerance = (1e-12 if z.dtype == np.float64 else 1e-7) * max(rate, 1e-3)
-    reach = np.abs(bz).max(axis=0).astype(np.float64) + 1.0 if bz.size else np.ones(z.shape[1])
+    wide = z.dtype == np.float64
+    with np.errstate(over="ignore"):
+        bz = b * z.astype(np.float64) if wide else (b * z).astype(np.float32)
+    tolerance = (1e-12 if wide else 1e-7) * max(rate, 1e-3)
+    with np.errstate(over="ignore", invalid="ignore"):
+        reach = np.abs(bz).max(axis=0).astype(np.float64) + 1.0 if bz.size else np.ones(z.shape[1])
+    reach = np.minimum(reach, 1e300)
     low, high = logit(rate) - reach, logit(rate) + reach
-    if z.dtype == np.float64:
-        bz = b * z
     # start where the probit approximation of E σ(a + b·Z), Z ~ N(0, 1), puts the root
-    a = np.clip(np.full(z.shape[1], logit(rate) * np.sqrt(1 + np.pi * b * b / 8)), low, high)
+    with np.errstate(over="ignore"):
+        start = logit(rate) * np.sqrt(1 + np.pi * min(b * b, 1e300) / 8)
+    a = np.clip(np.full(z.shape[1], start), low, high)
     for _ in range(200):
         p = expit(a.astype(bz.dtype) + bz)
         gap = p.mean(axis=0, dtype=np.float64) - rate
@@ -84,7 +88,13 @@ def limits(z: np.ndarray, strength: float, rate: float) -> np.ndarray:
     if k >= n:  # every cell
         return np.full(z.shape[1], -NEVER if strength < 0 else NEVER, dtype=z.dtype)
     ordered = np.sort(z, axis=0)
-    return ordered[k] if strength < 0 else ordered[n - 1 - k]
+    # halfway between the last cell hidden and the first kept, so that rounding in the
+    # model's own z never moves a cell across (tied values still go together)
+    if strength < 0:
+        last, first = ordered[k - 1], ordered[k]
+    else:
+        last, first = ordered[n - k], ordered[n - 1 - k]
+    return np.where(last != first, last / 2 + first / 2, first).astype(z.dtype)
 
 
 def limit_shares(z: np.ndarray, strength: float, limit: np.ndarray) -> np.ndarray:

@@ -207,6 +207,22 @@ class Structural(BlockProcess):
         overall = tables["structure"]["level_means"]["all"].to_numpy(dtype=float)
         return np.broadcast_to(overall, (n_classes, block.n_features))
 
+    def fit_hidden_check(self, block: Block, hidden_columns: list[int]) -> None:
+        """Hidden cells of a clipped biomarker cannot be fitted: its censored density is
+        flat beyond the clip, so their latent values drift there (SpecError)."""
+        from synthbio_ppl.core.errors import SpecError
+
+        scene = block.static
+        for b in hidden_columns:
+            low, high = scene.clips[b]
+            if low is not None or high is not None:
+                raise SpecError(
+                    f"structure.biomarkers.{scene.biomarkers[b]}.clip",
+                    [low, high],
+                    "a clipped biomarker with missing cells cannot be fitted back; leave it "
+                    "out of the missing entries' affects, or drop its clip",
+                )
+
     def column_families(self, block: Block) -> list[str]:
         return list(block.static.families)
 
