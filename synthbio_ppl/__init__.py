@@ -37,6 +37,7 @@ _EXPORTS: dict[str, str] = {
     "PseudoClassGroup": "processes.pseudo",
     "Batches": "processes.batches",
     "MissingEntry": "processes.missing.spec",
+    "CountBlock": "processes.counts.spec",
     "load_spec": "model.scene",
     "save_spec": "model.scene",
     "validate_spec": "model.scene",
@@ -88,6 +89,7 @@ __all__ = [
     "Calibration",
     "ClassSpec",
     "Cluster",
+    "CountBlock",
     "Covariate",
     "Dataset",
     "Dependency",
@@ -171,6 +173,7 @@ if TYPE_CHECKING:
     from synthbio_ppl.processes.batches import Batches
     from synthbio_ppl.processes.block import RowDesign
     from synthbio_ppl.processes.clusters import Cluster
+    from synthbio_ppl.processes.counts.spec import CountBlock
     from synthbio_ppl.processes.informative import InformativeGroup
     from synthbio_ppl.processes.missing.spec import MissingEntry
     from synthbio_ppl.processes.noise import NoiseGroup

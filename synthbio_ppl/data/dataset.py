@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,7 @@ from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.data.describe import dataset_summary
 from synthbio_ppl.data.io import (
     COMPLETE_FILE,
+    DROPOUT_FILE,
     LATENTS_FILE,
     MISSING_FILE,
     read_extra,
@@ -48,15 +50,24 @@ class Dataset:
         """Write ``data.parquet``, ``truth.json`` and ``spec.yaml`` into ``directory``
         (plus ``latents.parquet``: per-row latent values of a structural scene; with
         missing values, ``missing.parquet`` and ``complete.parquet``: the mask and the
-        values before masking of the masked columns)."""
+        values before masking of the masked columns; with count dropout,
+        ``dropout.parquet``)."""
         table = table_of(self.X, self.y, self.covariates)
         truth, spec = self.truth.to_json(), self.spec.to_yaml()
-        extras = {LATENTS_FILE: self.truth.latents}
+        extras = {LATENTS_FILE: self.truth.latents, DROPOUT_FILE: self.truth.dropout}
         if self.truth.hidden_cells is not None and self.truth.complete_cells is not None:
             extras[MISSING_FILE] = self.truth.hidden_cells
             extras[COMPLETE_FILE] = self.truth.complete_cells
         present = {name: frame for name, frame in extras.items() if frame is not None}
         return write_folder(directory, table, truth, spec, overwrite, present)
+
+    def to_anndata(self, blocks: list[str] | None = None) -> Any:
+        """An ``anndata.AnnData`` (extra ``omics``) of the count blocks' columns (or the
+        named ``blocks``), the truth in ``.var`` and ``.obs``; see
+        ``data.anndata_io.to_anndata``."""
+        from synthbio_ppl.data.anndata_io import to_anndata
+
+        return to_anndata(self, blocks)
 
     def summary(self) -> str:
         """A few lines on shape, classes, roles and batches."""
@@ -86,6 +97,7 @@ def load_dataset(directory: str | Path) -> Dataset:
     except (KeyError, TypeError, ValueError) as exc:
         raise SpecError("", str(folder / "truth.json"), f"not a truth ({exc!r})") from None
     truth_obj.latents = read_extra(folder, LATENTS_FILE)
+    truth_obj.dropout = read_extra(folder, DROPOUT_FILE)
     features = truth_obj.features.index.tolist()
     absent = [c for c in [*features, "y"] if c not in frame.columns]
     if absent:

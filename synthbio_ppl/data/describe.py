@@ -54,9 +54,14 @@ def dataset_summary(data: Any) -> str:
     lines.append("roles: " + ", ".join(f"{r}={c}" for r, c in roles.items() if c))
     signal = truth.features[truth.features["signal"]]
     lines.append(f"features carrying class signal: {len(signal)}")
-    if len(signal):
-        top = signal["effect_size"].abs().sort_values(ascending=False).head(5)
-        lines.append("largest population |d|: " + ", ".join(f"{f} {v:.2f}" for f, v in top.items()))
+    units = {b.name: process_of(b.kind).effect_unit for b in build_layout(data.spec).blocks}
+    by_unit = signal["block"].map(units)
+    for unit in dict.fromkeys(by_unit):
+        effects = signal.loc[by_unit == unit, "effect_size"].abs()
+        top = effects.sort_values(ascending=False).head(5)
+        lines.append(
+            f"largest population |{unit}|: " + ", ".join(f"{f} {v:.2f}" for f, v in top.items())
+        )
     rates = truth.missing_rates()
     if rates is not None:
         hidden = rates[rates > 0]

@@ -29,7 +29,9 @@ MISSING_FILE = "missing.parquet"
 """The mask of the columns a ``missing:`` entry hides (bool; part of the truth)."""
 COMPLETE_FILE = "complete.parquet"
 """Those columns' values before masking (part of the truth)."""
-EXTRA_FILES = (LATENTS_FILE, MISSING_FILE, COMPLETE_FILE)
+DROPOUT_FILE = "dropout.parquet"
+"""The count cells dropout or zero inflation set to 0 (bool; part of the truth)."""
+EXTRA_FILES = (LATENTS_FILE, MISSING_FILE, COMPLETE_FILE, DROPOUT_FILE)
 """Per-row parts of the truth, each optional (a folder of parts when streamed)."""
 
 

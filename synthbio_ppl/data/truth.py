@@ -44,8 +44,15 @@ class Truth:
     batch: class×batch table, its Cramér's V, and per-batch effects per feature.
     structure: a structural scene's tables (formulas, probabilities, factor moments,
         loadings, shifts, population level means/sds); see ``structural_truth``.
-    latents: per-row latent factor values of a structural scene (saved as latents.parquet,
-        not in the JSON).
+    latents: per-row latent values: a structural scene's factors, each count block's
+        ``<block>.library_size`` (saved as latents.parquet, not in the JSON).
+    dropout: the count cells dropout or zero inflation set to 0, rows × the count columns
+        that have either, bool (saved as dropout.parquet, bit-packed by Parquet).
+
+    For count columns, ``class_means`` hold log2 of the expected count at the median
+    library size, so their ``effect_sizes`` (and ``features.effect_size``) are log2 fold
+    changes; ``features`` gains the count blocks' own columns (base_mean, dispersion,
+    outlier, de, de_<class>, log2_fold_change, batch_factor_<batch>), blank for others.
     missingness: per ``missing:`` entry: mechanism, form, driver, target rate, strength and
         per column the intercept a_j (and the driver's centre and scale, the limit).
     missing: the mask, rows × every column, bool (True: the cell is NaN in X), built on
@@ -64,6 +71,7 @@ class Truth:
     groups: dict[str, Any] = field(default_factory=dict)
     structure: dict[str, Any] | None = None
     latents: pd.DataFrame | None = None
+    dropout: pd.DataFrame | None = None
     missingness: dict[str, Any] | None = None
     hidden_cells: pd.DataFrame | None = None
     complete_cells: pd.DataFrame | None = None
@@ -156,6 +164,8 @@ class Truth:
 def _frame_out(frame: pd.DataFrame) -> dict[str, Any]:
     split = frame.to_dict(orient="split")
     split["data"] = [[_plain(v) for v in row] for row in split["data"]]
+    if frame.shape[1] == 0:  # one empty row per index entry, whatever the pandas version
+        split["data"] = [[] for _ in range(len(frame))]
     return split
 
 
@@ -196,6 +206,16 @@ def build_truth(spec: Spec, layout: Layout, design: Design, sites: dict[str, np.
         truth = modifier.truth(group, static, table, sites, classes, columns)
         if modifier.truth_field is not None:
             modifier_truth[modifier.truth_field] = truth
+    parts = [
+        (
+            slice(b.start, b.stop),
+            process_of(b.kind).feature_columns(b, sites, classes, modifier_truth),
+        )
+        for b in layout.blocks
+    ]
+    own = _merged([(where, cols) for where, cols in parts if cols], len(columns))
+    for name in own.columns:
+        features[name] = own[name].to_numpy()
     from synthbio_ppl.model.parameters import mask_entries
 
     masks: dict[str, Any] = {}
@@ -213,6 +233,28 @@ def build_truth(spec: Spec, layout: Layout, design: Design, sites: dict[str, np.
         **modifier_truth,
         **masks,
     )
+
+
+def _blank(values: np.ndarray, n: int) -> np.ndarray:
+    """``n`` blanks shaped for ``values``' kind: False, "" or NaN."""
+    if values.dtype == bool:
+        return np.zeros(n, bool)
+    if values.dtype.kind in "OUS":
+        return np.full(n, "", dtype=object)
+    return np.full(n, np.nan)
+
+
+def _merged(parts: list[tuple[slice, dict[str, np.ndarray]]], n: int) -> pd.DataFrame:
+    """One frame over ``n`` features from per-block columns placed at their slices."""
+    out = {}
+    for column in dict.fromkeys(c for _, cols in parts for c in cols):
+        first = next(np.asarray(cols[column]) for _, cols in parts if column in cols)
+        full = _blank(first, n)
+        for where, cols in parts:
+            if column in cols:
+                full[where] = cols[column]
+        out[column] = full
+    return pd.DataFrame(out, index=pd.RangeIndex(n))
 
 
 def _feature_table(

@@ -18,7 +18,7 @@ from synthbio_ppl.model.design import Design, build_design
 from synthbio_ppl.model.layout import build_layout, groups_of
 from synthbio_ppl.model.parameters import fixed_sites
 from synthbio_ppl.model.scene import Spec, SpecLike, as_spec
-from synthbio_ppl.processes.registry import BLOCK_PROCESSES, modifier_of
+from synthbio_ppl.processes.registry import BLOCK_PROCESSES, modifier_of, process_of
 
 
 def generate(spec: SpecLike, seed: int | None = None) -> Dataset:
@@ -35,17 +35,18 @@ def generate(spec: SpecLike, seed: int | None = None) -> Dataset:
     outputs = draw_rows(layout, fixed, design, spec.seed, spec.dtype)
     apply_exact(spec, layout, outputs)
     check_finite(spec, layout, outputs["X"])
-    columns = pd.Index(layout.columns)
+    pd.Index(layout.columns)
     sites = population_sites(layout, fixed, spec.seed, spec.dtype)
     truth = build_truth(spec, layout, design, sites)
     truth.latents = latent_frames(spec, outputs)
+    truth.dropout = cell_frames(layout, outputs)
     if HIDDEN in outputs:
         X, truth.hidden_cells, truth.complete_cells = observed_frames(
             outputs["X"], outputs[HIDDEN], layout
         )
         truth.observed = X
     else:
-        X = pd.DataFrame(outputs["X"], columns=columns, copy=False)
+        X = typed_frame(outputs["X"], layout)
     return Dataset(
         X=X,
         y=class_labels(spec, design),
@@ -71,7 +72,7 @@ def observed_frames(
         complete[:, at : at + stop - start] = block
         np.copyto(block, np.array(np.nan, values.dtype), where=hidden[:, at : at + stop - start])
         at += stop - start
-    X = pd.DataFrame(values, columns=pd.Index(layout.columns), copy=False)
+    X = typed_frame(values, layout)
     return (
         X,
         pd.DataFrame(hidden, columns=pd.Index(names), copy=False),
@@ -114,10 +115,55 @@ def covariates_of(
 
 
 def latent_frames(spec: Spec, outputs: dict[str, np.ndarray]) -> pd.DataFrame | None:
-    """Per-row latent values the model drew (a structural scene's factors), or None."""
+    """Per-row latent values the model drew (a structural scene's factors, count blocks'
+    library sizes), or None."""
+    blocks = iter(build_layout(spec).blocks)
+    frames = []
     for process in BLOCK_PROCESSES:
         for group in groups_of(spec, process):
-            frame = process.latent_frame(group, outputs)
+            frame = process.latent_frame(group, next(blocks), outputs)
             if frame is not None:
-                return frame
-    return None
+                frames.append(frame)
+    return pd.concat(frames, axis=1) if frames else None
+
+
+def cell_frames(layout: Any, outputs: dict[str, np.ndarray]) -> pd.DataFrame | None:
+    """The cells technical processes set to zero (count blocks' dropout), or None."""
+    frames = [process_of(b.kind).cell_frame(b, outputs) for b in layout.blocks]
+    present = [f for f in frames if f is not None]
+    return pd.concat(present, axis=1) if present else None
+
+
+FLOAT32_EXACT = 2**24
+"""Whole numbers above this are not all exact in float32."""
+
+
+def typed_frame(values: np.ndarray, layout: Any) -> pd.DataFrame:
+    """``X`` as a DataFrame over the drawn (rows, features) ``values``: float columns are
+    views, whole-number blocks (counts) int32 unless a missing entry hides cells of them."""
+    columns = pd.Index(layout.columns)
+    masked = set(layout.masked)
+    runs: list[tuple[int, int, bool]] = []
+    for block in layout.blocks:
+        whole = process_of(block.kind).integer and not masked & set(range(block.start, block.stop))
+        if runs and runs[-1][2] == whole:
+            runs[-1] = (runs[-1][0], block.stop, whole)
+        else:
+            runs.append((block.start, block.stop, whole))
+    if not any(whole for *_, whole in runs):
+        return pd.DataFrame(values, columns=columns, copy=False)
+    parts = []
+    for start, stop, whole in runs:
+        part = values[:, start:stop]
+        if whole:
+            if values.dtype == np.float32 and part.size and part.max() >= FLOAT32_EXACT:
+                import warnings
+
+                warnings.warn(
+                    f"counts reach {part.max():.0f}, beyond float32's exact whole numbers "
+                    f"(2^24); set dtype: float64 in the spec for exact large counts",
+                    stacklevel=3,
+                )
+            part = part.astype(np.int32)
+        parts.append(pd.DataFrame(part, columns=columns[start:stop], copy=False))
+    return parts[0] if len(parts) == 1 else pd.concat(parts, axis=1)

@@ -6,7 +6,8 @@ The folder holds ``data/part-000000.parquet``, ``data/part-000001.parquet``, ...
 of ``chunk_rows`` rows per chunk, in row order), ``truth.json``, ``spec.yaml`` (the spec
 as generated, class counts rescaled to ``rows``) and, for a structural scene,
 ``latents/part-*.parquet`` and, with missing values, ``missing/part-*.parquet`` and
-``complete/part-*.parquet`` (the mask and the complete values of the masked columns).
+``complete/part-*.parquet`` (the mask and the complete values of the masked columns) and,
+with count dropout, ``dropout/part-*.parquet``.
 ``load_dataset`` reads it like a ``Dataset.to_parquet`` folder.
 
 Safe writes go through a staging folder (``engine.staging``): an interrupted run never
@@ -30,6 +31,7 @@ from synthbio_ppl.engine.progress import Progress
 from synthbio_ppl.engine.staging import (
     COMPLETE_DIR,
     DATA_DIR,
+    DROPOUT_DIR,
     LATENTS_DIR,
     MISSING_DIR,
     Staging,
@@ -94,6 +96,7 @@ def _chunk_tables(plan: StreamPlan, start: int, stop: int) -> dict[str, Any]:
         ("latents", LATENTS_DIR),
         ("missing", MISSING_DIR),
         ("complete", COMPLETE_DIR),
+        ("dropout", DROPOUT_DIR),
     ):
         if key in frames:
             tables[folder] = pa.Table.from_pandas(frames[key], preserve_index=False)

@@ -143,15 +143,16 @@ def plan_for(spec: Spec, chunk_rows: int | None) -> StreamPlan:
 
 def chunk_frames(plan: StreamPlan, start: int, stop: int) -> dict[str, Any]:
     """Rows [start, stop) as pandas objects: ``X``, ``y``, ``covariates`` (and ``latents``)."""
-    import pandas as pd
 
     from synthbio_ppl.engine.draw import draw_rows
     from synthbio_ppl.engine.finite import check_finite
     from synthbio_ppl.engine.generation import (
+        cell_frames,
         class_labels,
         covariates_of,
         latent_frames,
         observed_frames,
+        typed_frame,
     )
     from synthbio_ppl.model.dataset_model import HIDDEN
     from synthbio_ppl.model.design import Design
@@ -172,7 +173,7 @@ def chunk_frames(plan: StreamPlan, start: int, stop: int) -> dict[str, Any]:
         X, mask, complete = observed_frames(outputs["X"], outputs[HIDDEN], plan.layout)
         extras = {"missing": mask, "complete": complete}
     else:
-        X = pd.DataFrame(outputs["X"], columns=pd.Index(plan.columns), copy=False)
+        X = typed_frame(outputs["X"], plan.layout)
     frames: dict[str, Any] = {
         "X": X,
         "y": class_labels(spec, part),
@@ -181,4 +182,7 @@ def chunk_frames(plan: StreamPlan, start: int, stop: int) -> dict[str, Any]:
     latents = latent_frames(spec, outputs)
     if latents is not None:
         frames["latents"] = latents
+    dropout = cell_frames(plan.layout, outputs)
+    if dropout is not None:
+        frames["dropout"] = dropout
     return {**frames, **extras}

@@ -33,8 +33,9 @@ DATA_DIR = "data"
 LATENTS_DIR = "latents"
 MISSING_DIR = "missing"
 COMPLETE_DIR = "complete"
-PART_DIRS = (DATA_DIR, LATENTS_DIR, MISSING_DIR, COMPLETE_DIR)
-"""Folders of per-chunk parts (the latter three optional; see ``data.io.EXTRA_FILES``)."""
+DROPOUT_DIR = "dropout"
+PART_DIRS = (DATA_DIR, LATENTS_DIR, MISSING_DIR, COMPLETE_DIR, DROPOUT_DIR)
+"""Folders of per-chunk parts (all but the first optional; see ``data.io.EXTRA_FILES``)."""
 TRUTH_FILE = "truth.json"
 SPEC_FILE = "spec.yaml"
 MANIFEST = "manifest.json"

@@ -60,7 +60,7 @@ from synthbio_ppl.inference.programs import (
 from synthbio_ppl.inference.result import Fit
 from synthbio_ppl.model.dataset_model import RowDesign
 from synthbio_ppl.model.scene import Spec
-from synthbio_ppl.processes.registry import MODIFIERS, modifier_of
+from synthbio_ppl.processes.registry import MODIFIERS, modifier_of, process_of
 
 Method = Literal["nuts", "svi"]
 __all__ = ["Fit", "fit"]
@@ -128,6 +128,11 @@ def fit(
     )
     enable_compilation_cache()
     layout = problem.layout
+    # LOO and WAIC need a likelihood that is a sum over rows; a count block whose DE
+    # states are summed out per gene and class has none.
+    log_likelihood = log_likelihood and all(
+        process_of(b.kind).pointwise(b, layout.n_classes) for b in layout.blocks
+    )
     if noncentred is None:
         noncentred = any(modifier_of(m.field).noncentred_default(m) for m in layout.modifiers)
     key = jax.random.PRNGKey(seed)

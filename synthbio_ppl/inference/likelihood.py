@@ -99,6 +99,8 @@ def model_sites(layout: Layout, dtype: str = "float32") -> dict[str, Site]:
     for name, site in trace.items():
         if site["type"] not in ("sample", "deterministic"):
             continue
+        if (site.get("infer") or {}).get("marginalised"):  # summed out when fitting
+            continue
         if any(frame.name == ROWS for frame in site.get("cond_indep_stack", ())):
             continue
         deterministic = site["type"] == "deterministic"

@@ -25,7 +25,7 @@ from synthbio_ppl.inference.missing_cells import mask_constants, placeholders
 from synthbio_ppl.model.dataset_model import RowDesign
 from synthbio_ppl.model.layout import Layout, build_layout, groups_of
 from synthbio_ppl.model.scene import Spec, as_spec
-from synthbio_ppl.processes.registry import BLOCK_PROCESSES, modifier_of, process_of
+from synthbio_ppl.processes.registry import BLOCK_PROCESSES, mask_of, modifier_of, process_of
 
 
 @dataclass(frozen=True)
@@ -153,11 +153,14 @@ def make_problem(
         if hidden is None and X.shape[1] == layout.n_features:  # a table without holes:
             hidden = np.zeros(X.shape, dtype=bool)  # its masks observed all False
         if hidden is not None:
+            impute = missing == "model" and any(
+                mask_of(m.field).needs_values(m) for m in layout.masks
+            )
             for block in layout.blocks:
                 part = hidden[:, block.start : block.stop].any(axis=0)
                 if part.any():
                     columns = [int(j) for j in np.flatnonzero(part)]
-                    process_of(block.kind).fit_hidden_check(block, columns)
+                    process_of(block.kind).fit_hidden_check(block, columns, impute)
         if missing == "ignore":
             layout = layout.without_masks()
     sites = model_sites(layout, spec.dtype)

@@ -23,7 +23,7 @@ from synthbio_ppl.inference.problem import Problem
 from synthbio_ppl.inference.programs import device_design, predictive_program, program_inputs
 from synthbio_ppl.model.design import Design
 from synthbio_ppl.model.scene import Spec
-from synthbio_ppl.processes.registry import modifier_of
+from synthbio_ppl.processes.registry import modifier_of, process_of
 
 if TYPE_CHECKING:
     import arviz as az
@@ -99,6 +99,11 @@ class Fit:
         total = next(iter(post.values())).shape[0]
         pick = np.linspace(0, total - 1, min(n_draws, total)).round().astype(int)
         chosen = {k: jnp.asarray(post[k][pick]) for k in problem.free}
+        picked = {k: v[pick] for k, v in post.items()}
+        rng = np.random.default_rng(seed)
+        for block in problem.layout.blocks:  # summed-out discrete states, drawn given θ
+            states = process_of(block.kind).posterior_states(block, picked, rng)
+            chosen.update({k: jnp.asarray(v) for k, v in states.items()})
         with precision(problem.spec.dtype):
             run = predictive_program(problem.layout)
             design = device_design(problem.design)

@@ -58,6 +58,10 @@ class BlockProcess:
     """The suffix of the design columns it names after its blocks (``_group``)."""
     allows_one_class: bool = False
     """Whether a spec with this process may have a single class."""
+    integer: bool = False
+    """Whether its columns hold whole numbers (an integer dtype in ``X``)."""
+    effect_unit: str = "d"
+    """What the truth's effect sizes of its columns are (Cohen's ``d``)."""
 
     @property
     def role_colours(self) -> dict[str, str]:
@@ -232,8 +236,21 @@ class BlockProcess:
         """The cluster its columns belong to, as the truth table names it ("" for none)."""
         return ""
 
-    def fit_hidden_check(self, block: Block, hidden_columns: list[int]) -> None:
-        """Raise SpecError when a fit cannot draw hidden cells of these block columns."""
+    def fit_hidden_check(self, block: Block, hidden_columns: list[int], impute: bool) -> None:
+        """Raise SpecError when a fit cannot use hidden cells of these block columns
+        (``impute``: the fit must draw them as latents)."""
+
+    def posterior_states(
+        self, block: Block, draws: dict[str, np.ndarray], rng: np.random.Generator
+    ) -> dict[str, np.ndarray]:
+        """Values of its summed-out discrete sites drawn from their conditional posterior
+        (``draws``: the fit's posterior draws, leading axis the draw), so replicated
+        tables keep the fitted states; {} when it has none."""
+        return {}
+
+    def pointwise(self, block: Block, n_classes: int) -> bool:
+        """Whether its likelihood is a sum of per-row terms (for LOO and WAIC)."""
+        return True
 
     def column_families(self, block: Block) -> list[str]:
         """The family of each column, as the truth table names it."""
@@ -258,9 +275,27 @@ class BlockProcess:
         """Covariate columns drawn by the model (from its per-row outputs)."""
         return {}
 
-    def latent_frame(self, group: Any, outputs: dict[str, np.ndarray]) -> pd.DataFrame | None:
-        """Per-row latent values drawn by the model, for the truth."""
+    def latent_frame(
+        self, group: Any, block: Block, outputs: dict[str, np.ndarray]
+    ) -> pd.DataFrame | None:
+        """Per-row latent values drawn by the model, for the truth (``truth.latents``)."""
         return None
+
+    def cell_frame(self, block: Block, outputs: dict[str, np.ndarray]) -> pd.DataFrame | None:
+        """Cells of its columns that a technical process set to zero (dropout), (rows,
+        columns) bool, for the truth (``truth.dropout``); None for none."""
+        return None
+
+    def feature_columns(
+        self,
+        block: Block,
+        sites: dict[str, np.ndarray],
+        class_names: list[str],
+        modifiers: dict[str, Any],
+    ) -> dict[str, np.ndarray]:
+        """Its own columns of ``truth.features`` (one value per block column); other
+        blocks' features get NaN, False or "". ``modifiers`` holds the modifiers' truths."""
+        return {}
 
     def describe(self, block: Block, fixed: dict[str, np.ndarray]) -> dict[str, str]:
         """``role``, ``distribution`` and the ``effect_size``/``correlation`` shown by describe."""

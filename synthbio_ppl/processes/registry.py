@@ -9,6 +9,7 @@ from __future__ import annotations
 from synthbio_ppl.processes import (
     batches,
     clusters,
+    counts,
     informative,
     missing,
     noise,
@@ -25,6 +26,7 @@ BLOCK_PROCESSES: tuple[BlockProcess, ...] = (
     clusters.PROCESS,
     noise.PROCESS,
     pseudo.PROCESS,
+    counts.PROCESS,
 )
 MODIFIERS: tuple[ColumnModifier, ...] = (batches.PROCESS,)
 MASKS: tuple[MaskModifier, ...] = (missing.PROCESS,)

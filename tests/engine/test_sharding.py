@@ -38,7 +38,7 @@ two = engine.draw_rows(layout, fixed, design, spec.seed, spec.dtype)["X"]
 assert engine._sharded_step.cache_info().currsize == 1  # the sharded path ran
 part = engine.draw_rows(layout, fixed, design, spec.seed, spec.dtype, 1000, 17000)["X"]
 out = generate_to_parquet(spec, sys.argv[3] + "/streamed", chunk_rows=4096)
-streamed = load_dataset(out).X.to_numpy()
+streamed = load_dataset(out).X.to_numpy(dtype=np.float32)
 np.savez(sys.argv[3] + "/two.npz", two=two, part=part, streamed=streamed)
 """
 
@@ -48,18 +48,33 @@ def jax_cache(tmp_path_factory: pytest.TempPathFactory) -> str:
     return shared_cache(tmp_path_factory)
 
 
-def test_two_devices_give_the_same_bytes_as_one(tmp_path: Path, jax_cache: str) -> None:
+COUNTS = {
+    "name": "streamed_counts",
+    "seed": 6,
+    "classes": [{"name": "a", "n": 30}, {"name": "b", "n": 20}],
+    "counts": [
+        {"n": 5, "dropout": {"midpoint": 1.0}, "differential_expression": {"fraction": 0.4}}
+    ],
+    "batches": {"n": 2, "confounding": 0.5},
+}
+"""Counts (int32 in X, whole numbers in float32 when drawn) with DE, dropout and batches."""
+
+
+@pytest.mark.parametrize("scene", [stream_spec(), COUNTS], ids=["blocks", "counts"])
+def test_two_devices_give_the_same_bytes_as_one(
+    scene: dict, tmp_path: Path, jax_cache: str
+) -> None:
     env = {
         **os.environ,
         "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
         "JAX_PLATFORMS": "cpu",
         "SYNTHBIO_CACHE_DIR": jax_cache,
     }
-    args = [sys.executable, "-c", TWO_DEVICES, repr(stream_spec()), str(ROWS), str(tmp_path)]
+    args = [sys.executable, "-c", TWO_DEVICES, repr(scene), str(ROWS), str(tmp_path)]
     run = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
     result = np.load(tmp_path / "two.npz")
-    here = generate(rescale_rows(sb.validate_spec(stream_spec()), ROWS)).X.to_numpy()
+    here = generate(rescale_rows(sb.validate_spec(scene), ROWS)).X.to_numpy(dtype=np.float32)
     assert result["two"].tobytes() == here.tobytes()
     assert result["part"].tobytes() == here[1000:17000].tobytes()
     assert result["streamed"].tobytes() == here.tobytes()

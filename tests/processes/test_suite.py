@@ -132,6 +132,29 @@ def missing_promise(data: sb.Dataset) -> None:
         assert abs(rates[name] - p) < 4 * np.sqrt(p * (1 - p) / 120), (name, rates[name], p)
 
 
+def counts_promise(data: sb.Dataset) -> None:
+    """Given each row's library size L_i (the truth's latents), a count has mean μ_ij =
+    L_i/median · μ̄_j · 2^lfc and variance μ + φ·μ²: the Pearson residuals of all 200 × 12
+    cells have mean 0 (SE 1/√2400 = 0.02) and variance 1 (SE ≈ √(κ − 1)/√2400 with the
+    residuals' kurtosis κ, estimated); log library sizes have mean log(median) (SE
+    0.2/√200 = 0.014)."""
+    truth = data.truth
+    genes = truth.features[truth.features["block"] == "genes"]
+    library = truth.latents["genes.library_size"].to_numpy()
+    lfc = np.where(data.y.cat.codes.to_numpy()[:, None] == 1, genes["log2_fold_change"], 0.0)
+    mean = library[:, None] / 5000.0 * genes["base_mean"].to_numpy() * 2.0**lfc
+    variance = mean + genes["dispersion"].to_numpy() * mean**2
+    x = data.X[genes.index].to_numpy()
+    assert x.dtype == np.int32
+    residual = (x - mean) / np.sqrt(variance)
+    n = residual.size
+    kurtosis = ((residual - residual.mean()) ** 4).mean() / residual.var() ** 2
+    assert abs(residual.mean()) < 4 / np.sqrt(n), residual.mean()
+    assert abs(residual.var() - 1) < 4 * np.sqrt((kurtosis - 1) / n), residual.var()
+    log_library = np.log(library)
+    assert abs(log_library.mean() - np.log(5000.0)) < 4 * 0.2 / np.sqrt(len(library))
+
+
 STRUCTURE = {
     "name": "scene",
     "n": 300,
@@ -251,6 +274,26 @@ CASES = [
         missing_promise,
         ("raw.loc", "raw.scale", "miss0.strength", "by_class.strength", "inf0.effect_size"),
         {"num_warmup": 1500, "num_samples": 2000},  # hidden cells are latent: slower to mix
+    ),
+    Case(
+        "counts",
+        {
+            "name": "counts",
+            "seed": 21,
+            "classes": two_classes(100),
+            "counts": [
+                {
+                    "name": "genes",
+                    "n": 12,
+                    "library_size": {"median": 5000, "sdlog": 0.2},
+                    "dispersion": {"bcv": 0.3, "spread": 0.2},
+                    "differential_expression": {"fraction": 0.4, "log2_fold_change": 1.5},
+                }
+            ],
+        },
+        counts_promise,
+        ("genes.dispersion", "genes.expression"),
+        {"num_warmup": 500, "num_samples": 1000},
     ),
     Case(
         "structure",

@@ -207,7 +207,7 @@ class Structural(BlockProcess):
         overall = tables["structure"]["level_means"]["all"].to_numpy(dtype=float)
         return np.broadcast_to(overall, (n_classes, block.n_features))
 
-    def fit_hidden_check(self, block: Block, hidden_columns: list[int]) -> None:
+    def fit_hidden_check(self, block: Block, hidden_columns: list[int], impute: bool) -> None:
         """Hidden cells of a clipped biomarker cannot be fitted: its censored density is
         flat beyond the clip, so their latent values drift there (SpecError)."""
         from synthbio_ppl.core.errors import SpecError
@@ -252,7 +252,7 @@ class Structural(BlockProcess):
         return {} if codes is None else covariate_columns(group, codes)
 
     def latent_frame(
-        self, group: StructuralSpec, outputs: dict[str, np.ndarray]
+        self, group: StructuralSpec, block: Block, outputs: dict[str, np.ndarray]
     ) -> pd.DataFrame | None:
         from synthbio_ppl.processes.structural.truth import latent_frame
 
