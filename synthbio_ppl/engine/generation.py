@@ -138,6 +138,25 @@ FLOAT32_EXACT = 2**24
 """Whole numbers above this are not all exact in float32."""
 
 
+INT32_MAX = 2**31 - 1
+
+
+def _check_counts(part: np.ndarray, layout: Any, start: int) -> None:
+    """Refuse whole-number columns beyond int32 (the sampler's range): SpecError."""
+    if not part.size or (part.min() >= 0 and part.max() < INT32_MAX):
+        return
+    from synthbio_ppl.core.errors import SpecError
+
+    block = next(b for b in layout.blocks if b.start <= start < b.stop)
+    index = [b.name for b in layout.blocks if b.kind == block.kind].index(block.name)
+    raise SpecError(
+        f"{process_of(block.kind).field}[{index}]",
+        f"counts up to {float(np.nanmax(part)):.3g}",
+        "counts must stay below 2^31 (int32); lower library_size (median, sdlog), the "
+        "outliers or the fold changes",
+    )
+
+
 def typed_frame(values: np.ndarray, layout: Any) -> pd.DataFrame:
     """``X`` as a DataFrame over the drawn (rows, features) ``values``: float columns are
     views, whole-number blocks (counts) int32 unless a missing entry hides cells of them."""
@@ -156,6 +175,7 @@ def typed_frame(values: np.ndarray, layout: Any) -> pd.DataFrame:
     for start, stop, whole in runs:
         part = values[:, start:stop]
         if whole:
+            _check_counts(part, layout, start)
             if values.dtype == np.float32 and part.size and part.max() >= FLOAT32_EXACT:
                 import warnings
 

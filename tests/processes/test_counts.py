@@ -410,9 +410,7 @@ def test_posterior_predictive_keeps_the_fitted_de_states() -> None:
     )
     spec["counts"][0]["n"] = 30
     data = sb.generate(spec)
-    result = sb.fit(
-        None, data, method="svi", svi_steps=3000, learning_rate=0.03, progress=False
-    )
+    result = sb.fit(None, data, method="svi", svi_steps=3000, learning_rate=0.03, progress=False)
     replicated = result.posterior_predictive(n_draws=40)
     treated = (data.y == "treated").to_numpy()
 
@@ -424,3 +422,18 @@ def test_posterior_predictive_keeps_the_fitted_de_states() -> None:
     de = data.truth.features["de"].to_numpy()
     assert de.sum() >= 4
     assert np.abs(mean_replicated[de] - observed[de]).max() < 0.4
+
+
+def test_counts_beyond_int32_are_refused_not_wrapped() -> None:
+    spec = scene(n=50, library_size={"median": 1.0e9, "sdlog": 2.0})
+    spec["counts"][0]["base_mean"] = {"outlier_probability": 0.5, "outlier_location": 10.0}
+    spec["counts"][0]["n"] = 5
+    with pytest.raises(SpecError, match="2\\^31") as error:
+        sb.generate(spec)
+    assert error.value.path == "counts[0]"
+
+
+def test_a_tiny_gamma_shape_keeps_the_truth_finite() -> None:
+    data = sb.generate(scene(n=20, base_mean={"shape": 0.01}))
+    assert np.isfinite(data.truth.effect_sizes.to_numpy()).all()
+    assert (data.truth.features["base_mean"] > 0).all()

@@ -292,7 +292,7 @@ CASES = [
             ],
         },
         counts_promise,
-        ("genes.dispersion", "genes.expression"),
+        ("genes.dispersion", "genes.expression", "genes.lfc_magnitude"),
         {"num_warmup": 500, "num_samples": 1000},
     ),
     Case(

@@ -40,9 +40,7 @@ def test_score_de_counts_calls_against_the_truth(data: sb.Dataset) -> None:
     padj = np.where(de, 0.001, 0.5)
     false = np.flatnonzero(~de)[:3]
     padj[false] = 0.01
-    results = pd.DataFrame(
-        {"log2FoldChange": lfc + 0.1 * de, "padj": padj}, index=truth.index
-    )
+    results = pd.DataFrame({"log2FoldChange": lfc + 0.1 * de, "padj": padj}, index=truth.index)
     score = score_de(results, data)
     k = int(de.sum())
     assert score["true_de"] == k and score["calls"] == k + 3

@@ -250,6 +250,7 @@ def count_block(block: Block, rows: Rows) -> dict[str, Array]:
     generating = rows.obs is None
     name, n_rows = block.name, rows.design.y.shape[0]
     w, expected = _expression(block, static, generating)
+    w = jnp.maximum(w, jnp.finfo(w.dtype).tiny)  # a tiny gamma shape draws exact zeros
     share = w / (block.n_features * expected)  # Σ share ≈ 1: E[Σ_j μ_ij] = L_i
     median = _setting(block, "library_size_median")
     sdlog = _setting(block, "library_size_sdlog")

@@ -24,15 +24,20 @@ class BaseMean(Strict):
     up to about the median.
     """
 
-    shape: float = Field(0.6, gt=0.0, description="Gamma shape of the relative expression.")
+    shape: float = Field(
+        0.6, ge=0.01, le=1e4, description="Gamma shape of the relative expression."
+    )
     outlier_probability: float = Field(
         0.0, ge=0.0, lt=1.0, description="Probability that a gene is a high-expression outlier."
     )
     outlier_location: float = Field(
-        3.0, description="Mean of an outlier's log relative expression (natural log)."
+        3.0,
+        ge=-10.0,
+        le=10.0,
+        description="Mean of an outlier's log relative expression (natural log).",
     )
     outlier_scale: float = Field(
-        0.5, gt=0.0, description="Sd of an outlier's log relative expression."
+        0.5, gt=0.0, le=3.0, description="Sd of an outlier's log relative expression."
     )
 
 
@@ -43,8 +48,8 @@ class LibrarySize(Strict):
     expression draws.
     """
 
-    median: float = Field(10_000.0, gt=0.0, description="Median library size (counts).")
-    sdlog: float = Field(0.2, gt=0.0, description="Sd of the log library size.")
+    median: float = Field(10_000.0, gt=0.0, le=1e9, description="Median library size (counts).")
+    sdlog: float = Field(0.2, gt=0.0, le=2.0, description="Sd of the log library size.")
 
 
 class Dispersion(Strict):
@@ -55,12 +60,17 @@ class Dispersion(Strict):
     """
 
     bcv: float = Field(
-        0.3, gt=0.0, description="Asymptotic biological coefficient of variation: φ → bcv²."
+        0.3,
+        ge=1e-3,
+        le=10.0,
+        description="Asymptotic biological coefficient of variation: φ → bcv².",
     )
     trend: float = Field(
-        0.0, ge=0.0, description="Extra dispersion of low counts: φ(μ̄) = bcv² + trend/μ̄."
+        0.0, ge=0.0, le=1e3, description="Extra dispersion of low counts: φ(μ̄) = bcv² + trend/μ̄."
     )
-    spread: float = Field(0.25, gt=0.0, description="Sd of log φ around the trend across genes.")
+    spread: float = Field(
+        0.25, gt=0.0, le=3.0, description="Sd of log φ around the trend across genes."
+    )
 
 
 class DifferentialExpression(Strict):
@@ -73,9 +83,11 @@ class DifferentialExpression(Strict):
 
     fraction: float = Field(0.1, ge=0.0, lt=1.0, description="Probability that a gene is DE.")
     log2_fold_change: float = Field(
-        1.0, gt=0.0, description="Median absolute log2 fold change of a DE gene."
+        1.0, gt=0.0, le=10.0, description="Median absolute log2 fold change of a DE gene."
     )
-    spread: float = Field(0.4, gt=0.0, description="Sd of the log absolute log2 fold change.")
+    spread: float = Field(
+        0.4, gt=0.0, le=2.0, description="Sd of the log absolute log2 fold change."
+    )
     down_share: float = Field(
         0.5, ge=0.0, le=1.0, description="Share of DE genes expressed less than in the first class."
     )
@@ -87,8 +99,10 @@ class Dropout(Strict):
     μ_ij is the cell's expected count, so low means drop out more (Splat's dropout).
     """
 
-    midpoint: float = Field(0.0, description="log μ (natural log) where half the counts drop out.")
-    slope: float = Field(1.0, gt=0.0, description="How fast dropout falls with log μ.")
+    midpoint: float = Field(
+        0.0, ge=-20.0, le=25.0, description="log μ (natural log) where half the counts drop out."
+    )
+    slope: float = Field(1.0, gt=0.0, le=100.0, description="How fast dropout falls with log μ.")
 
 
 class CountBlock(Strict):
