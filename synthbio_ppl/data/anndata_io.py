@@ -26,13 +26,19 @@ def _anndata() -> Any:
 def feature_columns(data: Any, blocks: list[str] | None) -> list[str]:
     """The columns to export: the named blocks', else every count block's, else all."""
     from synthbio_ppl.core.errors import SpecError
+    from synthbio_ppl.model.layout import build_layout
+    from synthbio_ppl.processes.registry import process_of
 
     table = data.truth.features
     if blocks is None:
-        integer = [c for c in data.X.columns if pd.api.types.is_integer_dtype(data.X[c])]
-        whole = table["block"][integer].unique().tolist() if integer else []
+        layout = build_layout(data.spec).blocks
+        whole = [b.name for b in layout if process_of(b.kind).integer]
         blocks = whole or table["block"].unique().tolist()
+    if isinstance(blocks, str):
+        blocks = [blocks]
     known = table["block"].unique().tolist()
+    if not isinstance(blocks, list | tuple) or not blocks:
+        raise SpecError("blocks", blocks, f"give a list of block names: {known}")
     unknown = [b for b in blocks if b not in known]
     if unknown:
         raise SpecError("blocks", unknown, f"name blocks of the dataset: {known}")

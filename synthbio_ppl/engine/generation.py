@@ -35,6 +35,7 @@ def generate(spec: SpecLike, seed: int | None = None) -> Dataset:
     outputs = draw_rows(layout, fixed, design, spec.seed, spec.dtype)
     apply_exact(spec, layout, outputs)
     check_finite(spec, layout, outputs["X"])
+    check_count_blocks(outputs["X"], layout)
     pd.Index(layout.columns)
     sites = population_sites(layout, fixed, spec.seed, spec.dtype)
     truth = build_truth(spec, layout, design, sites)
@@ -142,19 +143,48 @@ INT32_MAX = 2**31 - 1
 
 
 def _check_counts(part: np.ndarray, layout: Any, start: int) -> None:
-    """Refuse whole-number columns beyond int32 (the sampler's range): SpecError."""
-    if not part.size or (part.min() >= 0 and part.max() < INT32_MAX):
+    """Refuse whole-number columns beyond int32 (the sampler's range) or negative (the
+    sampler's mark of a mean or dispersion that overflowed): SpecError."""
+    if not part.size:
+        return
+    low, high = float(np.nanmin(part)), float(np.nanmax(part))
+    if low >= 0 and high < INT32_MAX:
         return
     from synthbio_ppl.core.errors import SpecError
 
     block = next(b for b in layout.blocks if b.start <= start < b.stop)
     index = [b.name for b in layout.blocks if b.kind == block.kind].index(block.name)
+    path = f"{process_of(block.kind).field}[{index}]"
+    if low < 0:
+        raise SpecError(
+            path,
+            "cells whose mean or dispersion is not a finite number",
+            "the settings overflow (a tiny base_mean.shape with a large dispersion.trend, "
+            "huge fold changes or outliers); choose milder values",
+        )
     raise SpecError(
-        f"{process_of(block.kind).field}[{index}]",
-        f"counts up to {float(np.nanmax(part)):.3g}",
+        path,
+        f"counts up to {high:.3g}",
         "counts must stay below 2^31 (int32); lower library_size (median, sdlog), the "
         "outliers or the fold changes",
     )
+
+
+def check_count_blocks(values: np.ndarray, layout: Any) -> None:
+    """``_check_counts`` on every whole-number block of the drawn (rows, features) values,
+    masked or not (before NaN is written into hidden cells)."""
+    for block in layout.blocks:
+        if process_of(block.kind).integer:
+            part = values[:, block.start : block.stop]
+            _check_counts(part, layout, block.start)
+            if values.dtype == np.float32 and part.size and part.max() >= FLOAT32_EXACT:
+                import warnings
+
+                warnings.warn(
+                    f"counts of {block.name} reach {part.max():.0f}, beyond float32's exact "
+                    "whole numbers (2^24); set dtype: float64 in the spec for exact counts",
+                    stacklevel=3,
+                )
 
 
 def typed_frame(values: np.ndarray, layout: Any) -> pd.DataFrame:
@@ -175,15 +205,6 @@ def typed_frame(values: np.ndarray, layout: Any) -> pd.DataFrame:
     for start, stop, whole in runs:
         part = values[:, start:stop]
         if whole:
-            _check_counts(part, layout, start)
-            if values.dtype == np.float32 and part.size and part.max() >= FLOAT32_EXACT:
-                import warnings
-
-                warnings.warn(
-                    f"counts reach {part.max():.0f}, beyond float32's exact whole numbers "
-                    f"(2^24); set dtype: float64 in the spec for exact large counts",
-                    stacklevel=3,
-                )
             part = part.astype(np.int32)
         parts.append(pd.DataFrame(part, columns=columns[start:stop], copy=False))
     return parts[0] if len(parts) == 1 else pd.concat(parts, axis=1)

@@ -148,6 +148,7 @@ def chunk_frames(plan: StreamPlan, start: int, stop: int) -> dict[str, Any]:
     from synthbio_ppl.engine.finite import check_finite
     from synthbio_ppl.engine.generation import (
         cell_frames,
+        check_count_blocks,
         class_labels,
         covariates_of,
         latent_frames,
@@ -162,6 +163,7 @@ def chunk_frames(plan: StreamPlan, start: int, stop: int) -> dict[str, Any]:
         plan.layout, plan.fixed, design, spec.seed, spec.dtype, start, stop, order="F"
     )
     check_finite(spec, plan.layout, outputs["X"])
+    check_count_blocks(outputs["X"], plan.layout)
     part = Design(
         y=design.y[start:stop],
         batch=None if design.batch is None else design.batch[start:stop],

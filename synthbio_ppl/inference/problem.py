@@ -128,6 +128,7 @@ def build_problem(
         design = frame[present] if present else None
     masked = sorted({j for static in layout.masks for j in static.indices})
     X = _feature_matrix(frame, columns, {"y", *design_columns}, spec.dtype, masked)
+    _check_whole_numbers(X, layout, columns)
     y = _class_codes(labels, spec, X.shape[0])
     row_design = _row_design(design, layout, y)
     return make_problem(spec, X, row_design, fixed, priors, truth, missing)
@@ -146,6 +147,9 @@ def make_problem(
     cells of masked columns) and its design."""
     if missing not in ("model", "ignore"):
         raise SpecError("missing", missing, "must be 'model' or 'ignore'")
+    needs = {p.fit_dtype(g) for p in BLOCK_PROCESSES for g in groups_of(spec, p)}
+    if "float64" in needs and spec.dtype != "float64":  # e.g. counts of deep libraries
+        spec = spec.model_copy(update={"dtype": "float64"})
     layout = build_layout(spec)
     hidden = None
     if layout.masks:
@@ -208,6 +212,23 @@ def _design_levels(layout: Layout) -> dict[str, list[str]]:
     for static in layout.modifiers:
         levels.update(modifier_of(static.field).design_columns(static))
     return levels
+
+
+def _check_whole_numbers(X: np.ndarray, layout: Layout, columns: list[str]) -> None:
+    """Columns of whole-number blocks (counts) must hold whole numbers in [0, 2^31)."""
+    for block in layout.blocks:
+        if not process_of(block.kind).integer:
+            continue
+        part = X[:, block.start : block.stop]
+        bad = ~np.isnan(part) & ((part < 0) | (part >= 2**31) | (part != np.round(part)))
+        if bad.any():
+            j = int(np.argmax(bad.any(axis=0)))
+            value = part[:, j][bad[:, j]][0]
+            raise SpecError(
+                f"X.{columns[block.start + j]}",
+                float(value),
+                "a count column must hold whole numbers from 0 to 2^31 - 1",
+            )
 
 
 def _feature_matrix(

@@ -240,6 +240,11 @@ class BlockProcess:
         """Raise SpecError when a fit cannot use hidden cells of these block columns
         (``impute``: the fit must draw them as latents)."""
 
+    def fit_dtype(self, group: Any) -> str | None:
+        """The precision its likelihood needs when fitting ("float64"), or None for the
+        spec's own."""
+        return None
+
     def posterior_states(
         self, block: Block, draws: dict[str, np.ndarray], rng: np.random.Generator
     ) -> dict[str, np.ndarray]:

@@ -27,18 +27,37 @@ def _pydeseq2() -> tuple[Any, Any]:
 
 
 def count_columns(data: Any, block: str | None = None) -> list[str]:
-    """The columns of ``block`` (default: every count column, integer dtype in ``X``)."""
-    features = data.truth.features
+    """The columns of the count block ``block`` (default: every count block's)."""
+    from synthbio_ppl.model.layout import build_layout
+    from synthbio_ppl.processes.registry import process_of
+
+    counts = [b for b in build_layout(data.spec).blocks if process_of(b.kind).integer]
     if block is not None:
-        if block not in set(features["block"]):
-            raise SpecError(
-                "block", block, f"name a block of the dataset: {sorted(set(features['block']))}"
-            )
-        return features.index[features["block"] == block].tolist()
-    columns = [c for c in data.X.columns if pd.api.types.is_integer_dtype(data.X[c])]
-    if not columns:
-        raise SpecError("data", data.spec.name, "has no count columns (add a counts: block)")
-    return columns
+        if not isinstance(block, str) or block not in {b.name for b in counts}:
+            raise SpecError("block", block, f"name a count block: {[b.name for b in counts]}")
+        counts = [b for b in counts if b.name == block]
+    if not counts:
+        raise SpecError("data", data.spec.name, "has no count block (add a counts: block)")
+    columns = list(data.X.columns)
+    return [c for b in counts for c in columns[b.start : b.stop]]
+
+
+def _contrast(data: Any, contrast: Any) -> tuple[str, str]:
+    """(tested, reference) checked against the classes (default: last vs first)."""
+    classes = list(data.spec.class_names)
+    if contrast is None:
+        if len(classes) < 2:
+            raise SpecError("contrast", classes, "DE needs two or more classes")
+        return classes[-1], classes[0]
+    if not isinstance(contrast, tuple | list) or len(contrast) != 2:
+        raise SpecError("contrast", contrast, "give (tested class, reference class)")
+    tested, reference = contrast
+    for name in (tested, reference):
+        if name not in classes:
+            raise SpecError("contrast", name, f"name classes of the dataset: {classes}")
+    if tested == reference:
+        raise SpecError("contrast", contrast, "compare two different classes")
+    return tested, reference
 
 
 def deseq2(
@@ -57,14 +76,18 @@ def deseq2(
     """
     DeseqDataSet, DeseqStats = _pydeseq2()
     columns = count_columns(data, block)
-    classes = list(data.spec.class_names)
-    tested, reference = contrast or (classes[-1], classes[0])
-    for name in (tested, reference):
-        if name not in classes:
-            raise SpecError("contrast", name, f"name classes of the dataset: {classes}")
+    tested, reference = _contrast(data, contrast)
+    if isinstance(covariates, str):
+        covariates = [covariates]
     unknown = [c for c in covariates if c not in data.covariates.columns]
     if unknown:
         raise SpecError("covariates", unknown, f"name covariates: {list(data.covariates.columns)}")
+    if data.X[columns].isna().to_numpy().any():
+        raise SpecError(
+            "data",
+            "count columns with missing cells (NaN)",
+            "PyDESeq2 needs complete counts; drop the rows or genes with NaN first",
+        )
     index = [f"row{i}" for i in range(len(data.X))]
     counts = pd.DataFrame(data.X[columns].to_numpy(dtype=np.int64), index=index, columns=columns)
     metadata = pd.DataFrame({"condition": data.y.astype(str).to_numpy()}, index=index)
@@ -93,15 +116,22 @@ def score_de(
     log2 fold change, and ``lfc_correlation`` over every gene (genes without an estimate,
     NaN, left out). Raises SpecError for ``alpha`` outside (0, 1).
     """
-    if not 0 < alpha < 1:
-        raise SpecError("alpha", alpha, "must lie in (0, 1)")
-    classes = list(data.spec.class_names)
-    tested, reference = contrast or (classes[-1], classes[0])
-    truth_lfc = (
-        data.truth.effect_sizes[f"{tested} vs {reference}"] if tested != classes[0] else None
-    )
-    if truth_lfc is None:
-        truth_lfc = -data.truth.effect_sizes[f"{reference} vs {tested}"]
+    if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha < 1:
+        raise SpecError("alpha", alpha, "must be a number in (0, 1)")
+    tested, reference = _contrast(data, contrast)
+    pairs = data.truth.effect_sizes
+    if f"{tested} vs {reference}" in pairs:
+        truth_lfc = pairs[f"{tested} vs {reference}"]
+    else:
+        truth_lfc = -pairs[f"{reference} vs {tested}"]
+    absent = [c for c in ("padj", "log2FoldChange") if c not in results.columns]
+    unknown = [g for g in results.index if g not in truth_lfc.index]
+    if absent or unknown:
+        raise SpecError(
+            "results",
+            absent or unknown[:5],
+            "needs PyDESeq2's padj and log2FoldChange columns, one row per gene of the data",
+        )
     genes = results.index
     true_lfc = truth_lfc.loc[genes].to_numpy(dtype=float)
     true_de = true_lfc != 0

@@ -437,3 +437,62 @@ def test_a_tiny_gamma_shape_keeps_the_truth_finite() -> None:
     data = sb.generate(scene(n=20, base_mean={"shape": 0.01}))
     assert np.isfinite(data.truth.effect_sizes.to_numpy()).all()
     assert (data.truth.features["base_mean"] > 0).all()
+
+
+# ------------------------------------------------------------------ review findings
+
+
+def test_blocks_with_dropout_or_zero_inflation_fit() -> None:
+    """The gate's settings are population sites: a fit traces them outside the rows plate."""
+    spec = scene(n=30, library_size={"median": 500}, dropout={"midpoint": 0.5})
+    spec["counts"][0]["n"] = 6
+    fitted = sb.fit(None, sb.generate(spec), method="svi", svi_steps=200, progress=False)
+    assert np.isfinite(fitted.posterior["genes.dispersion"]).all()
+    spec["counts"][0].update(distribution="zero_inflated_negative_binomial", zero_inflation=0.2)
+    fitted = sb.fit(None, sb.generate(spec), num_warmup=100, num_samples=100, progress=False)
+    assert np.isfinite(fitted.posterior["genes.dispersion"]).all()
+
+
+def test_deep_libraries_fit_in_float64() -> None:
+    from synthbio_ppl.inference.problem import build_problem
+
+    spec = scene(n=10, library_size={"median": 1.0e7})
+    spec["counts"][0]["n"] = 3
+    data = sb.generate(spec)
+    assert build_problem(None, data).spec.dtype == "float64"
+    shallow = sb.generate(scene(n=10))
+    assert build_problem(None, shallow).spec.dtype == "float32"
+
+
+def test_a_count_fit_refuses_values_that_are_not_counts() -> None:
+    data = sb.generate(scene(n=10))
+    frame = data.to_frame()
+    frame["genes_00"] = frame["genes_00"] + 0.5
+    with pytest.raises(SpecError, match="whole numbers") as error:
+        sb.fit(data.spec, frame, method="svi", svi_steps=5, progress=False)
+    assert error.value.path == "X.genes_00"
+    frame["genes_00"] = -1
+    with pytest.raises(SpecError, match="whole numbers"):
+        sb.fit(data.spec, frame, method="svi", svi_steps=5, progress=False)
+
+
+def test_masked_count_columns_are_checked_for_overflow_too() -> None:
+    spec = scene(
+        n=20, differential_expression={"fraction": 0.5, "log2_fold_change": 10, "spread": 2}
+    )
+    spec["counts"][0]["n"] = 200
+    spec["missing"] = [{"mechanism": "mcar", "rate": 0.1}]
+    with pytest.raises(SpecError) as error:
+        sb.generate(spec)
+    assert error.value.path == "counts[0]"
+
+
+def test_to_anndata_finds_count_blocks_when_cells_are_missing() -> None:
+    spec = scene(n=20)
+    spec["informative"] = [{"n": 3}]
+    spec["missing"] = [{"mechanism": "mcar", "rate": 0.1, "affects": "counts"}]
+    data = sb.generate(spec)
+    assert list(data.to_anndata().var_names) == [c for c in data.X if c.startswith("genes_")]
+    assert data.to_anndata("inf0").shape[1] == 3
+    with pytest.raises(SpecError, match="blocks"):
+        data.to_anndata([])

@@ -75,5 +75,37 @@ def test_deseq2_names_bad_input(data: sb.Dataset) -> None:
     with pytest.raises(SpecError, match="block"):
         deseq2(data, block="protein")
     plain = sb.generate({"name": "x", "informative": [{"n": 2}]})
-    with pytest.raises(SpecError, match="count columns"):
+    with pytest.raises(SpecError, match="no count block"):
         deseq2(plain)
+
+
+def test_score_de_takes_any_ordered_contrast_and_names_bad_results() -> None:
+    three = sb.generate(
+        {
+            "name": "k",
+            "seed": 1,
+            "classes": [{"name": c, "n": 5} for c in "abc"],
+            "counts": [{"name": "g", "n": 10, "differential_expression": {"fraction": 0.5}}],
+        }
+    )
+    results = pd.DataFrame({"padj": 0.5, "log2FoldChange": 0.0}, index=three.X.columns)
+    forward = score_de(results, three, contrast=("c", "b"))
+    backward = score_de(results.assign(log2FoldChange=0.0), three, contrast=("b", "c"))
+    assert forward["true_de"] == backward["true_de"]
+    assert backward["lfc_bias"] == pytest.approx(-forward["lfc_bias"])
+    for contrast in (("a", "a"), "ab", ("z", "a")):
+        with pytest.raises(SpecError, match="contrast"):
+            score_de(results, three, contrast=contrast)
+    with pytest.raises(SpecError, match="results"):
+        score_de(results.drop(columns="padj"), three)
+    with pytest.raises(SpecError, match="alpha"):
+        score_de(results, three, alpha="0.05")
+
+
+def test_deseq2_refuses_continuous_blocks_and_missing_counts(data: sb.Dataset) -> None:
+    mixed = sb.generate({**SCENE, "noise": [{"n": 2, "name": "ln"}]})
+    with pytest.raises(SpecError, match="count block"):
+        deseq2(mixed, block="ln")
+    holes = sb.generate({**SCENE, "missing": [{"mechanism": "mcar", "rate": 0.05}]})
+    with pytest.raises(SpecError, match="NaN"):
+        deseq2(holes)

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from jax import Array
 
 _SETTINGS = {p.param for p in PRIORS}
+DEEP_LIBRARY = 5e4
+"""Median library size above which fits run in float64."""
 
 
 class Counts(BlockProcess):
@@ -140,6 +142,11 @@ class Counts(BlockProcess):
 
     def row_latents(self, block: Block) -> list[str]:
         return [f"{block.name}.library_size"]
+
+    def fit_dtype(self, group: CountBlock) -> str | None:
+        """float64 for deep libraries: a float32 sum of per-cell log-likelihoods of counts
+        in the hundreds of thousands is too coarse for NUTS's energy (it stops mixing)."""
+        return "float64" if group.library_size.median > DEEP_LIBRARY else None
 
     def posterior_states(
         self, block: Block, draws: dict[str, np.ndarray], rng: np.random.Generator

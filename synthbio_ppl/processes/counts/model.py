@@ -195,17 +195,26 @@ def _state_probs(block: Block) -> Array:
     return jnp.stack([1.0 - fraction, fraction * (1.0 - down), fraction * down])
 
 
-def _gate(block: Block, static: CountLayout, mean: Array) -> Array | None:
-    """g_ij, the probability that a count is set to 0 (None without zero inflation or
-    dropout)."""
+def _gate_settings(block: Block, static: CountLayout) -> tuple[Array, Array, Array] | None:
+    """(π₀, midpoint, slope) of the zeros' gate, sampled once outside the rows plate
+    (None without zero inflation or dropout; absent parts leave the gate at 0)."""
     if not static.gated:
         return None
-    keep = jnp.ones_like(mean)
-    if static.zero_inflated:
-        keep = keep * (1.0 - _setting(block, "zero_inflation"))
-    if static.dropout:
-        midpoint = _setting(block, "dropout_midpoint")
-        slope = _setting(block, "dropout_slope")
+    zero = jnp.zeros(())
+    inflation = _setting(block, "zero_inflation") if static.zero_inflated else zero
+    if not static.dropout:
+        return inflation, zero, zero
+    return inflation, _setting(block, "dropout_midpoint"), _setting(block, "dropout_slope")
+
+
+def _gate(settings: tuple[Array, Array, Array] | None, dropout: bool, mean: Array) -> Array | None:
+    """g_ij = 1 − (1 − π₀)(1 − σ(−slope·(log μ_ij − midpoint))), the probability that a
+    count is set to 0."""
+    if settings is None:
+        return None
+    inflation, midpoint, slope = settings
+    keep = (1.0 - inflation) * jnp.ones_like(mean)
+    if dropout:
         keep = keep * jax.nn.sigmoid(slope * (jnp.log(mean) - midpoint))
     return 1.0 - keep
 
@@ -267,6 +276,7 @@ def count_block(block: Block, rows: Rows) -> dict[str, Array]:
         magnitude = numpyro.sample(
             f"{name}.lfc_magnitude", dist.LogNormal(centre, spread).expand(shape).to_event(2)
         )
+    gating = _gate_settings(block, static)
     with rows.plate:
         library = numpyro.sample(f"{name}.library_size", dist.LogNormal(jnp.log(median), sdlog))
     factor = rows.scale * jnp.exp(rows.loc_shift)  # batch effects on the mean scale
@@ -285,13 +295,13 @@ def count_block(block: Block, rows: Rows) -> dict[str, Array]:
             lfc = numpyro.deterministic(f"{name}.log2_fold_change", sign * magnitude)
         full = jnp.concatenate([jnp.zeros((block.n_features, 1), share.dtype), lfc], axis=1)
         mean = scaled * jnp.exp2(full.T[y]) if differential else scaled * jnp.ones_like(full.T[y])
-        return _draw(block, static, rows, mean, concentration, library)
+        return _draw(block, static, rows, mean, concentration, library, gating)
     x = rows.obs
     seen = None if rows.hidden is None else ~rows.hidden
     constant = _constant_log_pmf(x, concentration)
     if not differential:
         mean = jnp.broadcast_to(scaled, (n_rows, block.n_features))
-        lp = _cell_log_prob(mean, concentration, _gate(block, static, mean), x, constant)
+        lp = _cell_log_prob(mean, concentration, _gate(gating, static.dropout, mean), x, constant)
         with rows.plate:  # the column site, one log-likelihood per row
             numpyro.factor(name, _masked(lp, seen).sum(-1))
         return {"X": x, f"{name}.library_size": library}
@@ -302,7 +312,7 @@ def count_block(block: Block, rows: Rows) -> dict[str, Array]:
     totals = []
     for sign in signs:
         mean = scaled * jnp.exp2(sign * per_row)
-        lp = _cell_log_prob(mean, concentration, _gate(block, static, mean), x, constant)
+        lp = _cell_log_prob(mean, concentration, _gate(gating, static.dropout, mean), x, constant)
         totals.append(onehot.T @ _masked(lp, seen))  # (K, n): each class's rows summed
     stacked = jnp.stack(totals)  # (3, K, n)
     joint = jnp.log(probs)[:, None, None] + stacked[:, 1:]
@@ -324,6 +334,7 @@ def _draw(
     mean: Array,
     concentration: Array | None,
     library: Array,
+    gating: tuple[Array, Array, Array] | None,
 ) -> dict[str, Array]:
     """Counts drawn by gamma–Poisson (or Poisson), then zeroed by dropout."""
     from synthbio_ppl.families.counts import FastNegativeBinomial2, FastPoisson
@@ -338,7 +349,7 @@ def _draw(
         )
         counts = numpyro.sample(f"{name}.expressed", fn.to_event(1)).astype(dtype)
         out = {f"{name}.library_size": library}
-        gate = _gate(block, static, mean)
+        gate = _gate(gating, static.dropout, mean)
         if gate is not None:
             dropped = numpyro.sample(
                 f"{name}.dropout", dist.Bernoulli(gate).to_event(1), infer=MARGINALISED

@@ -81,7 +81,12 @@ class DifferentialExpression(Strict):
     with probability ``down_share`` (Splat's DE factors, in log2).
     """
 
-    fraction: float = Field(0.1, ge=0.0, lt=1.0, description="Probability that a gene is DE.")
+    fraction: float = Field(
+        0.1,
+        ge=0.0,
+        lt=1.0,
+        description="Probability that a gene is DE in each class other than the first.",
+    )
     log2_fold_change: float = Field(
         1.0, gt=0.0, le=10.0, description="Median absolute log2 fold change of a DE gene."
     )
