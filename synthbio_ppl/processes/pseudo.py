@@ -29,7 +29,9 @@ if TYPE_CHECKING:
 class PseudoClassGroup(FamilyBlock):
     """Irrelevant features shifted by a latent grouping independent of the class."""
 
-    groups: Count = Field(2, ge=2, description="Number of latent groups (balanced sizes).")
+    groups: Count = Field(
+        2, ge=2, le=10_000, description="Number of latent groups (balanced sizes, at most 10,000)."
+    )
     effect_size: EffectSize = Field(
         1.0, description="Cohen's d between adjacent latent groups: one number or groups-1."
     )
