@@ -203,9 +203,6 @@ class Counts(BlockProcess):
 
         return log2_class_means(block, sites, n_classes)
 
-    def column_families(self, block: Block) -> list[str]:
-        return [block.family] * block.n_features
-
     def feature_columns(
         self,
         block: Block,
