@@ -174,11 +174,11 @@ def compile_log() -> Iterator[CompileLog]:
 
 
 def draw_cache_size() -> int | None:
-    """Entries in the engine's compiled-generator cache (None if the internal moved)."""
+    """Layouts whose generator program the engine holds (None if the internal moved)."""
     try:
         from synthbio_ppl.engine import draw as engine
 
-        return int(engine._draw_chunks._cache_size())
+        return int(engine._draw_chunks.cache_info().currsize)
     except (ImportError, AttributeError):
         return None
 

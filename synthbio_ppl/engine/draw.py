@@ -33,6 +33,7 @@ from numpyro import handlers
 
 from synthbio_ppl.core.cache import enable_compilation_cache
 from synthbio_ppl.core.keys import site_keys
+from synthbio_ppl.core.memory_maps import make_room_for_programs
 from synthbio_ppl.core.precision import precision
 from synthbio_ppl.core.streams import ROW_CHUNK, ROWS
 from synthbio_ppl.model.dataset_model import RowDesign, dataset_model, placeholder_design
@@ -46,6 +47,9 @@ MAX_CHUNKS_PER_STEP = 64
 _IN_FLIGHT = 2
 """Steps dispatched ahead of the one being copied to the host."""
 _AXIS = "chunks"
+LIVE_PROGRAMS = 32
+"""Layouts whose generator programs stay loaded, least recently used out first (each holds
+memory and memory-map regions; see :mod:`synthbio_ppl.core.memory_maps`)."""
 
 
 def root_key(seed: int) -> Array:
@@ -86,12 +90,17 @@ def _draw_local(
     return {name: v.reshape(-1, *v.shape[2:]) for name, v in outputs.items()}
 
 
-_draw_chunks = jax.jit(_draw_local, static_argnames=("layout",))
-"""One step on one device: ``chunks`` (n,) and ``design`` (n, ROW_CHUNK) -> rows (n·256, ...)."""
+@functools.lru_cache(maxsize=LIVE_PROGRAMS)
+def _draw_chunks(layout: Layout) -> Callable[..., dict[str, Array]]:
+    """The layout's step on one device: ``chunks`` (n,), ``design`` (n, ROW_CHUNK) -> rows
+    (n·256, ...)."""
+    make_room_for_programs()
+    return jax.jit(partial(_draw_local, layout))
 
 
-@functools.lru_cache(maxsize=32)
+@functools.lru_cache(maxsize=LIVE_PROGRAMS)
 def _sharded_step(layout: Layout, devices: tuple[Any, ...]) -> Callable[..., dict[str, Array]]:
+    make_room_for_programs()
     mesh = Mesh(np.array(devices), (_AXIS,))
     rows, same = PartitionSpec(_AXIS), PartitionSpec()
     body = jax.shard_map(
@@ -109,7 +118,12 @@ def _shardings(devices: tuple[Any, ...]) -> tuple[NamedSharding, NamedSharding]:
     return NamedSharding(mesh, PartitionSpec(_AXIS)), NamedSharding(mesh, PartitionSpec())
 
 
-@partial(jax.jit, static_argnames=("layout",))
+@functools.lru_cache(maxsize=LIVE_PROGRAMS)
+def _population_program(layout: Layout) -> Callable[..., dict[str, Array]]:
+    make_room_for_programs()
+    return jax.jit(partial(_population_sites, layout))
+
+
 def _population_sites(layout: Layout, fixed: dict[str, Array], root: Array) -> dict[str, Array]:
     design = placeholder_design(layout, 1)
     with site_keys(root=root):
@@ -129,7 +143,7 @@ def population_sites(
     """Every site outside the rows plate: fixed parameters, batch draws, level means."""
     enable_compilation_cache()
     with precision(dtype):
-        values = _population_sites(layout, fixed, root_key(seed))
+        values = _population_program(layout)(fixed, root_key(seed))
         return {name: np.asarray(v) for name, v in values.items()}
 
 
@@ -184,7 +198,7 @@ def draw_rows(
     out: dict[str, np.ndarray] = {}
     with precision(dtype):
         if len(devs) == 1:
-            step: Callable[..., dict[str, Array]] = partial(_draw_chunks, layout)
+            step: Callable[..., dict[str, Array]] = _draw_chunks(layout)
             fixed_in, root = jax.device_put((fixed, root_key(seed)), devs[0])
             row_sharding = None
         else:

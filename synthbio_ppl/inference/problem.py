@@ -22,6 +22,7 @@ from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.data.dataset import Dataset
 from synthbio_ppl.inference.likelihood import Site, likelihood_model, model_sites, shaped_like
 from synthbio_ppl.inference.missing_cells import mask_constants, placeholders
+from synthbio_ppl.inference.observed_table import check_whole_numbers, feature_matrix
 from synthbio_ppl.model.dataset_model import RowDesign
 from synthbio_ppl.model.layout import Layout, build_layout, groups_of
 from synthbio_ppl.model.scene import Spec, as_spec
@@ -127,8 +128,8 @@ def build_problem(
         present = [c for c in design_columns if c in frame.columns]
         design = frame[present] if present else None
     masked = sorted({j for static in layout.masks for j in static.indices})
-    X = _feature_matrix(frame, columns, {"y", *design_columns}, spec.dtype, masked)
-    _check_whole_numbers(X, layout, columns)
+    X = feature_matrix(frame, columns, {"y", *design_columns}, spec.dtype, masked)
+    check_whole_numbers(X, layout, columns)
     y = _class_codes(labels, spec, X.shape[0])
     row_design = _row_design(design, layout, y)
     return make_problem(spec, X, row_design, fixed, priors, truth, missing)
@@ -212,66 +213,6 @@ def _design_levels(layout: Layout) -> dict[str, list[str]]:
     for static in layout.modifiers:
         levels.update(modifier_of(static.field).design_columns(static))
     return levels
-
-
-def _check_whole_numbers(X: np.ndarray, layout: Layout, columns: list[str]) -> None:
-    """Columns of whole-number blocks (counts) must hold whole numbers in [0, 2^31)."""
-    for block in layout.blocks:
-        if not process_of(block.kind).integer:
-            continue
-        part = X[:, block.start : block.stop]
-        bad = ~np.isnan(part) & ((part < 0) | (part >= 2**31) | (part != np.round(part)))
-        if bad.any():
-            j = int(np.argmax(bad.any(axis=0)))
-            value = part[:, j][bad[:, j]][0]
-            raise SpecError(
-                f"X.{columns[block.start + j]}",
-                float(value),
-                "a count column must hold whole numbers from 0 to 2^31 - 1",
-            )
-
-
-def _feature_matrix(
-    frame: pd.DataFrame,
-    columns: list[str],
-    known: set[str],
-    dtype: str,
-    masked: list[int] | None = None,
-) -> np.ndarray:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        shown = missing[:5] + ([f"... {len(missing) - 5} more"] if len(missing) > 5 else [])
-        raise SpecError(
-            "X",
-            shown,
-            f"missing feature columns; the spec's {len(columns)} columns are "
-            f"{columns[0]} ... {columns[-1]} (see synthbio describe)",
-        )
-    extra = [str(c) for c in frame.columns if c not in set(columns) and c not in known]
-    if extra:
-        raise SpecError("X", extra[:5], "unknown columns for this spec; drop them or fix the spec")
-    for column in columns:
-        if not pd.api.types.is_numeric_dtype(frame[column]) or pd.api.types.is_bool_dtype(
-            frame[column]
-        ):
-            raise SpecError(f"X.{column}", str(frame[column].dtype), "must be a numeric column")
-    values = frame[columns].to_numpy(dtype=np.float64)
-    bad = np.isinf(values)
-    allowed = np.zeros(len(columns), dtype=bool)
-    allowed[masked or []] = True
-    bad |= np.isnan(values) & ~allowed[None, :]
-    if bad.any():
-        j = int(np.argmax(bad.any(axis=0)))
-        n_bad = int(bad[:, j].sum())
-        infinite = bool(np.isinf(values[:, j]).any())
-        raise SpecError(
-            f"X.{columns[j]}",
-            f"{n_bad} {'infinite' if infinite else 'missing'} value(s)",
-            "every value must be a finite number"
-            + ("" if infinite else "; add a `missing:` entry that covers the column")
-            + ", or drop or impute those rows first",
-        )
-    return values.astype(dtype)
 
 
 def _class_codes(labels: Any, spec: Spec, n_rows: int) -> np.ndarray:

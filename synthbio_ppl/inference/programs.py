@@ -19,6 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from synthbio_ppl.core.memory_maps import make_room_for_programs
 from synthbio_ppl.inference.kernels import Inputs, nuts_chain, svi_fit
 from synthbio_ppl.inference.likelihood import likelihood_model, row_latents, shaped_like
 from synthbio_ppl.inference.problem import Problem
@@ -74,6 +75,7 @@ def guide_kind(problem: Problem, guide: str) -> str:
 def cached(key: tuple[Any, ...], build: Callable[[], Callable[..., Any]]) -> Callable[..., Any]:
     """The jitted program for ``key`` (static settings), built on first use."""
     if key not in _CACHE:
+        make_room_for_programs()
         _CACHE[key] = build()
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
