@@ -112,9 +112,30 @@ def load_dataset(directory: str | Path) -> Dataset:
             f"{sorted(truth_obj.missingness or {})}",
         )
     _read_mask(folder, truth_obj, X)
+    _check_row_extras(folder, truth_obj, X)
     y = frame["y"].astype(pd.CategoricalDtype(spec.class_names))
     covariates = frame.drop(columns=[*features, "y"])
     return Dataset(X=X, y=y, covariates=covariates, truth=truth_obj, spec=spec)
+
+
+def _check_row_extras(folder: Path, truth: Truth, X: pd.DataFrame) -> None:
+    """Per-row truth files must have X's rows; dropout must be boolean cells of X's columns
+    that hold 0 (or NaN, where a missing entry hid them)."""
+    for name, frame in ((LATENTS_FILE, truth.latents), (DROPOUT_FILE, truth.dropout)):
+        if frame is not None and len(frame) != len(X):
+            raise SpecError("", str(folder / name), f"has {len(frame)} rows, the data {len(X)}")
+    dropout = truth.dropout
+    if dropout is None:
+        return
+    unknown = [str(c) for c in dropout.columns if c not in X.columns]
+    if unknown or not all(pd.api.types.is_bool_dtype(t) for t in dropout.dtypes):
+        raise SpecError(
+            "", str(folder / DROPOUT_FILE), f"must hold boolean columns of the data {unknown[:5]}"
+        )
+    cells = X[list(dropout.columns)].to_numpy(dtype=np.float64)
+    if ((cells != 0) & ~np.isnan(cells) & dropout.to_numpy(dtype=bool)).any():
+        raise SpecError("", str(folder / DROPOUT_FILE), "marks cells whose count is not 0")
+    truth.dropout = dropout.set_axis(X.index)
 
 
 def masked_columns(truth: Truth) -> list[str]:

@@ -25,6 +25,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.data.io import fsync_path
 from synthbio_ppl.engine.planning import StreamPlan, chunk_frames, plan_for, rescale_rows
 from synthbio_ppl.engine.progress import Progress
@@ -80,6 +81,11 @@ def generate_to_parquet(
         bar = Progress(progress, plan.spec.n_rows, initial, plan.spec.name)
         try:
             _write_parts(plan, staging, parts, todo, bar.update)
+        except SpecError:
+            # the spec's own values were refused (non-finite, overflowing counts): a rerun
+            # would be refused again, so its parts are of no use; an OSError keeps them
+            staging.discard()
+            raise
         finally:
             bar.close()
         return staging.finish(truth_json, plan.spec.to_yaml(), force, existed)

@@ -71,6 +71,7 @@ class Staging:
         self.path = staging_path(target)
         self.manifest: dict[str, Any] = {}
         self._lock: Any = None
+        self._discarded = False
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[Staging]:
@@ -88,8 +89,9 @@ class Staging:
         finally:
             self._lock.close()
             self._lock = None
-            # a run refused before its first part leaves no staging folder behind
-            if created and self.path.is_dir() and [p.name for p in self.path.iterdir()] == [_LOCK]:
+            # a run refused before its first part, or discarded, leaves no staging folder
+            only_lock = self.path.is_dir() and [p.name for p in self.path.iterdir()] == [_LOCK]
+            if (created or self._discarded) and only_lock:
                 (self.path / _LOCK).unlink()
                 self.path.rmdir()
 
@@ -170,6 +172,17 @@ class Staging:
                 item.unlink()
             else:
                 _refuse(item)
+
+    def discard(self) -> None:
+        """Remove every part and the manifest this program wrote (nothing else), for a run
+        that can never finish."""
+        self._clear_strays(set())
+        (self.path / MANIFEST).unlink(missing_ok=True)
+        for sub in PART_DIRS:
+            folder = self.path / sub
+            if folder.is_dir() and not folder.is_symlink() and not any(folder.iterdir()):
+                folder.rmdir()
+        self._discarded = True
 
     def record(self, index: int, rows: tuple[int, int], files: dict[str, dict[str, Any]]) -> None:
         """Record part ``index`` (its files already written and fsync'd, with their size and

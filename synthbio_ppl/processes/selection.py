@@ -11,6 +11,8 @@ from synthbio_ppl.processes.block import Block
 
 def check_affects(value: Any) -> Any:
     """Field validator body: a string or a list of strings."""
+    if isinstance(value, list) and not value:
+        raise SpecError("", value, "name at least one block or feature, or leave the field out")
     if isinstance(value, str) or (
         isinstance(value, list) and all(isinstance(v, str) for v in value)
     ):

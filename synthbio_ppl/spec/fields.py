@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import typing
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic import Strict as StrictType
 
 from synthbio_ppl.core.errors import SpecError
@@ -15,16 +16,52 @@ IMPLICIT_CLASS = "all"
 """The single class of a structural scene that declares no classes."""
 EffectSize = float | list[float]
 """Cohen's d between adjacent levels: one number, or one per adjacent pair."""
+_YAML_FLAGS = "(YAML reads yes, no, on and off as true/false)"
 Count = Annotated[int, StrictType()]
 """A whole number given as one: ``true``, ``"5"`` or ``5.0`` are refused, not converted."""
 
 
 class Strict(BaseModel):
-    """Unknown fields, NaN and infinity are refused; validated models are frozen."""
+    """Unknown fields, NaN, infinity and true/false where no flag is meant are refused;
+    validated models are frozen."""
 
     model_config = ConfigDict(
         extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False
     )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_flag_for_a_number(cls, value: Any, info: ValidationInfo) -> Any:
+        # pydantic reads true as 1.0, and YAML 1.1 reads yes/no/on/off as true/false
+        annotation = cls.model_fields[info.field_name].annotation
+        if _holds_flag(value, annotation) and not _admits(annotation, bool):
+            raise SpecError("", value, "must be a number or a name, not true/false " + _YAML_FLAGS)
+        return value
+
+
+def _admits(annotation: Any, kind: type) -> bool:
+    """Whether ``annotation`` (a type, union, list[...] or Annotated[...]) admits ``kind``."""
+    if annotation is Any or annotation is kind:
+        return True
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return False
+    return any(_admits(arg, kind) for arg in typing.get_args(annotation))
+
+
+def _holds_flag(value: Any, annotation: Any) -> bool:
+    """A bool, or a list or mapping of plain values holding one (a nested model's own
+    fields are checked by that model)."""
+    if isinstance(value, bool):
+        return True
+    if any(isinstance(a, type) and issubclass(a, BaseModel) for a in _flatten(annotation)):
+        return False
+    items = value.values() if isinstance(value, dict) else value
+    return isinstance(value, list | tuple | dict) and any(isinstance(v, bool) for v in items)
+
+
+def _flatten(annotation: Any) -> list[Any]:
+    args = typing.get_args(annotation)
+    return [annotation, *(a for arg in args for a in _flatten(arg))]
 
 
 def is_name(name: str) -> bool:

@@ -95,6 +95,46 @@ def test_a_target_that_appears_mid_run_is_kept_and_the_parts_resume(
     assert not (out / "theirs.txt").exists() and not staging_path(out).exists()
 
 
+def test_a_run_refused_mid_way_by_its_own_values_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A spec whose values are refused in a later part (overflowing counts, non-finite
+    values) would be refused again on resume: its staged parts are removed, nothing else."""
+    out = tmp_path / "d"
+    real = writer.chunk_frames
+    calls: list[int] = []
+
+    def refusing(plan: Any, start: int, stop: int) -> Any:
+        calls.append(start)
+        if len(calls) == 3:
+            raise SpecError("counts[0]", "overflowed", "a refusal in the third part")
+        return real(plan, start, stop)
+
+    monkeypatch.setattr(writer, "chunk_frames", refusing)
+    with pytest.raises(SpecError, match="third part"):
+        generate_to_parquet(stream_spec(), out, rows=ROWS, chunk_rows=CHUNK)
+    assert not staging_path(out).exists() and not out.exists()
+
+    # an interrupted run keeps its parts; refused on resume, those go too
+    def interrupted(plan: Any, start: int, stop: int) -> Any:
+        calls.append(start)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(plan, start, stop)
+
+    calls.clear()
+    monkeypatch.setattr(writer, "chunk_frames", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        generate_to_parquet(stream_spec(), out, rows=ROWS, chunk_rows=CHUNK)
+    manifest = json.loads((staging_path(out) / "manifest.json").read_text())
+    assert len(manifest["done"]) == 2
+    calls.clear()
+    monkeypatch.setattr(writer, "chunk_frames", refusing)
+    with pytest.raises(SpecError, match="third part"):
+        generate_to_parquet(stream_spec(), out, rows=ROWS, chunk_rows=CHUNK, resume=True)
+    assert not staging_path(out).exists() and not out.exists()
+
+
 def test_an_in_memory_write_does_not_replace_a_folder_that_appeared(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -183,6 +183,55 @@ def test_counts_are_whole_numbers_not_conversions(value: Any) -> None:
     assert info.value.path == "classes[0].n"
 
 
+@pytest.mark.parametrize(
+    ("yaml_text", "path"),
+    [
+        ("informative: [{n: 2, effect_size: yes}]", "informative[0].effect_size"),
+        ("informative: [{n: 3, effect_size: [1, on, 2]}]", "informative[0].effect_size"),
+        ("noise: [{n: 2, distribution: lognormal, params: {sigma: true}}]", "noise[0].params"),
+        (
+            "clusters: [{n: 3, correlation: {healthy: 0.2, diseased: yes}}]",
+            "clusters[0].correlation",
+        ),
+        ("informative: [{n: 2}]\nbatches: {n: 2, strength: off}", "batches.strength"),
+        ("informative: [{n: 2}]\nbatches: {n: 2, proportions: [yes, 0.5]}", "batches.proportions"),
+        ("counts: [{n: 5, library_size: {median: yes}}]", "counts[0].library_size.median"),
+    ],
+)
+def test_yaml_flags_are_refused_where_a_number_is_meant(yaml_text: str, path: str) -> None:
+    """YAML 1.1 reads yes/on/true as True, which pydantic would take as 1.0."""
+    spec = yaml.safe_load("classes: [{name: healthy, n: 5}, {name: diseased, n: 5}]\n" + yaml_text)
+    with pytest.raises(SpecError, match="not true/false") as info:
+        validate_spec(spec)
+    assert info.value.path == path
+
+
+def test_a_flag_field_still_takes_true() -> None:
+    spec = validate_spec(
+        {
+            "classes": two_classes(5, 5),
+            "informative": [{"n": 2}],
+            "missing": [{"mechanism": "mcar", "rate": 0.1, "exact": True}],
+        }
+    )
+    assert spec.missing[0].exact is True
+
+
+@pytest.mark.parametrize("field", ["batches", "missing"])
+def test_an_empty_affects_list_is_refused_not_silently_nothing(field: str) -> None:
+    entry = (
+        {"n": 2, "affects": []}
+        if field == "batches"
+        else {"mechanism": "mcar", "rate": 0.1, "affects": []}
+    )
+    spec = {"classes": two_classes(5, 5), "informative": [{"n": 2}], field: entry}
+    if field == "missing":
+        spec[field] = [entry]
+    with pytest.raises(SpecError, match="at least one") as info:
+        validate_spec(spec)
+    assert info.value.path == ("batches.affects" if field == "batches" else "missing[0].affects")
+
+
 def test_a_key_given_twice_in_yaml_is_refused(tmp_path) -> None:
     path = tmp_path / "twice.yaml"
     path.write_text(

@@ -294,6 +294,33 @@ def test_parquet_round_trip_keeps_dtypes_library_sizes_and_dropout(tmp_path: Any
     pd.testing.assert_frame_equal(back.truth.dropout, data.truth.dropout)
     pd.testing.assert_frame_equal(back.truth.latents, data.truth.latents)
     assert back.truth.features["de"].dtype == bool
+    # a damaged per-row truth file is named, not loaded
+    dropout, latents = data.truth.dropout, data.truth.latents
+    first_nonzero = np.flatnonzero(data.X[dropout.columns[0]].to_numpy() > 0)[0]
+    damaged = {
+        "dropout.parquet": [
+            (dropout.iloc[:-1], "rows"),
+            (dropout.astype(np.int8), "boolean"),
+            (dropout.rename(columns={dropout.columns[0]: "other"}), "boolean"),
+            (_set(dropout, first_nonzero, dropout.columns[0], True), "not 0"),
+        ],
+        "latents.parquet": [(latents.iloc[:-1], "rows")],
+    }
+    for name, cases in damaged.items():
+        for frame, reason in cases:
+            frame.to_parquet(tmp_path / "d" / name)
+            with pytest.raises(SpecError, match=reason) as info:
+                sb.load_dataset(tmp_path / "d")
+            assert name in str(info.value)
+        {"dropout.parquet": dropout, "latents.parquet": latents}[name].to_parquet(
+            tmp_path / "d" / name
+        )
+
+
+def _set(frame: pd.DataFrame, row: int, column: str, value: Any) -> pd.DataFrame:
+    out = frame.copy()
+    out.iloc[row, out.columns.get_loc(column)] = value
+    return out
 
 
 def test_a_stream_writes_the_same_counts_and_dropout(tmp_path: Any) -> None:
