@@ -16,6 +16,7 @@ A posterior that is too narrow piles ranks at both ends (∪), one too wide in t
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +69,26 @@ class Calibration:
         p = self.tests[["chi2_p", "ks_p"]].to_numpy()
         diverged = self.divergent_sims / max(len(self.ranks), 1)
         return bool((p >= alpha / p.size).all()) and diverged <= max_divergent
+
+    def verdict(self, alpha: float = 0.01, max_divergent: float = 0.0) -> str:
+        """One line: whether :meth:`passes`, and what to do when it does not."""
+        p = self.tests[["chi2_p", "ks_p"]].min(axis=1)
+        failing = p.index[p < alpha / (2 * len(p))].tolist()
+        n = len(self.ranks)
+        problems = []
+        if self.divergent_sims / max(n, 1) > max_divergent:
+            problems.append(
+                f"{self.divergent_sims} of {n} simulations' NUTS fits diverged (their ranks "
+                "are not a posterior's): raise target_accept (e.g. 0.95) or num_warmup"
+            )
+        if failing:
+            problems.append(
+                f"ranks not uniform for {failing[:5]}: the fit is biased or over/under-"
+                "confident there (see plot()); with sim_priors set, that is expected"
+            )
+        if not problems:
+            return f"passes: {len(p)} parameters' ranks uniform, no divergent simulation"
+        return "fails: " + "; ".join(problems)
 
     def plot(self, kind: Literal["hist", "ecdf"] = "ecdf", axes: Any = None) -> Any:
         """Rank histograms or ECDF differences per parameter (see ``plot_ranks``)."""
@@ -176,6 +197,15 @@ def calibrate(
             rank_columns[label] = (post[:, :, j] < true[:, None, j]).sum(axis=1)
             truth_columns[label] = true[:, j]
     ranks = pd.DataFrame(rank_columns).rename_axis("sim")
+    diverged = int((np.asarray(divergences) > 0).sum())
+    if diverged:
+        warnings.warn(
+            f"{diverged} of {n_sims} simulations' NUTS fits diverged; passes() counts them "
+            f"as failures: raise target_accept (now {target_accept:g}, e.g. 0.95) or "
+            f"num_warmup (now {num_warmup})",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     return Calibration(
         ranks=ranks,
         truths=pd.DataFrame(truth_columns).rename_axis("sim"),

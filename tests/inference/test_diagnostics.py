@@ -61,3 +61,38 @@ def test_sbc_verdict_counts_divergent_simulations() -> None:
     assert clean.passes() and clean.divergent_sims == 0
     assert not diverged.passes() and diverged.divergent_sims == 12
     assert diverged.passes(max_divergent=0.1)
+
+
+def test_sbc_verdict_says_what_failed_and_what_to_do() -> None:
+    import pandas as pd
+
+    from synthbio_ppl.inference.calibration import Calibration, rank_tests
+
+    uniform = pd.DataFrame({"a": RNG.integers(0, 100, 200), "b": RNG.integers(0, 100, 200)})
+    skewed = uniform.assign(b=RNG.integers(0, 20, 200))  # every rank in the lowest fifth
+    none = np.zeros(200, int)
+    clean = Calibration(uniform, uniform, 99, rank_tests(uniform, 99), none)
+    assert clean.verdict().startswith("passes: 2 parameters")
+    biased = Calibration(skewed, skewed, 99, rank_tests(skewed, 99), none)
+    assert not biased.passes()
+    assert biased.verdict().startswith("fails: ranks not uniform for ['b']")
+    diverged = Calibration(
+        uniform, uniform, 99, rank_tests(uniform, 99), none + (RNG.random(200) < 0.1)
+    )
+    assert "simulations' NUTS fits diverged" in diverged.verdict()
+    assert "target_accept" in diverged.verdict()
+
+
+def test_calibrate_warns_when_simulations_diverge() -> None:
+    """A step-size target of 1% makes NUTS diverge on every simulation."""
+    spec = {
+        "name": "d",
+        "seed": 1,
+        "informative": [{"n": 1}],
+        "classes": [{"name": "a", "n": 5}, {"name": "b", "n": 5}],
+    }
+    with pytest.warns(RuntimeWarning, match=r"2 of 2 simulations' NUTS fits diverged"):
+        result = sb.calibrate(
+            spec, n_sims=2, num_warmup=10, num_samples=9, n_draws=9, target_accept=0.01
+        )
+    assert result.divergent_sims == 2 and not result.passes()
