@@ -50,9 +50,10 @@ class Fit:
 
     def recovery(self, prob: float = 0.9, deterministic: bool = False) -> pd.DataFrame:
         """One row per scalar parameter: truth, mean, sd, central ``prob`` interval, covered,
-        r_hat (rank-normalised split R̂) and bulk ESS (NaN for SVI: its draws come from the
-        fitted guide, independent by construction; ``Fit.losses`` is its diagnostic).
-        ``truth`` is NaN (covered NA) when the data carry no truth."""
+        z = (mean − truth) / sd (the standardised error), r_hat (rank-normalised split R̂)
+        and bulk ESS (NaN for SVI: its draws come from the fitted guide, independent by
+        construction; ``Fit.losses`` is its diagnostic). ``truth`` is NaN (covered NA, z
+        NaN) when the data carry no truth."""
         post = self.idata.posterior
         names = [
             s.name
@@ -85,6 +86,13 @@ class Fit:
         columns = ["parameter", "site", "truth", "mean", "sd", q_lo, q_hi, "covered"]
         table = pd.DataFrame(rows, columns=[*columns, "r_hat", "ess_bulk"]).set_index("parameter")
         table["covered"] = table["covered"].astype("boolean")
+        # the standardised error: its mean over repeated fits measures bias, as coverage
+        # measures calibration
+        table.insert(
+            table.columns.get_loc("covered") + 1,
+            "z",
+            (table["mean"] - table["truth"]) / table["sd"],
+        )
         return table
 
     def posterior_predictive(

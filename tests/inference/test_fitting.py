@@ -287,9 +287,23 @@ def test_cli_fit_writes_netcdf_and_recovery(tmp_path: Any) -> None:
     assert "pseudo0.effect_size" in idata.posterior
     assert idata.log_likelihood["X"].shape == (1, 2000, 120)
     table = pd.read_csv(folder / "recovery_nuts.csv", index_col="parameter")
-    assert {"truth", "mean", "sd", "q5", "q95", "covered", "r_hat", "ess_bulk"} <= set(table)
+    assert {"truth", "mean", "sd", "q5", "q95", "covered", "z", "r_hat", "ess_bulk"} <= set(table)
+    np.testing.assert_allclose(
+        table["z"], (table["mean"] - table["truth"]) / table["sd"], rtol=1e-5
+    )
     with pytest.raises(SpecError, match="--force"):
         args.run(args)
     bad = parser.parse_args(["fit", str(tmp_path / "missing"), "--quiet"])
     with pytest.raises(SpecError, match="not a dataset folder"):
         bad.run(bad)
+
+
+def test_the_proxy_attenuation_prior_is_centred_on_full_echo() -> None:
+    """α = 1 (proxies echo the anchor in full) is the prior's mode, and α = 0 stays
+    plausible: a prior with its mode at 0 (HalfNormal) biased α and the anchor effect low."""
+    from synthbio_ppl.processes.clusters import PROXY_ATTENUATION
+
+    prior = PROXY_ATTENUATION.make()
+    density = {a: float(prior.log_prob(a)) for a in (0.0, 0.5, 1.0, 1.5)}
+    assert density[1.0] > density[0.5] and density[1.0] > density[1.5]
+    assert density[1.0] - density[0.0] == pytest.approx(0.5)  # N(1, 1): one sd away
