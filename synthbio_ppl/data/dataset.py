@@ -103,7 +103,8 @@ def load_dataset(directory: str | Path) -> Dataset:
     if absent:
         raise SpecError("", str(folder), f"the data lack columns the truth names: {absent[:5]}")
     X = frame[features]
-    entries = sorted(s.name for s in build_layout(spec).masks)
+    layout = build_layout(spec)
+    entries = sorted(s.name for s in layout.masks)
     if entries != sorted(truth_obj.missingness or {}):
         raise SpecError(
             "",
@@ -112,28 +113,44 @@ def load_dataset(directory: str | Path) -> Dataset:
             f"{sorted(truth_obj.missingness or {})}",
         )
     _read_mask(folder, truth_obj, X)
-    _check_row_extras(folder, truth_obj, X)
+    _check_row_extras(folder, truth_obj, X, _cell_columns(layout))
     y = frame["y"].astype(pd.CategoricalDtype(spec.class_names))
     covariates = frame.drop(columns=[*features, "y"])
     return Dataset(X=X, y=y, covariates=covariates, truth=truth_obj, spec=spec)
 
 
-def _check_row_extras(folder: Path, truth: Truth, X: pd.DataFrame) -> None:
-    """Per-row truth files must have X's rows; dropout must be boolean cells of X's columns
-    that hold 0 (or NaN, where a missing entry hid them)."""
+def _cell_columns(layout: Any) -> list[str]:
+    """The columns whose zeroed cells (dropout) the truth records, in column order."""
+    from synthbio_ppl.processes.registry import process_of
+
+    columns: list[str] = []
+    for block in layout.blocks:
+        process = process_of(block.kind)
+        frame = process.cell_frame(block, process.empty_outputs(block))
+        columns += [] if frame is None else [str(c) for c in frame.columns]
+    return columns
+
+
+def _check_row_extras(folder: Path, truth: Truth, X: pd.DataFrame, cells: list[str]) -> None:
+    """Per-row truth files must have X's rows; dropout must be present exactly when the
+    spec zeroes cells, with boolean columns of those cells' blocks, marking only zeros
+    (or NaN, where a missing entry hid them)."""
     for name, frame in ((LATENTS_FILE, truth.latents), (DROPOUT_FILE, truth.dropout)):
         if frame is not None and len(frame) != len(X):
             raise SpecError("", str(folder / name), f"has {len(frame)} rows, the data {len(X)}")
     dropout = truth.dropout
+    if dropout is None and cells:
+        raise SpecError("", str(folder / DROPOUT_FILE), "is missing: the spec has dropout")
     if dropout is None:
         return
-    unknown = [str(c) for c in dropout.columns if c not in X.columns]
-    if unknown or not all(pd.api.types.is_bool_dtype(t) for t in dropout.dtypes):
+    if [str(c) for c in dropout.columns] != cells:
         raise SpecError(
-            "", str(folder / DROPOUT_FILE), f"must hold boolean columns of the data {unknown[:5]}"
+            "", str(folder / DROPOUT_FILE), f"must hold the columns {cells[:3]}... in order"
         )
-    cells = X[list(dropout.columns)].to_numpy(dtype=np.float64)
-    if ((cells != 0) & ~np.isnan(cells) & dropout.to_numpy(dtype=bool)).any():
+    if dropout.isna().any().any() or not all(pd.api.types.is_bool_dtype(t) for t in dropout.dtypes):
+        raise SpecError("", str(folder / DROPOUT_FILE), "must hold true/false cells only")
+    values = X[cells].to_numpy(dtype=np.float64)
+    if ((values != 0) & ~np.isnan(values) & dropout.to_numpy(dtype=bool)).any():
         raise SpecError("", str(folder / DROPOUT_FILE), "marks cells whose count is not 0")
     truth.dropout = dropout.set_axis(X.index)
 

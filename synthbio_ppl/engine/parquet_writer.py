@@ -19,6 +19,7 @@ often the run was resumed, and to ``generate`` in memory.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -84,7 +85,8 @@ def generate_to_parquet(
         except SpecError:
             # the spec's own values were refused (non-finite, overflowing counts): a rerun
             # would be refused again, so its parts are of no use; an OSError keeps them
-            staging.discard()
+            with contextlib.suppress(SpecError, OSError):  # a stranger's file: keep it all
+                staging.discard()
             raise
         finally:
             bar.close()

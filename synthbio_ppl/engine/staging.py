@@ -176,8 +176,8 @@ class Staging:
     def discard(self) -> None:
         """Remove every part and the manifest this program wrote (nothing else), for a run
         that can never finish."""
+        (self.path / MANIFEST).unlink(missing_ok=True)  # first: it must never list a lost part
         self._clear_strays(set())
-        (self.path / MANIFEST).unlink(missing_ok=True)
         for sub in PART_DIRS:
             folder = self.path / sub
             if folder.is_dir() and not folder.is_symlink() and not any(folder.iterdir()):

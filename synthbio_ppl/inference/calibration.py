@@ -63,32 +63,49 @@ class Calibration:
         return int((np.asarray(self.divergences) > 0).sum())
 
     def passes(self, alpha: float = 0.01, max_divergent: float = 0.0) -> bool:
-        """No test rejects uniformity at level ``alpha`` (Bonferroni over every test) and at
-        most a share ``max_divergent`` of the simulations diverged: a divergent fit's ranks
-        are not a posterior's, so uniform ranks alone do not vouch for it."""
-        p = self.tests[["chi2_p", "ks_p"]].to_numpy()
-        diverged = self.divergent_sims / max(len(self.ranks), 1)
-        return bool((p >= alpha / p.size).all()) and diverged <= max_divergent
+        """No test rejects uniformity at level ``alpha`` (Bonferroni over every test; a NaN
+        p-value rejects) and at most a share ``max_divergent`` of the simulations diverged:
+        a divergent fit's ranks are not a posterior's, so uniform ranks alone do not vouch
+        for it. Raises SpecError unless 0 < alpha < 1 and 0 ≤ max_divergent ≤ 1."""
+        failing, diverged = self._failures(alpha, max_divergent)
+        return not failing and not diverged
 
     def verdict(self, alpha: float = 0.01, max_divergent: float = 0.0) -> str:
         """One line: whether :meth:`passes`, and what to do when it does not."""
-        p = self.tests[["chi2_p", "ks_p"]].min(axis=1)
-        failing = p.index[p < alpha / (2 * len(p))].tolist()
-        n = len(self.ranks)
+        failing, diverged = self._failures(alpha, max_divergent)
+        n, k = len(self.ranks), self.divergent_sims
         problems = []
-        if self.divergent_sims / max(n, 1) > max_divergent:
+        if diverged:
             problems.append(
-                f"{self.divergent_sims} of {n} simulations' NUTS fits diverged (their ranks "
-                "are not a posterior's): raise target_accept (e.g. 0.95) or num_warmup"
+                f"{k} of {n} simulations' NUTS fits diverged (their ranks are not a "
+                "posterior's): raise target_accept (e.g. 0.95) or num_warmup"
             )
         if failing:
             problems.append(
                 f"ranks not uniform for {failing[:5]}: the fit is biased or over/under-"
                 "confident there (see plot()); with sim_priors set, that is expected"
             )
-        if not problems:
-            return f"passes: {len(p)} parameters' ranks uniform, no divergent simulation"
-        return "fails: " + "; ".join(problems)
+        if problems:
+            return "fails: " + "; ".join(problems)
+        m = len(self.tests)
+        divergent = "no divergent simulation" if k == 0 else f"{k} of {n} diverged (allowed)"
+        return f"passes: {m} parameter{'s' if m != 1 else ''}' ranks uniform, {divergent}"
+
+    def _failures(self, alpha: float, max_divergent: float) -> tuple[list[str], bool]:
+        """Parameters whose tests reject (or are NaN), and whether too many sims diverged."""
+        for name, value, low_open in (
+            ("alpha", alpha, True),
+            ("max_divergent", max_divergent, False),
+        ):
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            inside = number and (0 < value < 1 if low_open else 0 <= value <= 1)
+            if not inside:
+                allowed = "a number in (0, 1)" if low_open else "a share in [0, 1]"
+                raise SpecError(name, value, f"must be {allowed}")
+        p = self.tests[["chi2_p", "ks_p"]].to_numpy()
+        reject = ~(p >= alpha / max(p.size, 1)).all(axis=1)
+        failing = self.tests.index[reject].tolist()
+        return failing, self.divergent_sims / max(len(self.ranks), 1) > max_divergent
 
     def plot(self, kind: Literal["hist", "ecdf"] = "ecdf", axes: Any = None) -> Any:
         """Rank histograms or ECDF differences per parameter (see ``plot_ranks``)."""
@@ -160,6 +177,12 @@ def calibrate(
     """
     if method not in ("nuts", "svi"):
         raise SpecError("method", method, "must be 'nuts' or 'svi'")
+    if bins is not None and (
+        isinstance(bins, bool) or not isinstance(bins, int) or not 2 <= bins <= n_draws + 1
+    ):
+        raise SpecError(
+            "bins", bins, f"must be a whole number from 2 to n_draws + 1 ({n_draws + 1})"
+        )
     if n_sims < 2 or n_draws < 1 or num_samples < n_draws:
         raise SpecError(
             "n_sims", (n_sims, n_draws), "need n_sims ≥ 2 and 1 ≤ n_draws ≤ num_samples"

@@ -16,7 +16,7 @@ IMPLICIT_CLASS = "all"
 """The single class of a structural scene that declares no classes."""
 EffectSize = float | list[float]
 """Cohen's d between adjacent levels: one number, or one per adjacent pair."""
-_YAML_FLAGS = "(YAML reads yes, no, on and off as true/false)"
+YAML_FLAGS = "(YAML reads yes, no, on and off as true/false)"
 Count = Annotated[int, StrictType()]
 """A whole number given as one: ``true``, ``"5"`` or ``5.0`` are refused, not converted."""
 
@@ -35,7 +35,7 @@ class Strict(BaseModel):
         # pydantic reads true as 1.0, and YAML 1.1 reads yes/no/on/off as true/false
         annotation = cls.model_fields[info.field_name].annotation
         if _holds_flag(value, annotation) and not _admits(annotation, bool):
-            raise SpecError("", value, "must be a number or a name, not true/false " + _YAML_FLAGS)
+            raise SpecError("", value, "must be a number or a name, not true/false " + YAML_FLAGS)
         return value
 
 
@@ -49,14 +49,33 @@ def _admits(annotation: Any, kind: type) -> bool:
 
 
 def _holds_flag(value: Any, annotation: Any) -> bool:
-    """A bool, or a list or mapping of plain values holding one (a nested model's own
-    fields are checked by that model)."""
-    if isinstance(value, bool):
+    """A bool (Python's or numpy's), or a list or mapping holding one: at any depth where
+    the annotation names no sub-model, else among its direct items only (a sub-model's own
+    fields, flags among them, are checked by that model)."""
+    if is_flag(value):
         return True
-    if any(isinstance(a, type) and issubclass(a, BaseModel) for a in _flatten(annotation)):
+    if not isinstance(value, list | tuple | dict):
         return False
-    items = value.values() if isinstance(value, dict) else value
-    return isinstance(value, list | tuple | dict) and any(isinstance(v, bool) for v in items)
+    items = list(value.values() if isinstance(value, dict) else value)
+    if any(isinstance(a, type) and issubclass(a, BaseModel) for a in _flatten(annotation)):
+        members = typing.get_args(annotation) if _is_union(annotation) else (annotation,)
+        if isinstance(value, dict) and not any(typing.get_origin(m) is dict for m in members):
+            return False  # a sub-model's own fields
+        return any(is_flag(v) for v in items)
+    return any(
+        _holds_flag(v, Any) if isinstance(v, list | tuple | dict) else is_flag(v) for v in items
+    )
+
+
+def is_flag(value: Any) -> bool:
+    """Whether ``value`` is true/false (``bool`` or ``numpy.bool_``)."""
+    return isinstance(value, bool) or (type(value).__name__ == "bool" and hasattr(value, "dtype"))
+
+
+def _is_union(annotation: Any) -> bool:
+    import types
+
+    return typing.get_origin(annotation) in (typing.Union, types.UnionType)
 
 
 def _flatten(annotation: Any) -> list[Any]:

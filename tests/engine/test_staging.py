@@ -192,3 +192,26 @@ def test_a_damaged_manifest_is_refused_on_resume(tmp_path: Path) -> None:
         generate_to_parquet(stream_spec(), out, rows=ROWS, chunk_rows=CHUNK, resume=True)
     generate_to_parquet(stream_spec(), out, rows=ROWS, chunk_rows=CHUNK)  # starts over
     assert sb.load_dataset(out).X.shape == (ROWS, N_FEATURES)
+
+
+def test_a_refusal_mid_run_is_reported_even_beside_a_strangers_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file of someone else's in the staging folder keeps the parts where they are, and
+    the spec's refusal (not the stranger's file) is what the user is told."""
+    out = tmp_path / "d"
+    real = writer.chunk_frames
+    calls: list[int] = []
+
+    def refusing(plan: Any, start: int, stop: int) -> Any:
+        calls.append(start)
+        if len(calls) == 3:
+            (staging_path(out) / "notes.txt").write_text("mine")
+            raise SpecError("counts[0]", "overflowed", "a refusal in the third part")
+        return real(plan, start, stop)
+
+    monkeypatch.setattr(writer, "chunk_frames", refusing)
+    with pytest.raises(SpecError, match="third part"):
+        generate_to_parquet(stream_spec(), out, rows=ROWS, chunk_rows=CHUNK)
+    assert (staging_path(out) / "notes.txt").read_text() == "mine"
+    assert not (staging_path(out) / "manifest.json").exists()

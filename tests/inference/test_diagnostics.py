@@ -96,3 +96,26 @@ def test_calibrate_warns_when_simulations_diverge() -> None:
             spec, n_sims=2, num_warmup=10, num_samples=9, n_draws=9, target_accept=0.01
         )
     assert result.divergent_sims == 2 and not result.passes()
+
+
+def test_sbc_verdict_and_passes_agree_and_check_their_levels() -> None:
+    import pandas as pd
+
+    from synthbio_ppl.core.errors import SpecError
+    from synthbio_ppl.inference.calibration import Calibration, rank_tests
+
+    ranks = pd.DataFrame({"a": RNG.integers(0, 100, 200)})
+    tests = rank_tests(ranks, 99)
+    undefined = Calibration(ranks, ranks, 99, tests.assign(chi2_p=np.nan), np.zeros(200, int))
+    assert not undefined.passes() and undefined.verdict().startswith("fails: ranks not uniform")
+    some = Calibration(ranks, ranks, 99, tests, np.r_[np.ones(10, int), np.zeros(190, int)])
+    assert some.passes(max_divergent=0.1)
+    assert some.verdict(max_divergent=0.1).endswith("10 of 200 diverged (allowed)")
+    for alpha in (0, 1, 1.5, -0.1, True, float("nan")):
+        with pytest.raises(SpecError, match="alpha"):
+            some.verdict(alpha=alpha)
+    for share in (-1, 1.5, float("nan")):
+        with pytest.raises(SpecError, match="max_divergent"):
+            some.passes(max_divergent=share)
+    with pytest.raises(SpecError, match="bins"):
+        sb.calibrate({"name": "x", "informative": [{"n": 1}]}, n_sims=2, n_draws=9, bins=11)

@@ -269,3 +269,52 @@ def test_save_spec_refuses_a_folder_and_rescale_takes_any_spec_form(tmp_path) ->
     assert sb.rescale_rows(spec.model_dump(), 12).n_rows == 12
     with pytest.raises(SpecError):
         sb.rescale_rows(3, 10)  # type: ignore[arg-type]
+
+
+def _structure(**changes: Any) -> dict[str, Any]:
+    scene = {
+        "n": 50,
+        "covariates": {
+            "sex": {"levels": {"female": 0.5, "male": 0.5}},
+            "smoker": {
+                "by": "sex",
+                "levels": {
+                    "female": {"never": 0.5, "ever": 0.5},
+                    "male": {"never": 0.6, "ever": 0.4},
+                },
+            },
+        },
+        "factors": {"X": {"mean": {"by": "sex", "female": 1, "male": 0}}},
+        "biomarkers": {
+            "A": {"baseline": 1, "shifts": {"sex": {"male": 1}}, "loadings": {"X": 1}},
+            "B": {"baseline": 1, "depends_on": {"A": 0.5}},
+        },
+    }
+    for path, value in changes.items():
+        scene = _with({"s": scene}, "s." + path, value)["s"]
+    return {"name": "t", "seed": 1, "structure": scene}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "covariates.smoker.levels.female.never",
+        "factors.X.mean.female",
+        "biomarkers.A.shifts.sex.male",
+        "biomarkers.B.depends_on.A",
+    ],
+)
+def test_flags_nested_in_a_structural_scene_are_refused(path: str) -> None:
+    validate_spec(_structure())  # the scene is valid with numbers there
+    # (a value that may also be a number, like factors.X.mean, reports the number's rule)
+    with pytest.raises(SpecError, match="True"):
+        validate_spec(_structure(**{path: True}))
+
+
+def test_numpy_booleans_are_flags_too() -> None:
+    import numpy as np
+
+    spec = {"classes": two_classes(5, 5), "informative": [{"n": 2, "effect_size": np.True_}]}
+    with pytest.raises(SpecError, match="not true/false") as info:
+        validate_spec(spec)
+    assert info.value.path == "informative[0].effect_size"

@@ -300,8 +300,10 @@ def test_parquet_round_trip_keeps_dtypes_library_sizes_and_dropout(tmp_path: Any
     damaged = {
         "dropout.parquet": [
             (dropout.iloc[:-1], "rows"),
-            (dropout.astype(np.int8), "boolean"),
-            (dropout.rename(columns={dropout.columns[0]: "other"}), "boolean"),
+            (dropout.astype(np.int8), "true/false"),
+            (_set(dropout.astype("boolean"), 0, dropout.columns[0], pd.NA), "true/false"),
+            (dropout.rename(columns={dropout.columns[0]: "other"}), "columns"),
+            (dropout.iloc[:, :3], "columns"),
             (_set(dropout, first_nonzero, dropout.columns[0], True), "not 0"),
         ],
         "latents.parquet": [(latents.iloc[:-1], "rows")],
@@ -315,6 +317,9 @@ def test_parquet_round_trip_keeps_dtypes_library_sizes_and_dropout(tmp_path: Any
         {"dropout.parquet": dropout, "latents.parquet": latents}[name].to_parquet(
             tmp_path / "d" / name
         )
+    (tmp_path / "d" / "dropout.parquet").unlink()
+    with pytest.raises(SpecError, match="missing: the spec has dropout"):
+        sb.load_dataset(tmp_path / "d")
 
 
 def _set(frame: pd.DataFrame, row: int, column: str, value: Any) -> pd.DataFrame:

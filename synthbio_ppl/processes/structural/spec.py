@@ -42,7 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.families.table import Distribution, family_params
-from synthbio_ppl.spec.fields import NAME_PATTERN, Count, Strict, is_name
+from synthbio_ppl.spec.fields import NAME_PATTERN, YAML_FLAGS, Count, Strict, is_flag, is_name
 
 Family = Distribution
 
@@ -57,6 +57,16 @@ class ByLevel(BaseModel):
     __pydantic_extra__: dict[str, float] = Field(init=False)
 
     by: str = Field(description="The covariate whose level picks the value.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_flags(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            flags = {k: v for k, v in data.items() if k != "by" and is_flag(v)}
+            if flags:
+                level, value = next(iter(flags.items()))
+                raise SpecError(level, value, "must be a number, not true/false " + YAML_FLAGS)
+        return data
 
     @property
     def values(self) -> dict[str, float]:
