@@ -23,11 +23,11 @@ def check_finite(spec: Any, layout: Layout, values: np.ndarray) -> None:
         return
     column = int(np.argmin(finite))
     block = next(b for b in layout.blocks if b.start <= column < b.stop)
-    share = float((~np.isfinite(values[:, column])).mean())
+    n_bad = int((~np.isfinite(values[:, column])).sum())
     effects = " (or the column effects on it, such as batches)" if layout.modifiers else ""
     raise SpecError(
         block_paths(spec)[block.name],
-        f"{share:.0%} non-finite values in {layout.columns[column]}",
+        f"{n_bad} of {len(values)} values non-finite in {layout.columns[column]}",
         f"its parameters{effects} overflow {spec.dtype}; use smaller ones"
         + (" or dtype: float64" if spec.dtype == "float32" else ""),
     )

@@ -49,3 +49,14 @@ def test_streamed_and_cli_generation_refuse_overflow_too(tmp_path: Path, capsys)
     assert main(["generate", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "o")]) == 2
     assert "noise[0]" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_a_rare_non_finite_value_is_counted_not_rounded_to_zero_percent() -> None:
+    from synthbio_ppl.engine.finite import check_finite
+    from synthbio_ppl.model.layout import build_layout
+
+    spec = sb.validate_spec({"name": "f", "informative": [{"n": 2}], "classes": BASE["classes"]})
+    values = np.zeros((1000, 2), np.float32)
+    values[417, 1] = np.inf
+    with pytest.raises(SpecError, match=r"1 of 1000 values non-finite in inf0_1"):
+        check_finite(spec, build_layout(spec), values)
