@@ -23,7 +23,7 @@ from synthbio_ppl.processes.registry import (
     process_of,
     spec_order,
 )
-from synthbio_ppl.spec.fields import IMPLICIT_CLASS, ClassSpec, Count, Strict
+from synthbio_ppl.spec.fields import IMPLICIT_CLASS, ClassSpec, Count, Flag, Strict
 
 
 class SceneFields(Strict):
@@ -31,7 +31,7 @@ class SceneFields(Strict):
 
     name: str = Field("dataset", min_length=1, description="Dataset name.")
     seed: Count = Field(0, ge=0, lt=2**32, description="Root seed; every stream derives from it.")
-    shuffle: bool = Field(True, description="Shuffle rows; false keeps them grouped by class.")
+    shuffle: Flag = Field(True, description="Shuffle rows; false keeps them grouped by class.")
     dtype: Literal["float32", "float64"] = Field("float32", description="Feature dtype.")
     classes: list[ClassSpec] = Field(
         default_factory=lambda: [ClassSpec(name="healthy", n=50), ClassSpec(name="diseased", n=50)],

@@ -12,6 +12,7 @@ from synthbio_ppl.processes.base import BlockProcess
 from synthbio_ppl.processes.block import Block, Rows
 from synthbio_ppl.processes.informative import FamilyBlock
 from synthbio_ppl.processes.observation import observe
+from synthbio_ppl.spec.fields import Flag
 
 if TYPE_CHECKING:
     from jax import Array
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 class NoiseGroup(FamilyBlock):
     """Irrelevant features: the same distribution in every class."""
 
-    standardise: bool = Field(
+    standardise: Flag = Field(
         True,
         description="true: mean 0, variance 1; false: the family's raw parameters "
         "(normal {loc, scale}, uniform {low, high}, lognormal {mu, sigma}, laplace {loc, "

@@ -17,6 +17,8 @@ IMPLICIT_CLASS = "all"
 EffectSize = float | list[float]
 """Cohen's d between adjacent levels: one number, or one per adjacent pair."""
 YAML_FLAGS = "(YAML reads yes, no, on and off as true/false)"
+Flag = Annotated[bool, StrictType()]
+"""A switch given as true or false: 1, 0 or "yes" in quotes are refused, not converted."""
 Count = Annotated[int, StrictType()]
 """A whole number given as one: ``true``, ``"5"`` or ``5.0`` are refused, not converted."""
 

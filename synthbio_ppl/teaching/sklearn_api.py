@@ -10,6 +10,7 @@ import numpy as np
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.core.rounding import largest_remainder
 from synthbio_ppl.engine.generation import generate
+from synthbio_ppl.spec.fields import is_flag
 
 
 def make_biomedical_classification(
@@ -63,7 +64,7 @@ def make_biomedical_classification(
     spec: dict[str, Any] = {
         "name": "make_biomedical_classification",
         "seed": _seed(random_state),
-        "shuffle": shuffle,
+        "shuffle": bool(shuffle) if is_flag(shuffle) else shuffle,  # numpy's too, as sklearn
         "classes": [{"name": f"class{k}", "n": int(n)} for k, n in enumerate(counts)],
         "informative": [
             {"n": n_informative, "effect_size": effect_size, "distribution": distribution}

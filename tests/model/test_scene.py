@@ -318,3 +318,27 @@ def test_numpy_booleans_are_flags_too() -> None:
     with pytest.raises(SpecError, match="not true/false") as info:
         validate_spec(spec)
     assert info.value.path == "informative[0].effect_size"
+
+
+@pytest.mark.parametrize(
+    ("extra", "path"),
+    [
+        ({"shuffle": 1}, "shuffle"),
+        ({"noise": [{"n": 2, "standardise": 0}]}, "noise[0].standardise"),
+        ({"missing": [{"mechanism": "mcar", "rate": 0.1, "exact": 1}]}, "missing[0].exact"),
+    ],
+)
+def test_switches_take_true_or_false_only(extra: dict[str, Any], path: str) -> None:
+    """Every on/off field follows one rule: 1 and 0 are refused, not converted."""
+    with pytest.raises(SpecError, match="boolean") as info:
+        validate_spec({"classes": two_classes(5, 5), "informative": [{"n": 2}], **extra})
+    assert info.value.path == path
+
+
+def test_the_sklearn_entry_takes_numpy_booleans_as_scikit_learn_does() -> None:
+    import numpy as np
+
+    _, y = sb.make_biomedical_classification(n_samples=20, shuffle=np.False_, random_state=0)
+    assert list(y[:10]) == [0] * 10  # not shuffled: grouped by class
+    with pytest.raises(SpecError, match="shuffle"):
+        sb.make_biomedical_classification(n_samples=20, shuffle=1)

@@ -8,7 +8,7 @@ from pydantic import Field, field_validator, model_validator
 
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.processes.selection import check_affects
-from synthbio_ppl.spec.fields import NAME_PATTERN, Strict
+from synthbio_ppl.spec.fields import NAME_PATTERN, Flag, Strict
 
 DEFAULT_STRENGTH = {"mcar": 0.0, "mar": 1.0, "mnar": -1.0}
 """Log-odds per unit (or level step) of the driver when ``strength`` is not given."""
@@ -54,9 +54,8 @@ class MissingEntry(Strict):
         "limit goes missing (below it when strength < 0, above when > 0); the limit is the "
         "rate's quantile.",
     )
-    exact: bool = Field(
+    exact: Flag = Field(
         False,
-        strict=True,
         description="Hide exactly round(rate · rows) cells per column: those with the largest "
         "a_j + b·z_ij + Gumbel noise (sampling without replacement, weights exp(logit)). "
         "Needs the whole table: `generate` only, not streaming.",
