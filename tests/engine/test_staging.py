@@ -4,6 +4,7 @@ re-checks the target at the rename, and resumes only parts whose bytes still mat
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +96,22 @@ def test_a_target_that_appears_mid_run_is_kept_and_the_parts_resume(
     assert not (out / "theirs.txt").exists() and not staging_path(out).exists()
 
 
+def _refusing_third_part(out: Path, calls: list[int], stranger: bool = False) -> Callable:
+    """``chunk_frames`` refusing the spec's values in the third part it is asked for
+    (after writing a stranger's file into the staging folder if ``stranger``)."""
+    real = writer.chunk_frames
+
+    def refusing(plan: Any, start: int, stop: int) -> Any:
+        calls.append(start)
+        if len(calls) == 3:
+            if stranger:
+                (staging_path(out) / "notes.txt").write_text("mine")
+            raise SpecError("counts[0]", "overflowed", "a refusal in the third part")
+        return real(plan, start, stop)
+
+    return refusing
+
+
 def test_a_run_refused_mid_way_by_its_own_values_leaves_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -103,13 +120,7 @@ def test_a_run_refused_mid_way_by_its_own_values_leaves_nothing(
     out = tmp_path / "d"
     real = writer.chunk_frames
     calls: list[int] = []
-
-    def refusing(plan: Any, start: int, stop: int) -> Any:
-        calls.append(start)
-        if len(calls) == 3:
-            raise SpecError("counts[0]", "overflowed", "a refusal in the third part")
-        return real(plan, start, stop)
-
+    refusing = _refusing_third_part(out, calls)
     monkeypatch.setattr(writer, "chunk_frames", refusing)
     with pytest.raises(SpecError, match="third part"):
         generate_to_parquet(stream_spec(), out, rows=ROWS, chunk_rows=CHUNK)
@@ -200,17 +211,7 @@ def test_a_refusal_mid_run_is_reported_even_beside_a_strangers_file(
     """A file of someone else's in the staging folder keeps the parts where they are, and
     the spec's refusal (not the stranger's file) is what the user is told."""
     out = tmp_path / "d"
-    real = writer.chunk_frames
-    calls: list[int] = []
-
-    def refusing(plan: Any, start: int, stop: int) -> Any:
-        calls.append(start)
-        if len(calls) == 3:
-            (staging_path(out) / "notes.txt").write_text("mine")
-            raise SpecError("counts[0]", "overflowed", "a refusal in the third part")
-        return real(plan, start, stop)
-
-    monkeypatch.setattr(writer, "chunk_frames", refusing)
+    monkeypatch.setattr(writer, "chunk_frames", _refusing_third_part(out, [], stranger=True))
     with pytest.raises(SpecError, match="third part"):
         generate_to_parquet(stream_spec(), out, rows=ROWS, chunk_rows=CHUNK)
     assert (staging_path(out) / "notes.txt").read_text() == "mine"
