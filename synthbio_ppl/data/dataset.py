@@ -30,21 +30,32 @@ from synthbio_ppl.model.scene import Spec, validate_spec
 @dataclass
 class Dataset:
     """``X`` features, ``y`` class labels (categorical), ``covariates`` (batch, latent
-    groups), ``truth`` (what made the data) and the ``spec`` that describes it."""
+    groups), ``truth`` (what made the data) and the ``spec`` that describes it.
+
+    With an ``outcome:``, ``outcome`` holds its columns (``y``; or ``time`` and
+    ``event``), and ``y`` is the outcome where it replaces the classes (binary:
+    categorical labels; continuous: float)."""
 
     X: pd.DataFrame
     y: pd.Series
     covariates: pd.DataFrame
     truth: Truth
     spec: Spec
+    outcome: pd.DataFrame | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
         return self.X.shape
 
     def to_frame(self) -> pd.DataFrame:
-        """One table: features, then ``y``, then covariates."""
-        return pd.concat([self.X, self.y, self.covariates], axis=1)
+        """One table: features, then ``y``, then covariates, then the outcome's columns
+        beside ``y`` (time, event)."""
+        return pd.concat([self.X, self.y, self.covariates, self._beside_y()], axis=1)
+
+    def _beside_y(self) -> pd.DataFrame:
+        if self.outcome is None:
+            return pd.DataFrame(index=self.X.index)
+        return self.outcome.drop(columns=[c for c in self.outcome.columns if c == "y"])
 
     def to_parquet(self, directory: str | Path, overwrite: bool = False) -> Path:
         """Write ``data.parquet``, ``truth.json`` and ``spec.yaml`` into ``directory``
@@ -52,7 +63,8 @@ class Dataset:
         missing values, ``missing.parquet`` and ``complete.parquet``: the mask and the
         values before masking of the masked columns; with count dropout,
         ``dropout.parquet``)."""
-        table = table_of(self.X, self.y, self.covariates)
+        beside = self._beside_y().set_axis(self.covariates.index)
+        table = table_of(self.X, self.y, pd.concat([self.covariates, beside], axis=1))
         truth, spec = self.truth.to_json(), self.spec.to_yaml()
         extras = {LATENTS_FILE: self.truth.latents, DROPOUT_FILE: self.truth.dropout}
         if self.truth.hidden_cells is not None and self.truth.complete_cells is not None:
@@ -114,9 +126,29 @@ def load_dataset(directory: str | Path) -> Dataset:
         )
     _read_mask(folder, truth_obj, X)
     _check_row_extras(folder, truth_obj, X, _cell_columns(layout))
-    y = frame["y"].astype(pd.CategoricalDtype(spec.class_names))
-    covariates = frame.drop(columns=[*features, "y"])
-    return Dataset(X=X, y=y, covariates=covariates, truth=truth_obj, spec=spec)
+    labels = spec.label_names
+    y = frame["y"].astype(pd.CategoricalDtype(labels) if labels is not None else np.float64)
+    if labels is not None and y.isna().any():
+        raise SpecError("", str(folder / "data.parquet"), f"y holds values other than {labels}")
+    outcome_columns = _outcome_columns(layout)
+    absent = [c for c in outcome_columns if c not in frame.columns]
+    if absent:
+        raise SpecError("", str(folder / "data.parquet"), f"lacks the outcome's columns {absent}")
+    outcome = None
+    if outcome_columns:
+        outcome = pd.concat(
+            [y.rename("y") if c == "y" else frame[c] for c in outcome_columns], axis=1
+        )
+    covariates = frame.drop(columns=[*features, "y", *(c for c in outcome_columns if c != "y")])
+    return Dataset(X=X, y=y, covariates=covariates, truth=truth_obj, spec=spec, outcome=outcome)
+
+
+def _outcome_columns(layout: Any) -> list[str]:
+    """The table's columns that hold the outcome (none without one)."""
+    from synthbio_ppl.processes.registry import response_of
+
+    static = layout.response
+    return [] if static is None else response_of(static.field).columns(static)
 
 
 def _cell_columns(layout: Any) -> list[str]:

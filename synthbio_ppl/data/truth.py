@@ -20,9 +20,11 @@ from synthbio_ppl.model.scene import Spec
 from synthbio_ppl.processes.registry import (
     BLOCK_PROCESSES,
     MASKS,
+    RESPONSES,
     mask_of,
     modifier_of,
     process_of,
+    response_of,
     truth_owners,
 )
 
@@ -60,6 +62,9 @@ class Truth:
     complete: the values before masking, rows × every column, built on first use from
         ``complete_cells`` (the masked columns; saved as complete.parquet) and the
         observed table.
+    outcome: an outcome's truth (``OutcomeTruth``: terms and coefficients, baseline and
+        censoring parameters, best achievable scores, survival curve); its per-row
+        linear predictor, probabilities and potential times are columns of ``latents``.
     """
 
     features: pd.DataFrame
@@ -75,6 +80,7 @@ class Truth:
     missingness: dict[str, Any] | None = None
     hidden_cells: pd.DataFrame | None = None
     complete_cells: pd.DataFrame | None = None
+    outcome: Any = None
     observed: pd.DataFrame | None = field(default=None, repr=False)
     _full: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
@@ -139,7 +145,7 @@ class Truth:
         }
         for name, owner in truth_owners().items():
             value = owner.truth_to_json(getattr(self, name), _frame_out)
-            if value is not None or owner not in MASKS:  # a scene without masks: no key
+            if value is not None or owner not in (*MASKS, *RESPONSES):  # absent: no key
                 out[name] = value
         return out
 
@@ -224,6 +230,11 @@ def build_truth(spec: Spec, layout: Layout, design: Design, sites: dict[str, np.
         masks.setdefault(owner.truth_field, {})[static.name] = owner.truth(
             entry, static, sites, columns
         )
+    for static in [layout.response] if layout.response is not None else []:
+        owner = response_of(static.field)
+        if owner.truth_field is not None:
+            group = getattr(spec, static.field)
+            masks[owner.truth_field] = owner.truth(group, static, sites)
     return Truth(
         features=features,
         effect_sizes=effect_sizes,

@@ -8,17 +8,23 @@ import numpy as np
 import pandas as pd
 
 from synthbio_ppl.data.dataset import Dataset
-from synthbio_ppl.data.truth import build_truth
+from synthbio_ppl.data.truth import Truth, build_truth
 from synthbio_ppl.engine.budget import check_budget
 from synthbio_ppl.engine.draw import draw_rows, population_sites
 from synthbio_ppl.engine.finite import check_finite
 from synthbio_ppl.engine.masking import apply_exact, with_mask_sites
+from synthbio_ppl.engine.outcome_sites import with_outcome_sites
 from synthbio_ppl.model.dataset_model import HIDDEN
 from synthbio_ppl.model.design import Design, build_design
 from synthbio_ppl.model.layout import build_layout, groups_of
 from synthbio_ppl.model.parameters import fixed_sites
 from synthbio_ppl.model.scene import Spec, SpecLike, as_spec
-from synthbio_ppl.processes.registry import BLOCK_PROCESSES, modifier_of, process_of
+from synthbio_ppl.processes.registry import (
+    BLOCK_PROCESSES,
+    modifier_of,
+    process_of,
+    response_of,
+)
 
 
 def generate(spec: SpecLike, seed: int | None = None) -> Dataset:
@@ -31,15 +37,18 @@ def generate(spec: SpecLike, seed: int | None = None) -> Dataset:
     layout = build_layout(spec)
     check_budget(spec, layout, spec.n_rows)
     design = build_design(spec)
-    fixed = with_mask_sites(spec, layout, fixed_sites(spec), design)
+    fixed = with_outcome_sites(spec, layout, fixed_sites(spec), design)
+    fixed = with_mask_sites(spec, layout, fixed, design)
     outputs = draw_rows(layout, fixed, design, spec.seed, spec.dtype)
     apply_exact(spec, layout, outputs)
+    settled = finish_outcome(spec, layout, outputs)
     check_finite(spec, layout, outputs["X"])
     check_count_blocks(outputs["X"], layout)
     pd.Index(layout.columns)
     sites = population_sites(layout, fixed, spec.seed, spec.dtype)
-    truth = build_truth(spec, layout, design, sites)
-    truth.latents = latent_frames(spec, outputs)
+    truth = build_truth(spec, layout, design, {**sites, **settled})
+    y, outcome, rows = outcome_frames(spec, layout, outputs, truth)
+    truth.latents = _joined(latent_frames(spec, outputs), rows)
     truth.dropout = cell_frames(layout, outputs)
     if HIDDEN in outputs:
         X, truth.hidden_cells, truth.complete_cells = observed_frames(
@@ -50,11 +59,55 @@ def generate(spec: SpecLike, seed: int | None = None) -> Dataset:
         X = typed_frame(outputs["X"], layout)
     return Dataset(
         X=X,
-        y=class_labels(spec, design),
+        y=class_labels(spec, design) if y is None else y,
         covariates=covariates_of(spec, design, outputs),
         truth=truth,
         spec=spec,
+        outcome=outcome,
     )
+
+
+def finish_outcome(spec: Spec, layout: Any, outputs: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Whole-table work of the outcome (an exact count of cases); the values it settles."""
+    static = layout.response
+    if static is None:
+        return {}
+    settled = response_of(static.field).finish(getattr(spec, static.field), static, outputs)
+    return {k: np.asarray(v, dtype=spec.dtype) for k, v in settled.items()}
+
+
+def outcome_frames(
+    spec: Spec, layout: Any, outputs: dict[str, np.ndarray], truth: Truth | None = None
+) -> tuple[pd.Series | None, pd.DataFrame | None, pd.DataFrame | None]:
+    """``(y, outcome, rows)``: the outcome as ``y`` where it replaces the class labels
+    (else None), its table columns, and its per-row truth (with ``truth``, the best
+    scores are added to ``truth.outcome``); Nones without an outcome."""
+    static = layout.response
+    if static is None:
+        return None, None, None
+    process = response_of(static.field)
+    group = getattr(spec, static.field)
+    frame = process.frame(group, static, outputs)
+    rows = process.row_truth(static, outputs)
+    if truth is not None and process.truth_field is not None:
+        owned = getattr(truth, process.truth_field)
+        rows = process.score_truth(group, owned, static, rows, frame)
+    y = frame["y"] if process.replaces_labels(static) else None
+    return y, frame, rows
+
+
+def outcome_columns(dataset_outcome: pd.DataFrame | None) -> pd.DataFrame:
+    """The outcome columns the table holds beside ``y`` (time, event), maybe none."""
+    if dataset_outcome is None:
+        return pd.DataFrame()
+    return dataset_outcome.drop(columns=[c for c in dataset_outcome.columns if c == "y"])
+
+
+def _joined(first: pd.DataFrame | None, second: pd.DataFrame | None) -> pd.DataFrame | None:
+    present = [f for f in (first, second) if f is not None]
+    if not present:
+        return None
+    return present[0] if len(present) == 1 else pd.concat(present, axis=1)
 
 
 def observed_frames(

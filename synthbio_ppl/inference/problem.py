@@ -26,7 +26,13 @@ from synthbio_ppl.inference.observed_table import check_whole_numbers, feature_m
 from synthbio_ppl.model.dataset_model import RowDesign
 from synthbio_ppl.model.layout import Layout, build_layout, groups_of
 from synthbio_ppl.model.scene import Spec, as_spec
-from synthbio_ppl.processes.registry import BLOCK_PROCESSES, mask_of, modifier_of, process_of
+from synthbio_ppl.processes.registry import (
+    BLOCK_PROCESSES,
+    mask_of,
+    modifier_of,
+    process_of,
+    response_of,
+)
 
 
 @dataclass(frozen=True)
@@ -107,10 +113,12 @@ def build_problem(
     observed cells alone (right for MCAR and MAR, biased for MNAR).
     """
     truth = None
+    outcome_frame = None
     if isinstance(data, Dataset):
         spec = data.spec if spec is None else spec
         frame, labels = data.X, data.y if labels is None else labels
         design = data.covariates if design is None else design
+        outcome_frame = data.outcome
         truth = {k: np.asarray(v) for k, v in data.truth.parameters.items()}
     elif isinstance(data, pd.DataFrame):
         frame = data
@@ -122,16 +130,32 @@ def build_problem(
     layout = build_layout(spec)
     columns = layout.columns
     design_columns = list(_design_levels(layout))
-    if labels is None and "y" in frame.columns:
+    response = layout.response
+    outcome_columns = [] if response is None else response_of(response.field).columns(response)
+    if outcome_frame is None and outcome_columns:
+        outcome_frame = frame[[c for c in outcome_columns if c in frame.columns]]
+        if "y" in outcome_columns and labels is not None:
+            outcome_frame = pd.DataFrame({"y": np.asarray(labels)}, index=frame.index)
+    if response is not None and response_of(response.field).replaces_labels(response):
+        labels = None  # the outcome is y: one class
+    elif labels is None and "y" in frame.columns:
         labels = frame["y"]
     if design is None:
         present = [c for c in design_columns if c in frame.columns]
         design = frame[present] if present else None
     masked = sorted({j for static in layout.masks for j in static.indices})
-    X = feature_matrix(frame, columns, {"y", *design_columns}, spec.dtype, masked)
+    skip = {"y", *design_columns, *outcome_columns}
+    X = feature_matrix(frame, columns, skip, spec.dtype, masked)
     check_whole_numbers(X, layout, columns)
     y = _class_codes(labels, spec, X.shape[0])
     row_design = _row_design(design, layout, y)
+    if response is not None:
+        process = response_of(response.field)
+        group = getattr(spec, response.field)
+        observed = process.observed_table(group, response, outcome_frame)
+        if any(len(v) != X.shape[0] for v in observed.values()):
+            raise SpecError("outcome", "rows", f"need one outcome per data row ({X.shape[0]})")
+        row_design = row_design._replace(outcome=observed)
     return make_problem(spec, X, row_design, fixed, priors, truth, missing)
 
 
@@ -170,6 +194,7 @@ def make_problem(
             layout = layout.without_masks()
     sites = model_sites(layout, spec.dtype)
     fixed = {**_identifying_sites(spec, layout, sites, priors or {}), **(fixed or {})}
+    fixed = {**_response_constants(spec, layout, sites), **fixed}
     fixed = {**mask_constants(spec, layout, X, hidden, truth), **fixed}
     problem = Problem(
         spec=spec,
@@ -203,6 +228,19 @@ def _identifying_sites(
         for group in groups_of(spec, process):
             out.update(process.identifying_sites(group, next(blocks), sites, priors))
     return out
+
+
+def _response_constants(spec: Spec, layout: Layout, sites: dict[str, Site]) -> dict[str, Any]:
+    """The outcome's design constants (thresholds, centres, end of study) at the spec's
+    values: a fit does not estimate them."""
+    static = layout.response
+    if static is None:
+        return {}
+    from synthbio_ppl.model.parameters import fixed_sites
+
+    names = response_of(static.field).constant_sites(static)
+    values = fixed_sites(spec)
+    return {name: values[name] for name in names if name in sites and name in values}
 
 
 def _design_levels(layout: Layout) -> dict[str, list[str]]:

@@ -25,7 +25,7 @@ from synthbio_ppl.inference.likelihood import likelihood_model, row_latents, sha
 from synthbio_ppl.inference.problem import Problem
 from synthbio_ppl.model.dataset_model import RowDesign
 from synthbio_ppl.model.layout import Layout
-from synthbio_ppl.processes.registry import mask_of, process_of
+from synthbio_ppl.processes.registry import mask_of, process_of, response_of
 
 _CACHE: OrderedDict[tuple[Any, ...], Callable[..., Any]] = OrderedDict()
 _CACHE_SIZE = 16
@@ -54,6 +54,9 @@ def device_design(design: RowDesign) -> RowDesign:
         batch=None if design.batch is None else jnp.asarray(design.batch),
         groups={k: jnp.asarray(v) for k, v in (design.groups or {}).items()},
         covariates=None if design.covariates is None else jnp.asarray(design.covariates),
+        outcome=None
+        if design.outcome is None
+        else {k: jnp.asarray(v) for k, v in design.outcome.items()},
     )
 
 
@@ -214,8 +217,11 @@ def simulate_program(layout: Layout, n_sims: int, free: tuple[str, ...]) -> Call
         sites = [name for names in _column_sites(layout) for name in names]
         sites += [s for b in layout.blocks for s in process_of(b.kind).observed_row_sites(b)]
         masks = [mask_of(m.field).mask_site(m) for m in layout.masks]
+        response = layout.response
+        outcome = [] if response is None else response_of(response.field).observed_sites(response)
         model = partial(likelihood_model, layout=layout)
-        predictive = Predictive(model, num_samples=n_sims, return_sites=[*free, *sites, *masks])
+        returned = list(dict.fromkeys([*free, *sites, *masks, *outcome]))
+        predictive = Predictive(model, num_samples=n_sims, return_sites=returned)
 
         def run(key: jax.Array, design: RowDesign, kw: Inputs) -> Any:
             out = predictive(key, design, **kw)
@@ -223,6 +229,11 @@ def simulate_program(layout: Layout, n_sims: int, free: tuple[str, ...]) -> Call
             for block in layout.blocks:
                 drawn = process_of(block.kind).simulated_design(block, out)
                 designs = designs._replace(**drawn)
+            if response is not None:
+                values = dict(out)
+                values.update(kw.get("fixed", {}))
+                observed = response_of(response.field).observed_from_sites(response, values)
+                designs = designs._replace(outcome=observed)
             X = _columns_of(layout, out)
             hidden = None
             if masks:

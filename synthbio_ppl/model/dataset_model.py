@@ -14,7 +14,7 @@ from synthbio_ppl.core.lazy import dist, jax, jnp, numpyro
 from synthbio_ppl.core.streams import ROWS
 from synthbio_ppl.model.layout import Layout
 from synthbio_ppl.processes.block import RowDesign, Rows
-from synthbio_ppl.processes.registry import mask_of, modifier_of, process_of
+from synthbio_ppl.processes.registry import mask_of, modifier_of, process_of, response_of
 
 if TYPE_CHECKING:
     from jax import Array
@@ -51,6 +51,7 @@ def dataset_model(
     rows = numpyro.plate(ROWS, design.y.shape[0], dim=-1)
     impute = any(mask_of(m.field).needs_values(m) for m in layout.masks)
     values = []
+    undo: list[tuple[int, Array | float, Array | float]] = []
     outputs: dict[str, Array] = {}
     for block in layout.blocks:
         loc_shift: Array | float = 0.0
@@ -70,10 +71,43 @@ def dataset_model(
         out = process.sample(block, given)
         values.append(out.pop("X"))
         outputs.update(out)
+        undo.append((block.start, loc_shift, scale_))
     complete = jnp.concatenate(values, axis=-1)
+    if layout.response is not None:
+        response = layout.response
+        biology = _without_column_effects(complete, response.bio_columns, undo, layout)
+        codes = row_codes(layout, design, outputs.get("covariates"))
+        observed = design.outcome if X is not None else None
+        outputs.update(
+            response_of(response.field).sample(
+                response, biology, codes, outputs, rows, observed, exact
+            )
+        )
     if layout.masks:
         outputs[HIDDEN] = _masks(layout, design, complete, outputs, rows, hidden, exact)
     return {"X": complete, **outputs}
+
+
+def _without_column_effects(
+    values: Array,
+    runs: tuple[tuple[int, int], ...],
+    undo: list[tuple[int, Array | float, Array | float]],
+    layout: Layout,
+) -> Array:
+    """``values`` with (x − loc_shift)/scale in the columns ``runs`` (the column effects
+    undone where the outcome reads them); the other columns as drawn."""
+    for start, stop in runs:
+        for block, (first, shift, scale) in zip(layout.blocks, undo, strict=True):
+            lo, hi = max(start, block.start), min(stop, block.stop)
+            if lo >= hi:
+                continue
+            part = values[:, lo:hi]
+            if not isinstance(shift, float):
+                part = part - shift[:, lo - first : hi - first]
+            if not isinstance(scale, float):
+                part = part / scale[:, lo - first : hi - first]
+            values = values.at[:, lo:hi].set(part)
+    return values
 
 
 def _masks(

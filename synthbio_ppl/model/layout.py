@@ -17,6 +17,7 @@ from synthbio_ppl.processes.registry import (
     BLOCK_PROCESSES,
     MASKS,
     MODIFIERS,
+    RESPONSES,
     modifier_of,
     process_of,
 )
@@ -32,6 +33,8 @@ class Layout:
     """Static layout of each column modifier present (each names its spec ``field``)."""
     masks: tuple[Any, ...] = ()
     """Static layout of each mask entry (missing values), in spec order."""
+    response: Any = None
+    """Static layout of the outcome drawn from the features, or None."""
 
     @property
     def n_features(self) -> int:
@@ -49,7 +52,7 @@ class Layout:
 
     def without_masks(self) -> Layout:
         """The same blocks and modifiers with no mask (an ignorable fit's layout)."""
-        return Layout(self.n_classes, self.blocks, self.modifiers)
+        return Layout(self.n_classes, self.blocks, self.modifiers, (), self.response)
 
     def modifier(self, field: str) -> Any | None:
         """The static layout of the modifier of spec field ``field``, or None."""
@@ -107,7 +110,36 @@ def build_layout(spec: Any) -> Layout:
         for mask in MASKS
         for i, entry in enumerate(getattr(spec, mask.field))
     )
-    return Layout(len(spec.classes), tuple(blocks), modifiers, masks)
+    response = _response_layout(spec, blocks, modifiers)
+    return Layout(len(spec.classes), tuple(blocks), modifiers, masks, response)
+
+
+def _response_layout(spec: Any, blocks: list[Block], modifiers: tuple[Any, ...]) -> Any:
+    """The outcome's static layout (None without one): the design levels its terms may
+    name, the batch count, and which columns carry column effects ("affine", or "counts"
+    for whole-number blocks, whose effects cannot be undone)."""
+    levels: dict[str, list[str]] = {"class": list(spec.class_names)}
+    for static in modifiers:
+        levels.update(modifier_of(static.field).design_columns(static))
+    for block in blocks:
+        levels.update(process_of(block.kind).design_columns(block))
+    n_batches = max(
+        (len(v) for s in modifiers for v in modifier_of(s.field).design_columns(s).values()),
+        default=0,
+    )
+    ranges = [r for s in modifiers for r in getattr(s, "affected", ())]
+
+    def effect(j: int) -> str:
+        if not any(a <= j < b for a, b in ranges):
+            return ""
+        block = next(b for b in blocks if b.start <= j < b.stop)
+        return "counts" if process_of(block.kind).integer else "affine"
+
+    for process in RESPONSES:
+        group = getattr(spec, process.field)
+        if group is not None:
+            return process.layout(group, blocks, columns_of, levels, n_batches, effect)
+    return None
 
 
 def column_names(spec: Any) -> list[str]:

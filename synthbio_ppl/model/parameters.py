@@ -13,7 +13,13 @@ import numpy as np
 
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.model.layout import block_paths, build_layout, groups_of
-from synthbio_ppl.processes.registry import BLOCK_PROCESSES, MASKS, MODIFIERS, mask_of
+from synthbio_ppl.processes.registry import (
+    BLOCK_PROCESSES,
+    MASKS,
+    MODIFIERS,
+    mask_of,
+    response_of,
+)
 
 
 def fixed_sites(spec: Any) -> dict[str, np.ndarray]:
@@ -30,6 +36,10 @@ def fixed_sites(spec: Any) -> dict[str, np.ndarray]:
             values.update(modifier.fixed_sites(group))
     for static, entry in zip(layout.masks, mask_entries(spec), strict=True):
         values.update(mask_of(static.field).fixed_sites(entry, static))
+    if layout.response is not None:
+        field = layout.response.field
+        group = getattr(spec, field)
+        values.update(response_of(field).fixed_sites(group, layout.response, spec.class_names))
     with np.errstate(over="ignore"):
         sites = {site: np.asarray(v, dtype=spec.dtype) for site, v in values.items()}
     for site, value in sites.items():
@@ -54,6 +64,8 @@ def _spec_path(spec: Any, site: str) -> str:
     ``informative[0].effect_size``, ``batch.strength`` → ``batches.strength``."""
     owner, _, param = site.partition(".")
     paths = {**block_paths(spec), **{m.site_prefix: m.field for m in MODIFIERS}}
+    if build_layout(spec).response is not None:
+        paths[build_layout(spec).response.name] = build_layout(spec).response.field
     statics = build_layout(spec).masks
     for static in statics:
         index = [m.name for m in statics if m.field == static.field].index(static.name)

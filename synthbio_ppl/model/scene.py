@@ -20,7 +20,9 @@ from synthbio_ppl.processes.registry import (
     BLOCK_PROCESSES,
     MASKS,
     MODIFIERS,
+    RESPONSES,
     process_of,
+    response_of,
     spec_order,
 )
 from synthbio_ppl.spec.fields import IMPLICIT_CLASS, ClassSpec, Count, Flag, Strict
@@ -46,7 +48,7 @@ class SceneFields(Strict):
         """A spec without ``classes`` gets one class of the rows a process declares."""
         if not isinstance(data, dict) or "classes" in data:
             return data
-        for process in BLOCK_PROCESSES:
+        for process in [*BLOCK_PROCESSES, *RESPONSES]:
             raw = data.get(process.field)
             n = None if raw is None or process.many else process.implicit_rows(raw)
             if n is not None:
@@ -61,13 +63,25 @@ class SceneFields(Strict):
     def n_rows(self) -> int:
         return sum(c.n for c in self.classes)
 
+    @property
+    def label_names(self) -> list[str] | None:
+        """The levels of ``y``: the class names, or a binary outcome's labels where it
+        replaces the classes; None where a continuous outcome does (``y`` is a number)."""
+        layout = build_layout(self)
+        if layout.response is not None:
+            process = response_of(layout.response.field)
+            if process.replaces_labels(layout.response):
+                return process.label_names(getattr(self, process.field))
+        return self.class_names
+
     @model_validator(mode="after")
     def _check_whole(self) -> SceneFields:
         names = self.class_names
         if len(set(names)) != len(names):
             raise SpecError("classes", names, "class names must be unique")
         present = [p for p in BLOCK_PROCESSES if groups_of(self, p)]
-        if len(names) < 2 and not any(p.allows_one_class for p in present):
+        responses = [r for r in RESPONSES if getattr(self, r.field) is not None]
+        if len(names) < 2 and not any(p.allows_one_class for p in present) and not responses:
             raise SpecError("classes", names, "give two or more classes")
         for process in present:
             for i, group in enumerate(groups_of(self, process)):
@@ -87,6 +101,14 @@ class SceneFields(Strict):
         _check_block_names(self, layout)
         _check_column_names(layout)
         _check_design_names(layout)
+        for response in responses:
+            response.check_scene(getattr(self, response.field), self)
+            prefixes = response.site_prefixes(getattr(self, response.field))
+            clash = next((n for n in prefixes if n in taken), None)
+            if clash is not None:
+                raise SpecError(
+                    f"{response.field}.name", clash, "names a block or modifier; choose another"
+                )
         return self
 
     def to_yaml(self) -> str:

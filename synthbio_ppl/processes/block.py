@@ -42,13 +42,16 @@ class RowDesign(NamedTuple):
 
     ``y`` (rows,) int32 class codes; ``batch`` (rows,) int32 batch codes or None; ``groups``
     ``{block: (rows,) int32}`` latent group codes of blocks that have them; ``covariates``
-    (rows, C) int32 observed covariate codes of a structural scene (fitting only).
+    (rows, C) int32 observed covariate codes of a structural scene (fitting only);
+    ``outcome`` the observed outcome's columns (fitting only: ``{"y"}`` or ``{"time",
+    "event"}``, each (rows,)).
     """
 
     y: Array
     batch: Array | None = None
     groups: dict[str, Array] | None = None
     covariates: Array | None = None
+    outcome: dict[str, Array] | None = None
 
 
 class Rows(NamedTuple):

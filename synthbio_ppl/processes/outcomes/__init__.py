@@ -1,0 +1,365 @@
+"""Outcomes from features (y | x): binary, continuous, or time to event with censoring.
+
+The model and its sources are in ``model``; how the scene's classes combine with it:
+
+- ``binary`` and ``continuous`` replace the class design: the scene declares no
+  ``classes`` (rows from ``outcome.n`` or ``structure.n``), ``data.y`` is the outcome
+  and the table's ``y`` column holds it;
+- ``survival`` may sit beside classes (a case–control cohort): ``data.y`` keeps the class
+  labels, and the table gains ``time`` and ``event`` (0 censored, k the k-th cause).
+
+Either way ``data.outcome`` holds the outcome's columns. The outcome reads the features
+as the biology made them: column effects (batches) are undone before the terms are
+formed, and act on the outcome only through ``batch_effect``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.processes.outcomes import solve as solver
+from synthbio_ppl.processes.outcomes import truth as truth_module
+from synthbio_ppl.processes.outcomes.layout import (
+    Linear,
+    OutcomeLayout,
+    build_outcome_layout,
+    describe_terms,
+    linear_names,
+)
+from synthbio_ppl.processes.outcomes.model import CONSTANTS, PRIORS, sample_outcome
+from synthbio_ppl.processes.outcomes.spec import Outcome
+from synthbio_ppl.processes.outcomes.truth import (
+    OutcomeTruth,
+    default_times,
+    outcome_scores,
+    survival_at,
+)
+from synthbio_ppl.processes.response import ResponseProcess
+
+if TYPE_CHECKING:
+    from jax import Array
+
+TIME, EVENT = "time", "event"
+
+
+class OutcomeProcess(ResponseProcess):
+    field = "outcome"
+    spec_model = Outcome
+    description = (
+        "An outcome drawn from the features: binary (replaces the classes), continuous "
+        "(replaces the classes) or survival (beside them)."
+    )
+    priors = PRIORS
+    truth_field = "outcome"
+
+    def summary(self, group: Outcome) -> str:
+        target = {
+            "binary": f"prevalence {group.prevalence}"
+            if group.prevalence
+            else (f"{group.cases} cases" if group.cases else f"intercept {group.intercept or 0:g}"),
+            "continuous": f"R² {group.r2 or 0.5:g}"
+            if group.noise_sd is None
+            else f"sd {group.noise_sd:g}",
+            "survival": (group.baseline.distribution if group.baseline else "weibull")
+            + (f", {len(group.competing_risks)} competing" if group.competing_risks else ""),
+        }[group.kind]
+        return f"outcome: {group.kind} ({target}); terms: {describe_terms(group)}"
+
+    def implicit_rows(self, raw: Any) -> int | None:
+        n = raw.get("n") if isinstance(raw, dict) else None
+        return n if isinstance(n, int) and not isinstance(n, bool) else None
+
+    def layout(self, group, blocks, columns, design_names, n_batches, affected=None):  # type: ignore[override]
+        return build_outcome_layout(
+            group,
+            self.field,
+            blocks,
+            columns,
+            design_names,
+            n_batches,
+            affected or (lambda j: ""),
+        )
+
+    def check_scene(self, group: Outcome, spec: Any) -> None:
+        if group.kind in ("binary", "continuous") and len(spec.classes) > 1:
+            raise SpecError(
+                "outcome.kind",
+                group.kind,
+                "a binary or continuous outcome replaces the classes (y is the outcome): "
+                "give the rows as outcome.n and no classes, or use kind: survival beside classes",
+            )
+        if group.n is not None and spec.n_rows != group.n:
+            raise SpecError(
+                "outcome.n", group.n, f"the scene already has {spec.n_rows} rows; give them once"
+            )
+        if group.cases is not None and group.cases >= spec.n_rows:
+            raise SpecError(
+                "outcome.cases", group.cases, f"must be below the number of rows ({spec.n_rows})"
+            )
+
+    def site_prefixes(self, group: Outcome) -> list[str]:
+        return [group.name, *(r.name for r in group.competing_risks)]
+
+    def replaces_labels(self, static: OutcomeLayout) -> bool:
+        return static.kind in ("binary", "continuous")
+
+    def label_names(self, group: Outcome) -> list[str] | None:
+        return list(group.labels) if group.kind == "binary" else None
+
+    def columns(self, static: OutcomeLayout) -> list[str]:
+        return [TIME, EVENT] if static.kind == "survival" else ["y"]
+
+    def fixed_sites(
+        self, group: Outcome, static: OutcomeLayout, class_names: list[str]
+    ) -> dict[str, Any]:
+        p = static.name
+        out: dict[str, Any] = {f"{p}.coefficients": _expanded(group.coefficients, static.linear)}
+        for name in ("interactions", "quadratic", "thresholds", "xor"):
+            terms = getattr(group, name)
+            if terms:
+                out[f"{p}.{name}"] = [t.coefficient for t in terms]
+        if group.quadratic:
+            out[f"{p}.quadratic_centre"] = [t.centre for t in group.quadratic]
+        if group.thresholds:
+            out[f"{p}.threshold_at"] = [t.at for t in group.thresholds]
+        if group.xor:
+            out[f"{p}.xor_at"] = [list(t.at) for t in group.xor]
+        if static.n_batches:
+            out[f"{p}.batch_effect"] = group.batch_effect
+        if group.kind != "survival" and not static.exact and not static.solve_intercept:
+            out[f"{p}.intercept"] = group.intercept or 0.0
+        if group.kind == "continuous" and group.noise_sd is not None:
+            out[f"{p}.noise_sd"] = group.noise_sd
+        if group.kind == "survival":
+            baselines = [group.baseline, *(r.baseline for r in group.competing_risks)]
+            for cause, baseline, risk in zip(
+                static.causes, baselines, [None, *group.competing_risks], strict=True
+            ):
+                scale = baseline.scale if baseline else 0.1
+                out[f"{cause.name}.scale"] = scale
+                if cause.family != "exponential":
+                    out[f"{cause.name}.shape"] = baseline.shape if baseline else 1.5
+                if risk is not None:
+                    out[f"{cause.name}.coefficients"] = _expanded(risk.coefficients, cause.linear)
+            if static.end_of_study:
+                out[f"{p}.end_of_study"] = group.censoring.end_of_study
+        return out
+
+    def constant_sites(self, static: OutcomeLayout) -> list[str]:
+        return [f"{static.name}.{c}" for c in CONSTANTS]
+
+    def placeholder_sites(self, static: OutcomeLayout) -> dict[str, Any]:
+        return solver.placeholders(static)
+
+    def needs_pilot(self, static: OutcomeLayout) -> bool:
+        return bool(solver.placeholders(static))
+
+    def solve(
+        self, group: Outcome, static: OutcomeLayout, drawn: dict[str, np.ndarray]
+    ) -> dict[str, Any]:
+        return solver.solve_outcome(group, static, drawn)
+
+    def sample(self, static, X, codes, outputs, plate, observed, exact):  # type: ignore[override]
+        return sample_outcome(static, X, codes, plate, observed, exact)
+
+    def observed_sites(self, static: OutcomeLayout) -> list[str]:
+        if static.kind != "survival":
+            return [f"{static.name}.y"]
+        return [c.name + ".event_time" for c in static.causes] + (
+            [f"{static.name}.censoring_time"] if static.random_censoring else []
+        )
+
+    def observed_from_sites(
+        self, static: OutcomeLayout, values: dict[str, Array]
+    ) -> dict[str, Array]:
+        import jax.numpy as jnp
+
+        if static.kind != "survival":
+            return {"y": values[f"{static.name}.y"]}
+        times = jnp.stack([values[c.name + ".event_time"] for c in static.causes], axis=-1)
+        first, cause = times.min(axis=-1), times.argmin(axis=-1).astype(jnp.int32) + 1
+        limit = jnp.full_like(first, jnp.inf)
+        if static.random_censoring:
+            limit = values[f"{static.name}.censoring_time"]
+        if static.end_of_study:
+            limit = jnp.minimum(limit, values[f"{static.name}.end_of_study"][..., None])
+        happened = first <= limit
+        return {"time": jnp.where(happened, first, limit), "event": jnp.where(happened, cause, 0)}
+
+    def finish(
+        self, group: Outcome, static: OutcomeLayout, outputs: dict[str, np.ndarray]
+    ) -> dict[str, Any]:
+        if not static.exact or f"{static.name}.score" not in outputs:
+            return {}
+        p = static.name
+        score = outputs.pop(f"{p}.score")
+        k = int(group.cases)
+        order = np.argsort(-score, kind="stable")
+        y = np.zeros(score.shape[0], dtype=np.int32)
+        y[order[:k]] = 1
+        below = score[order[k]] if k < len(score) else score[order[-1]] - 1.0
+        threshold = 0.5 * (float(score[order[k - 1]]) + float(below))
+        eta = outputs[f"{p}.linear_predictor"] - threshold
+        outputs[f"{p}.y"] = y
+        outputs[f"{p}.linear_predictor"] = eta
+        from scipy import special
+
+        inverse = special.expit if static.link == "logit" else special.ndtr
+        outputs[f"{p}.probability"] = inverse(eta).astype(score.dtype)
+        return {f"{p}.intercept": -threshold}
+
+    def streamable(self, group: Outcome, static: OutcomeLayout) -> str | None:
+        if static.exact:
+            return (
+                "outcome.cases picks the cases from every row's score: generate in memory, "
+                "or give prevalence"
+            )
+        return None
+
+    def frame(
+        self, group: Outcome, static: OutcomeLayout, outputs: dict[str, np.ndarray]
+    ) -> pd.DataFrame:
+        p = static.name
+        if static.kind == "survival":
+            return pd.DataFrame(
+                {TIME: outputs[f"{p}.time"], EVENT: outputs[f"{p}.event"].astype(np.int64)}
+            )
+        y = outputs[f"{p}.y"]
+        if static.kind == "binary":
+            return pd.DataFrame(
+                {
+                    "y": pd.Categorical.from_codes(
+                        np.asarray(y).astype(np.int64), categories=list(group.labels)
+                    )
+                }
+            )
+        return pd.DataFrame({"y": y})
+
+    def row_truth(self, static: OutcomeLayout, outputs: dict[str, np.ndarray]) -> pd.DataFrame:
+        p = static.name
+        names = [f"{p}.linear_predictor", f"{p}.probability", f"{p}.censoring_time"]
+        for cause in static.causes:
+            names += [f"{cause.name}.linear_predictor", f"{cause.name}.event_time"]
+        names = list(dict.fromkeys(n for n in names if n in outputs))
+        return pd.DataFrame({n: np.asarray(outputs[n]) for n in names})
+
+    def observed_table(
+        self, group: Outcome, static: OutcomeLayout, frame: pd.DataFrame
+    ) -> dict[str, Any]:
+        return _observed(group, static, frame)
+
+    def truth(
+        self, group: Outcome, static: OutcomeLayout, sites: dict[str, np.ndarray]
+    ) -> OutcomeTruth:
+        rows = []
+        for site, labels in linear_names(static).items():
+            values = np.ravel(sites.get(site, np.full(len(labels), np.nan)))
+            rows += [(site, label, float(v)) for label, v in zip(labels, values, strict=True)]
+        p = static.name
+        wanted = [
+            f"{p}.intercept",
+            f"{p}.noise_sd",
+            f"{p}.batch_effect",
+            f"{p}.batch_shift",
+            f"{p}.censoring_rate",
+            f"{p}.end_of_study",
+        ]
+        wanted += [f"{c.name}.{w}" for c in static.causes for w in ("scale", "shape")]
+        parameters = {s: np.asarray(sites[s]).tolist() for s in wanted if s in sites}
+        return OutcomeTruth(
+            kind=static.kind,
+            name=p,
+            link=static.link,
+            terms=pd.DataFrame(rows, columns=["site", "term", "value"]),
+            parameters=parameters,
+            causes=[c.name for c in static.causes],
+            labels=list(group.labels) if static.kind == "binary" else [],
+        )
+
+    def score_truth(
+        self,
+        group: Outcome,
+        truth: OutcomeTruth,
+        static: OutcomeLayout,
+        rows: pd.DataFrame,
+        frame: pd.DataFrame,
+    ) -> pd.DataFrame:
+        rows.attrs["noise_sd"] = truth.parameters.get(f"{static.name}.noise_sd", np.nan)
+        truth.scores = outcome_scores(static.kind, rows, frame, static.name)
+        if static.kind != "survival":
+            return rows
+        times = list(group.times) or default_times(frame)
+        causes = [(c.name, c.family) for c in static.causes]
+        curves = survival_at(causes, truth.parameters, rows, times)
+        truth.curve = pd.DataFrame({"time": times, "survival": curves.mean(axis=0)})
+        named = {f"{static.name}.survival@{t:g}": curves[:, i] for i, t in enumerate(times)}
+        return pd.concat([rows, pd.DataFrame(named, index=rows.index)], axis=1)
+
+    def truth_to_json(self, value: Any, frame_out: Callable[[Any], Any]) -> Any:
+        return truth_module.truth_to_json(value, frame_out)
+
+    def truth_from_json(self, data: Any, frame_in: Callable[[Any], Any]) -> Any:
+        return truth_module.truth_from_json(data, frame_in)
+
+    def dims(self, static: OutcomeLayout, site: str) -> list[str] | None:
+        labels = linear_names(static).get(site)
+        return None if labels is None else list(labels)
+
+
+def _expanded(terms: dict[str, float], linear: Linear) -> list[float]:
+    """One coefficient per expanded term (a block's value repeated over its columns)."""
+    values = list(terms.values())
+    return [values[i] for i in linear.sources]
+
+
+def _observed(group: Outcome, static: OutcomeLayout, frame: pd.DataFrame) -> dict[str, Any]:
+    """The outcome columns of a table as model inputs, checked."""
+    missing = [c for c in PROCESS.columns(static) if c not in frame.columns]
+    if missing:
+        raise SpecError(
+            missing[0],
+            "(missing)",
+            f"the table needs the outcome's columns {PROCESS.columns(static)}",
+        )
+    if static.kind == "binary":
+        values = pd.Series(np.asarray(frame["y"], dtype=object)).map(str)
+        labels = list(group.labels)
+        known = {**{name: i for i, name in enumerate(labels)}, "0": 0, "1": 1}
+        codes = values.map(lambda v: known.get(v, -1)).to_numpy()
+        if (codes < 0).any():
+            bad = sorted(set(values[codes < 0]))[:5]
+            raise SpecError("y", bad, f"the binary outcome's values are {labels} (or 0/1)")
+        return {"y": codes.astype(np.int32)}
+    if static.kind == "continuous":
+        y = pd.to_numeric(frame["y"], errors="coerce").to_numpy(dtype=np.float64)
+        if not np.isfinite(y).all():
+            raise SpecError(
+                "y",
+                f"{int((~np.isfinite(y)).sum())} of {len(y)} values",
+                "the continuous outcome must be finite numbers",
+            )
+        return {"y": y}
+    time = pd.to_numeric(frame[TIME], errors="coerce").to_numpy(dtype=np.float64)
+    if not (np.isfinite(time) & (time > 0)).all():
+        raise SpecError(
+            TIME,
+            f"{int((~(np.isfinite(time) & (time > 0))).sum())} of {len(time)} values",
+            "times must be positive finite numbers",
+        )
+    event = pd.to_numeric(frame[EVENT], errors="coerce").to_numpy(dtype=np.float64)
+    causes = len(static.causes)
+    if not (np.isin(event, np.arange(causes + 1))).all():
+        raise SpecError(
+            EVENT,
+            sorted(set(event[~np.isin(event, np.arange(causes + 1))]))[:5],
+            f"events are 0 (censored) to {causes} (the cause)",
+        )
+    return {"time": time, "event": event.astype(np.int32)}
+
+
+PROCESS = OutcomeProcess()

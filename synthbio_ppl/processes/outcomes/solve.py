@@ -1,0 +1,97 @@
+"""The outcome's targets met from the pilot rows: intercept, residual sd, censoring rate.
+
+The pilot is the dataset's own rows (up to ``engine.masking.PILOT_ROWS``) or a sample of
+them, drawn with the placeholders of ``PLACEHOLDERS``; each solve is a one-dimensional
+root (Brent's method, scipy) of the expected share or variance over those rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy import optimize, special
+
+from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.processes.outcomes.layout import OutcomeLayout
+from synthbio_ppl.processes.outcomes.spec import Outcome
+
+
+def placeholders(static: OutcomeLayout) -> dict[str, float]:
+    """Values of the solved sites for the pilot draw (the linear predictor does not use them)."""
+    p = static.name
+    out: dict[str, float] = {}
+    if static.solve_intercept:
+        out[f"{p}.intercept"] = 0.0
+    if static.solve_noise:
+        out[f"{p}.noise_sd"] = 1.0
+    if static.random_censoring:
+        out[f"{p}.censoring_rate"] = 1e-30
+    return out
+
+
+def solve_outcome(
+    group: Outcome, static: OutcomeLayout, drawn: dict[str, np.ndarray]
+) -> dict[str, Any]:
+    p = static.name
+    out: dict[str, Any] = {}
+    eta = np.asarray(drawn[f"{p}.linear_predictor"], dtype=np.float64)  # intercept 0 here
+    if static.solve_intercept:
+        assert group.prevalence is not None
+        out[f"{p}.intercept"] = intercept_for(eta, group.prevalence, group.link)
+    if static.solve_noise:
+        out[f"{p}.noise_sd"] = noise_for(eta, group.r2 if group.r2 is not None else 0.5)
+    if static.random_censoring:
+        assert group.censoring is not None and group.censoring.fraction is not None
+        times = np.stack([drawn[f"{c.name}.event_time"] for c in static.causes], axis=-1)
+        out[f"{p}.censoring_rate"] = censoring_rate_for(
+            times.min(axis=-1).astype(np.float64),
+            group.censoring.fraction,
+            group.censoring.end_of_study,
+        )
+    return out
+
+
+def intercept_for(eta: np.ndarray, prevalence: float, link: str) -> float:
+    """β₀ with mean_i F(β₀ + η_i) = prevalence (F the inverse link)."""
+    inverse = special.expit if link == "logit" else special.ndtr
+
+    def gap(b: float) -> float:
+        return float(inverse(b + eta).mean()) - prevalence
+
+    span = 50.0 + float(np.abs(eta).max(initial=0.0))
+    return float(optimize.brentq(gap, -span, span, xtol=1e-10))
+
+
+def noise_for(eta: np.ndarray, r2: float) -> float:
+    """s with Var(η)/(Var(η) + s²) = r2."""
+    variance = float(eta.var())
+    if not variance > 0:
+        raise SpecError(
+            "outcome.r2", r2, "the linear predictor does not vary over the rows; give noise_sd"
+        )
+    return float(np.sqrt(variance * (1.0 - r2) / r2))
+
+
+def censoring_rate_for(times: np.ndarray, fraction: float, end: float | None) -> float:
+    """r with mean_i 1{T_i ≤ end} e^{−r T_i} = 1 − fraction (the expected share of events)."""
+    before = times <= (np.inf if end is None else end)
+    events = float(before.mean())
+    if events < 1.0 - fraction - 1e-12:
+        raise SpecError(
+            "outcome.censoring.fraction",
+            fraction,
+            f"end_of_study alone censors {1.0 - events:.1%} of rows; raise fraction or "
+            "end_of_study",
+        )
+    if events <= 1.0 - fraction + 1e-12:
+        return 1e-30
+    t = times[before]
+    n = times.size
+
+    def gap(log_rate: float) -> float:
+        return float(np.exp(-np.exp(log_rate) * t).sum() / n) - (1.0 - fraction)
+
+    scale = float(np.median(t))
+    lo, hi = np.log(1e-12 / scale), np.log(1e6 / scale)
+    return float(np.exp(optimize.brentq(gap, lo, hi, xtol=1e-12)))

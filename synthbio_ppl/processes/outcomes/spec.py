@@ -1,0 +1,192 @@
+"""The spec of an outcome drawn from the features: binary, continuous or time-to-event.
+
+Terms name feature columns (``noise0_3``), whole blocks (``signal``: every column, one
+coefficient each) or a design level (``smoker=current``, ``class=case``, ``batch=b1``:
+1 for the rows at that level). Nonlinear terms name feature columns.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.spec.fields import NAME_PATTERN, Count, Strict
+
+OutcomeKind = Literal["binary", "continuous", "survival"]
+Coefficient = Field(ge=-50.0, le=50.0, description="Its coefficient on the linear predictor.")
+
+
+class Interaction(Strict):
+    """γ · x_a · x_b (a pairwise interaction)."""
+
+    features: tuple[str, str] = Field(description="The two feature columns.")
+    coefficient: float = Coefficient
+
+
+class Quadratic(Strict):
+    """q · (x_a − centre)² (a U-shaped term for q > 0)."""
+
+    feature: str = Field(description="The feature column.")
+    centre: float = Field(0.0, ge=-1e6, le=1e6, description="Where the U bottoms out.")
+    coefficient: float = Coefficient
+
+
+class Threshold(Strict):
+    """δ · 1{x_a > at} (a step)."""
+
+    feature: str = Field(description="The feature column.")
+    at: float = Field(0.0, ge=-1e6, le=1e6, description="The step's position.")
+    coefficient: float = Coefficient
+
+
+class Xor(Strict):
+    """w · 1{(x_a > at_a) ≠ (x_b > at_b)} (XOR of two thresholded features)."""
+
+    features: tuple[str, str] = Field(description="The two feature columns.")
+    at: tuple[float, float] = Field((0.0, 0.0), description="Each feature's threshold.")
+    coefficient: float = Coefficient
+
+
+class Baseline(Strict):
+    """The baseline hazard h₀(t) of a proportional-hazards model (Bender, Augustin &
+    Blettner 2005, Stat Med 24:1713): Weibull λν t^(ν−1), exponential λ, Gompertz λ e^(αt).
+    Times are in the units the scale implies (λ per time unit^ν)."""
+
+    distribution: Literal["weibull", "exponential", "gompertz"] = Field(
+        "weibull", description="The baseline hazard's family."
+    )
+    scale: float = Field(
+        0.1, gt=0.0, le=1e6, description="λ, the baseline hazard's scale (at linear predictor 0)."
+    )
+    shape: float = Field(
+        1.5, gt=0.0, le=100.0, description="ν (Weibull) or α (Gompertz); exponential: must be 1."
+    )
+
+    @model_validator(mode="after")
+    def _exponential_shape(self) -> Baseline:
+        if self.distribution == "exponential" and self.shape != 1.0:
+            raise SpecError("shape", self.shape, "an exponential baseline has shape 1")
+        return self
+
+
+class Censoring(Strict):
+    """Right censoring: C = min(end_of_study, C_random), C_random ~ Exponential(r), with r
+    solved so that the expected censored share is ``fraction``."""
+
+    end_of_study: float | None = Field(
+        None, gt=0.0, le=1e9, description="Administrative end: every time is cut there."
+    )
+    fraction: float | None = Field(
+        None, ge=0.0, lt=1.0, description="Target share of censored rows (random censoring)."
+    )
+
+
+class CompetingRisk(Strict):
+    """A competing cause with its own baseline and linear predictor (latent failure
+    times: the first cause to occur is observed, event = its number)."""
+
+    name: str = Field(pattern=NAME_PATTERN, description="The cause's name (its sites' prefix).")
+    baseline: Baseline = Field(default_factory=Baseline, description="Its baseline hazard.")
+    coefficients: dict[str, float] = Field(
+        default_factory=dict, description="Its linear terms: {column, block or design=level: β}."
+    )
+
+
+_ONLY = {
+    "binary": ("link", "prevalence", "cases", "intercept", "labels"),
+    "continuous": ("r2", "noise_sd", "intercept"),
+    "survival": ("baseline", "censoring", "competing_risks", "times"),
+}
+
+
+class Outcome(Strict):
+    """A per-row outcome drawn from the features: y | x.
+
+    η_i = β₀ + Σ_j β_j x_ij + interactions + quadratic + thresholds + XOR (+ the batch's
+    shift). Binary: P(y = 1 | x) = σ(η) (logit) or Φ(η) (probit); ``cases`` gives an
+    exact count through a latent threshold, y = 1 for the rows whose η + ε is among the
+    largest. Continuous: y = η + ε, Var(ε) set by ``r2`` = Var(η)/(Var(η) + Var(ε)).
+    Survival: proportional hazards h(t | x) = h₀(t) e^η, right-censored.
+    """
+
+    kind: OutcomeKind = Field(description="binary, continuous or survival.")
+    name: str = Field(
+        "outcome", pattern=NAME_PATTERN, description="The outcome's name (its sites' prefix)."
+    )
+    n: Count | None = Field(
+        None, ge=1, description="Rows, when the scene declares no classes (a cohort)."
+    )
+    coefficients: dict[str, float] = Field(
+        default_factory=dict, description="Linear terms: {column, block or design=level: β}."
+    )
+    interactions: list[Interaction] = Field(default_factory=list, description="x_a·x_b terms.")
+    quadratic: list[Quadratic] = Field(default_factory=list, description="(x_a − c)² terms.")
+    thresholds: list[Threshold] = Field(default_factory=list, description="1{x_a > c} terms.")
+    xor: list[Xor] = Field(default_factory=list, description="XOR terms of two features.")
+    batch_effect: float = Field(
+        0.0, ge=0.0, le=10.0, description="Sd of each batch's shift of η (0: none)."
+    )
+    link: Literal["logit", "probit"] = Field("logit", description="Binary: the link.")
+    prevalence: float | None = Field(
+        None, gt=0.0, lt=1.0, description="Binary: target share of y = 1 (intercept solved)."
+    )
+    cases: Count | None = Field(
+        None, ge=1, description="Binary: exact number of rows with y = 1 (latent threshold)."
+    )
+    intercept: float | None = Field(
+        None, ge=-50.0, le=50.0, description="β₀ given directly (binary, continuous)."
+    )
+    labels: tuple[str, str] = Field(
+        ("negative", "positive"), description="Binary: the names of y = 0 and y = 1."
+    )
+    r2: float | None = Field(
+        None, gt=0.0, lt=1.0, description="Continuous: target R² of η (noise solved)."
+    )
+    noise_sd: float | None = Field(None, gt=0.0, le=1e6, description="Continuous: sd of ε.")
+    baseline: Baseline | None = Field(None, description="Survival: the baseline hazard.")
+    censoring: Censoring | None = Field(None, description="Survival: right censoring.")
+    competing_risks: list[CompetingRisk] = Field(
+        default_factory=list, description="Survival: other causes (event 2, 3, ...)."
+    )
+    times: list[float] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Survival: times at which the truth gives each row's survival S(t | x).",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fields_of_the_kind(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or data.get("kind") not in _ONLY:
+            return data
+        kind = data["kind"]
+        for other, names in _ONLY.items():
+            for name in names:
+                if other != kind and name in data and name not in _ONLY[kind]:
+                    raise SpecError(name, data[name], f"applies to kind: {other}, not {kind}")
+        return data
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Outcome:
+        if self.kind == "binary":
+            given = [
+                f for f in ("prevalence", "cases", "intercept") if getattr(self, f) is not None
+            ]
+            if len(given) > 1:
+                raise SpecError(given[1], getattr(self, given[1]), f"give one of {given}")
+            if self.labels[0] == self.labels[1] or not all(self.labels):
+                raise SpecError("labels", list(self.labels), "need two different names")
+        if self.kind == "continuous" and self.r2 is not None and self.noise_sd is not None:
+            raise SpecError("noise_sd", self.noise_sd, "give r2 or noise_sd, not both")
+        if self.kind == "survival":
+            if any(t <= 0 or t > 1e9 for t in self.times):
+                raise SpecError("times", self.times, "must be positive times up to 1e9")
+            names = [self.name, *(r.name for r in self.competing_risks)]
+            if len(set(names)) != len(names):
+                raise SpecError("competing_risks", names, "cause names must be unique")
+        terms = [*self.interactions, *self.quadratic, *self.thresholds, *self.xor]
+        if not self.coefficients and not terms:
+            raise SpecError("coefficients", {}, "give at least one term the outcome depends on")
+        return self

@@ -1,0 +1,188 @@
+"""The outcome's truth: its terms and parameters, and the best scores any model can reach.
+
+The best scores are those of the true linear predictor η (or P(y = 1 | x)):
+
+- Bayes-optimal AUC: the AUC of P(y = 1 | x). ``bayes_auc`` is its expectation over the
+  outcome's draws given the rows' probabilities (Σ_{i≠j} p_i(1 − p_j)·[p_i > p_j] over
+  Σ_{i≠j} p_i(1 − p_j), ties ½); ``realised_bayes_auc`` on the drawn y.
+- True C-index: under proportional hazards P(T_i < T_j) = e^{η_i}/(e^{η_i} + e^{η_j})
+  whatever the baseline, so the concordance of η with uncensored failure times is the
+  mean over pairs of σ(|η_i − η_j|) (Gönen & Heller 2005, Biometrika 92:965), over at
+  most ``PAIR_ROWS`` rows (a seeded sample beyond).
+- R²: Var(η)/(Var(η) + s²) expected, 1 − SSE/SST realised.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import special, stats
+
+PAIR_ROWS = 4000
+"""Rows whose pairs give the true C-index (all pairs: 8·10⁶ at most)."""
+
+
+@dataclass
+class OutcomeTruth:
+    """kind, name, link; ``terms``: one row per coefficient (site, term, value);
+    ``parameters``: intercept, noise sd, baseline scale/shape per cause, censoring rate,
+    end of study; ``scores``: best achievable scores and realised shares; ``curve``: the
+    population survival S(t) = mean_i S(t | x_i) at ``times`` (survival)."""
+
+    kind: str
+    name: str
+    link: str = "logit"
+    terms: pd.DataFrame = field(default_factory=pd.DataFrame)
+    parameters: dict[str, Any] = field(default_factory=dict)
+    scores: dict[str, float] = field(default_factory=dict)
+    curve: pd.DataFrame | None = None
+    causes: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+
+    def coefficients(self) -> pd.Series:
+        """Every term's coefficient, indexed by ``site[term]``."""
+        return pd.Series(
+            self.terms["value"].to_numpy(),
+            index=[
+                f"{s}[{t}]" for s, t in zip(self.terms["site"], self.terms["term"], strict=True)
+            ],
+            name="coefficient",
+        )
+
+
+def expected_auc(p: np.ndarray) -> float:
+    """E[AUC of p] when y_i ~ Bernoulli(p_i) independently (ratio of expectations)."""
+    p = np.sort(np.asarray(p, dtype=np.float64))
+    q = 1.0 - p
+    _, starts = np.unique(p, return_index=True)
+    sums_q = np.add.reduceat(q, starts)
+    below = np.concatenate([[0.0], np.cumsum(sums_q)[:-1]])  # Σ (1 − p_j) over p_j < p_i
+    sums_p = np.add.reduceat(p, starts)
+    # within a tie group: ½ Σ_{i≠j} p_i (1 − p_j) = ½ (Σp·Σq − Σ p_i q_i)
+    within = 0.5 * (sums_p * sums_q - np.add.reduceat(p * q, starts))
+    concordant = float((sums_p * below).sum() + within.sum())
+    total = float(p.sum() * q.sum() - (p * q).sum())
+    return concordant / total if total > 0 else float("nan")
+
+
+def realised_auc(y: np.ndarray, score: np.ndarray) -> float:
+    """The AUC of ``score`` for the 0/1 ``y`` (Mann–Whitney, ties ½)."""
+    y = np.asarray(y).astype(bool)
+    n1, n0 = int(y.sum()), int((~y).sum())
+    if not n1 or not n0:
+        return float("nan")
+    ranks = stats.rankdata(score)
+    return float((ranks[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
+def true_concordance(eta: np.ndarray, seed: int = 0) -> float:
+    """Mean over pairs of σ(|η_i − η_j|): the C-index of η for proportional hazards."""
+    eta = np.asarray(eta, dtype=np.float64)
+    if eta.size > PAIR_ROWS:
+        eta = np.random.default_rng(seed).choice(eta, PAIR_ROWS, replace=False)
+    n = eta.size
+    if n < 2:
+        return float("nan")
+    total = 0.0
+    for start in range(0, n, 500):
+        block = np.abs(eta[start : start + 500, None] - eta[None, :])
+        total += float(special.expit(block).sum())
+    total -= 0.5 * n  # the diagonal, σ(0)
+    return total / (n * (n - 1))
+
+
+def outcome_scores(
+    kind: str, rows: pd.DataFrame, frame: pd.DataFrame, name: str
+) -> dict[str, float]:
+    """Best achievable and realised scores from the per-row truth and the drawn outcome."""
+    eta = rows[f"{name}.linear_predictor"].to_numpy(dtype=np.float64)
+    if kind == "binary":
+        p = rows[f"{name}.probability"].to_numpy(dtype=np.float64)
+        y = (
+            frame.iloc[:, 0].cat.codes.to_numpy()
+            if hasattr(frame.iloc[:, 0], "cat")
+            else frame.iloc[:, 0]
+        )
+        return {
+            "bayes_auc": expected_auc(p),
+            "realised_bayes_auc": realised_auc(np.asarray(y), p),
+            "expected_prevalence": float(p.mean()),
+            "realised_prevalence": float(np.mean(y)),
+        }
+    if kind == "continuous":
+        y = frame.iloc[:, 0].to_numpy(dtype=np.float64)
+        sd = float(rows.attrs.get("noise_sd", np.nan))
+        variance = float(eta.var())
+        return {
+            "r2": variance / (variance + sd**2),
+            "realised_r2": 1.0 - float(((y - eta) ** 2).sum() / ((y - y.mean()) ** 2).sum()),
+        }
+    event = frame["event"].to_numpy()
+    return {
+        "c_index": true_concordance(eta),
+        "realised_censored_fraction": float((event == 0).mean()),
+        "realised_event_fraction": float((event == 1).mean()),
+    }
+
+
+def survival_at(
+    causes: list[tuple[str, str]],
+    parameters: dict[str, Any],
+    rows: pd.DataFrame,
+    times: list[float],
+) -> np.ndarray:
+    """S(t | x_i) = Π_k S_k(t | x_i) (event-free survival over every cause), (rows, times),
+    from the model's own failure-time distributions."""
+    from synthbio_ppl.processes.outcomes.model import hazard_distribution
+
+    t = np.asarray(times, dtype=np.float64)[None, :]
+    log_s = np.zeros((len(rows), t.shape[1]))
+    for name, family in causes:
+        eta = rows[f"{name}.linear_predictor"].to_numpy(dtype=np.float64)[:, None]
+        scale = float(np.asarray(parameters[f"{name}.scale"]))
+        shape = float(np.asarray(parameters.get(f"{name}.shape", 1.0)))
+        law = hazard_distribution(family, scale, shape, eta)
+        with np.errstate(divide="ignore"):  # S = 0 exactly: log S = −inf, S(t) = 0
+            log_s += np.log1p(-np.minimum(np.asarray(law.cdf(t), dtype=np.float64), 1.0))
+    return np.exp(log_s)
+
+
+def default_times(frame: pd.DataFrame) -> list[float]:
+    """The quartiles of the observed times (3 significant digits)."""
+    quartiles = np.quantile(frame["time"].to_numpy(dtype=np.float64), [0.25, 0.5, 0.75])
+    return [float(f"{q:.3g}") for q in quartiles]
+
+
+def truth_to_json(value: OutcomeTruth | None, frame_out: Any) -> Any:
+    if value is None:
+        return None
+    return {
+        "kind": value.kind,
+        "name": value.name,
+        "link": value.link,
+        "terms": frame_out(value.terms),
+        "parameters": value.parameters,
+        "scores": value.scores,
+        "curve": None if value.curve is None else frame_out(value.curve),
+        "causes": value.causes,
+        "labels": value.labels,
+    }
+
+
+def truth_from_json(data: Any, frame_in: Any) -> OutcomeTruth | None:
+    if data is None:
+        return None
+    return OutcomeTruth(
+        kind=data["kind"],
+        name=data["name"],
+        link=data["link"],
+        terms=frame_in(data["terms"]),
+        parameters=dict(data["parameters"]),
+        scores={k: (float("nan") if v is None else float(v)) for k, v in data["scores"].items()},
+        curve=None if data.get("curve") is None else frame_in(data["curve"]),
+        causes=list(data.get("causes", [])),
+        labels=list(data.get("labels", [])),
+    )
