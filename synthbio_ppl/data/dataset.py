@@ -140,7 +140,31 @@ def load_dataset(directory: str | Path) -> Dataset:
             [y.rename("y") if c == "y" else frame[c] for c in outcome_columns], axis=1
         )
     covariates = frame.drop(columns=[*features, "y", *(c for c in outcome_columns if c != "y")])
+    if outcome is not None:
+        _score_outcome(spec, layout, truth_obj, outcome, folder)
     return Dataset(X=X, y=y, covariates=covariates, truth=truth_obj, spec=spec, outcome=outcome)
+
+
+def _score_outcome(
+    spec: Spec, layout: Any, truth: Truth, outcome: pd.DataFrame, folder: Path
+) -> None:
+    """The outcome's best scores, where the folder's truth lacks them (a streamed run
+    writes the truth before the rows): from the per-row truth in latents."""
+    from synthbio_ppl.processes.registry import response_of
+
+    static = layout.response
+    process = response_of(static.field)
+    owned = getattr(truth, process.truth_field) if process.truth_field else None
+    if owned is None or owned.scores:
+        return
+    rows = truth.latents
+    if rows is None or len(rows) != len(outcome):
+        raise SpecError("", str(folder / LATENTS_FILE), "needs the outcome's per-row truth")
+    group = getattr(spec, static.field)
+    scored = process.score_truth(
+        group, owned, static, rows.reset_index(drop=True), outcome.reset_index(drop=True)
+    )
+    truth.latents = scored.set_axis(rows.index)
 
 
 def _outcome_columns(layout: Any) -> list[str]:

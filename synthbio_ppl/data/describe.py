@@ -10,7 +10,13 @@ from synthbio_ppl.data.truth import ROLES
 from synthbio_ppl.model.layout import build_layout
 from synthbio_ppl.model.parameters import fixed_sites
 from synthbio_ppl.model.scene import Spec
-from synthbio_ppl.processes.registry import BLOCK_PROCESSES, MASKS, MODIFIERS, process_of
+from synthbio_ppl.processes.registry import (
+    BLOCK_PROCESSES,
+    MASKS,
+    MODIFIERS,
+    RESPONSES,
+    process_of,
+)
 
 
 def block_table(spec: Spec) -> pd.DataFrame:
@@ -38,7 +44,7 @@ def spec_summary(spec: Spec) -> str:
     classes = ", ".join(f"{c.name}={c.n}" for c in spec.classes)
     head = f"{spec.name}: {spec.n_rows} rows ({classes}), seed {spec.seed}"
     lines = [head, block_table(spec).to_string()]
-    for process in [*BLOCK_PROCESSES, *MODIFIERS, *MASKS]:
+    for process in [*BLOCK_PROCESSES, *MODIFIERS, *MASKS, *RESPONSES]:
         groups = [getattr(spec, process.field)]
         groups = groups[0] if isinstance(groups[0], list) else groups
         lines += [line for g in groups if g is not None and (line := process.summary(g))]
@@ -71,6 +77,10 @@ def dataset_summary(data: Any) -> str:
             if len(hidden)
             else "missing cells: none"
         )
+    for response in RESPONSES:
+        value = getattr(truth, response.truth_field) if response.truth_field else None
+        if value is not None:
+            lines += response.truth_summary(value)
     if truth.batch is not None:
         lines.append(f"class × batch table (Cramér's V {truth.batch['cramers_v']:.3f}):")
         lines.append(truth.batch["table"].to_string())

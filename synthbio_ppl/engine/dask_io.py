@@ -97,7 +97,7 @@ def _meta(plan: Any) -> pd.DataFrame:
     """An empty frame with the partitions' columns and dtypes, built without drawing."""
     from synthbio_ppl.engine.generation import class_labels, covariates_of
     from synthbio_ppl.model.design import Design
-    from synthbio_ppl.processes.registry import process_of
+    from synthbio_ppl.processes.registry import process_of, response_of
 
     spec: Spec = plan.spec
     design = plan.design
@@ -114,9 +114,17 @@ def _meta(plan: Any) -> pd.DataFrame:
     X = pd.DataFrame(
         np.zeros((0, len(plan.columns)), dtype=spec.dtype), columns=pd.Index(plan.columns)
     )
-    frames = {
-        "X": X,
-        "y": class_labels(spec, part),
-        "covariates": covariates_of(spec, part, outputs),
-    }
+    covariates = covariates_of(spec, part, outputs)
+    y = class_labels(spec, part)
+    response = plan.layout.response
+    if response is not None:
+        process = response_of(response.field)
+        outcome = process.frame(
+            getattr(spec, response.field), response, process.empty_outputs(response)
+        )
+        if "y" in outcome.columns:
+            y = outcome["y"]
+        beside = outcome.drop(columns=[c for c in outcome.columns if c == "y"])
+        covariates = pd.concat([covariates, beside.set_axis(covariates.index)], axis=1)
+    frames = {"X": X, "y": y, "covariates": covariates}
     return _frame(frames, 0, 0)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from synthbio_ppl.core.errors import SpecError
-from synthbio_ppl.processes.registry import BLOCK_PROCESSES
+from synthbio_ppl.processes.registry import BLOCK_PROCESSES, response_of
 
 if TYPE_CHECKING:
     import numpy as np
@@ -130,11 +130,19 @@ def plan_for(spec: Spec, chunk_rows: int | None) -> StreamPlan:
                 "exact counts need the whole table in memory (sb.generate, or synthbio "
                 "generate without --rows/--chunk-rows); drop exact to stream",
             )
+    response = layout.response
+    if response is not None:
+        why = response_of(response.field).streamable(getattr(spec, response.field), response)
+        if why is not None:
+            raise SpecError(response.field, "streamed", why)
     design = build_design(spec)
+    from synthbio_ppl.engine.outcome_sites import with_outcome_sites
+
+    fixed = with_outcome_sites(spec, layout, fixed_sites(spec), design)
     return StreamPlan(
         spec=spec,
         layout=layout,
-        fixed=with_mask_sites(spec, layout, fixed_sites(spec), design),
+        fixed=with_mask_sites(spec, layout, fixed, design),
         design=design,
         columns=columns,
         chunk_rows=checked_chunk_rows(chunk_rows),
@@ -143,6 +151,8 @@ def plan_for(spec: Spec, chunk_rows: int | None) -> StreamPlan:
 
 def chunk_frames(plan: StreamPlan, start: int, stop: int) -> dict[str, Any]:
     """Rows [start, stop) as pandas objects: ``X``, ``y``, ``covariates`` (and ``latents``)."""
+
+    import pandas as pd
 
     from synthbio_ppl.engine.draw import draw_rows
     from synthbio_ppl.engine.finite import check_finite
@@ -153,6 +163,7 @@ def chunk_frames(plan: StreamPlan, start: int, stop: int) -> dict[str, Any]:
         covariates_of,
         latent_frames,
         observed_frames,
+        outcome_frames,
         typed_frame,
     )
     from synthbio_ppl.model.dataset_model import HIDDEN
@@ -176,12 +187,19 @@ def chunk_frames(plan: StreamPlan, start: int, stop: int) -> dict[str, Any]:
         extras = {"missing": mask, "complete": complete}
     else:
         X = typed_frame(outputs["X"], plan.layout)
+    y, outcome, rows = outcome_frames(spec, plan.layout, outputs)
+    covariates = covariates_of(spec, part, outputs)
+    if outcome is not None:  # the outcome's columns beside y are written after the covariates
+        beside = outcome.drop(columns=[c for c in outcome.columns if c == "y"])
+        covariates = pd.concat([covariates, beside.set_axis(covariates.index)], axis=1)
     frames: dict[str, Any] = {
         "X": X,
-        "y": class_labels(spec, part),
-        "covariates": covariates_of(spec, part, outputs),
+        "y": class_labels(spec, part) if y is None else y,
+        "covariates": covariates,
     }
     latents = latent_frames(spec, outputs)
+    if rows is not None:
+        latents = rows if latents is None else pd.concat([latents, rows], axis=1)
     if latents is not None:
         frames["latents"] = latents
     dropout = cell_frames(plan.layout, outputs)

@@ -9,7 +9,7 @@ import numpy as np
 
 from synthbio_ppl.core.arviz import import_arviz
 from synthbio_ppl.inference.problem import Problem
-from synthbio_ppl.processes.registry import modifier_of, process_of
+from synthbio_ppl.processes.registry import modifier_of, process_of, response_of
 
 if TYPE_CHECKING:
     import arviz as az
@@ -39,6 +39,13 @@ def coords_and_dims(problem: Problem) -> tuple[dict[str, list[Any]], dict[str, l
         block = blocks.get(block_name)
         if block is not None:
             site_dims = process_of(block.kind).dims(block, param, site.shape, coords)
+            if site_dims is not None:
+                dims[site.name] = site_dims
+    response = layout.response
+    if response is not None:  # term labels of the outcome's coefficient vectors
+        process = response_of(response.field)
+        for site in problem.sites.values():
+            site_dims = process.dims(response, site.name, site.shape, coords)
             if site_dims is not None:
                 dims[site.name] = site_dims
     for block in layout.blocks:  # per-row latent values

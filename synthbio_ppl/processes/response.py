@@ -128,6 +128,10 @@ class ResponseProcess:
         """Why rows cannot be drawn a chunk at a time, or None."""
         return None
 
+    def empty_outputs(self, static: Any) -> dict[str, np.ndarray]:
+        """Zero-row outputs with the dtypes ``frame`` reads (a table's empty schema)."""
+        return {}
+
     def frame(self, group: Any, static: Any, outputs: dict[str, np.ndarray]) -> pd.DataFrame:
         """The outcome columns of the table (``columns``), one row per row."""
         raise NotImplementedError
@@ -152,12 +156,19 @@ class ResponseProcess:
         the scores gave (survival curves)."""
         return rows
 
+    def truth_summary(self, value: Any) -> list[str]:
+        """Lines for ``Dataset.summary()`` on its truth."""
+        return []
+
     def truth_to_json(self, value: Any, frame_out: Callable[[Any], Any]) -> Any:
         return value
 
     def truth_from_json(self, data: Any, frame_in: Callable[[Any], Any]) -> Any:
         return data
 
-    def dims(self, static: Any, site: str) -> list[str] | None:
-        """Labels of a site's entries (term names) for the fit's tables, or None."""
+    def dims(
+        self, static: Any, site: str, shape: tuple[int, ...], coords: dict[str, list[Any]]
+    ) -> list[str] | None:
+        """The dims of a site's entries (adding any coordinate it needs to ``coords``), or
+        None for the default numbering."""
         return None

@@ -32,7 +32,16 @@ from synthbio_ppl.processes.outcomes.layout import (
     linear_names,
 )
 from synthbio_ppl.processes.outcomes.model import CONSTANTS, PRIORS, sample_outcome
-from synthbio_ppl.processes.outcomes.spec import Outcome
+from synthbio_ppl.processes.outcomes.spec import (
+    Baseline,
+    Censoring,
+    CompetingRisk,
+    Interaction,
+    Outcome,
+    Quadratic,
+    Threshold,
+    Xor,
+)
 from synthbio_ppl.processes.outcomes.truth import (
     OutcomeTruth,
     default_times,
@@ -56,6 +65,18 @@ class OutcomeProcess(ResponseProcess):
     )
     priors = PRIORS
     truth_field = "outcome"
+
+    def reference_sections(self) -> list[tuple[str, type[Any]]]:
+        return [
+            (self.field, Outcome),
+            (f"{self.field}.interactions[]", Interaction),
+            (f"{self.field}.quadratic[]", Quadratic),
+            (f"{self.field}.thresholds[]", Threshold),
+            (f"{self.field}.xor[]", Xor),
+            (f"{self.field}.baseline", Baseline),
+            (f"{self.field}.censoring", Censoring),
+            (f"{self.field}.competing_risks[]", CompetingRisk),
+        ]
 
     def summary(self, group: Outcome) -> str:
         target = {
@@ -221,6 +242,13 @@ class OutcomeProcess(ResponseProcess):
             )
         return None
 
+    def empty_outputs(self, static: OutcomeLayout) -> dict[str, np.ndarray]:
+        p = static.name
+        if static.kind == "survival":
+            return {f"{p}.time": np.zeros(0, np.float32), f"{p}.event": np.zeros(0, np.int32)}
+        dtype = np.int32 if static.kind == "binary" else np.float32
+        return {f"{p}.y": np.zeros(0, dtype)}
+
     def frame(
         self, group: Outcome, static: OutcomeLayout, outputs: dict[str, np.ndarray]
     ) -> pd.DataFrame:
@@ -300,15 +328,29 @@ class OutcomeProcess(ResponseProcess):
         named = {f"{static.name}.survival@{t:g}": curves[:, i] for i, t in enumerate(times)}
         return pd.concat([rows, pd.DataFrame(named, index=rows.index)], axis=1)
 
+    def truth_summary(self, value: OutcomeTruth) -> list[str]:
+        shown = ", ".join(f"{k} {v:.3f}" for k, v in value.scores.items())
+        lines = [f"outcome {value.name} ({value.kind}): {len(value.terms)} terms"]
+        if shown:
+            lines.append(f"  best achievable and realised: {shown}")
+        return lines
+
     def truth_to_json(self, value: Any, frame_out: Callable[[Any], Any]) -> Any:
         return truth_module.truth_to_json(value, frame_out)
 
     def truth_from_json(self, data: Any, frame_in: Callable[[Any], Any]) -> Any:
         return truth_module.truth_from_json(data, frame_in)
 
-    def dims(self, static: OutcomeLayout, site: str) -> list[str] | None:
+    def dims(
+        self, static: OutcomeLayout, site: str, shape: tuple[int, ...], coords: dict[str, Any]
+    ) -> list[str] | None:
         labels = linear_names(static).get(site)
-        return None if labels is None else list(labels)
+        if labels is not None and shape == (len(labels),):
+            coords[f"{site}_term"] = list(labels)
+            return [f"{site}_term"]
+        if site == f"{static.name}.batch_shift" and "batch" in coords:
+            return ["batch"]
+        return None
 
 
 def _expanded(terms: dict[str, float], linear: Linear) -> list[float]:

@@ -65,13 +65,34 @@ CENSORING_RATE = Prior(
     "LogNormal(−2, 1.5²)",
     lambda: dist.LogNormal(-2.0, 1.5),
 )
-CONSTANT = Prior(
-    "centre",
-    "a term's threshold or centre, or the end of study (fixed in fits)",
-    "N(0, 10²)",
-    lambda: dist.Normal(0.0, 10.0),
+
+
+def _constant(param: str, meaning: str) -> Prior:
+    return Prior(
+        param,
+        f"{meaning} (a design constant: fixed in fits)",
+        "N(0, 10²)",
+        lambda: dist.Normal(0.0, 10.0),
+    )
+
+
+QUADRATIC_CENTRE = _constant("quadratic_centre", "c, where a quadratic term bottoms out")
+THRESHOLD_AT = _constant("threshold_at", "c, a step's position")
+XOR_AT = _constant("xor_at", "(c_a, c_b), an XOR term's thresholds")
+END_OF_STUDY = _constant("end_of_study", "the administrative end of study")
+PRIORS = (
+    INTERCEPT,
+    COEFFICIENT,
+    NOISE_SD,
+    BATCH_EFFECT,
+    SCALE,
+    SHAPE,
+    CENSORING_RATE,
+    QUADRATIC_CENTRE,
+    THRESHOLD_AT,
+    XOR_AT,
+    END_OF_STUDY,
 )
-PRIORS = (INTERCEPT, COEFFICIENT, NOISE_SD, BATCH_EFFECT, SCALE, SHAPE, CENSORING_RATE, CONSTANT)
 
 CONSTANTS = ("quadratic_centre", "threshold_at", "xor_at", "end_of_study")
 """Sites that are design constants: fixed in fits to the spec's values."""
@@ -109,16 +130,16 @@ def linear_predictor(
         eta = eta + (X[:, a] * X[:, b]) @ _vector(f"{p}.interactions", len(a), COEFFICIENT)
     if static.quadratic:
         idx = jnp.asarray(static.quadratic)
-        centre = _vector(f"{p}.quadratic_centre", len(idx), CONSTANT)
+        centre = _vector(f"{p}.quadratic_centre", len(idx), QUADRATIC_CENTRE)
         eta = eta + (X[:, idx] - centre) ** 2 @ _vector(f"{p}.quadratic", len(idx), COEFFICIENT)
     if static.thresholds:
         idx = jnp.asarray(static.thresholds)
-        at = _vector(f"{p}.threshold_at", len(idx), CONSTANT)
+        at = _vector(f"{p}.threshold_at", len(idx), THRESHOLD_AT)
         step = (X[:, idx] > at).astype(X.dtype)
         eta = eta + step @ _vector(f"{p}.thresholds", len(idx), COEFFICIENT)
     if static.xor:
         a, b = (jnp.asarray(i) for i in zip(*static.xor, strict=True))
-        at = numpyro.sample(f"{p}.xor_at", CONSTANT.make().expand((len(a), 2)).to_event(2))
+        at = numpyro.sample(f"{p}.xor_at", XOR_AT.make().expand((len(a), 2)).to_event(2))
         flip = ((X[:, a] > at[:, 0]) != (X[:, b] > at[:, 1])).astype(X.dtype)
         eta = eta + flip @ _vector(f"{p}.xor", len(a), COEFFICIENT)
     if static.n_batches:
@@ -203,7 +224,7 @@ def _survival(
         else:
             eta_k = eta
         laws.append(hazard_distribution(cause.family, *cause_parameters(cause), eta_k))
-    end = numpyro.sample(f"{p}.end_of_study", CONSTANT.make()) if static.end_of_study else None
+    end = numpyro.sample(f"{p}.end_of_study", END_OF_STUDY.make()) if static.end_of_study else None
     rate = (
         numpyro.sample(f"{p}.censoring_rate", CENSORING_RATE.make())
         if static.random_censoring

@@ -94,6 +94,15 @@ class CompetingRisk(Strict):
     )
 
 
+def _is_default(model: Any, name: str, value: Any) -> bool:
+    """Whether ``value`` is the field's default (a saved spec writes every field)."""
+    info = model.model_fields[name]
+    default = info.default_factory() if info.default_factory is not None else info.default
+    if isinstance(default, tuple | list) and isinstance(value, tuple | list):
+        return list(default) == list(value)
+    return value == default and not isinstance(value, bool)
+
+
 _ONLY = {
     "binary": ("link", "prevalence", "cases", "intercept", "labels"),
     "continuous": ("r2", "noise_sd", "intercept"),
@@ -164,7 +173,8 @@ class Outcome(Strict):
         kind = data["kind"]
         for other, names in _ONLY.items():
             for name in names:
-                if other != kind and name in data and name not in _ONLY[kind]:
+                given = name in data and not _is_default(cls, name, data[name])
+                if other != kind and given and name not in _ONLY[kind]:
                     raise SpecError(name, data[name], f"applies to kind: {other}, not {kind}")
         return data
 
