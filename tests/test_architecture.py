@@ -13,7 +13,7 @@ from pathlib import Path
 import grimp
 import pytest
 
-from synthbio_ppl.processes.registry import BLOCK_PROCESSES, MASKS, MODIFIERS
+from synthbio_ppl.processes.registry import BLOCK_PROCESSES, MASKS, MODIFIERS, RESPONSES
 
 PACKAGE = Path(__file__).resolve().parent.parent / "synthbio_ppl"
 MAX_LINES = 400
@@ -95,7 +95,7 @@ def _kind_tests(path: Path, names: set[str]) -> list[str]:
 
 def test_no_process_kind_is_tested_outside_the_processes() -> None:
     """Outside ``processes/`` nothing tests a process's kind or spec field by name."""
-    processes = [*BLOCK_PROCESSES, *MODIFIERS, *MASKS]
+    processes = [*BLOCK_PROCESSES, *MODIFIERS, *MASKS, *RESPONSES]
     names = {p.kind for p in BLOCK_PROCESSES} | {p.field for p in processes}
     offenders = {
         str(path.relative_to(PACKAGE)): _kind_tests(path, names)

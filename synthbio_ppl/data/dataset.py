@@ -127,7 +127,9 @@ def load_dataset(directory: str | Path) -> Dataset:
     _read_mask(folder, truth_obj, X)
     _check_row_extras(folder, truth_obj, X, _cell_columns(layout))
     labels = spec.label_names
-    y = frame["y"].astype(pd.CategoricalDtype(labels) if labels is not None else np.float64)
+    y = frame["y"] if labels is None else frame["y"].astype(pd.CategoricalDtype(labels))
+    if labels is None and not pd.api.types.is_float_dtype(y):
+        raise SpecError("", str(folder / "data.parquet"), "y must hold the continuous outcome")
     if labels is not None and y.isna().any():
         raise SpecError("", str(folder / "data.parquet"), f"y holds values other than {labels}")
     outcome_columns = _outcome_columns(layout)

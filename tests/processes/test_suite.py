@@ -33,6 +33,15 @@ class Case:
     nuts: dict[str, Any] = field(default_factory=dict)
 
 
+def outcome_promise(data: sb.Dataset) -> None:
+    """Censored share 0.3 (SE √(0.3·0.7/300) = 0.026), every time within the study's 8
+    years, the class labels kept beside the outcome."""
+    event = data.outcome["event"].to_numpy()
+    assert abs((event == 0).mean() - 0.3) < 4 * np.sqrt(0.3 * 0.7 / 300)
+    assert data.outcome["time"].max() <= 8.0
+    assert data.y.value_counts().to_dict() == {"healthy": 150, "diseased": 150}
+
+
 def two_classes(n: int) -> list[dict[str, Any]]:
     return [{"name": "healthy", "n": n}, {"name": "diseased", "n": n}]
 
@@ -303,6 +312,25 @@ CASES = [
         {"num_warmup": 500, "num_samples": 1000},
     ),
 ]
+CASES.append(
+    Case(
+        "outcome",
+        {
+            "name": "cohort",
+            "seed": 23,
+            "classes": two_classes(150),
+            "informative": [{"name": "sig", "n": 2, "effect_size": 0.8}],
+            "outcome": {
+                "kind": "survival",
+                "coefficients": {"sig": 0.6, "class=diseased": 0.4},
+                "baseline": {"distribution": "weibull", "scale": 0.1, "shape": 1.3},
+                "censoring": {"end_of_study": 8, "fraction": 0.3},
+            },
+        },
+        outcome_promise,
+        ("outcome.coefficients", "outcome.shape", "outcome.scale"),
+    )
+)
 IDS = [case.name for case in CASES]
 NUTS = {"num_warmup": 500, "num_samples": 2000, "seed": 1, "progress": False}
 _DATA: dict[str, sb.Dataset] = {}
@@ -323,9 +351,9 @@ def case_fit(case: Case) -> Fit:
 
 
 def test_every_registered_process_has_a_row() -> None:
-    from synthbio_ppl.processes.registry import BLOCK_PROCESSES, MASKS, MODIFIERS
+    from synthbio_ppl.processes.registry import BLOCK_PROCESSES, MASKS, MODIFIERS, RESPONSES
 
-    assert {p.field for p in [*BLOCK_PROCESSES, *MODIFIERS, *MASKS]} <= set(IDS)
+    assert {p.field for p in [*BLOCK_PROCESSES, *MODIFIERS, *MASKS, *RESPONSES]} <= set(IDS)
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)

@@ -42,6 +42,7 @@ from synthbio_ppl.processes.outcomes.spec import (
     Threshold,
     Xor,
 )
+from synthbio_ppl.processes.outcomes.table import EVENT, TIME, observed_outcome
 from synthbio_ppl.processes.outcomes.truth import (
     OutcomeTruth,
     default_times,
@@ -52,8 +53,6 @@ from synthbio_ppl.processes.response import ResponseProcess
 
 if TYPE_CHECKING:
     from jax import Array
-
-TIME, EVENT = "time", "event"
 
 
 class OutcomeProcess(ResponseProcess):
@@ -279,7 +278,7 @@ class OutcomeProcess(ResponseProcess):
     def observed_table(
         self, group: Outcome, static: OutcomeLayout, frame: pd.DataFrame
     ) -> dict[str, Any]:
-        return _observed(group, static, frame)
+        return observed_outcome(group, static, frame)
 
     def truth(
         self, group: Outcome, static: OutcomeLayout, sites: dict[str, np.ndarray]
@@ -357,51 +356,6 @@ def _expanded(terms: dict[str, float], linear: Linear) -> list[float]:
     """One coefficient per expanded term (a block's value repeated over its columns)."""
     values = list(terms.values())
     return [values[i] for i in linear.sources]
-
-
-def _observed(group: Outcome, static: OutcomeLayout, frame: pd.DataFrame) -> dict[str, Any]:
-    """The outcome columns of a table as model inputs, checked."""
-    missing = [c for c in PROCESS.columns(static) if c not in frame.columns]
-    if missing:
-        raise SpecError(
-            missing[0],
-            "(missing)",
-            f"the table needs the outcome's columns {PROCESS.columns(static)}",
-        )
-    if static.kind == "binary":
-        values = pd.Series(np.asarray(frame["y"], dtype=object)).map(str)
-        labels = list(group.labels)
-        known = {**{name: i for i, name in enumerate(labels)}, "0": 0, "1": 1}
-        codes = values.map(lambda v: known.get(v, -1)).to_numpy()
-        if (codes < 0).any():
-            bad = sorted(set(values[codes < 0]))[:5]
-            raise SpecError("y", bad, f"the binary outcome's values are {labels} (or 0/1)")
-        return {"y": codes.astype(np.int32)}
-    if static.kind == "continuous":
-        y = pd.to_numeric(frame["y"], errors="coerce").to_numpy(dtype=np.float64)
-        if not np.isfinite(y).all():
-            raise SpecError(
-                "y",
-                f"{int((~np.isfinite(y)).sum())} of {len(y)} values",
-                "the continuous outcome must be finite numbers",
-            )
-        return {"y": y}
-    time = pd.to_numeric(frame[TIME], errors="coerce").to_numpy(dtype=np.float64)
-    if not (np.isfinite(time) & (time > 0)).all():
-        raise SpecError(
-            TIME,
-            f"{int((~(np.isfinite(time) & (time > 0))).sum())} of {len(time)} values",
-            "times must be positive finite numbers",
-        )
-    event = pd.to_numeric(frame[EVENT], errors="coerce").to_numpy(dtype=np.float64)
-    causes = len(static.causes)
-    if not (np.isin(event, np.arange(causes + 1))).all():
-        raise SpecError(
-            EVENT,
-            sorted(set(event[~np.isin(event, np.arange(causes + 1))]))[:5],
-            f"events are 0 (censored) to {causes} (the cause)",
-        )
-    return {"time": time, "event": event.astype(np.int32)}
 
 
 PROCESS = OutcomeProcess()
