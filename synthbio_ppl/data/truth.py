@@ -232,6 +232,8 @@ def build_truth(spec: Spec, layout: Layout, design: Design, sites: dict[str, np.
         )
     for static in [layout.response] if layout.response is not None else []:
         owner = response_of(static.field)
+        for name, values in owner.feature_columns(static, len(columns)).items():
+            features[name] = values
         if owner.truth_field is not None:
             group = getattr(spec, static.field)
             masks[owner.truth_field] = owner.truth(group, static, sites)

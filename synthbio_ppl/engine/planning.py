@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from synthbio_ppl.core.errors import SpecError
-from synthbio_ppl.processes.registry import BLOCK_PROCESSES, response_of
+from synthbio_ppl.processes.registry import BLOCK_PROCESSES, RESPONSES, response_of
 
 if TYPE_CHECKING:
     import numpy as np
@@ -51,7 +51,7 @@ def rescale_rows(spec: Spec | dict[str, Any] | str | Path, rows: int) -> Spec:
     data = spec.model_dump()
     for cls, n in zip(data["classes"], scaled, strict=True):
         cls["n"] = int(n)
-    for process in BLOCK_PROCESSES:
+    for process in [*BLOCK_PROCESSES, *RESPONSES]:
         if data.get(process.field) is not None:
             data[process.field] = process.with_rows(data[process.field], int(rows))
     return validate_spec(data)

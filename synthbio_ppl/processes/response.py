@@ -46,6 +46,10 @@ class ResponseProcess:
         """Rows declared by a scene without ``classes`` (``outcome.n``), or None."""
         return None
 
+    def with_rows(self, raw: Any, n_rows: int) -> Any:
+        """Its raw spec value for a scene rescaled to ``n_rows`` rows."""
+        return raw
+
     def layout(
         self,
         group: Any,
@@ -144,6 +148,10 @@ class ResponseProcess:
         """``RowDesign.outcome`` from a table's outcome columns; SpecError naming the
         column and value when they are not this outcome's."""
         raise NotImplementedError
+
+    def feature_columns(self, static: Any, n_features: int) -> dict[str, np.ndarray]:
+        """Columns it adds to ``truth.features`` (one value per feature)."""
+        return {}
 
     def truth(self, group: Any, static: Any, sites: dict[str, np.ndarray]) -> Any:
         return None

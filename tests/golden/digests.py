@@ -46,13 +46,16 @@ def scene_digests(path: Path, rows: int = ROWS) -> dict[str, str]:
     spec = sb.rescale_rows(sb.load_spec(path), rows)
     data = sb.generate(spec)
     truth = json.dumps(data.truth.to_dict(), sort_keys=True)
-    return {
+    digests = {
         "X": _frame_digest(data.X),
         "y": _frame_digest(data.y),
         "covariates": _frame_digest(data.covariates),
         "truth": hashlib.sha256(truth.encode()).hexdigest(),
         "latents": _frame_digest(data.truth.latents),
     }
+    if data.outcome is not None:  # scenes with an outcome (added after the pin began)
+        digests["outcome"] = _frame_digest(data.outcome)
+    return digests
 
 
 def catalogue_digests() -> dict[str, dict[str, str]]:

@@ -18,10 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-
 from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.core.lazy import np, pd
 from synthbio_ppl.processes.outcomes import solve as solver
 from synthbio_ppl.processes.outcomes import truth as truth_module
 from synthbio_ppl.processes.outcomes.layout import (
@@ -30,6 +28,7 @@ from synthbio_ppl.processes.outcomes.layout import (
     build_outcome_layout,
     describe_terms,
     linear_names,
+    outcome_columns,
 )
 from synthbio_ppl.processes.outcomes.model import CONSTANTS, PRIORS, sample_outcome
 from synthbio_ppl.processes.outcomes.spec import (
@@ -93,6 +92,17 @@ class OutcomeProcess(ResponseProcess):
     def implicit_rows(self, raw: Any) -> int | None:
         n = raw.get("n") if isinstance(raw, dict) else None
         return n if isinstance(n, int) and not isinstance(n, bool) else None
+
+    def with_rows(self, raw: Any, n_rows: int) -> Any:
+        """``n`` follows the rows; an exact count of cases keeps its share."""
+        if not isinstance(raw, dict):
+            return raw
+        out = dict(raw)
+        if out.get("cases") is not None and out.get("n"):
+            out["cases"] = min(max(1, round(out["cases"] * n_rows / out["n"])), n_rows - 1)
+        if out.get("n") is not None:
+            out["n"] = n_rows
+        return out
 
     def layout(self, group, blocks, columns, design_names, n_batches, affected=None):  # type: ignore[override]
         return build_outcome_layout(
@@ -279,6 +289,12 @@ class OutcomeProcess(ResponseProcess):
         self, group: Outcome, static: OutcomeLayout, frame: pd.DataFrame
     ) -> dict[str, Any]:
         return observed_outcome(group, static, frame)
+
+    def feature_columns(self, static: OutcomeLayout, n_features: int) -> dict[str, np.ndarray]:
+        """``outcome``: whether a term of the outcome (any cause) reads the feature."""
+        read = np.zeros(n_features, dtype=bool)
+        read[sorted(outcome_columns(static))] = True
+        return {"outcome": read}
 
     def truth(
         self, group: Outcome, static: OutcomeLayout, sites: dict[str, np.ndarray]

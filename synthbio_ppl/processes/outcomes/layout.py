@@ -219,6 +219,13 @@ def linear_names(static: OutcomeLayout) -> dict[str, tuple[str, ...]]:
     return out
 
 
+def outcome_columns(static: OutcomeLayout) -> set[int]:
+    """Every feature column a term of any cause reads."""
+    pairs = [j for pair in (*static.interactions, *static.xor) for j in pair]
+    linear = [j for c in (static.linear, *(c.linear for c in static.causes)) for j in c.columns]
+    return {j for j in [*linear, *pairs, *static.quadratic, *static.thresholds] if j >= 0}
+
+
 def describe_terms(group: Outcome) -> str:
     parts = [f"{len(group.coefficients)} linear"]
     for name in ("interactions", "quadratic", "thresholds", "xor"):

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
 from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.core.lazy import np, pd
 from synthbio_ppl.processes.outcomes.layout import OutcomeLayout
 from synthbio_ppl.processes.outcomes.spec import Outcome
 

@@ -17,9 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-import pandas as pd
-from scipy import special, stats
+from synthbio_ppl.core.lazy import np, pd
 
 PAIR_ROWS = 4000
 """Rows whose pairs give the true C-index (all pairs: 8·10⁶ at most)."""
@@ -35,7 +33,7 @@ class OutcomeTruth:
     kind: str
     name: str
     link: str = "logit"
-    terms: pd.DataFrame = field(default_factory=pd.DataFrame)
+    terms: pd.DataFrame = field(default_factory=lambda: pd.DataFrame())
     parameters: dict[str, Any] = field(default_factory=dict)
     scores: dict[str, float] = field(default_factory=dict)
     curve: pd.DataFrame | None = None
@@ -70,6 +68,8 @@ def expected_auc(p: np.ndarray) -> float:
 
 def realised_auc(y: np.ndarray, score: np.ndarray) -> float:
     """The AUC of ``score`` for the 0/1 ``y`` (Mann–Whitney, ties ½)."""
+    from scipy import stats
+
     y = np.asarray(y).astype(bool)
     n1, n0 = int(y.sum()), int((~y).sum())
     if not n1 or not n0:
@@ -80,6 +80,8 @@ def realised_auc(y: np.ndarray, score: np.ndarray) -> float:
 
 def true_concordance(eta: np.ndarray, seed: int = 0) -> float:
     """Mean over pairs of σ(|η_i − η_j|): the C-index of η for proportional hazards."""
+    from scipy import special
+
     eta = np.asarray(eta, dtype=np.float64)
     if eta.size > PAIR_ROWS:
         eta = np.random.default_rng(seed).choice(eta, PAIR_ROWS, replace=False)
