@@ -41,7 +41,7 @@ from synthbio_ppl.processes.outcomes.spec import (
     Threshold,
     Xor,
 )
-from synthbio_ppl.processes.outcomes.table import EVENT, TIME, observed_outcome
+from synthbio_ppl.processes.outcomes.table import EVENT, TIME, check_drawn, observed_outcome
 from synthbio_ppl.processes.outcomes.truth import (
     OutcomeTruth,
     default_times,
@@ -262,6 +262,7 @@ class OutcomeProcess(ResponseProcess):
         self, group: Outcome, static: OutcomeLayout, outputs: dict[str, np.ndarray]
     ) -> pd.DataFrame:
         p = static.name
+        check_drawn(static, outputs)
         if static.kind == "survival":
             return pd.DataFrame(
                 {TIME: outputs[f"{p}.time"], EVENT: outputs[f"{p}.event"].astype(np.int64)}

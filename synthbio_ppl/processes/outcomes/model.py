@@ -104,17 +104,16 @@ def _vector(name: str, n: int, prior: Prior) -> Array:
 
 def linear_terms(linear: Linear, X: Array, codes: dict[str, Array], beta: Array) -> Array:
     """Σ_j β_j z_ij: z a feature column or a design level's indicator, (rows,)."""
-    if not linear.names:
-        return jnp.zeros(X.shape[0], X.dtype)
-    levels = iter(linear.levels)
-    parts = []
-    for j in linear.columns:
-        if j >= 0:
-            parts.append(X[:, j])
-        else:
-            column, level = next(levels)
-            parts.append((codes["y" if column == CLASS else column] == level).astype(X.dtype))
-    return jnp.stack(parts, axis=-1) @ beta
+    eta = jnp.zeros(X.shape[0], X.dtype)
+    features = [k for k, j in enumerate(linear.columns) if j >= 0]
+    if features:  # one gather and one product, however many columns a block term has
+        idx = jnp.asarray([linear.columns[k] for k in features])
+        eta = eta + X[:, idx] @ beta[jnp.asarray(features)]
+    at_levels = [k for k, j in enumerate(linear.columns) if j < 0]
+    for k, (column, level) in zip(at_levels, linear.levels, strict=True):
+        indicator = codes["y" if column == CLASS else column] == level
+        eta = eta + indicator.astype(X.dtype) * beta[k]
+    return eta
 
 
 def linear_predictor(

@@ -56,3 +56,36 @@ def observed_outcome(group: Outcome, static: OutcomeLayout, frame: pd.DataFrame)
             f"events are 0 (censored) to {causes} (the cause)",
         )
     return {"time": time, "event": event.astype(np.int32)}
+
+
+def check_drawn(static: OutcomeLayout, outputs: dict[str, Any]) -> None:
+    """Refuse drawn outcomes that overflowed: a non-finite linear predictor or y, or
+    survival times of 0 or infinity (SpecError naming what to change)."""
+    p = static.name
+    eta = np.asarray(outputs[f"{p}.linear_predictor"])
+    if eta.size and not np.isfinite(eta).all():
+        bad = int((~np.isfinite(eta)).sum())
+        raise SpecError(
+            f"{static.field}.coefficients",
+            f"{bad} of {eta.size} linear predictors not finite",
+            "the terms overflow; choose smaller coefficients",
+        )
+    if static.kind == "survival":
+        time = np.asarray(outputs[f"{p}.time"])
+        bad = int((~(np.isfinite(time) & (time > 0))).sum())
+        if bad:
+            raise SpecError(
+                f"{static.field}.baseline",
+                f"{bad} of {time.size} times are 0 or infinite",
+                "the hazard under- or overflows; choose a scale and coefficients that give "
+                "times well inside the dtype's range (or add censoring.end_of_study), or "
+                "dtype: float64",
+            )
+    elif static.kind == "continuous":
+        y = np.asarray(outputs[f"{p}.y"])
+        if y.size and not np.isfinite(y).all():
+            raise SpecError(
+                f"{static.field}.noise_sd",
+                f"{int((~np.isfinite(y)).sum())} of {y.size} values not finite",
+                "the outcome overflows; choose a smaller noise_sd or coefficients",
+            )
