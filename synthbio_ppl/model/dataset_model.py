@@ -32,7 +32,8 @@ def dataset_model(
     hidden: Array | None = None,
     exact: bool = True,
 ) -> dict[str, Array]:
-    """All feature blocks for the rows in ``design``, then the masks that hide cells.
+    """All feature blocks for the rows in ``design``, then the outcome drawn from them (a
+    layout with a ``response``), then the masks that hide cells.
 
     Returns ``{"X": (rows, features)}``, the complete values; processes that produce other
     per-row outputs (latent values, drawn covariates) add them under their own names, and
@@ -41,7 +42,9 @@ def dataset_model(
     (batches) give each block's columns x_obs = scale · x + loc_shift. When fitting, ``X``
     is observed and ``hidden`` (rows, features) bool marks its missing cells (their values
     in ``X`` are placeholders). ``exact=False`` draws ``exact`` entries' masks as
-    Bernoulli cells too (simulating the fitted model).
+    Bernoulli cells too (simulating the fitted model), and an exact count of an outcome's
+    cases as Bernoulli draws. The outcome reads the values with the column effects undone
+    (``_without_column_effects``) and, when fitting, observes ``design.outcome``.
     """
     effects = []
     for static in layout.modifiers:
