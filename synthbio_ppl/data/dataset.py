@@ -141,10 +141,26 @@ def load_dataset(directory: str | Path) -> Dataset:
         outcome = pd.concat(
             [y.rename("y") if c == "y" else frame[c] for c in outcome_columns], axis=1
         )
+        _check_outcome(spec, layout, outcome, folder)
     covariates = frame.drop(columns=[*features, "y", *(c for c in outcome_columns if c != "y")])
     if outcome is not None:
         _score_outcome(spec, layout, truth_obj, outcome, folder)
     return Dataset(X=X, y=y, covariates=covariates, truth=truth_obj, spec=spec, outcome=outcome)
+
+
+def _check_outcome(spec: Spec, layout: Any, outcome: pd.DataFrame, folder: Path) -> None:
+    """The outcome columns hold what the spec's outcome can (as a fit would read them)."""
+    from synthbio_ppl.processes.registry import response_of
+
+    static = layout.response
+    try:
+        response_of(static.field).observed_table(
+            getattr(spec, static.field), static, outcome, spec.dtype
+        )
+    except SpecError as exc:
+        raise SpecError(
+            "", str(folder / "data.parquet"), f"column {exc.path}: {exc.value} ({exc.allowed})"
+        ) from None
 
 
 def _score_outcome(

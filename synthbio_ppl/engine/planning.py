@@ -132,9 +132,7 @@ def plan_for(spec: Spec, chunk_rows: int | None) -> StreamPlan:
             )
     response = layout.response
     if response is not None:
-        why = response_of(response.field).streamable(getattr(spec, response.field), response)
-        if why is not None:
-            raise SpecError(response.field, "streamed", why)
+        response_of(response.field).check_streamable(getattr(spec, response.field), response)
     design = build_design(spec)
     from synthbio_ppl.engine.outcome_sites import with_outcome_sites
 

@@ -135,6 +135,10 @@ def build_problem(
     if outcome_frame is None and outcome_columns:
         outcome_frame = frame[[c for c in outcome_columns if c in frame.columns]]
         if "y" in outcome_columns and labels is not None:
+            if len(labels) != len(frame):
+                raise SpecError(
+                    "labels", f"{len(labels)} labels", f"need one per row ({len(frame)})"
+                )
             outcome_frame = pd.DataFrame({"y": np.asarray(labels)}, index=frame.index)
     if response is not None and response_of(response.field).replaces_labels(response):
         labels = None  # the outcome is y: one class
@@ -152,7 +156,7 @@ def build_problem(
     if response is not None:
         process = response_of(response.field)
         group = getattr(spec, response.field)
-        observed = process.observed_table(group, response, outcome_frame)
+        observed = process.observed_table(group, response, outcome_frame, spec.dtype)
         if any(len(v) != X.shape[0] for v in observed.values()):
             raise SpecError("outcome", "rows", f"need one outcome per data row ({X.shape[0]})")
         row_design = row_design._replace(outcome=observed)

@@ -101,14 +101,14 @@ class SceneFields(Strict):
         _check_block_names(self, layout)
         _check_column_names(layout)
         _check_design_names(layout)
+        taken |= {entry.name for entry in layout.masks}
         for response in responses:
             response.check_scene(getattr(self, response.field), self)
-            prefixes = response.site_prefixes(getattr(self, response.field))
-            clash = next((n for n in prefixes if n in taken), None)
-            if clash is not None:
-                raise SpecError(
-                    f"{response.field}.name", clash, "names a block or modifier; choose another"
-                )
+            for path, name in response.site_prefixes(getattr(self, response.field)):
+                if name in taken:
+                    raise SpecError(
+                        path, name, "names a block, modifier or missing entry; choose another"
+                    )
         return self
 
     def to_yaml(self) -> str:

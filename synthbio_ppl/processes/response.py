@@ -66,8 +66,9 @@ class ResponseProcess:
     def check_scene(self, group: Any, spec: Any) -> None:
         """Scene-wide rules (how the outcome combines with the classes)."""
 
-    def site_prefixes(self, group: Any) -> list[str]:
-        """The prefixes of its sites (they must not be a block's or modifier's)."""
+    def site_prefixes(self, group: Any) -> list[tuple[str, str]]:
+        """(spec path, name) of the prefixes of its sites (they must not be a block's, a
+        modifier's or a mask entry's)."""
         return []
 
     def replaces_labels(self, static: Any) -> bool:
@@ -128,9 +129,8 @@ class ResponseProcess:
         the parameter values it settles (the threshold's intercept)."""
         return {}
 
-    def streamable(self, group: Any, static: Any) -> str | None:
-        """Why rows cannot be drawn a chunk at a time, or None."""
-        return None
+    def check_streamable(self, group: Any, static: Any) -> None:
+        """Raise SpecError when its rows cannot be drawn a chunk at a time."""
 
     def empty_outputs(self, static: Any) -> dict[str, np.ndarray]:
         """Zero-row outputs with the dtypes ``frame`` reads (a table's empty schema)."""
@@ -144,9 +144,11 @@ class ResponseProcess:
         """Per-row truth (linear predictor, probabilities, potential times): latents."""
         raise NotImplementedError
 
-    def observed_table(self, group: Any, static: Any, frame: pd.DataFrame) -> dict[str, Any]:
-        """``RowDesign.outcome`` from a table's outcome columns; SpecError naming the
-        column and value when they are not this outcome's."""
+    def observed_table(
+        self, group: Any, static: Any, frame: pd.DataFrame, dtype: str = "float32"
+    ) -> dict[str, Any]:
+        """``RowDesign.outcome`` from a table's outcome columns (numbers in ``dtype``);
+        SpecError naming the column and value when they are not this outcome's."""
         raise NotImplementedError
 
     def feature_columns(self, static: Any, n_features: int) -> dict[str, np.ndarray]:

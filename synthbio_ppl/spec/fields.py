@@ -37,6 +37,15 @@ class Strict(BaseModel):
         # pydantic reads true as 1.0, and YAML 1.1 reads yes/no/on/off as true/false
         annotation = cls.model_fields[info.field_name].annotation
         if _holds_flag(value, annotation) and not _admits(annotation, bool):
+            if is_flag(value) and any(
+                isinstance(a, type) and issubclass(a, BaseModel) for a in _flatten(annotation)
+            ):
+                raise SpecError("", value, "must be a mapping of its fields, not true/false")
+            if isinstance(value, dict):  # name the entry: coefficients.<key>
+                key = next(k for k, v in value.items() if _holds_flag(v, Any))
+                raise SpecError(
+                    str(key), value[key], "must be a number or a name, not true/false " + YAML_FLAGS
+                )
             raise SpecError("", value, "must be a number or a name, not true/false " + YAML_FLAGS)
         return value
 

@@ -343,7 +343,7 @@ def test_binary_and_continuous_outcomes_round_trip(tmp_path: Path) -> None:
 
 
 def test_exact_cases_refuse_to_stream(tmp_path: Path) -> None:
-    with pytest.raises(SpecError, match=r"outcome: .*generate in memory"):
+    with pytest.raises(SpecError, match=r"outcome.cases: 100 .*generate in memory"):
         sb.generate_to_parquet(binary(n=600, prevalence=None, cases=100), tmp_path / "x")
 
 
@@ -373,6 +373,25 @@ def test_exact_cases_refuse_to_stream(tmp_path: Path) -> None:
         ({"coefficients": {}}, r"outcome.coefficients: .*at least one term"),
         ({"cases": 20000}, r"outcome.cases"),
         ({"r2": 0.5}, r"outcome.r2: .*applies to kind: continuous, not binary"),
+        (
+            {"coefficients": {"bio_0": 60}},
+            r"outcome.coefficients.bio_0: 60 .*less than or equal to 50",
+        ),
+        (
+            {"coefficients": {"bio": 1.0, "bio_0": 0.5}},
+            r"outcome.coefficients.bio_0: .*a term already",
+        ),
+        (
+            {"xor": [{"features": ["bio_0", "bio_0"], "coefficient": 1}]},
+            r"outcome.xor\[0\].features",
+        ),
+        (
+            {"xor": [{"features": ["bio_0", "bio_1"], "at": [1e30, 0], "coefficient": 1}]},
+            r"outcome.xor\[0\].at\[0\]",
+        ),
+        ({"n": 0}, r"outcome.n: 0"),
+        ({"n": 1}, r"outcome.n: 1"),
+        ({"batch_effect": 1.0}, r"outcome.batch_effect: 1.0 .*add batches"),
         ({"labels": ["a", "a"]}, r"outcome.labels"),
         ({"kind": "hazard"}, r"outcome.kind"),
     ],
@@ -382,6 +401,122 @@ def test_bad_outcomes_are_named(change: dict, message: str) -> None:
     spec["outcome"] = {**spec["outcome"], **change}
     with pytest.raises(SpecError, match=message):
         sb.validate_spec(spec)
+
+
+def test_survival_fields_name_their_path() -> None:
+    with pytest.raises(SpecError, match=r"outcome.intercept: .*binary or continuous, not survival"):
+        sb.validate_spec(survival(intercept=1.0))
+    with pytest.raises(SpecError, match=r"outcome.times: .*distinct"):
+        sb.validate_spec(survival(times=[1, 1]))
+    spec = survival(competing_risks=[{"name": "bio"}])
+    with pytest.raises(SpecError, match=r"outcome.competing_risks\[0\].name: 'bio'"):
+        sb.validate_spec(spec)
+    spec = {**binary(n=100), "missing": [{"name": "outcome", "mechanism": "mcar", "rate": 0.2}]}
+    with pytest.raises(SpecError, match=r"outcome.name: 'outcome' .*missing entry"):
+        sb.validate_spec(spec)
+    spec = survival(censoring={"end_of_study": 10, "fraction": True})
+    with pytest.raises(SpecError, match=r"outcome.censoring.fraction"):
+        sb.validate_spec(spec)
+    with pytest.raises(SpecError, match=r"outcome.censoring: True .*mapping"):
+        sb.validate_spec(survival(censoring=True))
+    with pytest.raises(SpecError, match=r"outcome.coefficients.class=case: False"):
+        sb.validate_spec(
+            {
+                **survival(),
+                "outcome": {**survival()["outcome"], "coefficients": {"class=case": False}},
+            }
+        )
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"coefficients": {"bio_0": 40}}, r"outcome.baseline: .*times are 0"),
+        (
+            {"baseline": {"distribution": "weibull", "scale": 1e-30, "shape": 0.05}},
+            r"outcome.baseline: .*(infinite|0)",
+        ),
+        (
+            {
+                "baseline": {"distribution": "weibull", "scale": 1e-300, "shape": 1.5},
+                "censoring": {"fraction": 0.3},
+            },
+            r"outcome.baseline: .*failure times are 0 or infinite",
+        ),
+        (
+            {"censoring": {"end_of_study": 1, "fraction": 0}},
+            r"outcome.censoring.fraction: 0(\.0)? .*end_of_study alone censors",
+        ),
+    ],
+)
+def test_outcomes_that_overflow_or_miss_their_target_are_refused(
+    change: dict, message: str
+) -> None:
+    with pytest.raises(SpecError, match=message):
+        sb.generate(survival(n=300, **change))
+
+
+def test_heavy_tailed_times_still_solve_the_censoring_rate() -> None:
+    """Times spread over many decades (Weibull shape 0.3, float64): the bracket of the
+    censoring rate's root is set from the times themselves."""
+    spec = {
+        **survival(
+            n=2000,
+            baseline={"distribution": "weibull", "scale": 0.1, "shape": 0.3},
+            censoring={"fraction": 0.9},
+        ),
+        "dtype": "float64",
+    }
+    data = sb.generate(spec)
+    censored = (data.outcome["event"] == 0).mean()
+    assert abs(censored - 0.9) < 4 * np.sqrt(0.9 * 0.1 / 2000)
+
+
+def test_a_one_level_binary_outcome_is_refused() -> None:
+    with pytest.raises(SpecError, match=r"outcome.prevalence: 'every row y = positive'"):
+        sb.generate(binary(n=200, prevalence=None, intercept=50.0))
+
+
+def test_a_float64_survival_truth_is_computed_in_float64() -> None:
+    spec = {
+        **survival(n=500, coefficients={"bio_0": 30.0}, censoring={"end_of_study": 5}),
+        "dtype": "float64",
+    }
+    data = sb.generate(spec)
+    curve = data.truth.outcome.curve["survival"].to_numpy()
+    assert np.isfinite(curve).all() and (np.diff(curve) <= 0).all()
+
+
+def test_tampered_outcome_columns_are_named_on_load_and_fit(tmp_path: Path) -> None:
+    data = sb.generate(survival(n=300, censoring={"end_of_study": 10}))
+    frame = data.to_frame().astype({"time": np.float64})
+    for column, value, message in (
+        ("time", -1.0, r"time: '1 of 300 values'"),
+        ("time", 1e300, r"time: '1 of 300 values' .*float32's range"),
+        ("event", 7, r"event: '1 of 300 values \(\[7\]\)'"),
+    ):
+        bad = frame.copy()
+        bad.loc[3, column] = value
+        with pytest.raises(SpecError, match=message):
+            sb.fit(data.spec, bad, method="svi", svi_steps=5)
+    data.to_parquet(tmp_path / "d")
+    table = pd.read_parquet(tmp_path / "d" / "data.parquet")
+    table.loc[0, "event"] = 9
+    table.to_parquet(tmp_path / "d" / "data.parquet")
+    with pytest.raises(SpecError, match=r"data.parquet' .*column event: 1 of 300 values \(\[9\]\)"):
+        sb.load_dataset(tmp_path / "d")
+
+
+def test_binary_outcomes_fit_from_labels_numbers_or_flags() -> None:
+    data = sb.generate(binary(n=200))
+    frame = data.to_frame()
+    codes = (data.y == "positive").to_numpy()
+    for given in (codes, codes.astype(float), codes.astype(int)):
+        problem_frame = frame.assign(y=given)
+        result = sb.fit(data.spec, problem_frame, method="svi", svi_steps=10, num_samples=5)
+        assert "outcome.intercept" in result.recovery().index
+    with pytest.raises(SpecError, match=r"labels: '10 labels'"):
+        sb.fit(data.spec, frame.drop(columns=["y"]), labels=list(data.y)[:10])
 
 
 @pytest.mark.parametrize(

@@ -91,14 +91,15 @@ class OutcomeProcess(ResponseProcess):
 
     def implicit_rows(self, raw: Any) -> int | None:
         n = raw.get("n") if isinstance(raw, dict) else None
-        return n if isinstance(n, int) and not isinstance(n, bool) else None
+        valid = isinstance(n, int) and not isinstance(n, bool) and 2 <= n < 2**31
+        return n if valid else None  # else outcome.n's own check names it
 
     def with_rows(self, raw: Any, n_rows: int) -> Any:
         """``n`` follows the rows; an exact count of cases keeps its share."""
         if not isinstance(raw, dict):
             return raw
         out = dict(raw)
-        if out.get("cases") is not None and out.get("n"):
+        if out.get("cases") is not None and out.get("n") and n_rows >= 2:
             out["cases"] = min(max(1, round(out["cases"] * n_rows / out["n"])), n_rows - 1)
         if out.get("n") is not None:
             out["n"] = n_rows
@@ -127,13 +128,21 @@ class OutcomeProcess(ResponseProcess):
             raise SpecError(
                 "outcome.n", group.n, f"the scene already has {spec.n_rows} rows; give them once"
             )
+        if group.batch_effect > 0 and spec.batches is None:
+            raise SpecError(
+                "outcome.batch_effect", group.batch_effect, "shifts η per batch: add batches"
+            )
         if group.cases is not None and group.cases >= spec.n_rows:
             raise SpecError(
                 "outcome.cases", group.cases, f"must be below the number of rows ({spec.n_rows})"
             )
 
-    def site_prefixes(self, group: Outcome) -> list[str]:
-        return [group.name, *(r.name for r in group.competing_risks)]
+    def site_prefixes(self, group: Outcome) -> list[tuple[str, str]]:
+        risks = group.competing_risks
+        return [
+            (f"{self.field}.name", group.name),
+            *((f"{self.field}.competing_risks[{i}].name", r.name) for i, r in enumerate(risks)),
+        ]
 
     def replaces_labels(self, static: OutcomeLayout) -> bool:
         return static.kind in ("binary", "continuous")
@@ -187,7 +196,7 @@ class OutcomeProcess(ResponseProcess):
         return solver.placeholders(static)
 
     def needs_pilot(self, static: OutcomeLayout) -> bool:
-        return bool(solver.placeholders(static))
+        return bool(solver.placeholders(static)) or static.censoring_target
 
     def solve(
         self, group: Outcome, static: OutcomeLayout, drawn: dict[str, np.ndarray]
@@ -243,13 +252,14 @@ class OutcomeProcess(ResponseProcess):
         outputs[f"{p}.probability"] = inverse(eta).astype(score.dtype)
         return {f"{p}.intercept": -threshold}
 
-    def streamable(self, group: Outcome, static: OutcomeLayout) -> str | None:
+    def check_streamable(self, group: Outcome, static: OutcomeLayout) -> None:
         if static.exact:
-            return (
-                "outcome.cases picks the cases from every row's score: generate in memory, "
-                "or give prevalence"
+            raise SpecError(
+                f"{self.field}.cases",
+                group.cases,
+                "an exact count picks the cases from every row's score at once: generate in "
+                "memory, or give prevalence to stream",
             )
-        return None
 
     def empty_outputs(self, static: OutcomeLayout) -> dict[str, np.ndarray]:
         p = static.name
@@ -287,9 +297,9 @@ class OutcomeProcess(ResponseProcess):
         return pd.DataFrame({n: np.asarray(outputs[n]) for n in names})
 
     def observed_table(
-        self, group: Outcome, static: OutcomeLayout, frame: pd.DataFrame
+        self, group: Outcome, static: OutcomeLayout, frame: pd.DataFrame, dtype: str = "float32"
     ) -> dict[str, Any]:
-        return observed_outcome(group, static, frame)
+        return observed_outcome(group, static, frame, dtype)
 
     def feature_columns(self, static: OutcomeLayout, n_features: int) -> dict[str, np.ndarray]:
         """``outcome``: whether a term of the outcome (any cause) reads the feature."""
@@ -333,6 +343,13 @@ class OutcomeProcess(ResponseProcess):
         rows: pd.DataFrame,
         frame: pd.DataFrame,
     ) -> pd.DataFrame:
+        if static.kind == "binary" and frame["y"].nunique() < 2:
+            raise SpecError(
+                f"{self.field}.prevalence",
+                f"every row y = {frame['y'].iloc[0]}",
+                "the outcome has one level only; choose a prevalence, intercept or cases that "
+                "gives both",
+            )
         rows.attrs["noise_sd"] = truth.parameters.get(f"{static.name}.noise_sd", np.nan)
         truth.scores = outcome_scores(static.kind, rows, frame, static.name)
         if static.kind != "survival":
@@ -341,7 +358,10 @@ class OutcomeProcess(ResponseProcess):
         causes = [(c.name, c.family) for c in static.causes]
         curves = survival_at(causes, truth.parameters, rows, times)
         truth.curve = pd.DataFrame({"time": times, "survival": curves.mean(axis=0)})
-        named = {f"{static.name}.survival@{t:g}": curves[:, i] for i, t in enumerate(times)}
+        named = {
+            f"{static.name}.survival@{np.format_float_positional(t, trim='-')}": curves[:, i]
+            for i, t in enumerate(times)
+        }
         return pd.concat([rows, pd.DataFrame(named, index=rows.index)], axis=1)
 
     def truth_summary(self, value: OutcomeTruth) -> list[str]:

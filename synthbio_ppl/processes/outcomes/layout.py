@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.processes.block import Block
@@ -58,6 +59,8 @@ class OutcomeLayout:
     causes: tuple[Cause, ...] = ()
     end_of_study: bool = False
     random_censoring: bool = False
+    censoring_target: bool = False
+    """A censored share is asked for (0 included): the pilot checks the end of study."""
     bio_columns: tuple[tuple[int, int], ...] = ()
     """Column runs whose values the outcome reads after undoing column effects."""
 
@@ -105,11 +108,25 @@ def build_outcome_layout(
     ``affected(j)`` says which column effect (batches) acts on feature j: "" none,
     "affine" (undone before the terms read it), "counts" (cannot be undone: refused)."""
     resolve = _resolver(blocks, columns, design)
+    reads: list[tuple[str, int]] = []  # (spec path, feature column) of every term
 
     def linear(terms: dict[str, float], path: str) -> Linear:
         found = [
             (i, t) for i, name in enumerate(terms) for t in resolve(name, f"{path}.{name}", True)
         ]
+        seen: dict[Any, str] = {}
+        for i, (j, level, label) in found:
+            key = level if j < 0 else j
+            name = list(terms)[i]
+            if key in seen:
+                raise SpecError(
+                    f"{path}.{name}",
+                    label,
+                    f"is a term already (through {seen[key]}); give each column once",
+                )
+            seen[key] = name
+            if j >= 0:
+                reads.append((f"{path}.{name}", j))
         return Linear(
             tuple(j for _, (j, _, _) in found),
             tuple(level for _, (_, level, _) in found if level is not None),
@@ -118,7 +135,9 @@ def build_outcome_layout(
         )
 
     def one(name: str, path: str) -> int:
-        return resolve(name, path, False)[0][0]
+        j = resolve(name, path, False)[0][0]
+        reads.append((path, j))
+        return j
 
     main = linear(group.coefficients, f"{field}.coefficients")
     pairs = [
@@ -169,11 +188,12 @@ def build_outcome_layout(
         | set(steps)
         | {j for c in causes for j in c.linear.columns if j >= 0}
     )
-    counts = next((j for j in read if affected(j) == "counts"), None)
+    counts = next(((path, j) for path, j in reads if affected(j) == "counts"), None)
     if counts is not None:
+        path, j = counts
         raise SpecError(
-            f"{field}.coefficients",
-            next(columns(b)[counts - b.start] for b in blocks if b.start <= counts < b.stop),
+            path,
+            next(columns(b)[j - b.start] for b in blocks if b.start <= j < b.stop),
             "reads a count column under batch effects; a batch multiplies counts, which the "
             "outcome cannot undo: drop the count block from batches.affects or from the terms",
         )
@@ -195,6 +215,7 @@ def build_outcome_layout(
         causes=causes,
         end_of_study=bool(censoring and censoring.end_of_study is not None),
         random_censoring=bool(censoring and censoring.fraction),
+        censoring_target=bool(censoring and censoring.fraction is not None),
         bio_columns=tuple(_runs([j for j in read if affected(j)])),
     )
 

@@ -31,6 +31,11 @@ def placeholders(static: OutcomeLayout) -> dict[str, float]:
 def solve_outcome(
     group: Outcome, static: OutcomeLayout, drawn: dict[str, np.ndarray]
 ) -> dict[str, Any]:
+    """The solved sites from the pilot's outputs; SpecError when the pilot's outcome
+    overflows or a target cannot be met."""
+    from synthbio_ppl.processes.outcomes.table import check_drawn
+
+    check_drawn(static, drawn)  # an overflowed pilot would only mislead the solvers
     p = static.name
     out: dict[str, Any] = {}
     eta = np.asarray(drawn[f"{p}.linear_predictor"], dtype=np.float64)  # intercept 0 here
@@ -39,14 +44,14 @@ def solve_outcome(
         out[f"{p}.intercept"] = intercept_for(eta, group.prevalence, group.link)
     if static.solve_noise:
         out[f"{p}.noise_sd"] = noise_for(eta, group.r2 if group.r2 is not None else 0.5)
-    if static.random_censoring:
-        assert group.censoring is not None and group.censoring.fraction is not None
+    censoring = group.censoring
+    if censoring is not None and censoring.fraction is not None:
         times = np.stack([drawn[f"{c.name}.event_time"] for c in static.causes], axis=-1)
-        out[f"{p}.censoring_rate"] = censoring_rate_for(
-            times.min(axis=-1).astype(np.float64),
-            group.censoring.fraction,
-            group.censoring.end_of_study,
+        rate = censoring_rate_for(
+            times.min(axis=-1).astype(np.float64), censoring.fraction, censoring.end_of_study
         )
+        if static.random_censoring:
+            out[f"{p}.censoring_rate"] = rate
     return out
 
 
@@ -75,13 +80,24 @@ def noise_for(eta: np.ndarray, r2: float) -> float:
 
 def censoring_rate_for(times: np.ndarray, fraction: float, end: float | None) -> float:
     """r with mean_i 1{T_i ≤ end} e^{−r T_i} = 1 − fraction (the expected share of
-    events); SpecError when the end of study alone censors more than ``fraction`` beyond
-    the pilot's sampling error."""
+    events; T_i the first latent failure time); SpecError when the end of study alone
+    censors more than ``fraction`` beyond the pilot's sampling error, or when failure
+    times are 0, or infinite without an end of study."""
+    from scipy import optimize
+
+    bad = ~(times > 0) | (np.isinf(times) & (end is None))
+    if bad.any():
+        raise SpecError(
+            "outcome.baseline",
+            f"{int(bad.sum())} of {times.size} failure times are 0 or infinite",
+            "the hazard under- or overflows; choose a scale, shape and coefficients that "
+            "give times well inside the dtype's range",
+        )
     before = times <= (np.inf if end is None else end)
     events = float(before.mean())
     # the pilot's share is an estimate: within 3 of its standard errors of the target the
     # end of study alone meets it (no random censoring), beyond that it overshoots
-    slack = 3.0 * np.sqrt(fraction * (1.0 - fraction) / times.size)
+    slack = 3.0 * np.sqrt(max(fraction * (1.0 - fraction), 1.0 / times.size) / times.size)
     if events < 1.0 - fraction - slack:
         raise SpecError(
             "outcome.censoring.fraction",
@@ -89,16 +105,15 @@ def censoring_rate_for(times: np.ndarray, fraction: float, end: float | None) ->
             f"end_of_study alone censors {1.0 - events:.1%} of rows; raise fraction or "
             "end_of_study",
         )
-    if events <= 1.0 - fraction + 1e-12:
+    if events <= 1.0 - fraction or fraction == 0.0:
         return 1e-30
-    from scipy import optimize
-
     t = times[before]
     n = times.size
 
     def gap(log_rate: float) -> float:
         return float(np.exp(-np.exp(log_rate) * t).sum() / n) - (1.0 - fraction)
 
-    scale = float(np.median(t))
-    lo, hi = np.log(1e-12 / scale), np.log(1e6 / scale)
+    # at rate 1e-6/max(t) every factor is ≈ 1 (the gap is ≥ 0), at 50/min(t) each is
+    # below e^-50 (the gap is < 0): a bracket whatever the spread of the times
+    lo, hi = np.log(1e-6 / t.max()), np.log(50.0 / t.min())
     return float(np.exp(optimize.brentq(gap, lo, hi, xtol=1e-12)))

@@ -7,7 +7,7 @@ coefficient each) or a design level (``smoker=current``, ``class=case``, ``batch
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -16,6 +16,8 @@ from synthbio_ppl.spec.fields import NAME_PATTERN, Count, Strict
 
 OutcomeKind = Literal["binary", "continuous", "survival"]
 Coefficient = Field(ge=-50.0, le=50.0, description="Its coefficient on the linear predictor.")
+Beta = Annotated[float, Field(ge=-50.0, le=50.0)]
+"""A coefficient: per unit of its term, on the log-odds, mean or log-hazard scale."""
 
 
 class Interaction(Strict):
@@ -45,8 +47,16 @@ class Xor(Strict):
     """w · 1{(x_a > at_a) ≠ (x_b > at_b)} (XOR of two thresholded features)."""
 
     features: tuple[str, str] = Field(description="The two feature columns.")
-    at: tuple[float, float] = Field((0.0, 0.0), description="Each feature's threshold.")
+    at: tuple[
+        Annotated[float, Field(ge=-1e6, le=1e6)], Annotated[float, Field(ge=-1e6, le=1e6)]
+    ] = Field((0.0, 0.0), description="Each feature's threshold.")
     coefficient: float = Coefficient
+
+    @model_validator(mode="after")
+    def _two_features(self) -> Xor:
+        if self.features[0] == self.features[1]:
+            raise SpecError("features", list(self.features), "name two different features")
+        return self
 
 
 class Baseline(Strict):
@@ -89,7 +99,7 @@ class CompetingRisk(Strict):
 
     name: str = Field(pattern=NAME_PATTERN, description="The cause's name (its sites' prefix).")
     baseline: Baseline = Field(default_factory=Baseline, description="Its baseline hazard.")
-    coefficients: dict[str, float] = Field(
+    coefficients: dict[str, Beta] = Field(
         default_factory=dict, description="Its linear terms: {column, block or design=level: β}."
     )
 
@@ -125,9 +135,9 @@ class Outcome(Strict):
         "outcome", pattern=NAME_PATTERN, description="The outcome's name (its sites' prefix)."
     )
     n: Count | None = Field(
-        None, ge=1, description="Rows, when the scene declares no classes (a cohort)."
+        None, ge=2, le=2**31 - 1, description="Rows, when the scene declares no classes (a cohort)."
     )
-    coefficients: dict[str, float] = Field(
+    coefficients: dict[str, Beta] = Field(
         default_factory=dict, description="Linear terms: {column, block or design=level: β}."
     )
     interactions: list[Interaction] = Field(default_factory=list, description="x_a·x_b terms.")
@@ -171,11 +181,11 @@ class Outcome(Strict):
         if not isinstance(data, dict) or data.get("kind") not in _ONLY:
             return data
         kind = data["kind"]
-        for other, names in _ONLY.items():
-            for name in names:
-                given = name in data and not _is_default(cls, name, data[name])
-                if other != kind and given and name not in _ONLY[kind]:
-                    raise SpecError(name, data[name], f"applies to kind: {other}, not {kind}")
+        for name in dict.fromkeys(n for names in _ONLY.values() for n in names):
+            given = name in data and not _is_default(cls, name, data[name])
+            if given and name not in _ONLY[kind]:
+                kinds = " or ".join(k for k, names in _ONLY.items() if name in names)
+                raise SpecError(name, data[name], f"applies to kind: {kinds}, not {kind}")
         return data
 
     @model_validator(mode="after")
@@ -193,6 +203,8 @@ class Outcome(Strict):
         if self.kind == "survival":
             if any(t <= 0 or t > 1e9 for t in self.times):
                 raise SpecError("times", self.times, "must be positive times up to 1e9")
+            if len(set(self.times)) != len(self.times):
+                raise SpecError("times", self.times, "must be distinct")
             names = [self.name, *(r.name for r in self.competing_risks)]
             if len(set(names)) != len(names):
                 raise SpecError("competing_risks", names, "cause names must be unique")

@@ -12,50 +12,71 @@ from synthbio_ppl.processes.outcomes.spec import Outcome
 TIME, EVENT = "time", "event"
 
 
-def observed_outcome(group: Outcome, static: OutcomeLayout, frame: pd.DataFrame) -> dict[str, Any]:
-    """The outcome columns of a table as model inputs, checked."""
+def observed_outcome(
+    group: Outcome, static: OutcomeLayout, frame: pd.DataFrame, dtype: str = "float32"
+) -> dict[str, Any]:
+    """The outcome columns of a table as model inputs (numbers in ``dtype``), checked:
+    SpecError names the column, how many values are wrong and what is allowed."""
     columns = [TIME, EVENT] if static.kind == "survival" else ["y"]
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise SpecError(
-            missing[0],
-            "(missing)",
-            f"the table needs the outcome's columns {columns}",
-        )
+        raise SpecError(missing[0], "(missing)", f"the table needs the outcome's columns {columns}")
     if static.kind == "binary":
-        values = pd.Series(np.asarray(frame["y"], dtype=object)).map(str)
-        labels = list(group.labels)
-        known = {**{name: i for i, name in enumerate(labels)}, "0": 0, "1": 1}
-        codes = values.map(lambda v: known.get(v, -1)).to_numpy()
-        if (codes < 0).any():
-            bad = sorted(set(values[codes < 0]))[:5]
-            raise SpecError("y", bad, f"the binary outcome's values are {labels} (or 0/1)")
-        return {"y": codes.astype(np.int32)}
+        return {"y": _binary_codes(frame["y"], list(group.labels))}
     if static.kind == "continuous":
-        y = pd.to_numeric(frame["y"], errors="coerce").to_numpy(dtype=np.float64)
-        if not np.isfinite(y).all():
-            raise SpecError(
-                "y",
-                f"{int((~np.isfinite(y)).sum())} of {len(y)} values",
-                "the continuous outcome must be finite numbers",
-            )
-        return {"y": y}
-    time = pd.to_numeric(frame[TIME], errors="coerce").to_numpy(dtype=np.float64)
-    if not (np.isfinite(time) & (time > 0)).all():
-        raise SpecError(
-            TIME,
-            f"{int((~(np.isfinite(time) & (time > 0))).sum())} of {len(time)} values",
-            "times must be positive finite numbers",
-        )
+        return {"y": _numbers(frame["y"], "y", dtype, "finite numbers")}
+    time = _numbers(frame[TIME], TIME, dtype, "positive finite numbers", positive=True)
     event = pd.to_numeric(frame[EVENT], errors="coerce").to_numpy(dtype=np.float64)
-    causes = len(static.causes)
-    if not (np.isin(event, np.arange(causes + 1))).all():
+    causes = np.arange(len(static.causes) + 1)
+    wrong = ~np.isin(event, causes)
+    if wrong.any():
+        shown = [int(v) if float(v).is_integer() else v for v in set(event[wrong].tolist())]
         raise SpecError(
             EVENT,
-            sorted(set(event[~np.isin(event, np.arange(causes + 1))]))[:5],
-            f"events are 0 (censored) to {causes} (the cause)",
+            f"{int(wrong.sum())} of {len(event)} values ({sorted(shown, key=str)[:5]})",
+            f"events are 0 (censored) to {len(static.causes)} (the cause)",
         )
     return {"time": time, "event": event.astype(np.int32)}
+
+
+def _binary_codes(values: pd.Series, labels: list[str]) -> np.ndarray:
+    """0/1 codes from the labels, or from 0/1 given as numbers or true/false."""
+    if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+        numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
+        wrong = ~np.isin(numbers, (0.0, 1.0))
+        if wrong.any():
+            raise SpecError(
+                "y",
+                f"{int(wrong.sum())} of {len(numbers)} values",
+                f"the binary outcome's values are {labels}, or 0/1",
+            )
+        return numbers.astype(np.int32)
+    text = pd.Series(np.asarray(values, dtype=object)).map(str)
+    known = {name: i for i, name in enumerate(labels)}
+    codes = text.map(lambda v: known.get(v, -1)).to_numpy()
+    if (codes < 0).any():
+        bad = sorted(set(text[codes < 0]))[:5]
+        raise SpecError("y", bad, f"the binary outcome's values are {labels} (or 0/1)")
+    return codes.astype(np.int32)
+
+
+def _numbers(
+    values: pd.Series, column: str, dtype: str, allowed: str, positive: bool = False
+) -> np.ndarray:
+    """Finite numbers (positive ones where asked) that stay finite and non-zero in
+    ``dtype``, the fit's precision."""
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
+    info = np.finfo(dtype)
+    ok = np.isfinite(numbers) & (np.abs(numbers) <= info.max)
+    if positive:
+        ok &= numbers >= info.tiny
+    if not ok.all():
+        raise SpecError(
+            column,
+            f"{int((~ok).sum())} of {len(numbers)} values",
+            f"must be {allowed} within {dtype}'s range",
+        )
+    return numbers
 
 
 def check_drawn(static: OutcomeLayout, outputs: dict[str, Any]) -> None:
@@ -72,14 +93,21 @@ def check_drawn(static: OutcomeLayout, outputs: dict[str, Any]) -> None:
         )
     if static.kind == "survival":
         time = np.asarray(outputs[f"{p}.time"])
-        bad = int((~(np.isfinite(time) & (time > 0))).sum())
-        if bad:
+        zero, infinite = int((time <= 0).sum()), int((~np.isfinite(time)).sum())
+        wider = ", or dtype: float64" if time.dtype == np.float32 else ""
+        if zero:
             raise SpecError(
                 f"{static.field}.baseline",
-                f"{bad} of {time.size} times are 0 or infinite",
-                "the hazard under- or overflows; choose a scale and coefficients that give "
-                "times well inside the dtype's range (or add censoring.end_of_study), or "
-                "dtype: float64",
+                f"{zero} of {time.size} times are 0",
+                "the hazard overflows; choose a smaller scale, a shape nearer 1 or smaller "
+                f"coefficients (centre raw-scale features){wider}",
+            )
+        if infinite:
+            raise SpecError(
+                f"{static.field}.baseline",
+                f"{infinite} of {time.size} times are infinite",
+                "the hazard underflows; choose a larger scale or shape, or give "
+                "censoring.end_of_study",
             )
     elif static.kind == "continuous":
         y = np.asarray(outputs[f"{p}.y"])

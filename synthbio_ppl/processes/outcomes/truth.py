@@ -138,18 +138,32 @@ def survival_at(
 ) -> np.ndarray:
     """S(t | x_i) = Π_k S_k(t | x_i) (event-free survival over every cause), (rows, times),
     from the model's own failure-time distributions."""
+    from synthbio_ppl.core.precision import precision
     from synthbio_ppl.processes.outcomes.model import hazard_distribution
 
     t = np.asarray(times, dtype=np.float64)[None, :]
     log_s = np.zeros((len(rows), t.shape[1]))
-    for name, family in causes:
-        eta = rows[f"{name}.linear_predictor"].to_numpy(dtype=np.float64)[:, None]
-        scale = float(np.asarray(parameters[f"{name}.scale"]))
-        shape = float(np.asarray(parameters.get(f"{name}.shape", 1.0)))
-        law = hazard_distribution(family, scale, shape, eta)
-        with np.errstate(divide="ignore"):  # S = 0 exactly: log S = −inf, S(t) = 0
-            log_s += np.log1p(-np.minimum(np.asarray(law.cdf(t), dtype=np.float64), 1.0))
+    with precision("float64"):
+        for name, family in causes:
+            log_s += _log_survival(rows, parameters, name, family, t, hazard_distribution)
     return np.exp(log_s)
+
+
+def _log_survival(
+    rows: pd.DataFrame,
+    parameters: dict[str, Any],
+    name: str,
+    family: str,
+    t: np.ndarray,
+    law_of: Any,
+) -> np.ndarray:
+    """log S_k(t | x_i) of one cause, (rows, times)."""
+    eta = rows[f"{name}.linear_predictor"].to_numpy(dtype=np.float64)[:, None]
+    scale = float(np.asarray(parameters[f"{name}.scale"]))
+    shape = float(np.asarray(parameters.get(f"{name}.shape", 1.0)))
+    law = law_of(family, scale, shape, eta)
+    with np.errstate(divide="ignore"):  # S = 0 exactly: log S = −inf, S(t) = 0
+        return np.log1p(-np.minimum(np.asarray(law.cdf(t), dtype=np.float64), 1.0))
 
 
 def default_times(frame: pd.DataFrame) -> list[float]:
@@ -167,7 +181,7 @@ def truth_to_json(value: OutcomeTruth | None, frame_out: Any) -> Any:
         "link": value.link,
         "terms": frame_out(value.terms),
         "parameters": value.parameters,
-        "scores": value.scores,
+        "scores": {k: (v if np.isfinite(v) else None) for k, v in value.scores.items()},
         "curve": None if value.curve is None else frame_out(value.curve),
         "causes": value.causes,
         "labels": value.labels,
