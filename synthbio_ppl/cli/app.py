@@ -157,6 +157,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"synthbio: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 1
+    except Exception as exc:  # a fault of ours: one line, the traceback with --debug
+        if "--debug" in arguments:
+            raise
+        text = " ".join(str(exc).split())[:300]
+        print(
+            f"synthbio: internal error: {type(exc).__name__}: {text} (run again with --debug "
+            "for the traceback, and report it)",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

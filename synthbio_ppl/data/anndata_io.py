@@ -50,8 +50,8 @@ def to_anndata(data: Any, blocks: list[str] | None = None) -> Any:
     every feature when there are none).
 
     ``X`` (rows, columns): int32 when every chosen column is whole (counts), else float;
-    ``obs``: ``y``, the covariates (batch, groups) and the per-row latents (library
-    sizes); ``var``: the truth's feature table (role, base mean, dispersion, DE state,
+    ``obs``: ``y``, the covariates (batch, groups), an outcome's ``time`` and ``event``
+    and the per-row latents (library sizes, an outcome's linear predictor); ``var``: the truth's feature table (role, base mean, dispersion, DE state,
     log2 fold change, batch factors, ...); ``layers["dropout"]``: the cells dropout or
     zero inflation set to 0 (scipy sparse, bool) when there are any; ``uns``: the spec
     (YAML), the class × batch table and the class effect sizes. Raises SpecError for an
@@ -66,6 +66,8 @@ def to_anndata(data: Any, blocks: list[str] | None = None) -> Any:
     X = frame.to_numpy(dtype=np.int32 if whole else None)
     names = pd.Index([str(i) for i in range(len(frame))])
     parts = [data.y.to_frame(), data.covariates]
+    if data.outcome is not None:  # time and event (y is there already)
+        parts.append(data.outcome.drop(columns=[c for c in data.outcome.columns if c == "y"]))
     if data.truth.latents is not None:
         parts.append(data.truth.latents)
     obs = pd.concat([p.reset_index(drop=True) for p in parts], axis=1).set_axis(names)
@@ -86,4 +88,7 @@ def to_anndata(data: Any, blocks: list[str] | None = None) -> Any:
     }
     if data.truth.batch is not None:
         uns["class_batch_table"] = data.truth.batch["table"]
+    if data.truth.outcome is not None:
+        uns["outcome_terms"] = data.truth.outcome.terms
+        uns["outcome_scores"] = {k: float(v) for k, v in data.truth.outcome.scores.items()}
     return anndata.AnnData(X=X, obs=obs, var=var, layers=layers, uns=uns)

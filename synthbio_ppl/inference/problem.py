@@ -28,6 +28,7 @@ from synthbio_ppl.model.layout import Layout, build_layout, groups_of
 from synthbio_ppl.model.scene import Spec, as_spec
 from synthbio_ppl.processes.registry import (
     BLOCK_PROCESSES,
+    MODIFIERS,
     mask_of,
     modifier_of,
     process_of,
@@ -199,7 +200,15 @@ def make_problem(
     sites = model_sites(layout, spec.dtype)
     fixed = {**_identifying_sites(spec, layout, sites, priors or {}), **(fixed or {})}
     fixed = {**_response_constants(spec, layout, sites), **fixed}
+    empty = {
+        s.name: np.zeros(s.shape) for s in sites.values() if not s.deterministic and 0 in s.shape
+    }
+    fixed = {**empty, **fixed}  # a site with no entries (one class: no class steps) holds nothing
     fixed = {**mask_constants(spec, layout, X, hidden, truth), **fixed}
+    if layout.response is not None:
+        prefixes = tuple(f"{m.site_prefix}." for m in MODIFIERS)
+        effects = [s for s in sites if s.startswith(prefixes) and s not in fixed]
+        response_of(layout.response.field).fit_check(layout.response, effects)
     problem = Problem(
         spec=spec,
         layout=layout,

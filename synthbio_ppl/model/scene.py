@@ -21,6 +21,7 @@ from synthbio_ppl.processes.registry import (
     MASKS,
     MODIFIERS,
     RESPONSES,
+    modifier_of,
     process_of,
     response_of,
     spec_order,
@@ -109,6 +110,7 @@ class SceneFields(Strict):
                     raise SpecError(
                         path, name, "names a block, modifier or missing entry; choose another"
                     )
+            _check_outcome_columns(response, layout)
         return self
 
     def to_yaml(self) -> str:
@@ -160,6 +162,20 @@ def _check_column_names(layout: Any) -> None:
             if process_of(block.kind).has_column(block, name):
                 path = process_of(block.kind).columns_path(block)
                 raise SpecError(path, name, "is a design column's name (y, batch, ...)")
+
+
+def _check_outcome_columns(response: Any, layout: Any) -> None:
+    """The outcome's own table columns (time, event) are no feature's or design column's."""
+    design = [name for m in layout.modifiers for name in modifier_of(m.field).design_columns(m)]
+    for block in layout.blocks:
+        design += process_of(block.kind).design_columns(block)
+    for column in response.columns(layout.response):
+        if column == "y":
+            continue
+        owner = next((b for b in layout.blocks if process_of(b.kind).has_column(b, column)), None)
+        if owner is not None or column in design:
+            path = process_of(owner.kind).columns_path(owner) if owner else response.field
+            raise SpecError(path, column, f"is a column of the {response.field}; rename it")
 
 
 def _check_design_names(layout: Any) -> None:

@@ -116,6 +116,10 @@ class ResponseProcess:
         """Per-row outputs; ``observed`` (fitting) holds the outcome columns' values."""
         raise NotImplementedError
 
+    def fit_check(self, static: Any, column_effect_sites: list[str]) -> None:
+        """Raise SpecError when a fit with the column effects' free ``column_effect_sites``
+        cannot sample this outcome's model."""
+
     def observed_sites(self, static: Any) -> list[str]:
         """Per-row sites that a simulated table observes (SBC reads them back)."""
         return []

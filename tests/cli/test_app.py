@@ -138,3 +138,24 @@ def test_an_unknown_figure_format_is_refused_before_clustering(capsys) -> None:
     assert main(["cluster", "/nonexistent", "--plot", "figure.xyz"]) == 2
     err = capsys.readouterr().err
     assert "--plot" in err and "png" in err  # refused before the folder is even read
+
+
+def test_an_internal_fault_is_one_line_exit_1_and_a_traceback_with_debug(
+    monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """A fault of the program (not the input) is one line on stderr and exit 1; ``--debug``
+    raises it with its traceback."""
+    import synthbio_ppl.model.scene as scene
+
+    def broken(path: object) -> None:
+        raise RuntimeError("a bug\nover two lines")
+
+    monkeypatch.setattr(scene, "load_spec", broken)
+    assert main(["validate", str(MODELS / "demo.yaml")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "synthbio: internal error: RuntimeError: a bug over two lines (run again with --debug "
+        "for the traceback, and report it)"
+    ]
+    with pytest.raises(RuntimeError, match="a bug"):
+        main(["--debug", "validate", str(MODELS / "demo.yaml")])

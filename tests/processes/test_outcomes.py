@@ -16,6 +16,7 @@ from scipy import stats
 import synthbio_ppl as sb
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.processes.outcomes.truth import expected_auc, realised_auc, true_concordance
+from tests.conftest import MODELS
 
 
 def binary(n: int = 20000, **outcome: object) -> dict:
@@ -232,7 +233,10 @@ def test_the_population_survival_curve_matches_kaplan_meier(cohort: sb.Dataset) 
     km = lifelines.KaplanMeierFitter().fit(cohort.outcome["time"], cohort.outcome["event"])
     curve = cohort.truth.outcome.curve
     estimate = km.survival_function_at_times(curve["time"]).to_numpy()
-    assert np.abs(estimate - curve["survival"].to_numpy()).max() < 4 * 0.5 / np.sqrt(6000) * 1.5
+    assert (
+        np.abs(estimate - curve["event_free_survival"].to_numpy()).max()
+        < 4 * 0.5 / np.sqrt(6000) * 1.5
+    )
 
 
 def test_competing_risks_share_events_as_their_hazards() -> None:
@@ -483,7 +487,7 @@ def test_a_float64_survival_truth_is_computed_in_float64() -> None:
         "dtype": "float64",
     }
     data = sb.generate(spec)
-    curve = data.truth.outcome.curve["survival"].to_numpy()
+    curve = data.truth.outcome.curve["event_free_survival"].to_numpy()
     assert np.isfinite(curve).all() and (np.diff(curve) <= 0).all()
 
 
@@ -591,3 +595,66 @@ def test_the_censored_likelihood_calibrates(spec: dict) -> None:
     result = sb.calibrate(spec, n_sims=20, num_warmup=200, num_samples=198, n_draws=99, seed=3)
     assert result.passes(alpha=0.01), result.verdict()
     assert result.ranks.shape[1] >= 3
+
+
+# ------------------------------------------------------------------ review: the whole path
+
+
+def test_scenes_with_empty_sites_fit() -> None:
+    """One-class scenes give empty class-step sites (a cluster's anchor effect), an XOR-only
+    outcome has no linear coefficients, a competing cause may have none: all fit."""
+    risk = sb.generate(sb.rescale_rows(MODELS / "risk_score.yaml", 300))
+    xor = sb.generate(
+        binary(n=300, coefficients={}, xor=[{"features": ["bio_0", "bio_1"], "coefficient": 3}])
+    )
+    cohort = sb.generate(survival(n=300, competing_risks=[{"name": "death"}]))
+    for data, site in ((risk, "outcome.intercept"), (xor, "outcome.xor"), (cohort, "death.scale")):
+        table = sb.fit(None, data, method="svi", svi_steps=50, num_samples=10).recovery()
+        assert (table["site"] == site).any(), table
+
+
+def test_dask_and_anndata_carry_the_outcome() -> None:
+    spec = sb.rescale_rows(MODELS / "survival_cohort.yaml", 600)
+    memory = sb.generate(spec)
+    frame = sb.to_dask(spec, chunk_rows=256).compute()
+    assert np.array_equal(frame[["time", "event"]].to_numpy(), memory.outcome.to_numpy())
+    obs = memory.to_anndata().obs
+    assert np.array_equal(obs[["time", "event"]].to_numpy(), memory.outcome.to_numpy())
+    risk = sb.to_dask(sb.rescale_rows(MODELS / "risk_score.yaml", 300), chunk_rows=256).compute()
+    assert list(risk["y"].cat.categories) == ["negative", "positive"]
+
+
+def test_outcome_columns_may_not_be_feature_names() -> None:
+    spec = {
+        "name": "clash",
+        "structure": {"n": 100, "biomarkers": {"time": {"baseline": 1.0, "noise": 1.0}}},
+        "outcome": {"kind": "survival", "coefficients": {"time": 0.5}},
+    }
+    with pytest.raises(SpecError, match=r"time.* is a column of the outcome"):
+        sb.validate_spec(spec)
+
+
+def test_steps_on_batch_affected_columns_need_fixed_batch_sites() -> None:
+    spec = {
+        **binary(n=400, thresholds=[{"feature": "bio_2", "at": 0.5, "coefficient": 1.0}]),
+        "batches": {"n": 2, "strength": 0.8},
+    }
+    data = sb.generate(spec)
+    with pytest.raises(SpecError, match=r"fixed: .*threshold or XOR term .*batch effects"):
+        sb.fit(None, data, method="svi", svi_steps=5)
+    fixed = {k: np.asarray(v) for k, v in data.truth.parameters.items() if k.startswith("batch.")}
+    table = sb.fit(None, data, method="svi", svi_steps=50, num_samples=10, fixed=fixed).recovery()
+    assert (table["site"] == "outcome.thresholds").any()
+
+
+def test_a_batch_level_term_and_a_batch_effect_cannot_both_be_given() -> None:
+    spec = {**survival(coefficients={"batch=batch1": 0.4}, batch_effect=0.5), "batches": {"n": 2}}
+    with pytest.raises(SpecError, match=r"outcome.coefficients.batch=batch1: .*use one"):
+        sb.validate_spec(spec)
+
+
+def test_baseline_shapes_default_per_family() -> None:
+    spec = sb.validate_spec(survival(baseline={"distribution": "exponential", "scale": 0.1}))
+    assert spec.outcome.baseline.shape == 1.0
+    spec = sb.validate_spec(survival(baseline={"distribution": "gompertz", "scale": 0.1}))
+    assert spec.outcome.baseline.shape == 0.1

@@ -132,6 +132,13 @@ class OutcomeProcess(ResponseProcess):
             raise SpecError(
                 "outcome.batch_effect", group.batch_effect, "shifts η per batch: add batches"
             )
+        per_batch = [k for k in group.coefficients if k.startswith("batch=")]
+        if group.batch_effect > 0 and per_batch:
+            raise SpecError(
+                f"outcome.coefficients.{per_batch[0]}",
+                group.coefficients[per_batch[0]],
+                "batch_effect already shifts η per batch; the two cannot be told apart: use one",
+            )
         if group.cases is not None and group.cases >= spec.n_rows:
             raise SpecError(
                 "outcome.cases", group.cases, f"must be below the number of rows ({spec.n_rows})"
@@ -157,7 +164,9 @@ class OutcomeProcess(ResponseProcess):
         self, group: Outcome, static: OutcomeLayout, class_names: list[str]
     ) -> dict[str, Any]:
         p = static.name
-        out: dict[str, Any] = {f"{p}.coefficients": _expanded(group.coefficients, static.linear)}
+        out: dict[str, Any] = {}
+        if static.linear.names:
+            out[f"{p}.coefficients"] = _expanded(group.coefficients, static.linear)
         for name in ("interactions", "quadratic", "thresholds", "xor"):
             terms = getattr(group, name)
             if terms:
@@ -183,7 +192,7 @@ class OutcomeProcess(ResponseProcess):
                 out[f"{cause.name}.scale"] = scale
                 if cause.family != "exponential":
                     out[f"{cause.name}.shape"] = baseline.shape if baseline else 1.5
-                if risk is not None:
+                if risk is not None and cause.linear.names:
                     out[f"{cause.name}.coefficients"] = _expanded(risk.coefficients, cause.linear)
             if static.end_of_study:
                 out[f"{p}.end_of_study"] = group.censoring.end_of_study
@@ -205,6 +214,20 @@ class OutcomeProcess(ResponseProcess):
 
     def sample(self, static, X, codes, outputs, plate, observed, exact):  # type: ignore[override]
         return sample_outcome(static, X, codes, plate, observed, exact)
+
+    def fit_check(self, static: OutcomeLayout, column_effect_sites: list[str]) -> None:
+        """A step (threshold, XOR) on a column under batch effects jumps as the fitted
+        offsets move: NUTS cannot sample it. Refuse unless those sites are fixed."""
+        stepped = {*static.thresholds, *(j for pair in static.xor for j in pair)}
+        undone = {j for start, stop in static.bio_columns for j in range(start, stop)}
+        if column_effect_sites and stepped & undone:
+            raise SpecError(
+                "fixed",
+                column_effect_sites,
+                "a threshold or XOR term of the outcome reads a column under batch effects; "
+                "its step moves with these sites, which NUTS cannot sample: fix them "
+                "(fixed={site: data.truth.parameters[site]}) or fit without those terms",
+            )
 
     def observed_sites(self, static: OutcomeLayout) -> list[str]:
         if static.kind != "survival":
@@ -263,10 +286,15 @@ class OutcomeProcess(ResponseProcess):
 
     def empty_outputs(self, static: OutcomeLayout) -> dict[str, np.ndarray]:
         p = static.name
+        eta = {f"{p}.linear_predictor": np.zeros(0, np.float32)}
         if static.kind == "survival":
-            return {f"{p}.time": np.zeros(0, np.float32), f"{p}.event": np.zeros(0, np.int32)}
+            return {
+                **eta,
+                f"{p}.time": np.zeros(0, np.float32),
+                f"{p}.event": np.zeros(0, np.int32),
+            }
         dtype = np.int32 if static.kind == "binary" else np.float32
-        return {f"{p}.y": np.zeros(0, dtype)}
+        return {**eta, f"{p}.y": np.zeros(0, dtype)}
 
     def frame(
         self, group: Outcome, static: OutcomeLayout, outputs: dict[str, np.ndarray]
@@ -310,11 +338,20 @@ class OutcomeProcess(ResponseProcess):
     def truth(
         self, group: Outcome, static: OutcomeLayout, sites: dict[str, np.ndarray]
     ) -> OutcomeTruth:
+        p = static.name
+        constants = {  # the c of each nonlinear term, as the spec gave it
+            f"{p}.quadratic": [str(t.centre) for t in group.quadratic],
+            f"{p}.thresholds": [str(t.at) for t in group.thresholds],
+            f"{p}.xor": [f"{t.at[0]}, {t.at[1]}" for t in group.xor],
+        }
         rows = []
         for site, labels in linear_names(static).items():
             values = np.ravel(sites.get(site, np.full(len(labels), np.nan)))
-            rows += [(site, label, float(v)) for label, v in zip(labels, values, strict=True)]
-        p = static.name
+            given = constants.get(site, [""] * len(labels))
+            rows += [
+                (site, label, float(v), c)
+                for label, v, c in zip(labels, values, given, strict=True)
+            ]
         wanted = [
             f"{p}.intercept",
             f"{p}.noise_sd",
@@ -329,8 +366,9 @@ class OutcomeProcess(ResponseProcess):
             kind=static.kind,
             name=p,
             link=static.link,
-            terms=pd.DataFrame(rows, columns=["site", "term", "value"]),
+            terms=pd.DataFrame(rows, columns=["site", "term", "value", "c"]),
             parameters=parameters,
+            features=list(static.reads),
             causes=[c.name for c in static.causes],
             labels=list(group.labels) if static.kind == "binary" else [],
         )
@@ -351,22 +389,31 @@ class OutcomeProcess(ResponseProcess):
                 "gives both",
             )
         rows.attrs["noise_sd"] = truth.parameters.get(f"{static.name}.noise_sd", np.nan)
-        truth.scores = outcome_scores(static.kind, rows, frame, static.name)
+        causes = [c.name for c in static.causes]
+        truth.scores = outcome_scores(static.kind, rows, frame, static.name, causes)
         if static.kind != "survival":
             return rows
         times = list(group.times) or default_times(frame)
         causes = [(c.name, c.family) for c in static.causes]
         curves = survival_at(causes, truth.parameters, rows, times)
-        truth.curve = pd.DataFrame({"time": times, "survival": curves.mean(axis=0)})
+        truth.curve = pd.DataFrame({"time": times, "event_free_survival": curves.mean(axis=0)})
         named = {
-            f"{static.name}.survival@{np.format_float_positional(t, trim='-')}": curves[:, i]
+            f"{static.name}.event_free_survival@{np.format_float_positional(t, trim='-')}": curves[
+                :, i
+            ]
             for i, t in enumerate(times)
         }
         return pd.concat([rows, pd.DataFrame(named, index=rows.index)], axis=1)
 
     def truth_summary(self, value: OutcomeTruth) -> list[str]:
         shown = ", ".join(f"{k} {v:.3f}" for k, v in value.scores.items())
-        lines = [f"outcome {value.name} ({value.kind}): {len(value.terms)} terms"]
+        n, k = len(value.terms), len(value.features)
+        name = "" if value.name == self.field else f" {value.name}"
+        lines = [
+            f"outcome{name} ({value.kind}): {n} coefficient{'s' * (n != 1)} over {k} "
+            f"feature{'s' * (k != 1)} ({', '.join(value.features[:6])}"
+            f"{', ...' if k > 6 else ''})"
+        ]
         if shown:
             lines.append(f"  best achievable and realised: {shown}")
         return lines

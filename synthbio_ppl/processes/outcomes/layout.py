@@ -61,6 +61,8 @@ class OutcomeLayout:
     random_censoring: bool = False
     censoring_target: bool = False
     """A censored share is asked for (0 included): the pilot checks the end of study."""
+    reads: tuple[str, ...] = ()
+    """The feature columns its terms read (any cause), in column order."""
     bio_columns: tuple[tuple[int, int], ...] = ()
     """Column runs whose values the outcome reads after undoing column effects."""
 
@@ -160,9 +162,9 @@ def build_outcome_layout(
         )
         for i, t in enumerate(group.xor)
     ]
-    names = (
-        ("interactions", tuple(f"{a}×{b}" for a, b in (t.features for t in group.interactions))),
-        ("quadratic", tuple(f"({t.feature}−c)²" for t in group.quadratic)),
+    names = (  # the constants (c) are in the truth's terms table, not in the layout
+        ("interactions", tuple(f"{a}*{b}" for a, b in (t.features for t in group.interactions))),
+        ("quadratic", tuple(f"({t.feature}-c)^2" for t in group.quadratic)),
         ("thresholds", tuple(f"{t.feature}>c" for t in group.thresholds)),
         ("xor", tuple(f"{a} xor {b}" for a, b in (t.features for t in group.xor))),
     )
@@ -193,7 +195,7 @@ def build_outcome_layout(
         path, j = counts
         raise SpecError(
             path,
-            next(columns(b)[j - b.start] for b in blocks if b.start <= j < b.stop),
+            _column_name(blocks, columns, j),
             "reads a count column under batch effects; a batch multiplies counts, which the "
             "outcome cannot undo: drop the count block from batches.affects or from the terms",
         )
@@ -216,8 +218,13 @@ def build_outcome_layout(
         end_of_study=bool(censoring and censoring.end_of_study is not None),
         random_censoring=bool(censoring and censoring.fraction),
         censoring_target=bool(censoring and censoring.fraction is not None),
+        reads=tuple(_column_name(blocks, columns, j) for j in read),
         bio_columns=tuple(_runs([j for j in read if affected(j)])),
     )
+
+
+def _column_name(blocks: list[Block], columns: Callable[[Block], list[str]], j: int) -> str:
+    return next(columns(b)[j - b.start] for b in blocks if b.start <= j < b.stop)
 
 
 def _runs(columns: list[int]) -> list[tuple[int, int]]:
@@ -248,8 +255,10 @@ def outcome_columns(static: OutcomeLayout) -> set[int]:
 
 
 def describe_terms(group: Outcome) -> str:
+    singular = {"interactions": "interaction", "quadratic": "quadratic", "thresholds": "threshold"}
     parts = [f"{len(group.coefficients)} linear"]
     for name in ("interactions", "quadratic", "thresholds", "xor"):
-        if getattr(group, name):
-            parts.append(f"{len(getattr(group, name))} {name}")
+        count = len(getattr(group, name))
+        if count:
+            parts.append(f"{count} {singular.get(name, 'XOR') if count == 1 else name}")
     return ", ".join(parts)

@@ -102,9 +102,13 @@ def _vector(name: str, n: int, prior: Prior) -> Array:
     return numpyro.sample(name, prior.make().expand((n,)).to_event(1))
 
 
-def linear_terms(linear: Linear, X: Array, codes: dict[str, Array], beta: Array) -> Array:
-    """Σ_j β_j z_ij: z a feature column or a design level's indicator, (rows,)."""
+def linear_terms(linear: Linear, X: Array, codes: dict[str, Array], site: str) -> Array:
+    """Σ_j β_j z_ij: z a feature column or a design level's indicator, (rows,), sampling
+    β at ``site`` (no site without terms)."""
     eta = jnp.zeros(X.shape[0], X.dtype)
+    if not linear.names:
+        return eta
+    beta = _vector(site, len(linear.names), COEFFICIENT)
     features = [k for k, j in enumerate(linear.columns) if j >= 0]
     if features:  # one gather and one product, however many columns a block term has
         idx = jnp.asarray([linear.columns[k] for k in features])
@@ -121,9 +125,7 @@ def linear_predictor(
 ) -> Array:
     """η without the intercept, (rows,), sampling the coefficient sites."""
     p = static.name
-    eta = linear_terms(
-        static.linear, X, codes, _vector(f"{p}.coefficients", len(static.linear.names), COEFFICIENT)
-    )
+    eta = linear_terms(static.linear, X, codes, f"{p}.coefficients")
     if static.interactions:
         a, b = (jnp.asarray(i) for i in zip(*static.interactions, strict=True))
         eta = eta + (X[:, a] * X[:, b]) @ _vector(f"{p}.interactions", len(a), COEFFICIENT)
@@ -217,8 +219,7 @@ def _survival(
     laws = []
     for k, cause in enumerate(static.causes):
         if k:
-            beta = _vector(f"{cause.name}.coefficients", len(cause.linear.names), COEFFICIENT)
-            eta_k = linear_terms(cause.linear, X, codes, beta)
+            eta_k = linear_terms(cause.linear, X, codes, f"{cause.name}.coefficients")
             out[f"{cause.name}.linear_predictor"] = eta_k
         else:
             eta_k = eta

@@ -60,9 +60,11 @@ class Xor(Strict):
 
 
 class Baseline(Strict):
-    """The baseline hazard h₀(t) of a proportional-hazards model (Bender, Augustin &
-    Blettner 2005, Stat Med 24:1713): Weibull λν t^(ν−1), exponential λ, Gompertz λ e^(αt).
-    Times are in the units the scale implies (λ per time unit^ν)."""
+    """The baseline hazard h₀(t): Weibull λν t^(ν−1), exponential λ, Gompertz λ e^(αt).
+
+    Proportional hazards after Bender, Augustin & Blettner (2005, Stat Med 24:1713). Times
+    are in the units the scale implies (λ per time unit^ν). The shape defaults to 1.5
+    (Weibull), 1 (exponential, the only value allowed) and 0.1 (Gompertz)."""
 
     distribution: Literal["weibull", "exponential", "gompertz"] = Field(
         "weibull", description="The baseline hazard's family."
@@ -74,6 +76,14 @@ class Baseline(Strict):
         1.5, gt=0.0, le=100.0, description="ν (Weibull) or α (Gompertz); exponential: must be 1."
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _family_shape(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "shape" not in data:
+            default = {"exponential": 1.0, "gompertz": 0.1}.get(data.get("distribution"))
+            return data if default is None else {**data, "shape": default}
+        return data
+
     @model_validator(mode="after")
     def _exponential_shape(self) -> Baseline:
         if self.distribution == "exponential" and self.shape != 1.0:
@@ -82,8 +92,11 @@ class Baseline(Strict):
 
 
 class Censoring(Strict):
-    """Right censoring: C = min(end_of_study, C_random), C_random ~ Exponential(r), with r
-    solved so that the expected censored share is ``fraction``."""
+    """Right censoring at C = min(end_of_study, C_random), C_random ~ Exponential(r).
+
+    r is solved so that the expected censored share is ``fraction``; where the end of study
+    alone censors that share (within the pilot's sampling error) no random censoring is
+    added."""
 
     end_of_study: float | None = Field(
         None, gt=0.0, le=1e9, description="Administrative end: every time is cut there."
@@ -94,8 +107,9 @@ class Censoring(Strict):
 
 
 class CompetingRisk(Strict):
-    """A competing cause with its own baseline and linear predictor (latent failure
-    times: the first cause to occur is observed, event = its number)."""
+    """A competing cause with its own baseline hazard and linear terms.
+
+    Latent failure times: the first cause to occur is observed, event = its number."""
 
     name: str = Field(pattern=NAME_PATTERN, description="The cause's name (its sites' prefix).")
     baseline: Baseline = Field(default_factory=Baseline, description="Its baseline hazard.")
@@ -121,7 +135,7 @@ _ONLY = {
 
 
 class Outcome(Strict):
-    """A per-row outcome drawn from the features: y | x.
+    """A per-row outcome drawn from the features (y | x): binary, continuous or survival.
 
     η_i = β₀ + Σ_j β_j x_ij + interactions + quadratic + thresholds + XOR (+ the batch's
     shift). Binary: P(y = 1 | x) = σ(η) (logit) or Φ(η) (probit); ``cases`` gives an
@@ -172,7 +186,7 @@ class Outcome(Strict):
     times: list[float] = Field(
         default_factory=list,
         max_length=100,
-        description="Survival: times at which the truth gives each row's survival S(t | x).",
+        description="Survival: times at which the truth gives each row's event-free survival.",
     )
 
     @model_validator(mode="before")

@@ -25,7 +25,8 @@ PAIR_ROWS = 4000
 
 @dataclass
 class OutcomeTruth:
-    """kind, name, link; ``terms``: one row per coefficient (site, term, value);
+    """kind, name, link; ``terms``: one row per coefficient (site, term, value, and c: the
+    centre or threshold of a nonlinear term as the spec gave it);
     ``parameters``: intercept, noise sd, baseline scale/shape per cause, censoring rate,
     end of study; ``scores``: best achievable scores and realised shares; ``curve``: the
     population survival S(t) = mean_i S(t | x_i) at ``times`` (survival)."""
@@ -39,6 +40,8 @@ class OutcomeTruth:
     curve: pd.DataFrame | None = None
     causes: list[str] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
+    features: list[str] = field(default_factory=list)
+    """The feature columns the outcome reads (any cause)."""
 
     def coefficients(self) -> pd.Series:
         """Every term's coefficient, indexed by ``site[term]``."""
@@ -97,7 +100,7 @@ def true_concordance(eta: np.ndarray, seed: int = 0) -> float:
 
 
 def outcome_scores(
-    kind: str, rows: pd.DataFrame, frame: pd.DataFrame, name: str
+    kind: str, rows: pd.DataFrame, frame: pd.DataFrame, name: str, causes: list[str] | None = None
 ) -> dict[str, float]:
     """Best achievable and realised scores from the per-row truth and the drawn outcome."""
     eta = rows[f"{name}.linear_predictor"].to_numpy(dtype=np.float64)
@@ -123,11 +126,16 @@ def outcome_scores(
             "realised_r2": 1.0 - float(((y - eta) ** 2).sum() / ((y - y.mean()) ** 2).sum()),
         }
     event = frame["event"].to_numpy()
-    return {
+    scores = {
         "c_index": true_concordance(eta),
         "realised_censored_fraction": float((event == 0).mean()),
-        "realised_event_fraction": float((event == 1).mean()),
+        "realised_event_fraction": float((event > 0).mean()),
     }
+    if causes and len(causes) > 1:  # each cause's share of the rows
+        scores.update(
+            {f"realised_{c}_fraction": float((event == k + 1).mean()) for k, c in enumerate(causes)}
+        )
+    return scores
 
 
 def survival_at(
@@ -185,6 +193,7 @@ def truth_to_json(value: OutcomeTruth | None, frame_out: Any) -> Any:
         "curve": None if value.curve is None else frame_out(value.curve),
         "causes": value.causes,
         "labels": value.labels,
+        "features": value.features,
     }
 
 
@@ -201,4 +210,5 @@ def truth_from_json(data: Any, frame_in: Any) -> OutcomeTruth | None:
         curve=None if data.get("curve") is None else frame_in(data["curve"]),
         causes=list(data.get("causes", [])),
         labels=list(data.get("labels", [])),
+        features=list(data.get("features", [])),
     )
