@@ -51,11 +51,12 @@ def to_anndata(data: Any, blocks: list[str] | None = None) -> Any:
 
     ``X`` (rows, columns): int32 when every chosen column is whole (counts), else float;
     ``obs``: ``y``, the covariates (batch, groups), an outcome's ``time`` and ``event``
-    and the per-row latents (library sizes, an outcome's linear predictor); ``var``: the truth's feature table (role, base mean, dispersion, DE state,
-    log2 fold change, batch factors, ...); ``layers["dropout"]``: the cells dropout or
-    zero inflation set to 0 (scipy sparse, bool) when there are any; ``uns``: the spec
-    (YAML), the class × batch table and the class effect sizes. Raises SpecError for an
-    unknown block and ImportError (naming the extra) without anndata.
+    and the per-row latents (library sizes, an outcome's linear predictor); ``var``: the
+    truth's feature table (role, base mean, dispersion, DE state, log2 fold change, batch
+    factors, ...); ``layers["dropout"]``: the cells dropout or zero inflation set to 0
+    (scipy sparse, bool) when there are any; ``uns``: the spec (YAML), the class × batch
+    table, the class effect sizes and an outcome's terms and scores. Raises SpecError for
+    an unknown block and ImportError (naming the extra) without anndata.
     """
     anndata = _anndata()
     from scipy import sparse
