@@ -188,10 +188,14 @@ def test_counts_are_whole_numbers_not_conversions(value: Any) -> None:
     [
         ("informative: [{n: 2, effect_size: yes}]", "informative[0].effect_size"),
         ("informative: [{n: 3, effect_size: [1, on, 2]}]", "informative[0].effect_size"),
-        ("noise: [{n: 2, distribution: lognormal, params: {sigma: true}}]", "noise[0].params"),
+        # a flag inside a mapping is named by its key
+        (
+            "noise: [{n: 2, distribution: lognormal, params: {sigma: true}}]",
+            "noise[0].params.sigma",
+        ),
         (
             "clusters: [{n: 3, correlation: {healthy: 0.2, diseased: yes}}]",
-            "clusters[0].correlation",
+            "clusters[0].correlation.diseased",
         ),
         ("informative: [{n: 2}]\nbatches: {n: 2, strength: off}", "batches.strength"),
         ("informative: [{n: 2}]\nbatches: {n: 2, proportions: [yes, 0.5]}", "batches.proportions"),

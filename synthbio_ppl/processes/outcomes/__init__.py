@@ -42,12 +42,7 @@ from synthbio_ppl.processes.outcomes.spec import (
     Xor,
 )
 from synthbio_ppl.processes.outcomes.table import EVENT, TIME, check_drawn, observed_outcome
-from synthbio_ppl.processes.outcomes.truth import (
-    OutcomeTruth,
-    default_times,
-    outcome_scores,
-    survival_at,
-)
+from synthbio_ppl.processes.outcomes.truth import OutcomeTruth
 from synthbio_ppl.processes.response import ResponseProcess
 
 if TYPE_CHECKING:
@@ -256,24 +251,7 @@ class OutcomeProcess(ResponseProcess):
     def finish(
         self, group: Outcome, static: OutcomeLayout, outputs: dict[str, np.ndarray]
     ) -> dict[str, Any]:
-        if not static.exact or f"{static.name}.score" not in outputs:
-            return {}
-        p = static.name
-        score = outputs.pop(f"{p}.score")
-        k = int(group.cases)
-        order = np.argsort(-score, kind="stable")
-        y = np.zeros(score.shape[0], dtype=np.int32)
-        y[order[:k]] = 1
-        below = score[order[k]] if k < len(score) else score[order[-1]] - 1.0
-        threshold = 0.5 * (float(score[order[k - 1]]) + float(below))
-        eta = outputs[f"{p}.linear_predictor"] - threshold
-        outputs[f"{p}.y"] = y
-        outputs[f"{p}.linear_predictor"] = eta
-        from scipy import special
-
-        inverse = special.expit if static.link == "logit" else special.ndtr
-        outputs[f"{p}.probability"] = inverse(eta).astype(score.dtype)
-        return {f"{p}.intercept": -threshold}
+        return solver.exact_cases(group, static, outputs)
 
     def check_streamable(self, group: Outcome, static: OutcomeLayout) -> None:
         if static.exact:
@@ -338,40 +316,7 @@ class OutcomeProcess(ResponseProcess):
     def truth(
         self, group: Outcome, static: OutcomeLayout, sites: dict[str, np.ndarray]
     ) -> OutcomeTruth:
-        p = static.name
-        constants = {  # the c of each nonlinear term, as the spec gave it
-            f"{p}.quadratic": [str(t.centre) for t in group.quadratic],
-            f"{p}.thresholds": [str(t.at) for t in group.thresholds],
-            f"{p}.xor": [f"{t.at[0]}, {t.at[1]}" for t in group.xor],
-        }
-        rows = []
-        for site, labels in linear_names(static).items():
-            values = np.ravel(sites.get(site, np.full(len(labels), np.nan)))
-            given = constants.get(site, [""] * len(labels))
-            rows += [
-                (site, label, float(v), c)
-                for label, v, c in zip(labels, values, given, strict=True)
-            ]
-        wanted = [
-            f"{p}.intercept",
-            f"{p}.noise_sd",
-            f"{p}.batch_effect",
-            f"{p}.batch_shift",
-            f"{p}.censoring_rate",
-            f"{p}.end_of_study",
-        ]
-        wanted += [f"{c.name}.{w}" for c in static.causes for w in ("scale", "shape")]
-        parameters = {s: np.asarray(sites[s]).tolist() for s in wanted if s in sites}
-        return OutcomeTruth(
-            kind=static.kind,
-            name=p,
-            link=static.link,
-            terms=pd.DataFrame(rows, columns=["site", "term", "value", "c"]),
-            parameters=parameters,
-            features=list(static.reads),
-            causes=[c.name for c in static.causes],
-            labels=list(group.labels) if static.kind == "binary" else [],
-        )
+        return truth_module.outcome_truth(group, static, sites)
 
     def score_truth(
         self,
@@ -381,29 +326,7 @@ class OutcomeProcess(ResponseProcess):
         rows: pd.DataFrame,
         frame: pd.DataFrame,
     ) -> pd.DataFrame:
-        if static.kind == "binary" and frame["y"].nunique() < 2:
-            raise SpecError(
-                f"{self.field}.prevalence",
-                f"every row y = {frame['y'].iloc[0]}",
-                "the outcome has one level only; choose a prevalence, intercept or cases that "
-                "gives both",
-            )
-        rows.attrs["noise_sd"] = truth.parameters.get(f"{static.name}.noise_sd", np.nan)
-        causes = [c.name for c in static.causes]
-        truth.scores = outcome_scores(static.kind, rows, frame, static.name, causes)
-        if static.kind != "survival":
-            return rows
-        times = list(group.times) or default_times(frame)
-        causes = [(c.name, c.family) for c in static.causes]
-        curves = survival_at(causes, truth.parameters, rows, times)
-        truth.curve = pd.DataFrame({"time": times, "event_free_survival": curves.mean(axis=0)})
-        named = {
-            f"{static.name}.event_free_survival@{np.format_float_positional(t, trim='-')}": curves[
-                :, i
-            ]
-            for i, t in enumerate(times)
-        }
-        return pd.concat([rows, pd.DataFrame(named, index=rows.index)], axis=1)
+        return truth_module.score_truth(group, truth, static, rows, frame)
 
     def truth_summary(self, value: OutcomeTruth) -> list[str]:
         shown = ", ".join(f"{k} {v:.3f}" for k, v in value.scores.items())

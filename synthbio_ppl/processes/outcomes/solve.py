@@ -117,3 +117,27 @@ def censoring_rate_for(times: np.ndarray, fraction: float, end: float | None) ->
     # below e^-50 (the gap is < 0): a bracket whatever the spread of the times
     lo, hi = np.log(1e-6 / t.max()), np.log(50.0 / t.min())
     return float(np.exp(optimize.brentq(gap, lo, hi, xtol=1e-12)))
+
+
+def exact_cases(group: Outcome, static: OutcomeLayout, outputs: dict[str, Any]) -> dict[str, Any]:
+    """The latent-threshold model on the whole table, in place: y = 1 for the ``cases``
+    largest scores η + ε, the threshold c midway between the last case and the first
+    control; η becomes η − c and P(y = 1 | x) = F(η − c). Returns ``{intercept: −c}``."""
+    p = static.name
+    if not static.exact or f"{p}.score" not in outputs:
+        return {}
+    from scipy import special
+
+    score = outputs.pop(f"{p}.score")
+    k = int(group.cases)
+    order = np.argsort(-score, kind="stable")
+    y = np.zeros(score.shape[0], dtype=np.int32)
+    y[order[:k]] = 1
+    below = score[order[k]] if k < len(score) else score[order[-1]] - 1.0
+    threshold = 0.5 * (float(score[order[k - 1]]) + float(below))
+    eta = outputs[f"{p}.linear_predictor"] - threshold
+    inverse = special.expit if static.link == "logit" else special.ndtr
+    outputs[f"{p}.y"] = y
+    outputs[f"{p}.linear_predictor"] = eta
+    outputs[f"{p}.probability"] = inverse(eta).astype(score.dtype)
+    return {f"{p}.intercept": -threshold}

@@ -17,7 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.core.lazy import np, pd
+from synthbio_ppl.processes.outcomes.layout import OutcomeLayout, linear_names
+from synthbio_ppl.processes.outcomes.spec import Outcome
 
 PAIR_ROWS = 4000
 """Rows whose pairs give the true C-index (all pairs: 8·10⁶ at most)."""
@@ -178,6 +181,75 @@ def default_times(frame: pd.DataFrame) -> list[float]:
     """The quartiles of the observed times (3 significant digits)."""
     quartiles = np.quantile(frame["time"].to_numpy(dtype=np.float64), [0.25, 0.5, 0.75])
     return [float(f"{q:.3g}") for q in quartiles]
+
+
+def outcome_truth(group: Outcome, static: OutcomeLayout, sites: dict[str, Any]) -> OutcomeTruth:
+    """The outcome's truth from the population sites: terms, parameters, causes."""
+    p = static.name
+    constants = {  # the c of each nonlinear term, as the spec gave it
+        f"{p}.quadratic": [str(t.centre) for t in group.quadratic],
+        f"{p}.thresholds": [str(t.at) for t in group.thresholds],
+        f"{p}.xor": [f"{t.at[0]}, {t.at[1]}" for t in group.xor],
+    }
+    rows = []
+    for site, labels in linear_names(static).items():
+        values = np.ravel(sites.get(site, np.full(len(labels), np.nan)))
+        given = constants.get(site, [""] * len(labels))
+        rows += [
+            (site, label, float(v), c) for label, v, c in zip(labels, values, given, strict=True)
+        ]
+    wanted = [
+        f"{p}.{w}"
+        for w in (
+            "intercept",
+            "noise_sd",
+            "batch_effect",
+            "batch_shift",
+            "censoring_rate",
+            "end_of_study",
+        )
+    ]
+    wanted += [f"{c.name}.{w}" for c in static.causes for w in ("scale", "shape")]
+    return OutcomeTruth(
+        kind=static.kind,
+        name=p,
+        link=static.link,
+        terms=pd.DataFrame(rows, columns=["site", "term", "value", "c"]),
+        parameters={s: np.asarray(sites[s]).tolist() for s in wanted if s in sites},
+        features=list(static.reads),
+        causes=[c.name for c in static.causes],
+        labels=list(group.labels) if static.kind == "binary" else [],
+    )
+
+
+def score_truth(
+    group: Outcome,
+    truth: OutcomeTruth,
+    static: OutcomeLayout,
+    rows: pd.DataFrame,
+    frame: pd.DataFrame,
+) -> pd.DataFrame:
+    """``truth.scores`` (and, for survival, ``truth.curve``) from the per-row truth ``rows``
+    and the drawn ``frame``; ``rows`` gains each row's event-free survival at the times.
+    SpecError for a binary outcome with one level (its AUC is undefined)."""
+    if static.kind == "binary" and frame["y"].nunique() < 2:
+        raise SpecError(
+            f"{static.field}.prevalence",
+            f"every row y = {frame['y'].iloc[0]}",
+            "the outcome has one level only; choose a prevalence, intercept or cases that "
+            "gives both",
+        )
+    rows.attrs["noise_sd"] = truth.parameters.get(f"{static.name}.noise_sd", np.nan)
+    causes = [c.name for c in static.causes]
+    truth.scores = outcome_scores(static.kind, rows, frame, static.name, causes)
+    if static.kind != "survival":
+        return rows
+    times = list(group.times) or default_times(frame)
+    curves = survival_at([(c.name, c.family) for c in static.causes], truth.parameters, rows, times)
+    truth.curve = pd.DataFrame({"time": times, "event_free_survival": curves.mean(axis=0)})
+    at = [np.format_float_positional(t, trim="-") for t in times]
+    named = {f"{static.name}.event_free_survival@{t}": curves[:, i] for i, t in enumerate(at)}
+    return pd.concat([rows, pd.DataFrame(named, index=rows.index)], axis=1)
 
 
 def truth_to_json(value: OutcomeTruth | None, frame_out: Any) -> Any:
