@@ -57,10 +57,12 @@ class ResponseProcess:
         columns: Callable[[Block], list[str]],
         design_names: dict[str, list[str]],
         n_batches: int,
+        affected: Callable[[int], str],
     ) -> Any:
         """Its static layout (hashable, with ``field`` and ``name``); ``design_names`` maps
         the per-row design columns it may read (``class``, ``batch``, covariates) to their
-        level names. Raises SpecError naming an unknown column."""
+        level names; ``affected(j)`` names the column effect on feature j ("" none,
+        "affine", "counts"). Raises SpecError naming an unknown column."""
         raise NotImplementedError
 
     def check_scene(self, group: Any, spec: Any) -> None:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.core.lazy import np, pd
+from synthbio_ppl.processes.block import Block
 from synthbio_ppl.processes.outcomes import solve as solver
 from synthbio_ppl.processes.outcomes import truth as truth_module
 from synthbio_ppl.processes.outcomes.layout import (
@@ -100,15 +101,17 @@ class OutcomeProcess(ResponseProcess):
             out["n"] = n_rows
         return out
 
-    def layout(self, group, blocks, columns, design_names, n_batches, affected=None):  # type: ignore[override]
+    def layout(
+        self,
+        group: Outcome,
+        blocks: list[Block],
+        columns: Callable[[Block], list[str]],
+        design_names: dict[str, list[str]],
+        n_batches: int,
+        affected: Callable[[int], str],
+    ) -> OutcomeLayout:
         return build_outcome_layout(
-            group,
-            self.field,
-            blocks,
-            columns,
-            design_names,
-            n_batches,
-            affected or (lambda j: ""),
+            group, self.field, blocks, columns, design_names, n_batches, affected
         )
 
     def check_scene(self, group: Outcome, spec: Any) -> None:
@@ -207,7 +210,16 @@ class OutcomeProcess(ResponseProcess):
     ) -> dict[str, Any]:
         return solver.solve_outcome(group, static, drawn)
 
-    def sample(self, static, X, codes, outputs, plate, observed, exact):  # type: ignore[override]
+    def sample(
+        self,
+        static: OutcomeLayout,
+        X: Array,
+        codes: dict[str, Array],
+        outputs: dict[str, Array],
+        plate: Any,
+        observed: dict[str, Array] | None,
+        exact: bool,
+    ) -> dict[str, Array]:
         return sample_outcome(static, X, codes, plate, observed, exact)
 
     def fit_check(self, static: OutcomeLayout, column_effect_sites: list[str]) -> None:
