@@ -30,18 +30,29 @@ class SpecError(ValueError):
 
 
 def format_path(loc: tuple[str | int, ...]) -> str:
-    """``("clusters", 0, "correlation")`` -> ``clusters[0].correlation``."""
+    """``("clusters", 0, "correlation")`` -> ``clusters[0].correlation``; a key YAML read
+    as true/false stays a key (``covariates.True``), not an index."""
     out = ""
     for part in loc:
-        out = f"{out}[{part}]" if isinstance(part, int) else _join(out, str(part))
+        index = isinstance(part, int) and not isinstance(part, bool)
+        out = f"{out}[{part}]" if index else _join(out, str(part))
     return out
 
 
 def from_validation_error(exc: Any) -> SpecError:
     """Turn a pydantic ``ValidationError`` into one SpecError (the first problem)."""
     errors = exc.errors(include_url=False)
-    first = errors[0]
-    path = format_path(_visible_loc(first["loc"]))
+    # our own validators' refusals say the most: among a union's failed members (a number
+    # or a mapping, say) the member that explains itself is the one to report
+    first = next(
+        (e for e in errors if isinstance((e.get("ctx") or {}).get("error"), SpecError)),
+        errors[0],
+    )
+    loc = _visible_loc(first["loc"])
+    if first["loc"] and first["loc"][-1] == "[key]":  # a mapping's key: pydantic gives 1 for True
+        key = first.get("input")
+        loc = (*_visible_loc(first["loc"][:-2]), str(key))
+    path = format_path(loc)
     inner = (first.get("ctx") or {}).get("error")
     if isinstance(inner, SpecError):
         error = inner.under(path)
@@ -52,8 +63,15 @@ def from_validation_error(exc: Any) -> SpecError:
         value = "(missing)" if first["type"] == "missing" else first.get("input")
         if first["type"] == "extra_forbidden":
             message = "unknown field; check the spelling against `synthbio reference`"
+        if isinstance(value, bool) and first["type"] == "string_type":
+            message = (
+                "must be a name, not true/false (YAML reads yes, no, on and off as "
+                "true/false: quote it)"
+            )
         error = SpecError(path, value, message)
     others = {format_path(_visible_loc(e["loc"])) for e in errors} - {path}
+    # a union's other members failing on the same value are not other problems
+    others = {o for o in others if not (path.startswith(o) or o.startswith(path))}
     if others:
         error.allowed += f" (and {len(others)} more problem{'s' if len(others) > 1 else ''})"
         error.args = (error.message,)
@@ -61,11 +79,14 @@ def from_validation_error(exc: Any) -> SpecError:
 
 
 def _visible_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
-    # pydantic adds the tag of a union member ("float", "list[float]", ...) to the location
-    return tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p in _UNION_TAGS)))
+    # pydantic adds the tag of a union member ("float", "list[float]", a model's class
+    # name) to the location
+    return tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p in UNION_TAGS)))
 
 
-_UNION_TAGS = {"float", "int", "str", "bool", "function-after", "literal"}
+UNION_TAGS = {"float", "int", "str", "bool", "function-after", "literal"}
+"""Location parts that name a union member, not a field; spec models add their class
+names (``spec.fields.Strict``)."""
 
 
 def _join(prefix: str, path: str) -> str:

@@ -14,9 +14,11 @@ from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.data.describe import dataset_summary
 from synthbio_ppl.data.io import (
     COMPLETE_FILE,
+    DATA_FILE,
     DROPOUT_FILE,
     LATENTS_FILE,
     MISSING_FILE,
+    extra_path,
     read_extra,
     read_folder,
     table_of,
@@ -129,13 +131,19 @@ def load_dataset(directory: str | Path) -> Dataset:
     labels = spec.label_names
     y = frame["y"] if labels is None else frame["y"].astype(pd.CategoricalDtype(labels))
     if labels is None and not pd.api.types.is_float_dtype(y):
-        raise SpecError("", str(folder / "data.parquet"), "y must hold the continuous outcome")
+        raise SpecError(
+            "", str(extra_path(folder, DATA_FILE)), "y must hold the continuous outcome"
+        )
     if labels is not None and y.isna().any():
-        raise SpecError("", str(folder / "data.parquet"), f"y holds values other than {labels}")
+        raise SpecError(
+            "", str(extra_path(folder, DATA_FILE)), f"y holds values other than {labels}"
+        )
     outcome_columns = _outcome_columns(layout)
     absent = [c for c in outcome_columns if c not in frame.columns]
     if absent:
-        raise SpecError("", str(folder / "data.parquet"), f"lacks the outcome's columns {absent}")
+        raise SpecError(
+            "", str(extra_path(folder, DATA_FILE)), f"lacks the outcome's columns {absent}"
+        )
     outcome = None
     if outcome_columns:
         outcome = pd.concat(
@@ -159,7 +167,9 @@ def _check_outcome(spec: Spec, layout: Any, outcome: pd.DataFrame, folder: Path)
         )
     except SpecError as exc:
         raise SpecError(
-            "", str(folder / "data.parquet"), f"column {exc.path}: {exc.value} ({exc.allowed})"
+            "",
+            str(extra_path(folder, DATA_FILE)),
+            f"column {exc.path}: {exc.value} ({exc.allowed})",
         ) from None
 
 
@@ -177,7 +187,9 @@ def _score_outcome(
         return
     rows = truth.latents
     if rows is None or len(rows) != len(outcome):
-        raise SpecError("", str(folder / LATENTS_FILE), "needs the outcome's per-row truth")
+        raise SpecError(
+            "", str(extra_path(folder, LATENTS_FILE)), "needs the outcome's per-row truth"
+        )
     group = getattr(spec, static.field)
     scored = process.score_truth(
         group, owned, static, rows.reset_index(drop=True), outcome.reset_index(drop=True)
@@ -211,21 +223,31 @@ def _check_row_extras(folder: Path, truth: Truth, X: pd.DataFrame, cells: list[s
     (or NaN, where a missing entry hid them)."""
     for name, frame in ((LATENTS_FILE, truth.latents), (DROPOUT_FILE, truth.dropout)):
         if frame is not None and len(frame) != len(X):
-            raise SpecError("", str(folder / name), f"has {len(frame)} rows, the data {len(X)}")
+            raise SpecError(
+                "", str(extra_path(folder, name)), f"has {len(frame)} rows, the data {len(X)}"
+            )
     dropout = truth.dropout
     if dropout is None and cells:
-        raise SpecError("", str(folder / DROPOUT_FILE), "is missing: the spec has dropout")
+        raise SpecError(
+            "", str(extra_path(folder, DROPOUT_FILE)), "is missing: the spec has dropout"
+        )
     if dropout is None:
         return
     if [str(c) for c in dropout.columns] != cells:
         raise SpecError(
-            "", str(folder / DROPOUT_FILE), f"must hold the columns {cells[:3]}... in order"
+            "",
+            str(extra_path(folder, DROPOUT_FILE)),
+            f"must hold the columns {cells[:3]}... in order",
         )
     if dropout.isna().any().any() or not all(pd.api.types.is_bool_dtype(t) for t in dropout.dtypes):
-        raise SpecError("", str(folder / DROPOUT_FILE), "must hold true/false cells only")
+        raise SpecError(
+            "", str(extra_path(folder, DROPOUT_FILE)), "must hold true/false cells only"
+        )
     values = X[cells].to_numpy(dtype=np.float64)
     if ((values != 0) & ~np.isnan(values) & dropout.to_numpy(dtype=bool)).any():
-        raise SpecError("", str(folder / DROPOUT_FILE), "marks cells whose count is not 0")
+        raise SpecError(
+            "", str(extra_path(folder, DROPOUT_FILE)), "marks cells whose count is not 0"
+        )
     truth.dropout = dropout.set_axis(X.index)
 
 
@@ -249,21 +271,25 @@ def _read_mask(folder: Path, truth: Truth, X: pd.DataFrame) -> None:
     complete = read_extra(folder, COMPLETE_FILE)
     for name, frame in ((MISSING_FILE, mask), (COMPLETE_FILE, complete)):
         if frame is None or list(frame.columns) != masked or len(frame) != len(X):
-            raise SpecError("", str(folder / name), f"needs the {len(X)} rows of {masked[:5]}")
+            raise SpecError(
+                "", str(extra_path(folder, name)), f"needs the {len(X)} rows of {masked[:5]}"
+            )
     assert mask is not None and complete is not None
     if not all(pd.api.types.is_bool_dtype(t) for t in mask.dtypes):
-        raise SpecError("", str(folder / MISSING_FILE), "must hold boolean columns")
+        raise SpecError("", str(extra_path(folder, MISSING_FILE)), "must hold boolean columns")
     if not (mask.to_numpy(dtype=bool) == nan[masked].to_numpy()).all():
-        raise SpecError("", str(folder / MISSING_FILE), "does not match the NaN cells of the data")
+        raise SpecError(
+            "", str(extra_path(folder, MISSING_FILE)), "does not match the NaN cells of the data"
+        )
     if not all(pd.api.types.is_float_dtype(t) for t in complete.dtypes):
-        raise SpecError("", str(folder / COMPLETE_FILE), "must hold float columns")
+        raise SpecError("", str(extra_path(folder, COMPLETE_FILE)), "must hold float columns")
     values = complete.to_numpy()
     observed = X[masked].to_numpy()
     seen = ~nan[masked].to_numpy()
     if not np.isfinite(values).all() or not (values[seen] == observed[seen]).all():
         raise SpecError(
             "",
-            str(folder / COMPLETE_FILE),
+            str(extra_path(folder, COMPLETE_FILE)),
             "must be finite and equal the data wherever a cell is observed",
         )
     truth.hidden_cells = mask.set_axis(X.index)

@@ -161,25 +161,54 @@ def write_folder(
     return Path(directory)
 
 
+def extra_path(directory: str | Path, name: str) -> Path:
+    """Where a table of the folder lives: ``name`` (one file), or the folder of its parts
+    (``name`` without ``.parquet``, a streamed run's) when only that exists."""
+    path = Path(directory) / name
+    parts = Path(directory) / name.removesuffix(".parquet")
+    return parts if not path.is_file() and parts.is_dir() else path
+
+
 def read_extra(directory: str | Path, name: str) -> pd.DataFrame | None:
     """One optional per-row part of the truth (``EXTRA_FILES``), or None when absent."""
-    path = Path(directory) / name
-    if not path.is_file():
-        path = Path(directory) / name.removesuffix(".parquet")  # streamed: parts
+    path = extra_path(directory, name)
     if not path.exists():
         return None
     try:
         return _read_parquet(path).to_pandas()
     except (pa.ArrowException, OSError) as exc:
-        raise SpecError("", str(path), f"not a readable Parquet table ({exc})") from None
+        raise SpecError("", str(path), f"not a readable Parquet table ({_brief(exc)})") from None
+
+
+def _brief(exc: Exception) -> str:
+    """An Arrow error's first line, cut short (schemas can run to pages)."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text if len(text) <= 160 else text[:157] + "..."
 
 
 def _read_parquet(path: Path) -> pa.Table:
-    """One Parquet file, or a folder of ``part-*.parquet`` files (streamed) in name order."""
-    if path.is_dir():
-        parts = sorted(path.glob("part-*.parquet"))
-        return pa.concat_tables([pq.read_table(p) for p in parts])
-    return pq.read_table(path)
+    """One Parquet file, or a folder of ``part-*.parquet`` files (streamed) in name order;
+    SpecError naming the part whose columns differ from the first part's."""
+    if not path.is_dir():
+        return pq.read_table(path)
+    tables = [(p, pq.read_table(p)) for p in sorted(path.glob("part-*.parquet"))]
+    if not tables:
+        raise SpecError("", str(path), "holds no part-*.parquet files")
+    first = tables[0][1].schema
+    for part, table in tables[1:]:
+        if not table.schema.equals(first):
+            ours = {f.name: str(f.type) for f in first}
+            theirs = {f.name: str(f.type) for f in table.schema}
+            column = next(
+                (c for c in [*ours, *theirs] if ours.get(c) != theirs.get(c)), "(the order)"
+            )
+            raise SpecError(
+                "",
+                str(part),
+                f"its columns differ from {tables[0][0].name}'s at {column!r} "
+                f"({theirs.get(column, 'absent')} here, {ours.get(column, 'absent')} there)",
+            )
+    return pa.concat_tables([t for _, t in tables])
 
 
 def read_folder(directory: str | Path) -> tuple[pd.DataFrame, dict, str]:
@@ -194,7 +223,7 @@ def read_folder(directory: str | Path) -> tuple[pd.DataFrame, dict, str]:
     try:
         frame = _read_parquet(data).to_pandas()
     except (pa.ArrowException, OSError) as exc:
-        raise SpecError("", str(data), f"not a readable Parquet table ({exc})") from None
+        raise SpecError("", str(data), f"not a readable Parquet table ({_brief(exc)})") from None
     try:
         truth = json.loads((folder / TRUTH_FILE).read_text(encoding="utf-8"))
     except (ValueError, OSError) as exc:

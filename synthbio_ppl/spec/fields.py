@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic import Strict as StrictType
 
-from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.core.errors import UNION_TAGS, SpecError
 
 NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*$"
 """A name: a letter, then letters, digits and underscores (block, covariate, biomarker)."""
@@ -31,6 +31,10 @@ class Strict(BaseModel):
         extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False
     )
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        UNION_TAGS.add(cls.__name__)  # in a union (float | Dependency) it tags locations
+
     @field_validator("*", mode="before")
     @classmethod
     def _no_flag_for_a_number(cls, value: Any, info: ValidationInfo) -> Any:
@@ -41,13 +45,31 @@ class Strict(BaseModel):
                 isinstance(a, type) and issubclass(a, BaseModel) for a in _flatten(annotation)
             ):
                 raise SpecError("", value, "must be a mapping of its fields, not true/false")
-            if isinstance(value, dict):  # name the entry: coefficients.<key>
-                key = next(k for k, v in value.items() if _holds_flag(v, Any))
+            if isinstance(value, dict | list | tuple):  # name the entry, at any depth
+                path, flag = _flag_path(value)
                 raise SpecError(
-                    str(key), value[key], "must be a number or a name, not true/false " + YAML_FLAGS
+                    path, flag, "must be a number or a name, not true/false " + YAML_FLAGS
                 )
             raise SpecError("", value, "must be a number or a name, not true/false " + YAML_FLAGS)
         return value
+
+
+def _flag_path(value: Any) -> tuple[str, Any]:
+    """The dotted path (keys, [indices]) to the first flag inside mappings and lists."""
+    if is_flag(value):
+        return "", value
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    for key, item in items:
+        if is_flag(item) or (isinstance(item, list | tuple | dict) and _holds_flag(item, Any)):
+            inner, flag = _flag_path(item)
+            head = f"[{key}]" if isinstance(value, list | tuple) else str(key)
+            joined = (
+                head
+                if not inner
+                else (f"{head}{inner}" if inner.startswith("[") else f"{head}.{inner}")
+            )
+            return joined, flag
+    return "", value
 
 
 def _admits(annotation: Any, kind: type) -> bool:

@@ -187,7 +187,7 @@ def test_counts_are_whole_numbers_not_conversions(value: Any) -> None:
     ("yaml_text", "path"),
     [
         ("informative: [{n: 2, effect_size: yes}]", "informative[0].effect_size"),
-        ("informative: [{n: 3, effect_size: [1, on, 2]}]", "informative[0].effect_size"),
+        ("informative: [{n: 3, effect_size: [1, on, 2]}]", "informative[0].effect_size[1]"),
         # a flag inside a mapping is named by its key
         (
             "noise: [{n: 2, distribution: lognormal, params: {sigma: true}}]",
@@ -198,13 +198,38 @@ def test_counts_are_whole_numbers_not_conversions(value: Any) -> None:
             "clusters[0].correlation.diseased",
         ),
         ("informative: [{n: 2}]\nbatches: {n: 2, strength: off}", "batches.strength"),
-        ("informative: [{n: 2}]\nbatches: {n: 2, proportions: [yes, 0.5]}", "batches.proportions"),
+        (
+            "informative: [{n: 2}]\nbatches: {n: 2, proportions: [yes, 0.5]}",
+            "batches.proportions[0]",
+        ),
         ("counts: [{n: 5, library_size: {median: yes}}]", "counts[0].library_size.median"),
+        (  # a flag in a number-or-levels field: the levels' own refusal, at the level
+            "structure: {n: 10, covariates: {sex: {levels: {f: 0.5, m: 0.5}}}, "
+            "factors: {X: {mean: {by: sex, f: yes, m: 0}, sd: 1}}, "
+            "biomarkers: {a: {baseline: 1, noise: 1}}}",
+            "structure.factors.X.mean.f",
+        ),
+        (  # a union member's class name is not part of the path
+            "structure: {n: 10, biomarkers: {a: {baseline: 1, noise: 1}, "
+            "b: {baseline: 1, noise: 1, depends_on: {a: {coef: yes}}}}}",
+            "structure.biomarkers.b.depends_on.a.coef",
+        ),
+        (
+            "structure: {n: 10, covariates: {sex: {levels: {f: 0.5, m: 0.5}}}, "
+            "biomarkers: {a: {baseline: 1, noise: 1, shifts: {sex: {m: yes}}}}}",
+            "structure.biomarkers.a.shifts.sex.m",
+        ),
+        ("structure: {n: yes, biomarkers: {a: {baseline: 1, noise: 1}}}", "structure.n"),
     ],
 )
 def test_yaml_flags_are_refused_where_a_number_is_meant(yaml_text: str, path: str) -> None:
     """YAML 1.1 reads yes/on/true as True, which pydantic would take as 1.0."""
-    spec = yaml.safe_load("classes: [{name: healthy, n: 5}, {name: diseased, n: 5}]\n" + yaml_text)
+    head = (
+        ""
+        if yaml_text.startswith("structure")
+        else "classes: [{name: healthy, n: 5}, {name: diseased, n: 5}]\n"
+    )
+    spec = yaml.safe_load(head + yaml_text)
     with pytest.raises(SpecError, match="not true/false") as info:
         validate_spec(spec)
     assert info.value.path == path
@@ -346,3 +371,13 @@ def test_the_sklearn_entry_takes_numpy_booleans_as_scikit_learn_does() -> None:
     assert list(y[:10]) == [0] * 10  # not shuffled: grouped by class
     with pytest.raises(SpecError, match="shuffle"):
         sb.make_biomedical_classification(n_samples=20, shuffle=1)
+
+
+def test_a_yaml_flag_as_a_key_is_named_as_a_key() -> None:
+    text = (
+        "structure: {n: 10, covariates: {yes: {levels: {f: 0.5, m: 0.5}}}, "
+        "biomarkers: {a: {baseline: 1, noise: 1}}}"
+    )
+    with pytest.raises(SpecError, match=r"^structure.covariates.True: .*quote it") as info:
+        validate_spec(yaml.safe_load(text))
+    assert info.value.path == "structure.covariates.True"

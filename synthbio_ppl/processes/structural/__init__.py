@@ -55,7 +55,8 @@ class Structural(BlockProcess):
         n = raw.get("n") if isinstance(raw, dict) else getattr(raw, "n", None)
         if n is None:
             raise SpecError("structure.n", "(missing)", "give the number of rows, or `classes`")
-        return n
+        valid = isinstance(n, int) and not isinstance(n, bool) and n >= 1
+        return n if valid else None  # else structure.n's own check names it
 
     def with_rows(self, raw: Any, n_rows: int) -> Any:
         return {**raw, "n": n_rows} if isinstance(raw, dict) and raw.get("n") is not None else raw

@@ -40,7 +40,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.core.errors import UNION_TAGS, SpecError
 from synthbio_ppl.families.table import Distribution, family_params
 from synthbio_ppl.spec.fields import NAME_PATTERN, YAML_FLAGS, Count, Strict, is_flag, is_name
 
@@ -75,6 +75,9 @@ class ByLevel(BaseModel):
 
 
 Levelled = float | ByLevel
+
+
+UNION_TAGS.add(ByLevel.__name__)  # a union member (float | ByLevel) tags locations
 
 
 class Covariate(Strict):
