@@ -27,6 +27,14 @@ def test_regions_stay_near_the_threshold_however_many_layouts_are_built(
     """With the limit set so that the threshold sits 300 regions above the present count,
     16 new layouts (about 80 regions each, 1,250 in all if nothing were freed) never take
     the process more than two programs' worth past the threshold."""
+    import gc
+
+    import jax
+
+    # start from no loaded program: earlier tests' programs, freed while the loop runs,
+    # would otherwise hold the count below the threshold
+    jax.clear_caches()
+    gc.collect()
     sb.generate(_layout(0))  # imports and one-off allocations before the baseline
     threshold = memory_maps.mapped_regions() + 300
     monkeypatch.setattr(memory_maps, "map_limit", lambda: int(threshold / memory_maps.SHARE))
