@@ -6,9 +6,10 @@ import warnings
 
 import numpy as np
 
+from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.model.layout import Layout
 from synthbio_ppl.model.scene import Spec
-from synthbio_ppl.processes.registry import mask_of
+from synthbio_ppl.processes.registry import mask_of, process_of, response_of
 
 
 def placeholders(X: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -51,3 +52,25 @@ def mask_constants(
         estimated = process.estimate_constants(static, observed)
         out.update({name: np.asarray(estimated[name], spec.dtype) for name in constants})
     return out
+
+
+def check_hidden_blocks(layout: Layout, hidden: np.ndarray, missing: str) -> None:
+    """Each block with hidden cells can be fitted: where the masks depend on the values
+    (``missing="model"``) or the outcome reads the cells, the block must draw them as
+    latents (``fit_hidden_check``); hidden counts that the outcome reads cannot be drawn."""
+    impute = missing == "model" and any(mask_of(m.field).needs_values(m) for m in layout.masks)
+    response = layout.response
+    read = set() if response is None else response_of(response.field).read_columns(response)
+    for block in layout.blocks:
+        part = hidden[:, block.start : block.stop].any(axis=0)
+        if not part.any():
+            continue
+        columns = [int(j) for j in np.flatnonzero(part)]
+        outcome_reads = any(block.start + j in read for j in columns)
+        if outcome_reads and process_of(block.kind).integer:
+            raise SpecError(
+                "missing",
+                f"hidden cells of {block.name} that the outcome reads",
+                "a fit cannot draw hidden counts as latents; hide other columns",
+            )
+        process_of(block.kind).fit_hidden_check(block, columns, impute or outcome_reads)

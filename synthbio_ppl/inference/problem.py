@@ -21,7 +21,7 @@ import pandas as pd
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.data.dataset import Dataset
 from synthbio_ppl.inference.likelihood import Site, likelihood_model, model_sites, shaped_like
-from synthbio_ppl.inference.missing_cells import mask_constants, placeholders
+from synthbio_ppl.inference.missing_cells import check_hidden_blocks, mask_constants, placeholders
 from synthbio_ppl.inference.observed_table import check_whole_numbers, feature_matrix
 from synthbio_ppl.model.dataset_model import RowDesign
 from synthbio_ppl.model.layout import Layout, build_layout, groups_of
@@ -29,7 +29,6 @@ from synthbio_ppl.model.scene import Spec, as_spec
 from synthbio_ppl.processes.registry import (
     BLOCK_PROCESSES,
     MODIFIERS,
-    mask_of,
     modifier_of,
     process_of,
     response_of,
@@ -187,14 +186,7 @@ def make_problem(
         if hidden is None and X.shape[1] == layout.n_features:  # a table without holes:
             hidden = np.zeros(X.shape, dtype=bool)  # its masks observed all False
         if hidden is not None:
-            impute = missing == "model" and any(
-                mask_of(m.field).needs_values(m) for m in layout.masks
-            )
-            for block in layout.blocks:
-                part = hidden[:, block.start : block.stop].any(axis=0)
-                if part.any():
-                    columns = [int(j) for j in np.flatnonzero(part)]
-                    process_of(block.kind).fit_hidden_check(block, columns, impute)
+            check_hidden_blocks(layout, hidden, missing)
         if missing == "ignore":
             layout = layout.without_masks()
     sites = model_sites(layout, spec.dtype)

@@ -53,6 +53,8 @@ def dataset_model(
         effects.append((shift, scale, modifier.row_codes(design)))
     rows = numpyro.plate(ROWS, design.y.shape[0], dim=-1)
     impute = any(mask_of(m.field).needs_values(m) for m in layout.masks)
+    response = layout.response
+    read = set() if response is None else response_of(response.field).read_columns(response)
     values = []
     undo: list[tuple[int, Array | float, Array | float]] = []
     outputs: dict[str, Array] = {}
@@ -70,14 +72,17 @@ def dataset_model(
         obs = None if X is None else X[:, block.start : block.stop]
         missing = None if hidden is None else hidden[:, block.start : block.stop]
         process = process_of(block.kind)
-        given = Rows(design, layout.n_classes, rows, loc_shift, scale_, obs, missing, impute)
+        # the outcome is computed from these values: hidden cells it reads must be drawn
+        reads = any(block.start <= j < block.stop for j in read)
+        given = Rows(
+            design, layout.n_classes, rows, loc_shift, scale_, obs, missing, impute or reads
+        )
         out = process.sample(block, given)
         values.append(out.pop("X"))
         outputs.update(out)
         undo.append((block.start, loc_shift, scale_))
     complete = jnp.concatenate(values, axis=-1)
-    if layout.response is not None:
-        response = layout.response
+    if response is not None:
         biology = _without_column_effects(complete, response.bio_columns, undo, layout)
         codes = row_codes(layout, design, outputs.get("covariates"))
         observed = design.outcome if X is not None else None

@@ -73,6 +73,10 @@ class ResponseProcess:
         modifier's or a mask entry's)."""
         return []
 
+    def read_columns(self, static: Any) -> set[int]:
+        """The feature columns it reads (a fit draws their hidden cells as latents)."""
+        return set()
+
     def replaces_labels(self, static: Any) -> bool:
         """Whether the outcome is the table's ``y`` (the scene then has one class)."""
         return False

@@ -149,6 +149,9 @@ class OutcomeProcess(ResponseProcess):
             *((f"{self.field}.competing_risks[{i}].name", r.name) for i, r in enumerate(risks)),
         ]
 
+    def read_columns(self, static: OutcomeLayout) -> set[int]:
+        return outcome_columns(static)
+
     def replaces_labels(self, static: OutcomeLayout) -> bool:
         return static.kind in ("binary", "continuous")
 
