@@ -116,6 +116,12 @@ def load_dataset(directory: str | Path) -> Dataset:
     absent = [c for c in [*features, "y"] if c not in frame.columns]
     if absent:
         raise SpecError("", str(folder), f"the data lack columns the truth names: {absent[:5]}")
+    if len(frame) != spec.n_rows:  # a part lost or copied in a streamed folder, say
+        raise SpecError(
+            "",
+            str(extra_path(folder, DATA_FILE)),
+            f"holds {len(frame)} rows where spec.yaml has {spec.n_rows}",
+        )
     X = frame[features]
     layout = build_layout(spec)
     entries = sorted(s.name for s in layout.masks)

@@ -199,9 +199,11 @@ def _read_parquet(path: Path) -> pa.Table:
         if not table.schema.equals(first):
             ours = {f.name: str(f.type) for f in first}
             theirs = {f.name: str(f.type) for f in table.schema}
-            column = next(
-                (c for c in [*ours, *theirs] if ours.get(c) != theirs.get(c)), "(the order)"
-            )
+            column = next((c for c in [*ours, *theirs] if ours.get(c) != theirs.get(c)), None)
+            if column is None:
+                raise SpecError(
+                    "", str(part), f"holds the columns of {tables[0][0].name} in another order"
+                )
             raise SpecError(
                 "",
                 str(part),

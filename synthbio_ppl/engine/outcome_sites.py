@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from synthbio_ppl.engine.draw import draw_rows
+from synthbio_ppl.engine.finite import check_finite
 from synthbio_ppl.engine.masking import pilot_design
 from synthbio_ppl.model.design import Design
 from synthbio_ppl.model.layout import Layout
@@ -30,5 +31,6 @@ def with_outcome_sites(
     pilot = {**fixed, **{k: np.asarray(v, spec.dtype) for k, v in placeholders.items()}}
     rows, seed = pilot_design(design, spec.seed)
     drawn = draw_rows(layout, pilot, rows, seed, spec.dtype)
+    check_finite(spec, layout, drawn["X"])  # features that overflow are named as such
     solved = process.solve(getattr(spec, static.field), static, drawn)
     return {**fixed, **{k: np.asarray(v, dtype=spec.dtype) for k, v in solved.items()}}

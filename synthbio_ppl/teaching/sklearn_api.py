@@ -53,6 +53,9 @@ def make_biomedical_classification(
         _check_whole(name, value, low)
     if n_batches == 1:
         raise SpecError("n_batches", n_batches, "give 0 (no batches) or 2 or more")
+    for name, value in (("as_frame", as_frame), ("return_truth", return_truth)):
+        if not is_flag(value):
+            raise SpecError(name, value, "must be True or False")
     shares = np.asarray(weights if weights is not None else [1.0] * n_classes, dtype=float)
     if len(shares) != n_classes or not (np.isfinite(shares) & (shares > 0)).all():
         raise SpecError("weights", weights, f"give {n_classes} positive, finite class shares")

@@ -14,10 +14,48 @@ import numpy as np
 
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.engine.generation import generate
+from synthbio_ppl.spec.fields import is_flag
 from synthbio_ppl.teaching.sklearn_api import _check_whole, _seed
 
 SURVIVAL_DTYPE = np.dtype([("event", "?"), ("time", "<f8")])
 """scikit-survival's target: one (event, time) record per row."""
+
+ARGUMENTS = (  # spec path → the argument it came from, most specific first
+    ("outcome.n", "n_samples"),
+    ("outcome.coefficients", "coefficient"),
+    ("outcome.r2", "r2"),
+    ("outcome.noise_sd", "r2"),
+    ("outcome.baseline.distribution", "baseline"),
+    ("outcome.baseline.shape", "shape"),
+    ("outcome.baseline", "scale"),
+    ("outcome.censoring.end_of_study", "end_of_study"),
+    ("outcome.censoring.fraction", "censored"),
+    ("clusters", "correlation"),
+)
+
+
+def _flag(name: str, value: Any) -> bool:
+    if not is_flag(value):
+        raise SpecError(name, value, "must be True or False")
+    return bool(value)
+
+
+def _number(name: str, value: Any) -> float:
+    if isinstance(value, bool | np.bool_) or not isinstance(value, Real):
+        raise SpecError(name, value, "must be a number")
+    return float(value)
+
+
+def _generate(spec: dict[str, Any]) -> Any:
+    """``generate``, with a refusal named by the argument the spec field came from."""
+    try:
+        return generate(spec)
+    except SpecError as exc:
+        argument = next((a for path, a in ARGUMENTS if exc.path.startswith(path)), None)
+        if argument is None:
+            raise
+        allowed = exc.allowed.replace("raise fraction", "raise censored")
+        raise SpecError(argument, exc.value, allowed) from None
 
 
 def _features(
@@ -38,6 +76,9 @@ def _features(
         ("cluster_size", cluster_size, 2),
     ):
         _check_whole(name, value, low)
+    n_informative, n_noise = int(n_informative), int(n_noise)  # numpy's ints too
+    n_clusters, cluster_size = int(n_clusters), int(cluster_size)
+    correlation = _number("correlation", correlation)
     if n_informative + n_clusters == 0:
         raise SpecError(
             "n_informative", 0, "give the outcome a feature: n_informative or n_clusters ≥ 1"
@@ -87,8 +128,9 @@ def make_biomedical_regression(
     scikit-learn. Raises SpecError naming the argument for a bad value.
     """
     _check_whole("n_samples", n_samples, 2)
-    if isinstance(r2, bool) or not isinstance(r2, Real) or not 0 < r2 < 1:
-        raise SpecError("r2", r2, "must be a number in (0, 1)")
+    if isinstance(r2, bool | np.bool_) or not isinstance(r2, Real) or not 1e-4 <= r2 <= 0.9999:
+        raise SpecError("r2", r2, "must be a number in [0.0001, 0.9999]")
+    as_frame, return_truth = _flag("as_frame", as_frame), _flag("return_truth", return_truth)
     blocks, terms = _features(
         n_informative, n_noise, n_clusters, cluster_size, correlation, coefficient
     )
@@ -96,9 +138,14 @@ def make_biomedical_regression(
         "name": "make_biomedical_regression",
         "seed": _seed(random_state),
         **blocks,
-        "outcome": {"kind": "continuous", "n": n_samples, "r2": float(r2), "coefficients": terms},
+        "outcome": {
+            "kind": "continuous",
+            "n": int(n_samples),
+            "r2": float(r2),
+            "coefficients": terms,
+        },
     }
-    data = generate(spec)
+    data = _generate(spec)
     X: Any = data.X if as_frame else data.X.to_numpy()
     y: Any = data.y if as_frame else data.y.to_numpy()
     return (X, y, data.truth) if return_truth else (X, y)
@@ -134,8 +181,13 @@ def make_biomedical_survival(
     coefficients, survival curve and C-index). Raises SpecError naming the argument.
     """
     _check_whole("n_samples", n_samples, 2)
-    if isinstance(censored, bool) or not isinstance(censored, Real) or not 0 <= censored < 1:
+    censored = _number("censored", censored)
+    if not 0 <= censored < 1:
         raise SpecError("censored", censored, "must be a share in [0, 1)")
+    as_frame, return_truth = _flag("as_frame", as_frame), _flag("return_truth", return_truth)
+    scale = _number("scale", scale)
+    shape = None if shape is None else _number("shape", shape)
+    end_of_study = None if end_of_study is None else _number("end_of_study", end_of_study)
     blocks, terms = _features(
         n_informative, n_noise, n_clusters, cluster_size, correlation, coefficient
     )
@@ -151,25 +203,13 @@ def make_biomedical_survival(
         **blocks,
         "outcome": {
             "kind": "survival",
-            "n": n_samples,
+            "n": int(n_samples),
             "coefficients": terms,
             "baseline": law,
             "censoring": censoring,
         },
     }
-    try:
-        data = generate(spec)
-    except SpecError as exc:  # name the argument, not the spec field it became
-        field = exc.path.removeprefix("outcome.")
-        argument = {
-            "baseline.distribution": "baseline",
-            "baseline.scale": "scale",
-            "baseline.shape": "shape",
-            "censoring.fraction": "censored",
-            "censoring.end_of_study": "end_of_study",
-            "baseline": "scale",
-        }.get(field, exc.path)
-        raise SpecError(argument, exc.value, exc.allowed) from None
+    data = _generate(spec)
     assert data.outcome is not None
     if as_frame:
         out: tuple[Any, ...] = (data.X, data.outcome[["time", "event"]])

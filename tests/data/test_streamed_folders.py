@@ -58,3 +58,25 @@ def test_damaged_dropout_parts_name_the_folder(streamed: Path) -> None:
     pq.write_table(table, part)
     with pytest.raises(SpecError, match=r"/dropout' .*marks cells whose count is not 0"):
         sb.load_dataset(streamed)
+
+
+def test_a_lost_or_copied_part_is_refused(streamed: Path) -> None:
+    parts = sorted((streamed / "data").glob("part-*.parquet"))
+    copy = streamed / "data" / "part-000099.parquet"
+    copy.write_bytes(parts[1].read_bytes())
+    with pytest.raises(SpecError, match=r"data' .*holds 856 rows where spec.yaml has 600"):
+        sb.load_dataset(streamed)
+    copy.unlink()
+    parts[0].unlink()
+    with pytest.raises(SpecError, match=r"holds 344 rows where spec.yaml has 600"):
+        sb.load_dataset(streamed)
+
+
+def test_a_part_with_its_columns_in_another_order_says_so(streamed: Path) -> None:
+    part = sorted((streamed / "data").glob("part-*.parquet"))[1]
+    table = pq.read_table(part)
+    pq.write_table(table.select(list(reversed(table.column_names))), part)
+    with pytest.raises(
+        SpecError, match=r"holds the columns of part-000000.parquet in another order"
+    ):
+        sb.load_dataset(streamed)

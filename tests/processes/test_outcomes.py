@@ -726,3 +726,21 @@ def test_hidden_counts_the_outcome_reads_are_refused_in_a_fit() -> None:
     for missing in ("model", "ignore"):
         with pytest.raises(SpecError, match=r"missing: 'hidden cells of g that the outcome reads'"):
             sb.fit(None, data, method="svi", svi_steps=5, missing=missing)
+
+
+def test_cumulative_incidence_holds_at_far_apart_times() -> None:
+    """A Weibull cause with shape 0.5 (its density infinite at 0) and times 10⁻⁹ to 10⁶:
+    the incidences and the event-free survival still add up to 1."""
+    spec = survival(
+        n=500,
+        coefficients={"bio_0": 0.0},
+        baseline={"distribution": "exponential", "scale": 0.1},
+        competing_risks=[
+            {"name": "tox", "baseline": {"distribution": "weibull", "scale": 0.005, "shape": 0.5}}
+        ],
+        times=[1e-9, 0.5, 1e6],
+    )
+    curve = sb.generate(spec).truth.outcome.curve
+    assert np.allclose(curve.drop(columns="time").sum(axis=1), 1.0, atol=1e-3)
+    # at t = 0.5 with η = 0: F_tox = 1 − exp(−0.005·√0.5) ≈ 0.00353, less the deaths before it
+    assert 0.0030 < curve["cumulative_incidence_tox"].iloc[1] < 0.0036

@@ -75,3 +75,38 @@ def test_bad_regression_arguments_are_named() -> None:
         sb.make_biomedical_regression(r2=1)
     with pytest.raises(SpecError, match=r"^n_noise: -1"):
         sb.make_biomedical_regression(n_noise=-1)
+
+
+def test_numpy_integers_and_flags_as_scikit_learn_takes_them() -> None:
+    X, _ = sb.make_biomedical_regression(
+        n_samples=np.int64(50), n_informative=np.int32(2), n_noise=np.int8(1)
+    )
+    assert X.shape == (50, 3)
+    for maker in (sb.make_biomedical_regression, sb.make_biomedical_survival):
+        with pytest.raises(SpecError, match=r"^return_truth: 'no' .*True or False"):
+            maker(return_truth="no")
+        with pytest.raises(SpecError, match=r"^as_frame: 1 .*True or False"):
+            maker(as_frame=1)
+    with pytest.raises(SpecError, match=r"^as_frame: 'no'"):
+        sb.make_biomedical_classification(as_frame="no")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"correlation": 1.5, "n_clusters": 1}, r"^correlation: 1.5"),
+        ({"coefficient": 1e300}, r"^coefficient: 1e\+300 .*less than or equal to 50"),
+        ({"r2": 1e-300}, r"^r2: 1e-300"),
+        ({"correlation": "0.5", "n_clusters": 1}, r"^correlation: '0.5' .*a number"),
+    ],
+)
+def test_regression_refusals_name_the_argument(kwargs: dict, message: str) -> None:
+    with pytest.raises(SpecError, match=message):
+        sb.make_biomedical_regression(n_samples=100, **kwargs)
+
+
+def test_survival_refusals_name_the_argument() -> None:
+    with pytest.raises(SpecError, match=r"^censored: 0.3 .*raise censored or end_of_study"):
+        sb.make_biomedical_survival(end_of_study=0.05, censored=0.3)
+    with pytest.raises(SpecError, match=r"^scale: '0.1' .*a number"):
+        sb.make_biomedical_survival(scale="0.1")

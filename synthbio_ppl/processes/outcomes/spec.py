@@ -175,7 +175,7 @@ class Outcome(Strict):
         ("negative", "positive"), description="Binary: the names of y = 0 and y = 1."
     )
     r2: float | None = Field(
-        None, gt=0.0, lt=1.0, description="Continuous: target R² of η (noise solved)."
+        None, ge=1e-4, le=0.9999, description="Continuous: target R² of η (noise solved)."
     )
     noise_sd: float | None = Field(None, gt=0.0, le=1e6, description="Continuous: sd of ε.")
     baseline: Baseline | None = Field(None, description="Survival: the baseline hazard.")
