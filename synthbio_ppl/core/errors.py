@@ -63,6 +63,13 @@ def from_validation_error(exc: Any) -> SpecError:
         value = "(missing)" if first["type"] == "missing" else first.get("input")
         if first["type"] == "extra_forbidden":
             message = "unknown field; check the spelling against `synthbio reference`"
+        if first["type"] == "invalid_key" and isinstance(first.get("input"), bool):
+            path = format_path((*_visible_loc(first["loc"][:-1]), str(first["input"])))
+            value = first["input"]
+            message = (
+                "must be a field name, not true/false (YAML reads yes, no, on and off as "
+                "true/false: quote it)"
+            )
         if isinstance(value, bool) and first["type"] == "string_type":
             message = (
                 "must be a name, not true/false (YAML reads yes, no, on and off as "

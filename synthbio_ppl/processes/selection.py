@@ -7,6 +7,7 @@ from typing import Any
 
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.processes.block import Block
+from synthbio_ppl.spec.fields import YAML_FLAGS, is_flag
 
 
 def check_affects(value: Any) -> Any:
@@ -17,6 +18,15 @@ def check_affects(value: Any) -> Any:
         isinstance(value, list) and all(isinstance(v, str) for v in value)
     ):
         return value
+    if isinstance(value, list):
+        at = next(i for i, v in enumerate(value) if not isinstance(v, str))
+        if is_flag(value[at]):
+            raise SpecError(f"[{at}]", value[at], "must be a block or feature name " + YAML_FLAGS)
+        raise SpecError(f"[{at}]", value[at], "must be a block or feature name")
+    if is_flag(value):
+        raise SpecError(
+            "", value, "must be all, a block kind or names, not true/false " + YAML_FLAGS
+        )
     raise SpecError("", value, "must be all, a block kind or a list of block or feature names")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 import pytest
@@ -381,3 +382,30 @@ def test_a_yaml_flag_as_a_key_is_named_as_a_key() -> None:
     with pytest.raises(SpecError, match=r"^structure.covariates.True: .*quote it") as info:
         validate_spec(yaml.safe_load(text))
     assert info.value.path == "structure.covariates.True"
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "path", "message"),
+    [
+        ("yes: 1\nnoise: [{n: 2}]", "True", "must be a field name, not true/false"),
+        (
+            "noise: [{name: m, n: 2}]\nmissing: [{mechanism: mcar, rate: 0.2, affects: [m, on]}]",
+            "missing[0].affects[1]",
+            "must be a block or feature name (YAML reads",
+        ),
+        (
+            "noise: [{name: m, n: 2}]\nbatches: {n: 2, affects: yes}",
+            "batches.affects",
+            "not true/false",
+        ),
+        (
+            "noise: [{name: m, n: 2}]\nbatches: {n: 2, affects: [m, 3]}",
+            "batches.affects[1]",
+            "a block or feature name",
+        ),
+    ],
+)
+def test_flags_as_keys_and_names_are_pointed_at(yaml_text: str, path: str, message: str) -> None:
+    with pytest.raises(SpecError, match=re.escape(message)) as info:
+        validate_spec(yaml.safe_load(yaml_text))
+    assert info.value.path == path
