@@ -61,14 +61,15 @@ def to_anndata(data: Any, blocks: list[str] | None = None) -> Any:
     anndata = _anndata()
     from scipy import sparse
 
+    from synthbio_ppl.data.io import beside_y
+
     columns = feature_columns(data, blocks)
     frame = data.X[columns]
     whole = all(pd.api.types.is_integer_dtype(t) for t in frame.dtypes)
     X = frame.to_numpy(dtype=np.int32 if whole else None)
     names = pd.Index([str(i) for i in range(len(frame))])
     parts = [data.y.to_frame(), data.covariates]
-    if data.outcome is not None:  # time and event (y is there already)
-        parts.append(data.outcome.drop(columns=[c for c in data.outcome.columns if c == "y"]))
+    parts.append(beside_y(data.outcome, data.covariates.index))  # time and event
     if data.truth.latents is not None:
         parts.append(data.truth.latents)
     obs = pd.concat([p.reset_index(drop=True) for p in parts], axis=1).set_axis(names)

@@ -18,6 +18,7 @@ from synthbio_ppl.data.io import (
     DROPOUT_FILE,
     LATENTS_FILE,
     MISSING_FILE,
+    beside_y,
     extra_path,
     read_extra,
     read_folder,
@@ -52,12 +53,9 @@ class Dataset:
     def to_frame(self) -> pd.DataFrame:
         """One table: features, then ``y``, then covariates, then the outcome's columns
         beside ``y`` (time, event)."""
-        return pd.concat([self.X, self.y, self.covariates, self._beside_y()], axis=1)
-
-    def _beside_y(self) -> pd.DataFrame:
-        if self.outcome is None:
-            return pd.DataFrame(index=self.X.index)
-        return self.outcome.drop(columns=[c for c in self.outcome.columns if c == "y"])
+        return pd.concat(
+            [self.X, self.y, self.covariates, beside_y(self.outcome, self.X.index)], axis=1
+        )
 
     def to_parquet(self, directory: str | Path, overwrite: bool = False) -> Path:
         """Write ``data.parquet``, ``truth.json`` and ``spec.yaml`` into ``directory``
@@ -65,7 +63,7 @@ class Dataset:
         missing values, ``missing.parquet`` and ``complete.parquet``: the mask and the
         values before masking of the masked columns; with count dropout,
         ``dropout.parquet``)."""
-        beside = self._beside_y().set_axis(self.covariates.index)
+        beside = beside_y(self.outcome, self.covariates.index)
         table = table_of(self.X, self.y, pd.concat([self.covariates, beside], axis=1))
         truth, spec = self.truth.to_json(), self.spec.to_yaml()
         extras = {LATENTS_FILE: self.truth.latents, DROPOUT_FILE: self.truth.dropout}

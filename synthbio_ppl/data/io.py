@@ -133,6 +133,14 @@ def staged_folder(directory: str | Path, overwrite: bool = False) -> Iterator[Pa
         raise
 
 
+def beside_y(outcome: pd.DataFrame | None, index: pd.Index) -> pd.DataFrame:
+    """The outcome's columns the table holds beside ``y`` (time, event; none where the
+    outcome is ``y`` or there is none), on ``index``."""
+    if outcome is None:
+        return pd.DataFrame(index=index)
+    return outcome.drop(columns=[c for c in outcome.columns if c == "y"]).set_axis(index)
+
+
 def table_of(X: pd.DataFrame, y: pd.Series, covariates: pd.DataFrame) -> pa.Table:
     """Arrow table: features, then ``y``, then covariate columns."""
     arrays = [pa.array(X[c].to_numpy()) for c in X.columns]

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from synthbio_ppl.data.io import beside_y
 from synthbio_ppl.model.scene import Spec
 
 
@@ -124,7 +125,6 @@ def _meta(plan: Any) -> pd.DataFrame:
         )
         if "y" in outcome.columns:
             y = outcome["y"]
-        beside = outcome.drop(columns=[c for c in outcome.columns if c == "y"])
-        covariates = pd.concat([covariates, beside.set_axis(covariates.index)], axis=1)
+        covariates = pd.concat([covariates, beside_y(outcome, covariates.index)], axis=1)
     frames = {"X": X, "y": y, "covariates": covariates}
     return _frame(frames, 0, 0)

@@ -96,13 +96,6 @@ def outcome_frames(
     return y, frame, rows
 
 
-def outcome_columns(dataset_outcome: pd.DataFrame | None) -> pd.DataFrame:
-    """The outcome columns the table holds beside ``y`` (time, event), maybe none."""
-    if dataset_outcome is None:
-        return pd.DataFrame()
-    return dataset_outcome.drop(columns=[c for c in dataset_outcome.columns if c == "y"])
-
-
 def _joined(first: pd.DataFrame | None, second: pd.DataFrame | None) -> pd.DataFrame | None:
     present = [f for f in (first, second) if f is not None]
     if not present:

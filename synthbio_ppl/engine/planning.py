@@ -152,6 +152,7 @@ def chunk_frames(plan: StreamPlan, start: int, stop: int) -> dict[str, Any]:
 
     import pandas as pd
 
+    from synthbio_ppl.data.io import beside_y
     from synthbio_ppl.engine.draw import draw_rows
     from synthbio_ppl.engine.finite import check_finite
     from synthbio_ppl.engine.generation import (
@@ -187,9 +188,8 @@ def chunk_frames(plan: StreamPlan, start: int, stop: int) -> dict[str, Any]:
         X = typed_frame(outputs["X"], plan.layout)
     y, outcome, rows = outcome_frames(spec, plan.layout, outputs)
     covariates = covariates_of(spec, part, outputs)
-    if outcome is not None:  # the outcome's columns beside y are written after the covariates
-        beside = outcome.drop(columns=[c for c in outcome.columns if c == "y"])
-        covariates = pd.concat([covariates, beside.set_axis(covariates.index)], axis=1)
+    # the outcome's columns beside y are written after the covariates
+    covariates = pd.concat([covariates, beside_y(outcome, covariates.index)], axis=1)
     frames: dict[str, Any] = {
         "X": X,
         "y": class_labels(spec, part) if y is None else y,

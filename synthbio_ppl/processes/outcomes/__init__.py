@@ -45,6 +45,7 @@ from synthbio_ppl.processes.outcomes.spec import (
 from synthbio_ppl.processes.outcomes.table import EVENT, TIME, check_drawn, observed_outcome
 from synthbio_ppl.processes.outcomes.truth import OutcomeTruth
 from synthbio_ppl.processes.response import ResponseProcess
+from synthbio_ppl.processes.selection import range_indices
 
 if TYPE_CHECKING:
     from jax import Array
@@ -229,7 +230,7 @@ class OutcomeProcess(ResponseProcess):
         """A step (threshold, XOR) on a column under batch effects jumps as the fitted
         offsets move: NUTS cannot sample it. Refuse unless those sites are fixed."""
         stepped = {*static.thresholds, *(j for pair in static.xor for j in pair)}
-        undone = {j for start, stop in static.bio_columns for j in range(start, stop)}
+        undone = set(range_indices(static.bio_columns))
         if column_effect_sites and stepped & undone:
             raise SpecError(
                 "fixed",

@@ -13,6 +13,7 @@ from typing import Any
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.processes.block import Block
 from synthbio_ppl.processes.outcomes.spec import Outcome
+from synthbio_ppl.processes.selection import merge_ranges
 
 CLASS = "class"
 """How a term names the class design (its codes are the design's ``y``)."""
@@ -219,22 +220,12 @@ def build_outcome_layout(
         random_censoring=bool(censoring and censoring.fraction),
         censoring_target=bool(censoring and censoring.fraction is not None),
         reads=tuple(_column_name(blocks, columns, j) for j in read),
-        bio_columns=tuple(_runs([j for j in read if affected(j)])),
+        bio_columns=merge_ranges([(j, j + 1) for j in read if affected(j)]),
     )
 
 
 def _column_name(blocks: list[Block], columns: Callable[[Block], list[str]], j: int) -> str:
     return next(columns(b)[j - b.start] for b in blocks if b.start <= j < b.stop)
-
-
-def _runs(columns: list[int]) -> list[tuple[int, int]]:
-    runs: list[tuple[int, int]] = []
-    for j in columns:
-        if runs and runs[-1][1] == j:
-            runs[-1] = (runs[-1][0], j + 1)
-        else:
-            runs.append((j, j + 1))
-    return runs
 
 
 def linear_names(static: OutcomeLayout) -> dict[str, tuple[str, ...]]:
