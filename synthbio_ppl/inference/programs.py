@@ -218,9 +218,9 @@ def simulate_program(layout: Layout, n_sims: int, free: tuple[str, ...]) -> Call
         sites += [s for b in layout.blocks for s in process_of(b.kind).observed_row_sites(b)]
         masks = [mask_of(m.field).mask_site(m) for m in layout.masks]
         response = layout.response
-        outcome = [] if response is None else response_of(response.field).observed_sites(response)
+        outcome = {} if response is None else response_of(response.field).observed_sites(response)
         model = partial(likelihood_model, layout=layout)
-        returned = list(dict.fromkeys([*free, *sites, *masks, *outcome]))
+        returned = list(dict.fromkeys([*free, *sites, *masks, *outcome.values()]))
         predictive = Predictive(model, num_samples=n_sims, return_sites=returned)
 
         def run(key: jax.Array, design: RowDesign, kw: Inputs) -> Any:
@@ -229,11 +229,8 @@ def simulate_program(layout: Layout, n_sims: int, free: tuple[str, ...]) -> Call
             for block in layout.blocks:
                 drawn = process_of(block.kind).simulated_design(block, out)
                 designs = designs._replace(**drawn)
-            if response is not None:
-                values = dict(out)
-                values.update(kw.get("fixed", {}))
-                observed = response_of(response.field).observed_from_sites(response, values)
-                designs = designs._replace(outcome=observed)
+            if outcome:
+                designs = designs._replace(outcome={c: out[s] for c, s in outcome.items()})
             X = _columns_of(layout, out)
             hidden = None
             if masks:

@@ -126,12 +126,9 @@ class ResponseProcess:
         """Raise SpecError when a fit with the column effects' free ``column_effect_sites``
         cannot sample this outcome's model."""
 
-    def observed_sites(self, static: Any) -> list[str]:
-        """Per-row sites that a simulated table observes (SBC reads them back)."""
-        return []
-
-    def observed_from_sites(self, static: Any, values: dict[str, Array]) -> dict[str, Array]:
-        """``RowDesign.outcome`` from the values of ``observed_sites``."""
+    def observed_sites(self, static: Any) -> dict[str, str]:
+        """``{outcome column: per-row site}``: a simulated table's ``RowDesign.outcome``
+        (SBC reads these sites back)."""
         return {}
 
     def finish(self, group: Any, static: Any, outputs: dict[str, np.ndarray]) -> dict[str, Any]:

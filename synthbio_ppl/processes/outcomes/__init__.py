@@ -240,29 +240,11 @@ class OutcomeProcess(ResponseProcess):
                 "(fixed={site: data.truth.parameters[site]}) or fit without those terms",
             )
 
-    def observed_sites(self, static: OutcomeLayout) -> list[str]:
+    def observed_sites(self, static: OutcomeLayout) -> dict[str, str]:
+        p = static.name
         if static.kind != "survival":
-            return [f"{static.name}.y"]
-        return [c.name + ".event_time" for c in static.causes] + (
-            [f"{static.name}.censoring_time"] if static.random_censoring else []
-        )
-
-    def observed_from_sites(
-        self, static: OutcomeLayout, values: dict[str, Array]
-    ) -> dict[str, Array]:
-        import jax.numpy as jnp
-
-        if static.kind != "survival":
-            return {"y": values[f"{static.name}.y"]}
-        times = jnp.stack([values[c.name + ".event_time"] for c in static.causes], axis=-1)
-        first, cause = times.min(axis=-1), times.argmin(axis=-1).astype(jnp.int32) + 1
-        limit = jnp.full_like(first, jnp.inf)
-        if static.random_censoring:
-            limit = values[f"{static.name}.censoring_time"]
-        if static.end_of_study:
-            limit = jnp.minimum(limit, values[f"{static.name}.end_of_study"][..., None])
-        happened = first <= limit
-        return {"time": jnp.where(happened, first, limit), "event": jnp.where(happened, cause, 0)}
+            return {"y": f"{p}.y"}
+        return {TIME: f"{p}.time", EVENT: f"{p}.event"}
 
     def finish(
         self, group: Outcome, static: OutcomeLayout, outputs: dict[str, np.ndarray]

@@ -267,7 +267,8 @@ def _survival(
             out[f"{p}.censoring_time"] = limit
         if end is not None:
             limit = jnp.minimum(limit, end)
-    happened = first <= limit
-    out[f"{p}.time"] = jnp.where(happened, first, limit)
-    out[f"{p}.event"] = jnp.where(happened, cause, 0).astype(jnp.int32)
+        happened = first <= limit  # the table's columns: sites, so a simulation returns them
+        time = numpyro.deterministic(f"{p}.time", jnp.where(happened, first, limit))
+        event = numpyro.deterministic(f"{p}.event", jnp.where(happened, cause, 0).astype(jnp.int32))
+    out[f"{p}.time"], out[f"{p}.event"] = time, event
     return out
