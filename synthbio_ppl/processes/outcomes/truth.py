@@ -103,17 +103,19 @@ def true_concordance(eta: np.ndarray, seed: int = 0) -> float:
 
 
 def outcome_scores(
-    kind: str, rows: pd.DataFrame, frame: pd.DataFrame, name: str, causes: list[str] | None = None
+    kind: str,
+    rows: pd.DataFrame,
+    frame: pd.DataFrame,
+    name: str,
+    causes: list[str] | None = None,
+    noise_sd: float = float("nan"),
 ) -> dict[str, float]:
-    """Best achievable and realised scores from the per-row truth and the drawn outcome."""
+    """Best achievable and realised scores from the per-row truth and the drawn outcome
+    (``noise_sd``: a continuous outcome's residual sd)."""
     eta = rows[f"{name}.linear_predictor"].to_numpy(dtype=np.float64)
     if kind == "binary":
         p = rows[f"{name}.probability"].to_numpy(dtype=np.float64)
-        y = (
-            frame.iloc[:, 0].cat.codes.to_numpy()
-            if hasattr(frame.iloc[:, 0], "cat")
-            else frame.iloc[:, 0]
-        )
+        y = frame["y"].cat.codes.to_numpy()
         return {
             "bayes_auc": expected_auc(p),
             "realised_bayes_auc": realised_auc(np.asarray(y), p),
@@ -121,11 +123,10 @@ def outcome_scores(
             "realised_prevalence": float(np.mean(y)),
         }
     if kind == "continuous":
-        y = frame.iloc[:, 0].to_numpy(dtype=np.float64)
-        sd = float(rows.attrs.get("noise_sd", np.nan))
+        y = frame["y"].to_numpy(dtype=np.float64)
         variance = float(eta.var())
         return {
-            "r2": variance / (variance + sd**2),
+            "r2": variance / (variance + noise_sd**2),
             "realised_r2": 1.0 - float(((y - eta) ** 2).sum() / ((y - y.mean()) ** 2).sum()),
         }
     event = frame["event"].to_numpy()
@@ -150,31 +151,33 @@ def survival_at(
     """S(t | x_i) = Π_k S_k(t | x_i) (event-free survival over every cause), (rows, times),
     from the model's own failure-time distributions."""
     from synthbio_ppl.core.precision import precision
-    from synthbio_ppl.processes.outcomes.model import hazard_distribution
 
     t = np.asarray(times, dtype=np.float64)[None, :]
     log_s = np.zeros((len(rows), t.shape[1]))
-    with precision("float64"):
-        for name, family in causes:
-            log_s += _log_survival(rows, parameters, name, family, t, hazard_distribution)
+    with precision("float64"), np.errstate(divide="ignore"):  # S = 0: log S = −inf
+        for law in _cause_laws(causes, parameters, rows):
+            log_s += np.log1p(-_cdf(law, t))
     return np.exp(log_s)
 
 
-def _log_survival(
-    rows: pd.DataFrame,
-    parameters: dict[str, Any],
-    name: str,
-    family: str,
-    t: np.ndarray,
-    law_of: Any,
-) -> np.ndarray:
-    """log S_k(t | x_i) of one cause, (rows, times)."""
-    eta = rows[f"{name}.linear_predictor"].to_numpy(dtype=np.float64)[:, None]
-    scale = float(np.asarray(parameters[f"{name}.scale"]))
-    shape = float(np.asarray(parameters.get(f"{name}.shape", 1.0)))
-    law = law_of(family, scale, shape, eta)
-    with np.errstate(divide="ignore"):  # S = 0 exactly: log S = −inf, S(t) = 0
-        return np.log1p(-np.minimum(np.asarray(law.cdf(t), dtype=np.float64), 1.0))
+def _cause_laws(
+    causes: list[tuple[str, str]], parameters: dict[str, Any], rows: pd.DataFrame
+) -> list[Any]:
+    """Each cause's failure-time distribution per row, (rows, 1), from the model's own
+    ``hazard_distribution`` (call inside ``precision("float64")``)."""
+    from synthbio_ppl.processes.outcomes.model import hazard_distribution
+
+    laws = []
+    for name, family in causes:
+        eta = rows[f"{name}.linear_predictor"].to_numpy(dtype=np.float64)[:, None]
+        scale = float(np.asarray(parameters[f"{name}.scale"]))
+        shape = float(np.asarray(parameters.get(f"{name}.shape", 1.0)))
+        laws.append(hazard_distribution(family, scale, shape, eta))
+    return laws
+
+
+def _cdf(law: Any, t: np.ndarray) -> np.ndarray:
+    return np.minimum(np.asarray(law.cdf(t), dtype=np.float64), 1.0)
 
 
 CIF_ROWS = 20_000
@@ -195,7 +198,6 @@ def cumulative_incidence(
     a geometric grid from 10⁻⁶ of the first time, with F_k(s₀) for the first step; over at
     most ``CIF_ROWS`` rows."""
     from synthbio_ppl.core.precision import precision
-    from synthbio_ppl.processes.outcomes.model import hazard_distribution
 
     if len(rows) > CIF_ROWS:
         rows = rows.sample(CIF_ROWS, random_state=seed)
@@ -209,14 +211,8 @@ def cumulative_incidence(
     out = np.zeros((len(causes), len(at)))
     with precision("float64"):
         for start in range(0, len(rows), 2000):
-            part = rows.iloc[start : start + 2000]
-            laws = []
-            for name, family in causes:
-                eta = part[f"{name}.linear_predictor"].to_numpy(dtype=np.float64)[:, None]
-                scale = float(np.asarray(parameters[f"{name}.scale"]))
-                shape = float(np.asarray(parameters.get(f"{name}.shape", 1.0)))
-                laws.append(hazard_distribution(family, scale, shape, eta))
-            cdf = [np.minimum(np.asarray(law.cdf(grid[None, :]), np.float64), 1.0) for law in laws]
+            laws = _cause_laws(causes, parameters, rows.iloc[start : start + 2000])
+            cdf = [_cdf(law, grid[None, :]) for law in laws]
             survival = np.prod([1.0 - c for c in cdf], axis=0)
             for k, law in enumerate(laws):
                 density = np.exp(np.asarray(law.log_prob(grid[None, :]), np.float64))
@@ -290,9 +286,9 @@ def score_truth(
             "the outcome has one level only; choose a prevalence, intercept or cases that "
             "gives both",
         )
-    rows.attrs["noise_sd"] = truth.parameters.get(f"{static.name}.noise_sd", np.nan)
     causes = [c.name for c in static.causes]
-    truth.scores = outcome_scores(static.kind, rows, frame, static.name, causes)
+    noise_sd = float(truth.parameters.get(f"{static.name}.noise_sd", np.nan))
+    truth.scores = outcome_scores(static.kind, rows, frame, static.name, causes, noise_sd)
     if static.kind != "survival":
         return rows
     times = list(group.times) or default_times(frame)
