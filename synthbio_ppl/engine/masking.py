@@ -43,12 +43,7 @@ def with_mask_sites(
     codes: dict[str, np.ndarray] = row_codes(layout, full)
     values = None
     if any(mask_of(s.field).needs_rows(s) for s in layout.masks):
-        placeholders: dict[str, Any] = {}
-        for static in layout.masks:
-            placeholders.update(mask_of(static.field).placeholder_sites(static))
-        pilot = {**fixed, **{k: np.asarray(v, spec.dtype) for k, v in placeholders.items()}}
-        rows, seed = pilot_design(design, spec.seed)
-        drawn = draw_rows(layout, pilot, rows, seed, spec.dtype)
+        drawn, rows = draw_pilot(spec, layout, fixed, design)
         values = drawn["X"]
         head = RowDesign(y=rows.y, batch=rows.batch, groups=rows.groups)
         drawn_codes = row_codes(layout, head, drawn.get("covariates"))
@@ -58,6 +53,23 @@ def with_mask_sites(
         for site, value in mask_of(static.field).solve(entry, static, codes, values).items():
             solved[site] = np.asarray(value, dtype=spec.dtype)
     return solved
+
+
+def draw_pilot(
+    spec: Any,
+    layout: Layout,
+    fixed: dict[str, np.ndarray],
+    design: Design,
+    unsolved: dict[str, Any] | None = None,
+) -> tuple[dict[str, np.ndarray], Design]:
+    """The pilot rows' outputs (``pilot_design``) and those rows, drawn with ``fixed``, the
+    mask entries' placeholder sites and ``unsolved`` (other placeholders, an outcome's)."""
+    placeholders: dict[str, Any] = dict(unsolved or {})
+    for static in layout.masks:
+        placeholders.update(mask_of(static.field).placeholder_sites(static))
+    pilot = {**fixed, **{k: np.asarray(v, spec.dtype) for k, v in placeholders.items()}}
+    rows, seed = pilot_design(design, spec.seed)
+    return draw_rows(layout, pilot, rows, seed, spec.dtype), rows
 
 
 def pilot_design(design: Design, seed: int) -> tuple[Design, int]:

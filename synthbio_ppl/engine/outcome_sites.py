@@ -7,12 +7,11 @@ from typing import Any
 
 import numpy as np
 
-from synthbio_ppl.engine.draw import draw_rows
 from synthbio_ppl.engine.finite import check_finite
-from synthbio_ppl.engine.masking import pilot_design
+from synthbio_ppl.engine.masking import draw_pilot
 from synthbio_ppl.model.design import Design
 from synthbio_ppl.model.layout import Layout
-from synthbio_ppl.processes.registry import mask_of, response_of
+from synthbio_ppl.processes.registry import response_of
 
 
 def with_outcome_sites(
@@ -25,12 +24,7 @@ def with_outcome_sites(
     process = response_of(static.field)
     if not process.needs_pilot(static):
         return fixed
-    placeholders: dict[str, Any] = dict(process.placeholder_sites(static))
-    for entry in layout.masks:
-        placeholders.update(mask_of(entry.field).placeholder_sites(entry))
-    pilot = {**fixed, **{k: np.asarray(v, spec.dtype) for k, v in placeholders.items()}}
-    rows, seed = pilot_design(design, spec.seed)
-    drawn = draw_rows(layout, pilot, rows, seed, spec.dtype)
+    drawn, _ = draw_pilot(spec, layout, fixed, design, process.placeholder_sites(static))
     check_finite(spec, layout, drawn["X"])  # features that overflow are named as such
     solved = process.solve(getattr(spec, static.field), static, drawn)
     return {**fixed, **{k: np.asarray(v, dtype=spec.dtype) for k, v in solved.items()}}
