@@ -127,7 +127,7 @@ def _response_layout(spec: Any, blocks: list[Block], modifiers: tuple[Any, ...])
         (len(v) for s in modifiers for v in modifier_of(s.field).design_columns(s).values()),
         default=0,
     )
-    ranges = [r for s in modifiers for r in getattr(s, "affected", ())]
+    ranges = [r for s in modifiers for r in modifier_of(s.field).affected_ranges(s)]
 
     def effect(j: int) -> str:
         if not any(a <= j < b for a, b in ranges):

@@ -64,9 +64,10 @@ def _spec_path(spec: Any, site: str) -> str:
     ``informative[0].effect_size``, ``batch.strength`` → ``batches.strength``."""
     owner, _, param = site.partition(".")
     paths = {**block_paths(spec), **{m.site_prefix: m.field for m in MODIFIERS}}
-    if build_layout(spec).response is not None:
-        paths[build_layout(spec).response.name] = build_layout(spec).response.field
-    statics = build_layout(spec).masks
+    layout = build_layout(spec)
+    if layout.response is not None:
+        paths[layout.response.name] = layout.response.field
+    statics = layout.masks
     for static in statics:
         index = [m.name for m in statics if m.field == static.field].index(static.name)
         paths[static.name] = f"{static.field}[{index}]"

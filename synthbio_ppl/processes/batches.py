@@ -226,6 +226,9 @@ class BatchEffects(ColumnModifier):
         shift, scale = batch_effects(layout, n_features)
         return (shift, None) if layout.effect == "additive" else (None, scale)
 
+    def affected_ranges(self, layout: BatchLayout) -> tuple[tuple[int, int], ...]:
+        return layout.affected
+
     def row_codes(self, design: RowDesign) -> Array:
         return design.batch
 

@@ -73,6 +73,10 @@ class ColumnModifier:
         """Per-level (levels, n_features) column shifts and scales; None for the identity."""
         return None, None
 
+    def affected_ranges(self, layout: Any) -> tuple[tuple[int, int], ...]:
+        """The columns its effects act on, as half-open ranges (an outcome undoes them)."""
+        return ()
+
     def row_codes(self, design: RowDesign) -> Array:
         """Each row's level, which picks its row of the column effects."""
         raise NotImplementedError
