@@ -51,9 +51,8 @@ def _binary_codes(values: pd.Series, labels: list[str]) -> np.ndarray:
                 f"the binary outcome's values are {labels}, or 0/1",
             )
         return numbers.astype(np.int32)
-    text = pd.Series(np.asarray(values, dtype=object)).map(str)
-    known = {name: i for i, name in enumerate(labels)}
-    codes = text.map(lambda v: known.get(v, -1)).to_numpy()
+    text = pd.Series(np.asarray(values, dtype=object)).astype(str)
+    codes = pd.Categorical(text, categories=labels).codes  # −1: not a label
     if (codes < 0).any():
         bad = sorted(set(text[codes < 0]))[:5]
         raise SpecError("y", bad, f"the binary outcome's values are {labels} (or 0/1)")
