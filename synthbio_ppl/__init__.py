@@ -67,6 +67,8 @@ _EXPORTS: dict[str, str] = {
     "selection_scores": "teaching.selection",
     "selection_stability": "teaching.selection",
     "confounding": "teaching.batch_confounding",
+    "correct_batches": "teaching.batch_correction",
+    "score_correction": "teaching.batch_correction",
     "compare_cv": "teaching.cross_validation",
     "selection_cv": "teaching.cross_validation",
     "compare_imputation": "teaching.missing_values",
@@ -118,6 +120,7 @@ __all__ = [
     "compare_cv",
     "compare_imputation",
     "confounding",
+    "correct_batches",
     "dataset_model",
     "default_estimator",
     "effect_size_bias",
@@ -136,6 +139,7 @@ __all__ = [
     "rate_table",
     "rescale_rows",
     "save_spec",
+    "score_correction",
     "score_twin",
     "selection_cv",
     "selection_scores",
@@ -194,6 +198,7 @@ if TYPE_CHECKING:
     )
     from synthbio_ppl.spec.fields import ClassSpec
     from synthbio_ppl.teaching.batch_confounding import confounding
+    from synthbio_ppl.teaching.batch_correction import correct_batches, score_correction
     from synthbio_ppl.teaching.cross_validation import compare_cv, selection_cv
     from synthbio_ppl.teaching.effect_sizes import cliffs_delta, cohens_d
     from synthbio_ppl.teaching.missing_values import (

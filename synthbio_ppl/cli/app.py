@@ -27,17 +27,26 @@ class _Parser(argparse.ArgumentParser):
 def _generate(args: argparse.Namespace) -> None:
     from synthbio_ppl.cli.stream import stream_command, wants_stream
 
+    worlds = bool(args.without or args.do)
     if wants_stream(args):  # --rows, --chunk-rows or --resume: chunked Parquet, bounded memory
+        if worlds:
+            raise UsageError(
+                "--without/--do draw the factual world beside the counterfactual one in "
+                "memory; drop --rows/--chunk-rows/--resume (or rescale the spec's n)"
+            )
         stream_command(args)
         return
     from synthbio_ppl.data.io import check_target
     from synthbio_ppl.engine.generation import generate
+    from synthbio_ppl.model.layout import build_layout
     from synthbio_ppl.model.scene import as_spec
+    from synthbio_ppl.model.worlds import do_from_text
 
     spec = as_spec(args.spec)
+    do = do_from_text(build_layout(spec), args.do) if args.do else None
     out = Path(args.out)
     check_target(out, args.force)
-    data = generate(spec, seed=args.seed)
+    data = generate(spec, seed=args.seed, without=args.without, do=do)
     data.to_parquet(out, overwrite=args.force)
     if not args.quiet:
         print(data.summary())
@@ -78,6 +87,22 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=seed, default=None, help="override the spec's seed")
     gen.add_argument("--force", action="store_true", help="replace an existing folder")
     gen.add_argument("--quiet", action="store_true", help="print nothing on success")
+    gen.add_argument(
+        "--without",
+        nargs="+",
+        action="extend",
+        default=None,
+        metavar="PROCESS",
+        help="the same rows with these processes switched off (batches, dropout, missing)",
+    )
+    gen.add_argument(
+        "--do",
+        action="append",
+        default=None,
+        metavar="NAME=VALUE",
+        help="set a variable for every row (a covariate's level, a factor's, a biomarker's "
+        "or a feature's value); repeatable",
+    )
     from synthbio_ppl.cli.stream import add_stream_arguments
 
     add_stream_arguments(gen)

@@ -16,6 +16,7 @@ from synthbio_ppl.data.io import (
     COMPLETE_FILE,
     DATA_FILE,
     DROPOUT_FILE,
+    EFFECTS_FILE,
     LATENTS_FILE,
     MISSING_FILE,
     beside_y,
@@ -66,7 +67,12 @@ class Dataset:
         beside = beside_y(self.outcome, self.covariates.index)
         table = table_of(self.X, self.y, pd.concat([self.covariates, beside], axis=1))
         truth, spec = self.truth.to_json(), self.spec.to_yaml()
-        extras = {LATENTS_FILE: self.truth.latents, DROPOUT_FILE: self.truth.dropout}
+        extras = {
+            LATENTS_FILE: self.truth.latents,
+            DROPOUT_FILE: self.truth.dropout,
+        }
+        if self.truth.effects is not None and self.truth.effects.shape[1]:
+            extras[EFFECTS_FILE] = self.truth.effects  # none moved: no file
         if self.truth.hidden_cells is not None and self.truth.complete_cells is not None:
             extras[MISSING_FILE] = self.truth.hidden_cells
             extras[COMPLETE_FILE] = self.truth.complete_cells
@@ -110,6 +116,9 @@ def load_dataset(directory: str | Path) -> Dataset:
         raise SpecError("", str(folder / "truth.json"), f"not a truth ({exc!r})") from None
     truth_obj.latents = read_extra(folder, LATENTS_FILE)
     truth_obj.dropout = read_extra(folder, DROPOUT_FILE)
+    truth_obj.effects = read_extra(folder, EFFECTS_FILE)
+    if truth_obj.world is not None and truth_obj.effects is None:
+        truth_obj.effects = pd.DataFrame(index=pd.RangeIndex(len(frame)))
     features = truth_obj.features.index.tolist()
     absent = [c for c in [*features, "y"] if c not in frame.columns]
     if absent:
@@ -225,7 +234,8 @@ def _check_row_extras(folder: Path, truth: Truth, X: pd.DataFrame, cells: list[s
     """Per-row truth files must have X's rows; dropout must be present exactly when the
     spec zeroes cells, with boolean columns of those cells' blocks, marking only zeros
     (or NaN, where a missing entry hid them)."""
-    for name, frame in ((LATENTS_FILE, truth.latents), (DROPOUT_FILE, truth.dropout)):
+    extras = (LATENTS_FILE, truth.latents), (DROPOUT_FILE, truth.dropout)
+    for name, frame in (*extras, (EFFECTS_FILE, truth.effects)):
         if frame is not None and len(frame) != len(X):
             raise SpecError(
                 "", str(extra_path(folder, name)), f"has {len(frame)} rows, the data {len(X)}"
@@ -264,7 +274,8 @@ def masked_columns(truth: Truth) -> list[str]:
 def _read_mask(folder: Path, truth: Truth, X: pd.DataFrame) -> None:
     """Read the masked columns' mask and complete values into the truth, checking them
     against X's NaN."""
-    masked = masked_columns(truth)
+    hiding = truth.world is None or truth.world.get("masks_hide", True)
+    masked = masked_columns(truth) if hiding else []
     nan = X.isna()
     unmasked = [c for c in X.columns if c not in set(masked) and nan[c].any()]
     if unmasked:

@@ -51,11 +51,26 @@ def spec_summary(spec: Spec) -> str:
     return "\n".join(lines)
 
 
+def world_line(world: dict[str, Any]) -> str:
+    """One line on a counterfactual world: what it changed and its largest average effects."""
+    changes = [f"without {', '.join(world['without'])}"] if world["without"] else []
+    changes += [f"do {k}={v}" for k, v in world["do"].items()]
+    means = {k: v for k, v in world["average_effect"].items() if v is not None}
+    top = sorted(means.items(), key=lambda kv: -abs(kv[1]))[:4]
+    effects = ", ".join(f"{k} {v:+.3g}" for k, v in top) or "nothing moved"
+    return (
+        f"counterfactual world: {'; '.join(changes)} ({world['rows_intervened']} rows); "
+        f"largest average effects: {effects}"
+    )
+
+
 def dataset_summary(data: Any) -> str:
     """Spec summary, then what the truth says: roles, strongest features, batch table."""
     truth = data.truth
     n, p = data.X.shape
     lines = [spec_summary(data.spec), "", f"generated: {n} rows × {p} features"]
+    if truth.world is not None:
+        lines.append(world_line(truth.world))
     roles = truth.features["role"].value_counts().reindex(list(ROLES), fill_value=0)
     lines.append("roles: " + ", ".join(f"{r}={c}" for r, c in roles.items() if c))
     signal = truth.features[truth.features["signal"]]

@@ -31,7 +31,9 @@ COMPLETE_FILE = "complete.parquet"
 """Those columns' values before masking (part of the truth)."""
 DROPOUT_FILE = "dropout.parquet"
 """The count cells dropout or zero inflation set to 0 (bool; part of the truth)."""
-EXTRA_FILES = (LATENTS_FILE, MISSING_FILE, COMPLETE_FILE, DROPOUT_FILE)
+EFFECTS_FILE = "effects.parquet"
+"""A counterfactual world's per-row effects against the factual one (part of the truth)."""
+EXTRA_FILES = (LATENTS_FILE, MISSING_FILE, COMPLETE_FILE, DROPOUT_FILE, EFFECTS_FILE)
 """Per-row parts of the truth, each optional (a folder of parts when streamed)."""
 
 

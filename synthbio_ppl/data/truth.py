@@ -65,6 +65,11 @@ class Truth:
     outcome: an outcome's truth (``OutcomeTruth``: terms and coefficients, baseline and
         censoring parameters, best achievable scores, survival curve); its per-row
         linear predictor, probabilities and potential times are columns of ``latents``.
+    world: a counterfactual dataset's world (``generate(without=..., do=...)``): what it
+        switched off and set, the rows it touched, the covariate levels it changed, and
+        the average effect of every value that moved, over all rows and over those rows.
+    effects: that world's per-row effects, counterfactual − factual, rows × every value
+        that moved (features, latents, ``outcome.<column>``; saved as effects.parquet).
     """
 
     features: pd.DataFrame
@@ -81,6 +86,8 @@ class Truth:
     hidden_cells: pd.DataFrame | None = None
     complete_cells: pd.DataFrame | None = None
     outcome: Any = None
+    world: dict[str, Any] | None = None
+    effects: pd.DataFrame | None = None
     observed: pd.DataFrame | None = field(default=None, repr=False)
     _full: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
@@ -147,6 +154,8 @@ class Truth:
             value = owner.truth_to_json(getattr(self, name), _frame_out)
             if value is not None or owner not in (*MASKS, *RESPONSES):  # absent: no key
                 out[name] = value
+        if self.world is not None:
+            out["world"] = self.world
         return out
 
     def to_json(self) -> str:
@@ -164,6 +173,7 @@ class Truth:
             class_means=_frame_in(data["class_means"]),
             parameters=data["parameters"],
             **{**tables, "groups": tables.get("groups") or {}},
+            world=data.get("world"),
         )
 
 

@@ -32,10 +32,12 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from numpyro import handlers
 
 from synthbio_ppl.core.cache import enable_compilation_cache
+from synthbio_ppl.core.interventions import intervene
 from synthbio_ppl.core.keys import site_keys
 from synthbio_ppl.core.memory_maps import make_room_for_programs
 from synthbio_ppl.core.precision import precision
 from synthbio_ppl.core.streams import ROW_CHUNK, ROWS
+from synthbio_ppl.core.world import Setting, World
 from synthbio_ppl.model.dataset_model import RowDesign, dataset_model, placeholder_design
 from synthbio_ppl.model.design import Design
 from synthbio_ppl.model.layout import Layout
@@ -80,33 +82,54 @@ def _devices(devices: Sequence[Any] | None) -> tuple[Any, ...]:
 
 
 def _draw_local(
-    layout: Layout, fixed: dict[str, Array], root: Array, chunks: Array, design: RowDesign
+    layout: Layout,
+    settings: tuple[Setting, ...],
+    fixed: dict[str, Array],
+    root: Array,
+    shared: tuple[tuple[Array, Array], ...],
+    chunks: Array,
+    design: RowDesign,
+    per_row: tuple[tuple[Array, Array], ...],
 ) -> dict[str, Array]:
-    def one_chunk(chunk: Array, rows: RowDesign) -> dict[str, Array]:
-        with site_keys(root=root, chunk=chunk):
+    def one_chunk(
+        chunk: Array, rows: RowDesign, row_values: tuple[tuple[Array, Array], ...]
+    ) -> dict[str, Array]:
+        values = _in_order(settings, shared, row_values)
+        # site_keys inside intervene: a set site's natural draw keeps its own key
+        with intervene(settings=settings, values=values), site_keys(root=root, chunk=chunk):
             return handlers.condition(dataset_model, data=fixed)(layout, rows)
 
-    outputs = jax.vmap(one_chunk)(chunks, design)
+    outputs = jax.vmap(one_chunk)(chunks, design, per_row)
     return {name: v.reshape(-1, *v.shape[2:]) for name, v in outputs.items()}
 
 
+def _in_order(settings: tuple[Setting, ...], shared: tuple, per_row: tuple) -> tuple:
+    """The values of ``settings`` in their order, from the population and per-row lists."""
+    population, rows = iter(shared), iter(per_row)
+    return tuple(next(rows) if s.per_row else next(population) for s in settings)
+
+
 @functools.lru_cache(maxsize=LIVE_PROGRAMS)
-def _draw_chunks(layout: Layout) -> Callable[..., dict[str, Array]]:
+def _draw_chunks(
+    layout: Layout, settings: tuple[Setting, ...] = ()
+) -> Callable[..., dict[str, Array]]:
     """The layout's step on one device: ``chunks`` (n,), ``design`` (n, ROW_CHUNK) -> rows
-    (n·256, ...)."""
+    (n·256, ...); ``settings`` a world's interventions (none: the factual world)."""
     make_room_for_programs()
-    return jax.jit(partial(_draw_local, layout))
+    return jax.jit(partial(_draw_local, layout, settings))
 
 
 @functools.lru_cache(maxsize=LIVE_PROGRAMS)
-def _sharded_step(layout: Layout, devices: tuple[Any, ...]) -> Callable[..., dict[str, Array]]:
+def _sharded_step(
+    layout: Layout, devices: tuple[Any, ...], settings: tuple[Setting, ...] = ()
+) -> Callable[..., dict[str, Array]]:
     make_room_for_programs()
     mesh = Mesh(np.array(devices), (_AXIS,))
     rows, same = PartitionSpec(_AXIS), PartitionSpec()
     body = jax.shard_map(
-        partial(_draw_local, layout),
+        partial(_draw_local, layout, settings),
         mesh=mesh,
-        in_specs=(same, same, rows, rows),
+        in_specs=(same, same, same, rows, rows, rows),
         out_specs=rows,
     )
     return jax.jit(body)
@@ -119,14 +142,22 @@ def _shardings(devices: tuple[Any, ...]) -> tuple[NamedSharding, NamedSharding]:
 
 
 @functools.lru_cache(maxsize=LIVE_PROGRAMS)
-def _population_program(layout: Layout) -> Callable[..., dict[str, Array]]:
+def _population_program(
+    layout: Layout, settings: tuple[Setting, ...] = ()
+) -> Callable[..., dict[str, Array]]:
     make_room_for_programs()
-    return jax.jit(partial(_population_sites, layout))
+    return jax.jit(partial(_population_sites, layout, settings))
 
 
-def _population_sites(layout: Layout, fixed: dict[str, Array], root: Array) -> dict[str, Array]:
+def _population_sites(
+    layout: Layout,
+    settings: tuple[Setting, ...],
+    fixed: dict[str, Array],
+    root: Array,
+    values: tuple[tuple[Array, Array], ...],
+) -> dict[str, Array]:
     design = placeholder_design(layout, 1)
-    with site_keys(root=root):
+    with intervene(settings=settings, values=values), site_keys(root=root):
         model = handlers.condition(dataset_model, data=fixed)
         trace = handlers.trace(model).get_trace(layout, design)
     return {
@@ -138,13 +169,20 @@ def _population_sites(layout: Layout, fixed: dict[str, Array], root: Array) -> d
 
 
 def population_sites(
-    layout: Layout, fixed: dict[str, np.ndarray], seed: int, dtype: str
+    layout: Layout,
+    fixed: dict[str, np.ndarray],
+    seed: int,
+    dtype: str,
+    world: World | None = None,
 ) -> dict[str, np.ndarray]:
-    """Every site outside the rows plate: fixed parameters, batch draws, level means."""
+    """Every site outside the rows plate: fixed parameters, batch draws, level means (in
+    ``world``: with its population settings applied)."""
+    settings, values = (World() if world is None else world).population()
     enable_compilation_cache()
     with precision(dtype):
-        values = _population_program(layout)(fixed, root_key(seed))
-        return {name: np.asarray(v) for name, v in values.items()}
+        program = _population_program(layout, settings)
+        out = program(fixed, root_key(seed), values)
+        return {name: np.asarray(v) for name, v in out.items()}
 
 
 def _chunked(values: np.ndarray | None, first: int, n_chunks: int) -> np.ndarray | None:
@@ -152,18 +190,21 @@ def _chunked(values: np.ndarray | None, first: int, n_chunks: int) -> np.ndarray
         return None
     start, stop = first * ROW_CHUNK, (first + n_chunks) * ROW_CHUNK
     part = values[start:stop]
-    padded = np.zeros(n_chunks * ROW_CHUNK, dtype=np.int32)
+    padded = np.zeros(n_chunks * ROW_CHUNK, dtype=values.dtype)
     padded[: part.shape[0]] = part
     return padded.reshape(n_chunks, ROW_CHUNK)
 
 
-def _step_inputs(design: Design, first: int, n_chunks: int) -> tuple[np.ndarray, RowDesign]:
+def _step_inputs(
+    design: Design, first: int, n_chunks: int, per_row: tuple[tuple[np.ndarray, np.ndarray], ...]
+) -> tuple[np.ndarray, RowDesign, tuple[tuple[np.ndarray, np.ndarray], ...]]:
     rows = RowDesign(
         y=_chunked(design.y, first, n_chunks),
         batch=_chunked(design.batch, first, n_chunks),
         groups={k: _chunked(v, first, n_chunks) for k, v in design.groups.items()},
     )
-    return np.arange(first, first + n_chunks, dtype=np.int32), rows
+    values = tuple(tuple(_chunked(a, first, n_chunks) for a in pair) for pair in per_row)
+    return np.arange(first, first + n_chunks, dtype=np.int32), rows, values
 
 
 def draw_rows(
@@ -177,8 +218,12 @@ def draw_rows(
     *,
     devices: Sequence[Any] | None = None,
     order: Literal["C", "F"] = "C",
+    world: World | None = None,
 ) -> dict[str, np.ndarray]:
     """The model's per-row outputs for rows [start, stop): ``"X"`` (rows, features), ...
+
+    ``world`` (default: the factual one) sets sites by its settings; its per-row values
+    are (n_rows,) arrays over the whole dataset.
 
     The values of a row depend only on the seed, the spec and the row's index, never on
     ``start``/``stop`` nor on the devices (default: every local device). ``order="F"``
@@ -196,23 +241,28 @@ def draw_rows(
     first = start // ROW_CHUNK // per_step * per_step
     last = max(-(-stop // ROW_CHUNK), first + 1)  # one step even for no rows: output shapes
     out: dict[str, np.ndarray] = {}
+    world = World() if world is None else world
+    settings = world.settings
+    shared = tuple(v for s, v in zip(settings, world.values, strict=True) if not s.per_row)
+    per_row = tuple(v for s, v in zip(settings, world.values, strict=True) if s.per_row)
     with precision(dtype):
         if len(devs) == 1:
-            step: Callable[..., dict[str, Array]] = _draw_chunks(layout)
-            fixed_in, root = jax.device_put((fixed, root_key(seed)), devs[0])
+            step: Callable[..., dict[str, Array]] = _draw_chunks(layout, settings)
+            fixed_in, root, shared_in = jax.device_put((fixed, root_key(seed), shared), devs[0])
             row_sharding = None
         else:
-            step = _sharded_step(layout, devs)
+            step = _sharded_step(layout, devs, settings)
             row_sharding, replicated = _shardings(devs)
-            fixed_in, root = jax.device_put((fixed, root_key(seed)), replicated)
+            fixed_in, root, shared_in = jax.device_put((fixed, root_key(seed), shared), replicated)
         pending: deque[tuple[int, dict[str, Array]]] = deque()
         for chunk in range(first, last, per_step):
-            chunks, rows = _step_inputs(design, chunk, per_step)
+            chunks, rows, row_values = _step_inputs(design, chunk, per_step, per_row)
+            placed = (chunks, rows, row_values)
             if row_sharding is None:
-                chunks, rows = jax.device_put((chunks, rows), devs[0])
+                chunks, rows, row_values = jax.device_put(placed, devs[0])
             else:
-                chunks, rows = jax.device_put((chunks, rows), row_sharding)
-            pending.append((chunk, step(fixed_in, root, chunks, rows)))
+                chunks, rows, row_values = jax.device_put(placed, row_sharding)
+            pending.append((chunk, step(fixed_in, root, shared_in, chunks, rows, row_values)))
             if len(pending) > _IN_FLIGHT:
                 _collect(*pending.popleft(), out, start, stop, order)
         while pending:

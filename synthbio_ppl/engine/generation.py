@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from synthbio_ppl.core.world import World
 from synthbio_ppl.data.dataset import Dataset
 from synthbio_ppl.data.truth import Truth, build_truth
 from synthbio_ppl.engine.budget import check_budget
+from synthbio_ppl.engine.counterfactual import add_effects
 from synthbio_ppl.engine.draw import draw_rows, population_sites
 from synthbio_ppl.engine.finite import check_finite
 from synthbio_ppl.engine.masking import apply_exact, with_mask_sites
@@ -19,6 +22,7 @@ from synthbio_ppl.model.design import Design, build_design
 from synthbio_ppl.model.layout import build_layout, groups_of
 from synthbio_ppl.model.parameters import fixed_sites
 from synthbio_ppl.model.scene import Spec, SpecLike, as_spec
+from synthbio_ppl.model.worlds import build_world
 from synthbio_ppl.processes.registry import (
     BLOCK_PROCESSES,
     modifier_of,
@@ -27,25 +31,54 @@ from synthbio_ppl.processes.registry import (
 )
 
 
-def generate(spec: SpecLike, seed: int | None = None) -> Dataset:
+def generate(
+    spec: SpecLike,
+    seed: int | None = None,
+    *,
+    without: str | Sequence[str] | None = None,
+    do: Mapping[str, Any] | None = None,
+) -> Dataset:
     """Draw the dataset a spec describes; ``seed`` overrides the spec's seed.
 
+    ``without`` (names such as ``"batches"``, ``"dropout"``, ``"missing"``) and ``do``
+    (``{variable: value}``: a structural covariate's level, a factor's, a biomarker's or a
+    feature column's value, for every row or one per row with None where a row keeps its
+    own) draw the same rows in a counterfactual world: every draw not downstream of the
+    change is bit-identical, and ``truth.world``/``truth.effects`` hold the per-row and
+    average effects against the factual world (``engine.counterfactual``).
+
     Same spec and seed give bit-identical output on the same JAX version. Raises SpecError
-    for an invalid spec.
+    for an invalid spec, or for ``without``/``do`` naming what the scene does not have.
     """
     spec = as_spec(spec).with_seed(seed)
     layout = build_layout(spec)
     check_budget(spec, layout, spec.n_rows)
+    world = build_world(layout, spec.n_rows, without, do)
     design = build_design(spec)
     fixed = with_outcome_sites(spec, layout, fixed_sites(spec), design)
     fixed = with_mask_sites(spec, layout, fixed, design)
-    outputs = draw_rows(layout, fixed, design, spec.seed, spec.dtype)
+    data = draw_dataset(spec, layout, design, fixed, world)
+    if world.factual:
+        return data
+    factual = draw_dataset(spec, layout, design, fixed, World())
+    add_effects(data, factual, world)
+    return data
+
+
+def draw_dataset(
+    spec: Spec, layout: Any, design: Design, fixed: dict[str, np.ndarray], world: World
+) -> Dataset:
+    """The dataset of one world, its targets already solved into ``fixed`` (in the
+    factual world, so that a counterfactual one keeps the mechanism)."""
+    outputs = draw_rows(layout, fixed, design, spec.seed, spec.dtype, world=world)
     apply_exact(spec, layout, outputs)
+    if not world.masks:
+        outputs.pop(HIDDEN, None)
     settled = finish_outcome(spec, layout, outputs)
     check_finite(spec, layout, outputs["X"])
     check_count_blocks(outputs["X"], layout)
     pd.Index(layout.columns)
-    sites = population_sites(layout, fixed, spec.seed, spec.dtype)
+    sites = population_sites(layout, fixed, spec.seed, spec.dtype, world)
     truth = build_truth(spec, layout, design, {**sites, **settled})
     y, outcome, rows = outcome_frames(spec, layout, outputs, truth)
     truth.latents = _joined(latent_frames(spec, outputs), rows)

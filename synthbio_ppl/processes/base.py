@@ -22,6 +22,7 @@ from pydantic import BaseModel
 
 from synthbio_ppl.core.lazy import np, pd
 from synthbio_ppl.core.priors import Prior
+from synthbio_ppl.core.world import Variable
 from synthbio_ppl.processes.block import Block, RowDesign, Rows
 
 if TYPE_CHECKING:
@@ -124,6 +125,30 @@ class BlockProcess:
             index != name and len(index) == width and index.isdigit()
             and int(index) < block.n_features
         )  # fmt: skip
+
+    # -- counterfactual worlds
+    def variable(self, block: Block, name: str) -> Variable | None:
+        """The variable ``name`` of this block that ``do`` may set (by default each column,
+        a column of the block's site), or None."""
+        if not self.has_column(block, name):
+            return None
+        if block.columns:
+            return Variable(block.name, block.columns.index(name))
+        return Variable(block.name, int(name.removeprefix(f"{block.name}_")))
+
+    def variable_names(self, block: Block) -> list[str]:
+        """Names ``do`` may set, for messages (a wide block by its first and last column)."""
+        if block.n_features <= 3:
+            return self.columns(block)
+        if block.columns:
+            return [f"{block.columns[0]} … {block.columns[-1]}"]
+        width = len(str(block.n_features - 1))
+        return [f"{block.name}_{0:0{width}d} … {block.name}_{block.n_features - 1}"]
+
+    def switches(self, block: Block) -> dict[str, dict[str, Any]]:
+        """What ``without=`` may switch off in this block: ``{name: {site: value}}``, the
+        values that make each effect the identity (count dropout: ``{"dropout": ...}``)."""
+        return {}
 
     # -- generation
     def fixed_sites(self, group: Any, block: Block, class_names: list[str]) -> dict[str, Any]:

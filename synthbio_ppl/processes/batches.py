@@ -226,6 +226,11 @@ class BatchEffects(ColumnModifier):
         shift, scale = batch_effects(layout, n_features)
         return (shift, None) if layout.effect == "additive" else (None, scale)
 
+    def switches(self, layout: BatchLayout) -> dict[str, dict[str, Any]]:
+        """``batches``: every offset 0 (additive) or log-factor 0 (multiplicative)."""
+        site = EFFECT_SITES[0] if layout.effect == "additive" else EFFECT_SITES[1]
+        return {self.field: {site: 0.0}}
+
     def affected_ranges(self, layout: BatchLayout) -> tuple[tuple[int, int], ...]:
         return layout.affected
 

@@ -42,6 +42,11 @@ class MaskModifier:
     def reference_sections(self) -> list[tuple[str, type[BaseModel]]]:
         return [(f"{self.field}[]", self.spec_model)]
 
+    @property
+    def switch(self) -> str:
+        """The name ``without=`` gives to hide no cell (every entry of its field)."""
+        return self.field
+
     def entry_name(self, group: Any, index: int) -> str:
         return getattr(group, "name", None) or f"{self.prefix}{index}"
 

@@ -73,6 +73,11 @@ class ColumnModifier:
         """Per-level (levels, n_features) column shifts and scales; None for the identity."""
         return None, None
 
+    def switches(self, layout: Any) -> dict[str, dict[str, Any]]:
+        """What ``without=`` may switch off: ``{name: {site: value}}``, the values of its
+        effect sites that make its effects the identity."""
+        return {}
+
     def affected_ranges(self, layout: Any) -> tuple[tuple[int, int], ...]:
         """The columns its effects act on, as half-open ranges (an outcome undoes them)."""
         return ()

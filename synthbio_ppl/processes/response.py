@@ -73,6 +73,10 @@ class ResponseProcess:
         modifier's or a mask entry's)."""
         return []
 
+    def switches(self, static: Any) -> dict[str, dict[str, Any]]:
+        """What ``without=`` may switch off in the outcome: ``{name: {site: value}}``."""
+        return {}
+
     def read_columns(self, static: Any) -> set[int]:
         """The feature columns it reads (a fit draws their hidden cells as latents)."""
         return set()

@@ -110,7 +110,7 @@ def compare_cv(
 
     values, columns = feature_matrix(X, missing, CV_MISSING)
     labels, names = class_codes(y, values.shape[0])
-    group_arr = row_labels(groups, values.shape[0])
+    group_arr = row_labels(groups, values.shape[0], "groups")
     complete = missing == "complete_case"
     keep = kept_complete(values, columns) if complete else np.ones(len(values), bool)
     values, labels, group_arr = values[keep], labels[keep], group_arr[keep]

@@ -129,10 +129,11 @@ def kept_complete(values: np.ndarray, names: pd.Index) -> np.ndarray:
     )
 
 
-def row_labels(y: Any, n_rows: int) -> np.ndarray:
+def row_labels(y: Any, n_rows: int, name: str = "y") -> np.ndarray:
+    """``y`` as an (n_rows,) object array; ValueError naming ``name`` for another shape."""
     labels = np.asarray(y, dtype=object)
     if labels.ndim != 1 or labels.shape[0] != n_rows:
-        raise ValueError(f"y must have one label per row ({n_rows}); got shape {labels.shape}")
+        raise ValueError(f"{name} must have one label per row ({n_rows}); got shape {labels.shape}")
     return labels
 
 

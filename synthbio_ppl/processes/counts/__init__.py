@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.core.lazy import np, pd
+from synthbio_ppl.core.world import Variable
 from synthbio_ppl.processes.base import BlockProcess
 from synthbio_ppl.processes.block import Block, Rows
 from synthbio_ppl.processes.counts.model import GENE_PRIORS, PRIORS, CountLayout
@@ -219,6 +220,15 @@ class Counts(BlockProcess):
     ) -> pd.DataFrame | None:
         name = f"{block.name}.library_size"
         return None if name not in outputs else pd.DataFrame({name: outputs[name]})
+
+    def variable(self, block: Block, name: str) -> Variable | None:
+        """A gene's count before dropout (site ``<block>.expressed``)."""
+        column = super().variable(block, name)
+        return None if column is None else Variable(f"{block.name}.expressed", column.column)
+
+    def switches(self, block: Block) -> dict[str, dict[str, Any]]:
+        """``dropout``: no cell dropped (dropout and zero inflation off)."""
+        return {"dropout": {f"{block.name}.dropout": False}} if block.static.gated else {}
 
     def cell_frame(self, block: Block, outputs: dict[str, np.ndarray]) -> pd.DataFrame | None:
         """The cells dropout or zero inflation set to 0, (rows, n) bool, or None."""

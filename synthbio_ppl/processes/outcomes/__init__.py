@@ -150,6 +150,10 @@ class OutcomeProcess(ResponseProcess):
             *((f"{self.field}.competing_risks[{i}].name", r.name) for i, r in enumerate(risks)),
         ]
 
+    def switches(self, static: OutcomeLayout) -> dict[str, dict[str, Any]]:
+        """``batches``: the outcome's per-batch shifts 0 (with ``batch_effect``)."""
+        return {"batches": {f"{static.name}.batch_shift": 0.0}} if static.n_batches else {}
+
     def read_columns(self, static: OutcomeLayout) -> set[int]:
         return outcome_columns(static)
 

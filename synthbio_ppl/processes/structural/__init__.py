@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.core.lazy import jnp, np, pd
+from synthbio_ppl.core.world import Variable
 from synthbio_ppl.processes.base import BlockProcess
 from synthbio_ppl.processes.block import Block, RowDesign, Rows
 from synthbio_ppl.processes.structural.layout import structural_fixed_sites, structural_layout
@@ -245,6 +246,21 @@ class Structural(BlockProcess):
         from synthbio_ppl.processes.structural.truth import structure_from_dict
 
         return None if not data else structure_from_dict(data, frame_in)
+
+    def variable(self, block: Block, name: str) -> Variable | None:
+        """A covariate (set by level name), a latent factor or a biomarker, each its site
+        ``<scene>.<name>`` (a biomarker's value as measured, batch effects included)."""
+        static = block.static
+        if name in static.covariates:
+            levels = static.level_names[static.covariates.index(name)]
+            return Variable(f"{static.name}.{name}", None, tuple(levels))
+        if name in static.factors or name in static.biomarkers:
+            return Variable(f"{static.name}.{name}")
+        return None
+
+    def variable_names(self, block: Block) -> list[str]:
+        static = block.static
+        return [*static.covariates, *static.factors, *static.biomarkers]
 
     def covariate_frame(self, group: StructuralSpec, outputs: dict[str, np.ndarray]) -> dict:
         from synthbio_ppl.processes.structural.truth import covariate_columns
