@@ -46,7 +46,8 @@ def _generate(args: argparse.Namespace) -> None:
     do = do_from_text(build_layout(spec), args.do) if args.do else None
     out = Path(args.out)
     check_target(out, args.force)
-    data = generate(spec, seed=args.seed, without=args.without, do=do)
+    without = [n.strip() for text in args.without or () for n in text.split(",")]
+    data = generate(spec, seed=args.seed, without=without or None, do=do)
     data.to_parquet(out, overwrite=args.force)
     if not args.quiet:
         print(data.summary())
@@ -89,11 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--quiet", action="store_true", help="print nothing on success")
     gen.add_argument(
         "--without",
-        nargs="+",
-        action="extend",
+        action="append",
         default=None,
         metavar="PROCESS",
-        help="the same rows with these processes switched off (batches, dropout, missing)",
+        help="the same rows with this process switched off (batches, dropout, missing); "
+        "repeatable, or comma-separated",
     )
     gen.add_argument(
         "--do",

@@ -32,9 +32,19 @@ def numeric_values(data: Dataset) -> pd.DataFrame:
         for column in outcome.columns:
             if isinstance(outcome[column].dtype, pd.CategoricalDtype):
                 outcome[column] = outcome[column].cat.codes
-        parts.append(outcome.add_prefix("outcome."))
+        parts.append(outcome.drop(columns=_cause_codes(outcome)).add_prefix("outcome."))
     frame = pd.concat([p.reset_index(drop=True) for p in parts], axis=1)
     return frame.astype(np.float64)
+
+
+def _cause_codes(outcome: pd.DataFrame) -> list[str]:
+    """Integer columns with more than two codes (an event's causes): a difference of codes
+    means nothing, so their changes are counted (``levels_changed``) instead."""
+    return [
+        c
+        for c in outcome.columns
+        if pd.api.types.is_integer_dtype(outcome[c]) and outcome[c].max() > 1
+    ]
 
 
 def add_effects(data: Dataset, factual: Dataset, world: World) -> None:
@@ -47,11 +57,11 @@ def add_effects(data: Dataset, factual: Dataset, world: World) -> None:
     effects = pd.DataFrame(a[:, moved] - b[:, moved], columns=after.columns[moved])
     effects.index = data.X.index
     rows = np.asarray(world.intervened, dtype=bool)
-    changed = {
-        str(name): int((data.covariates[name] != factual.covariates[name]).sum())
-        for name in data.covariates.columns
-        if not data.covariates[name].equals(factual.covariates[name])
-    }
+    pairs = [(str(n), data.covariates[n], factual.covariates[n]) for n in data.covariates]
+    if data.outcome is not None and factual.outcome is not None:
+        codes = set(_cause_codes(data.outcome)) | set(_cause_codes(factual.outcome))
+        pairs += [(f"outcome.{c}", data.outcome[c], factual.outcome[c]) for c in sorted(codes)]
+    changed = {name: int((a != b).sum()) for name, a, b in pairs if not a.equals(b)}
     data.truth.effects = effects
     data.truth.world = {
         "without": list(world.without),

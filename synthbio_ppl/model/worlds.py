@@ -88,7 +88,10 @@ def build_world(
     for name, value in (do or {}).items():
         variable = find_variable(layout, str(name))
         if variable is None:
-            known = ", ".join(variable_names(layout)[:12])
+            names = variable_names(layout)
+            known = ", ".join(names[:12]) + (
+                f", … ({len(names)} in all)" if len(names) > 12 else ""
+            )
             raise SpecError(
                 f"do.{name}", str(name), f"not a variable of this scene; it has: {known}"
             )

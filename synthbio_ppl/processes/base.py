@@ -132,18 +132,21 @@ class BlockProcess:
         a column of the block's site), or None."""
         if not self.has_column(block, name):
             return None
+        return Variable(block.name, self.column_index(block, name))
+
+    def column_index(self, block: Block, name: str) -> int:
+        """The position in the block of its column ``name`` (one ``has_column`` accepts)."""
         if block.columns:
-            return Variable(block.name, block.columns.index(name))
-        return Variable(block.name, int(name.removeprefix(f"{block.name}_")))
+            return block.columns.index(name)
+        return int(name.removeprefix(f"{block.name}_"))
 
     def variable_names(self, block: Block) -> list[str]:
         """Names ``do`` may set, for messages (a wide block by its first and last column)."""
-        if block.n_features <= 3:
-            return self.columns(block)
-        if block.columns:
-            return [f"{block.columns[0]} … {block.columns[-1]}"]
-        width = len(str(block.n_features - 1))
-        return [f"{block.name}_{0:0{width}d} … {block.name}_{block.n_features - 1}"]
+        if block.n_features > 10_000 and not block.columns:  # no list of a million names
+            width = len(str(block.n_features - 1))
+            return [f"{block.name}_{0:0{width}d} … {block.name}_{block.n_features - 1}"]
+        columns = self.columns(block)
+        return columns if len(columns) <= 3 else [f"{columns[0]} … {columns[-1]}"]
 
     def switches(self, block: Block) -> dict[str, dict[str, Any]]:
         """What ``without=`` may switch off in this block: ``{name: {site: value}}``, the

@@ -131,6 +131,9 @@ class Clusters(BlockProcess):
         index = name.removeprefix(f"{block.name}_proxy")
         return index != name and index.isdigit() and 1 <= int(index) < block.n_features
 
+    def column_index(self, block: Block, name: str) -> int:
+        return 0 if name == f"{block.name}_anchor" else int(name.rsplit("_proxy", 1)[1])
+
     def fixed_sites(self, group: Cluster, block: Block, class_names: list[str]) -> dict[str, Any]:
         k = len(class_names)
         rho = group.correlation

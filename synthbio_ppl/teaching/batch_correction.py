@@ -115,9 +115,9 @@ def score_correction(
     """Score batch-corrected tables of ``data`` against its batch-free world.
 
     ``corrected``: one (n, p) DataFrame with ``data.X``'s columns, or ``{name: frame}``.
-    Rows: ``uncorrected`` (``data.X``), each corrected table, and ``batch_free`` (the same
-    rows drawn without batch effects: the target). Columns, over the batch-affected
-    features:
+    Rows: ``uncorrected`` (``data.X``), each corrected table (its columns matched to
+    ``data.X``'s by name, its rows by position), and ``batch_free`` (the same rows drawn
+    without batch effects: the target). Columns, over the batch-affected features:
 
     - ``rmse``: root mean squared error against the batch-free values; ``rmse_centred``
       the same after removing each feature's mean difference (a correction can only
@@ -127,10 +127,12 @@ def score_correction(
       below 1: biology removed with the batch, above: inflated);
       ``class_effect_error``: the RMSE of those differences over every affected feature
       (spurious effects on noise features count);
-    - ``batch_auc``: a cross-validated logistic regression's one-vs-rest AUC predicting
-      the batch (the batch-free row is the floor left by class–batch confounding);
     - ``random_cv``, ``leave_one_batch_out``: ``compare_cv``'s mean balanced accuracy
-      predicting the class.
+      predicting the class (a per-batch correction made on all rows can push random CV
+      below chance, and protecting the class as a ComBat covariate above the batch-free
+      world's: both are leakage of the correction into the folds);
+    - ``batch_auc``: a cross-validated logistic regression's one-vs-rest AUC predicting
+      the batch (the batch-free row is the floor left by class–batch confounding).
 
     Raises ValueError when ``data`` has no batches, is itself a counterfactual world, has
     no class labels, or a table does not match ``data.X``.
@@ -141,7 +143,15 @@ def score_correction(
         raise ValueError("data has no batches: generate it from a spec with `batches:`")
     if data.truth.world is not None:
         raise ValueError("data is a counterfactual world already; score the factual data")
-    tables = {"corrected": corrected} if isinstance(corrected, pd.DataFrame) else dict(corrected)
+    if isinstance(corrected, pd.DataFrame):
+        tables = {"corrected": corrected}
+    elif isinstance(corrected, Mapping):
+        tables = dict(corrected)
+    else:
+        raise ValueError(
+            "corrected must be a DataFrame with data.X's columns (correct_batches returns "
+            f"one), or a dict of them; got {type(corrected).__name__}"
+        )
     from synthbio_ppl.model.layout import build_layout
     from synthbio_ppl.processes.registry import modifier_of
 
@@ -159,19 +169,22 @@ def score_correction(
     for name, table in rows.items():
         values = _matching(name, table, data.X)[affected].to_numpy(dtype=np.float64)
         out[name] = _scores(values, clean.X[affected].to_numpy(float), labels, reference, signal)
-        out[name].update(_cv_scores(table, data, n_splits, seed))
-        out[name]["batch_auc"] = _batch_auc(table, data.covariates["batch"], n_splits, seed)
+        matched = _matching(name, table, data.X)
+        out[name].update(_cv_scores(matched, data, n_splits, seed))
+        out[name]["batch_auc"] = _batch_auc(matched, data.covariates["batch"], n_splits, seed)
     frame = pd.DataFrame(out).T
     frame.index.name = "table"
     return frame
 
 
 def _matching(name: Hashable, table: Any, X: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with X's columns in X's order; ValueError for anything else."""
     if not isinstance(table, pd.DataFrame) or table.shape != X.shape:
         shape = getattr(table, "shape", type(table).__name__)
         raise ValueError(f"{name}: needs a DataFrame shaped like data.X {X.shape}; got {shape}")
-    if list(table.columns) != list(X.columns):
+    if set(table.columns) != set(X.columns):
         raise ValueError(f"{name}: its columns are not data.X's")
+    table = table[X.columns]
     if table.isna().any().any():
         raise ValueError(f"{name}: holds NaN")
     return table

@@ -205,7 +205,7 @@ def test_the_cli_draws_worlds_and_names_bad_ones(
 
     spec = tmp_path / "h.yaml"
     spec.write_text(yaml.safe_dump(haalsi(300), sort_keys=False))
-    assert main(["generate", str(spec), "--out", str(tmp_path / "m"), "--do", "sex=male",
+    assert main(["generate", "--do", "sex=male", str(spec), "--out", str(tmp_path / "m"),
                  "--do", "X=0", "--quiet"]) == 0  # fmt: skip
     world = sb.load_dataset(tmp_path / "m").truth.world
     assert world["do"] == {"sex": "male", "X": 0.0}
@@ -247,3 +247,30 @@ def test_a_world_on_two_devices_equals_one(tmp_path: Path) -> None:
     one = sb.generate(spec, do={"Height": np.where(rows, 170.0, np.nan), "sex": "male"})
     assert (np.load(tmp_path / "two.npy") == one.X.to_numpy()).all()
     assert (one.X["Height"].to_numpy()[rows] == 170.0).all()
+    men = sb.generate(spec, do={"sex": "male"}).X["Height"].to_numpy()
+    assert (one.X["Height"].to_numpy()[~rows] == men[~rows]).all()  # rows left as they were
+
+
+def test_do_a_cluster_column_by_its_name() -> None:
+    spec = yaml.safe_load((ROOT / "models" / "risk_score.yaml").read_text())
+    spec["outcome"]["n"] = 300
+    data, world = sb.generate(spec), sb.generate(spec, do={"panel_anchor": 0.0})
+    assert (world.X["panel_anchor"] == 0).all()
+    others = [c for c in data.X.columns if c != "panel_anchor"]
+    assert (world.X[others].to_numpy() == data.X[others].to_numpy()).all()
+    eta = "outcome.linear_predictor"
+    moved = world.truth.latents[eta] - data.truth.latents[eta]
+    np.testing.assert_allclose(moved, 0.6 * (0 - data.X["panel_anchor"]), atol=1e-4)
+    with pytest.raises(SpecError, match=r"panel_anchor … panel_proxy3"):
+        sb.generate(spec, do={"panel_0": 0.0})
+
+
+def test_an_events_causes_are_counted_not_subtracted() -> None:
+    spec = yaml.safe_load((ROOT / "models" / "survival_cohort.yaml").read_text())
+    variable = next(iter(spec["outcome"]["coefficients"]))
+    data = sb.generate(spec)
+    world = sb.generate(spec, do={variable: 3.0})
+    assert "outcome.event" not in world.truth.effects
+    changed = int((world.outcome["event"] != data.outcome["event"]).sum())
+    assert changed > 0 and world.truth.world["levels_changed"]["outcome.event"] == changed
+    assert (world.truth.effects["outcome.time"] != 0).any()

@@ -109,6 +109,8 @@ def test_balanced_batches_lose_no_biology_to_combat() -> None:
         ),
         (lambda d: sb.score_correction(d.X.iloc[:, :3], d), "shaped like data.X"),
         (lambda d: sb.score_correction(d.X * np.nan, d), "holds NaN"),
+        (lambda d: sb.score_correction(d.X.to_numpy(), d), "must be a DataFrame"),
+        (lambda d: sb.score_correction(d.X.rename(columns=str.upper), d), "not data.X's"),
     ],
 )
 def test_bad_input_is_named(confounded: sb.Dataset, call: object, words: str) -> None:
@@ -140,6 +142,15 @@ def test_combat_without_inmoose_names_the_extra(
     monkeypatch.setitem(sys.modules, "inmoose.pycombat", None)
     with pytest.raises(ImportError, match=r"synthbio_ppl\[batch\]"):
         sb.correct_batches(confounded.X, confounded.covariates["batch"])
+
+
+def test_a_table_with_reordered_columns_scores_as_the_same_table(confounded: sb.Dataset) -> None:
+    corrected = sb.correct_batches(confounded.X, confounded.covariates["batch"], "center")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scores = sb.score_correction({"a": corrected, "b": corrected[corrected.columns[::-1]]},
+                                     confounded)  # fmt: skip
+    pd.testing.assert_series_equal(scores.loc["a"], scores.loc["b"], check_names=False)
 
 
 def test_arrays_in_frames_out(confounded: sb.Dataset) -> None:
