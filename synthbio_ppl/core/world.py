@@ -28,12 +28,13 @@ class Setting:
 @dataclass(frozen=True)
 class Variable:
     """A variable ``do`` may set: its sample ``site``, the ``column`` of that site it is
-    (None: the whole site), and its level names if it is categorical (set by name, stored
-    as the level's code)."""
+    (None: the whole site), its level names if it is categorical (set by name, stored as
+    the level's code), and whether it holds whole numbers ≥ 0 (counts)."""
 
     site: str
     column: int | None = None
     levels: tuple[str, ...] | None = None
+    count: bool = False
 
 
 @dataclass

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.core.world import World
 from synthbio_ppl.data.dataset import Dataset
 
@@ -62,6 +63,12 @@ def add_effects(data: Dataset, factual: Dataset, world: World) -> None:
         codes = set(_cause_codes(data.outcome)) | set(_cause_codes(factual.outcome))
         pairs += [(f"outcome.{c}", data.outcome[c], factual.outcome[c]) for c in sorted(codes)]
     changed = {name: int((a != b).sum()) for name, a, b in pairs if not a.equals(b)}
+    finite = np.isfinite(effects.to_numpy())
+    if not finite.all():
+        column = effects.columns[(~finite).any(axis=0)][0]
+        raise SpecError(
+            "", f"{int((~finite).sum())} non-finite effects on {column}", "choose milder values"
+        )
     data.truth.effects = effects
     data.truth.world = {
         "without": list(world.without),
@@ -72,6 +79,22 @@ def add_effects(data: Dataset, factual: Dataset, world: World) -> None:
         "average_effect": _means(effects, np.ones(len(effects), bool)),
         "average_effect_on_intervened": _means(effects, rows),
     }
+
+
+def world_error(world: World, error: SpecError) -> SpecError:
+    """An error met while drawing a counterfactual world, named by what made the world
+    (``do.<name>`` for a single setting, else ``do`` or ``without``)."""
+    if len(world.do) == 1 and not world.without:
+        name, value = next(iter(world.do.items()))
+        path, shown = f"do.{name}", _described(value)
+    elif world.do:
+        path, shown = "do", {str(k): _described(v) for k, v in world.do.items()}
+    else:
+        path, shown = "without", list(world.without)
+    where = f"{error.path}: " if error.path else ""
+    return SpecError(
+        path, shown, f"the world it makes cannot be drawn ({where}{error.value}; {error.allowed})"
+    )
 
 
 def _described(value: Any) -> Any:

@@ -8,11 +8,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.core.world import World
 from synthbio_ppl.data.dataset import Dataset
 from synthbio_ppl.data.truth import Truth, build_truth
 from synthbio_ppl.engine.budget import check_budget
-from synthbio_ppl.engine.counterfactual import add_effects
+from synthbio_ppl.engine.counterfactual import add_effects, world_error
 from synthbio_ppl.engine.draw import draw_rows, population_sites
 from synthbio_ppl.engine.finite import check_finite
 from synthbio_ppl.engine.masking import apply_exact, with_mask_sites
@@ -53,15 +54,18 @@ def generate(
     spec = as_spec(spec).with_seed(seed)
     layout = build_layout(spec)
     check_budget(spec, layout, spec.n_rows)
-    world = build_world(layout, spec.n_rows, without, do)
+    world = build_world(layout, spec.n_rows, without, do, spec.dtype)
     design = build_design(spec)
     fixed = with_outcome_sites(spec, layout, fixed_sites(spec), design)
     fixed = with_mask_sites(spec, layout, fixed, design)
-    data = draw_dataset(spec, layout, design, fixed, world)
     if world.factual:
-        return data
-    factual = draw_dataset(spec, layout, design, fixed, World())
-    add_effects(data, factual, world)
+        return draw_dataset(spec, layout, design, fixed, world)
+    factual = draw_dataset(spec, layout, design, fixed, World())  # the spec's own errors
+    try:
+        data = draw_dataset(spec, layout, design, fixed, world)
+        add_effects(data, factual, world)
+    except SpecError as exc:
+        raise world_error(world, exc) from None
     return data
 
 

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.core.world import Setting, Variable, World
@@ -61,12 +62,16 @@ def build_world(
     n_rows: int,
     without: str | Sequence[str] | None = None,
     do: Mapping[str, Any] | None = None,
+    dtype: str = "float32",
 ) -> World:
     """The world ``without`` and ``do`` describe (``World()`` when both are empty).
 
+    A per-row value is a sequence of ``n_rows`` values (a Series is matched to the rows by
+    its index, which must be 0…n_rows−1), None/NaN/pd.NA where a row keeps its own.
     Raises SpecError naming ``without[i]`` or ``do.<name>``, the value and what is allowed:
-    a name the scene does not have, a level that does not exist, a value that is not a
-    finite number, or a per-row value whose length is not the number of rows.
+    a name the scene does not have or named twice, a level that does not exist, a value
+    that is not a finite number of ``dtype`` (a count: a whole number in [0, 2^31)), or a
+    per-row value whose length or index is not the rows'.
     """
     names = _names(without)
     switches = available_switches(layout)
@@ -75,6 +80,8 @@ def build_world(
     masks = True
     masking = {mask_of(s.field).switch for s in layout.masks}
     for i, name in enumerate(names):
+        if name in names[:i]:
+            raise SpecError(f"without[{i}]", name, "named twice; give each name once")
         if name not in switches:
             allowed = ", ".join(sorted(switches)) or "nothing (no batches, dropout or masks)"
             raise SpecError(f"without[{i}]", name, f"this scene can switch off: {allowed}")
@@ -95,7 +102,7 @@ def build_world(
             raise SpecError(
                 f"do.{name}", str(name), f"not a variable of this scene; it has: {known}"
             )
-        setting, pair, rows = _setting(variable, f"do.{name}", value, n_rows)
+        setting, pair, rows = _setting(variable, f"do.{name}", value, n_rows, dtype)
         settings.append(setting)
         values.append(pair)
         intervened |= rows
@@ -119,6 +126,8 @@ def do_from_text(layout: Layout, texts: Sequence[str]) -> dict[str, Any]:
         name, value = name.strip(), value.strip()
         if not sep or not name:
             raise SpecError("--do", text, "NAME=VALUE, e.g. smoker=never or Height=170")
+        if name in do:
+            raise SpecError(f"do.{name}", text, "set twice; give each variable once")
         variable = find_variable(layout, name)
         if variable is not None and variable.levels is None:
             try:
@@ -135,22 +144,29 @@ def _names(without: str | Sequence[str] | None) -> list[str]:
         return []
     if isinstance(without, str):
         return [without]
-    if not isinstance(without, Sequence) or not all(isinstance(n, str) for n in without):
+    if not isinstance(without, Sequence):
         raise SpecError("without", _brief(without), "a name or a list of names, e.g. ['batches']")
+    for i, name in enumerate(without):
+        if not isinstance(name, str):
+            raise SpecError(f"without[{i}]", _brief(name), "a name such as 'batches'")
     return list(without)
 
 
 def _setting(
-    variable: Variable, path: str, value: Any, n_rows: int
+    variable: Variable, path: str, value: Any, n_rows: int, dtype: str
 ) -> tuple[Setting, tuple[Any, Any], np.ndarray]:
     """The setting, its (value, where) pair and the rows it touches."""
     if np.ndim(value) == 0 and not isinstance(value, list | tuple):
-        code = _scalar(variable, path, value)
+        code = _scalar(variable, path, value, dtype)
         return (
             Setting(variable.site, variable.column),
             (np.asarray(code), np.asarray(True)),
             np.ones(n_rows, bool),
         )
+    if isinstance(value, pd.Series) and not value.index.equals(pd.RangeIndex(n_rows)):
+        if len(value) != n_rows or not value.index.sort_values().equals(pd.RangeIndex(n_rows)):
+            raise SpecError(path, _brief(value), f"a Series indexed by the rows 0…{n_rows - 1}")
+        value = value.sort_index()
     items = list(np.asarray(value, dtype=object).ravel()) if np.ndim(value) == 1 else None
     if items is None or len(items) != n_rows:
         raise SpecError(
@@ -159,31 +175,50 @@ def _setting(
             f"a value for every row, or one per row ({n_rows}, None where a row keeps its own)",
         )
     where = np.array([not _blank(v) for v in items], dtype=bool)
-    dtype = np.int32 if variable.levels is not None else np.float64
-    codes = np.zeros(n_rows, dtype=dtype)
+    kind = np.int32 if variable.levels is not None else np.float64
+    codes = np.zeros(n_rows, dtype=kind)
     for i in np.flatnonzero(where):
-        codes[i] = _scalar(variable, f"{path}[{i}]", items[i])
+        codes[i] = _scalar(variable, f"{path}[{i}]", items[i], dtype)
     return Setting(variable.site, variable.column, per_row=True), (codes, where), where
 
 
 def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+    """None, NaN (any float type), pd.NA or NaT: the row keeps its own value."""
+    if value is None:
+        return True
+    try:
+        return np.ndim(value) == 0 and bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
 
 
-def _scalar(variable: Variable, path: str, value: Any) -> Any:
+COUNT_LIMIT = 2**31
+
+
+def _scalar(variable: Variable, path: str, value: Any, dtype: str = "float64") -> Any:
     if variable.levels is not None:
         if isinstance(value, str) and value in variable.levels:
             return np.int32(variable.levels.index(value))
         shown = value if isinstance(value, str) and len(value) <= 80 else _brief(value)
         raise SpecError(path, shown, f"one of the levels {list(variable.levels)}")
     number = value.item() if isinstance(value, np.generic) else value
-    if isinstance(number, bool) or not isinstance(number, int | float) or not math.isfinite(number):
-        raise SpecError(
-            path, value if isinstance(value, float) else _brief(value), "a finite number"
-        )
+    if isinstance(number, bool) or not isinstance(number, int | float):
+        raise SpecError(path, _brief(value), "a finite number")
+    largest = float(np.finfo(dtype).max)
+    try:
+        finite = math.isfinite(number) and abs(float(number)) <= largest
+    except OverflowError:  # an int beyond float64
+        finite = False
+    if not finite:
+        raise SpecError(path, _brief(value), f"a finite number of the scene's {dtype}")
+    if variable.count and not (float(number).is_integer() and 0 <= number < COUNT_LIMIT):
+        raise SpecError(path, number, "a count: a whole number in [0, 2^31)")
     return np.float64(number)
 
 
-def _brief(value: Any) -> str:
+def _brief(value: Any) -> Any:
+    """``value`` itself when short (a number or a name), else a cut repr."""
+    if isinstance(value, int | float | str) and len(repr(value)) <= 80:
+        return value
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."

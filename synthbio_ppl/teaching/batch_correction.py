@@ -45,26 +45,71 @@ def correct_batches(
     labels of the wrong length, a batch of one row, or covariates given to a method that
     does not use them; ImportError naming the extra when inmoose is missing.
     """
-    values, names = feature_matrix(X)
-    labels = row_labels(batch, values.shape[0], "batch")
-    if pd.isna(labels).any():
-        raise ValueError(f"batch has {int(pd.isna(labels).sum())} missing label(s)")
-    index = X.index if isinstance(X, pd.DataFrame) else pd.RangeIndex(values.shape[0])
-    if method not in CORRECTIONS:
+    if not isinstance(method, str) or method not in CORRECTIONS:
         raise ValueError(f"method must be one of {list(CORRECTIONS)}; got {method!r}")
-    levels, counts = np.unique(labels.astype(str), return_counts=True)
-    if len(levels) < 2 or counts.min() < 2:
-        raise ValueError(
-            f"batch needs at least two batches of at least two rows; got sizes "
-            f"{dict(zip(levels.tolist(), counts.tolist(), strict=True))}"
-        )
+    values, names = feature_matrix(X)
+    if values.shape[1] == 0:
+        raise ValueError("X has no columns")
+    index = X.index if isinstance(X, pd.DataFrame) else pd.RangeIndex(values.shape[0])
+    labels = _batch_labels(_aligned(batch, index, "batch"), values.shape[0])
     if method == "combat":
+        _check_varying(values, labels, names)
+        covariates = None if covariates is None else _aligned(covariates, index, "covariates")
         corrected = _combat(values, labels, covariates, values.shape[0])
     elif covariates is not None:
         raise ValueError(f"covariates are used by method='combat' only, not {method!r}")
     else:
         corrected = _per_batch(values, labels, scale=method == "scale")
+    bad = ~np.isfinite(corrected).all(axis=0)
+    if bad.any():
+        raise ValueError(
+            f"method={method!r} gave non-finite values in columns {names[bad].tolist()[:5]} "
+            "(a column constant within a batch, or values beyond float64's range); drop "
+            "or rescale them"
+        )
     return pd.DataFrame(corrected, index=index, columns=names)
+
+
+def _check_varying(values: np.ndarray, labels: np.ndarray, names: pd.Index) -> None:
+    """ComBat divides by each column's spread within each batch: refuse a column constant
+    in a batch (ValueError naming it), which would turn every column NaN."""
+    for level in pd.unique(labels):
+        rows = values[labels == level]
+        flat = np.ptp(rows, axis=0) == 0
+        if flat.any():
+            raise ValueError(
+                f"ComBat needs every column to vary within each batch: "
+                f"{names[flat].tolist()[:5]} constant in batch {str(level)!r}; drop them"
+            )
+
+
+def _aligned(labels: Any, index: pd.Index, name: str) -> Any:
+    """A Series or DataFrame of per-row labels in the order of X's ``index`` (matched by
+    label when both have one); other sequences as given. ValueError for an index that is
+    not X's."""
+    if not isinstance(labels, pd.Series | pd.DataFrame) or labels.index.equals(index):
+        return labels
+    if len(labels) == len(index) and labels.index.sort_values().equals(index.sort_values()):
+        return labels.reindex(index)
+    raise ValueError(f"{name}'s index is not X's: give it X's rows (or a plain list)")
+
+
+def _batch_labels(batch: Any, n: int) -> np.ndarray:
+    """Batch labels as strings, checked: no missing label, two or more batches of two or
+    more rows, and no two labels that differ only in type (1 and "1")."""
+    labels = row_labels(batch, n, "batch")
+    if pd.isna(labels).any():
+        raise ValueError(f"batch has {int(pd.isna(labels).sum())} missing label(s)")
+    text = labels.astype(str)
+    if len(pd.unique(text)) != len(pd.unique(labels)):
+        raise ValueError("batch holds labels that differ only in type (such as 1 and '1')")
+    levels, counts = np.unique(text, return_counts=True)
+    if len(levels) < 2 or counts.min() < 2:
+        raise ValueError(
+            f"batch needs at least two batches of at least two rows; got sizes "
+            f"{dict(zip(levels.tolist(), counts.tolist(), strict=True))}"
+        )
+    return text
 
 
 def _per_batch(values: np.ndarray, labels: np.ndarray, scale: bool) -> np.ndarray:
@@ -89,20 +134,35 @@ def _combat(values: np.ndarray, labels: np.ndarray, covariates: Any, n: int) -> 
     covar = None
     if covariates is not None:
         if isinstance(covariates, pd.DataFrame):
-            if len(covariates) != n:
-                raise ValueError(f"covariates must have one row per row of X ({n})")
-            covar = covariates.astype(str).reset_index(drop=True)
+            frame = covariates
+        elif isinstance(covariates, pd.Series):
+            frame = covariates.to_frame("covariate")
         else:
-            covar = [str(v) for v in row_labels(covariates, n, "covariates")]
+            labels_ = row_labels(covariates, n, "covariates")
+            frame = pd.DataFrame({"covariate": labels_}).infer_objects()
+        if len(frame) != n or frame.shape[1] == 0:
+            raise ValueError(f"covariates must have one row per row of X ({n}) and a column")
+        if frame.isna().any().any():
+            raise ValueError(f"covariates has {int(frame.isna().sum().sum())} missing label(s)")
+        continuous = [c for c in frame if pd.api.types.is_float_dtype(frame[c])]
+        if continuous:
+            raise ValueError(
+                f"covariates {continuous} are continuous; ComBat keeps categorical labels "
+                "only (the class, a sex, a site)"
+            )
+        covar = frame.astype(str).reset_index(drop=True)
     try:
         with warnings.catch_warnings():  # inmoose returns numpy.matrix
             warnings.simplefilter("ignore", PendingDeprecationWarning)
-            corrected = pycombat_norm(values.T, [str(v) for v in labels], covar_mod=covar)
+            corrected = pycombat_norm(values.T, list(labels), covar_mod=covar)
     except (ValueError, np.linalg.LinAlgError) as exc:
-        raise ValueError(
-            f"ComBat could not fit ({exc}); a covariate confounded with batch (every batch "
-            "holding one class) cannot be kept: drop covariates or use fewer"
-        ) from None
+        hint = (
+            "; a covariate confounded with batch (every batch holding one class) cannot be "
+            "kept: drop covariates"
+            if "confounded" in str(exc)
+            else ""
+        )
+        raise ValueError(f"ComBat could not fit ({exc}){hint}") from None
     return np.asarray(corrected, dtype=np.float64).T
 
 
@@ -115,8 +175,9 @@ def score_correction(
     """Score batch-corrected tables of ``data`` against its batch-free world.
 
     ``corrected``: one (n, p) DataFrame with ``data.X``'s columns, or ``{name: frame}``.
-    Rows: ``uncorrected`` (``data.X``), each corrected table (its columns matched to
-    ``data.X``'s by name, its rows by position), and ``batch_free`` (the same rows drawn
+    Rows: ``uncorrected`` (``data.X``; with missing values, the values before masking),
+    each corrected table (columns matched to ``data.X``'s by name, rows by index label),
+    and ``batch_free`` (the same rows drawn
     without batch effects: the target). Columns, over the batch-affected features:
 
     - ``rmse``: root mean squared error against the batch-free values; ``rmse_centred``
@@ -124,7 +185,8 @@ def score_correction(
       recover the batch-free values up to a per-feature constant);
     - ``class_effect_kept``: the slope of the corrected class mean differences (last
       class − first) on the batch-free ones over the features that carry signal (1: kept,
-      below 1: biology removed with the batch, above: inflated);
+      below 1: biology removed with the batch, above: inflated; NaN when no affected
+      feature carries signal);
       ``class_effect_error``: the RMSE of those differences over every affected feature
       (spurious effects on noise features count);
     - ``random_cv``, ``leave_one_batch_out``: ``compare_cv``'s mean balanced accuracy
@@ -155,21 +217,25 @@ def score_correction(
     from synthbio_ppl.model.layout import build_layout
     from synthbio_ppl.processes.registry import modifier_of
 
+    reserved = [name for name in tables if name in ("uncorrected", "batch_free")]
+    if reserved:
+        raise ValueError(f"{reserved[0]!r} names a reference row; call your table otherwise")
+    labels, names = class_codes(data.y, len(data.X))
+    if len(names) < 2:
+        raise ValueError("score_correction needs class labels (two or more classes)")
     modifiers = build_layout(data.spec).modifiers
     switches = [name for s in modifiers for name in modifier_of(s.field).switches(s)]
     clean = generate(data.spec, without=switches)
     affected = data.truth.features.index[data.truth.features["batch_affected"].to_numpy()]
-    rows = {"uncorrected": data.X, **tables, "batch_free": clean.X}
-    labels, names = class_codes(data.y, len(data.X))
-    if len(names) < 2:
-        raise ValueError("score_correction needs class labels (two or more classes)")
+    rows = {"uncorrected": _complete(data), **tables, "batch_free": _complete(clean)}
+    target = rows["batch_free"][affected].to_numpy(dtype=np.float64)
     signal = data.truth.features.loc[affected, "signal"].to_numpy(dtype=bool)
-    reference = _class_differences(clean.X[affected].to_numpy(float), labels)
+    reference = _class_differences(target, labels)
     out = {}
     for name, table in rows.items():
-        values = _matching(name, table, data.X)[affected].to_numpy(dtype=np.float64)
-        out[name] = _scores(values, clean.X[affected].to_numpy(float), labels, reference, signal)
         matched = _matching(name, table, data.X)
+        values = matched[affected].to_numpy(dtype=np.float64)
+        out[name] = _scores(values, target, labels, reference, signal)
         out[name].update(_cv_scores(matched, data, n_splits, seed))
         out[name]["batch_auc"] = _batch_auc(matched, data.covariates["batch"], n_splits, seed)
     frame = pd.DataFrame(out).T
@@ -177,16 +243,29 @@ def score_correction(
     return frame
 
 
+def _complete(data: Dataset) -> pd.DataFrame:
+    """The values before masking (a scene with missing values), else X."""
+    return data.X if data.truth.complete is None else data.truth.complete
+
+
 def _matching(name: Hashable, table: Any, X: pd.DataFrame) -> pd.DataFrame:
-    """``table`` with X's columns in X's order; ValueError for anything else."""
+    """``table`` with X's columns and rows in X's order (matched by name and index label);
+    ValueError for anything else."""
     if not isinstance(table, pd.DataFrame) or table.shape != X.shape:
         shape = getattr(table, "shape", type(table).__name__)
         raise ValueError(f"{name}: needs a DataFrame shaped like data.X {X.shape}; got {shape}")
     if set(table.columns) != set(X.columns):
         raise ValueError(f"{name}: its columns are not data.X's")
+    if not table.index.equals(X.index):
+        if not table.index.sort_values().equals(X.index.sort_values()):
+            raise ValueError(f"{name}: its rows (index) are not data.X's")
+        table = table.reindex(X.index)
     table = table[X.columns]
-    if table.isna().any().any():
-        raise ValueError(f"{name}: holds NaN")
+    values = table.to_numpy(dtype=np.float64)
+    if np.isnan(values).any():
+        raise ValueError(f"{name}: holds NaN (impute before correcting)")
+    if np.isinf(values).any():
+        raise ValueError(f"{name}: holds infinite values")
     return table
 
 

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
@@ -166,12 +167,17 @@ def test_do_a_feature_moves_the_outcome_by_its_coefficient() -> None:
     [
         (["batch"], None, "without[0]", "this scene can switch off: batches"),
         ("dropout", None, "without[0]", "this scene can switch off: batches"),
-        ([1], None, "without", "a name or a list of names"),
+        ([1], None, "without[0]", "a name such as 'batches'"),
+        (["batches", "batches"], None, "without[1]", "named twice"),
+        (None, {"inf_0": 10**400}, "do.inf_0", "a finite number of the scene's float32"),
+        (None, {"inf_0": 1e39}, "do.inf_0", "a finite number of the scene's float32"),
         (None, {"smoker": "never"}, "do.smoker", "not a variable of this scene"),
         (None, {"inf_0": "high"}, "do.inf_0", "a finite number"),
         (None, {"inf_0": float("inf")}, "do.inf_0", "a finite number"),
         (None, {"inf_0": True}, "do.inf_0", "a finite number"),
         (None, {"inf_0": [1.0, 2.0]}, "do.inf_0", "one per row (300"),
+        (None, {"inf_0": [10**400] + [None] * 299}, "do.inf_0[0]", "a finite number"),
+        (None, {"inf_0": pd.Series([1.0] * 300, index=range(1, 301))}, "do.inf_0", "indexed"),
         (None, "inf_0=1", "do", "a mapping"),
     ],
 )
@@ -214,6 +220,7 @@ def test_the_cli_draws_worlds_and_names_bad_ones(
         (["--do", "sex"], "NAME=VALUE"),
         (["--without", "batches"], "without[0]"),
         (["--do", "sex=male", "--rows", "600"], "drop --rows"),
+        (["--do", "sex=male", "--do", "sex=female"], "do.sex: 'sex=female'"),
     ]
     capsys.readouterr()
     for extra, words in cases:
@@ -274,3 +281,42 @@ def test_an_events_causes_are_counted_not_subtracted() -> None:
     changed = int((world.outcome["event"] != data.outcome["event"]).sum())
     assert changed > 0 and world.truth.world["levels_changed"]["outcome.event"] == changed
     assert (world.truth.effects["outcome.time"] != 0).any()
+
+
+def test_a_series_is_matched_by_row_and_any_missing_marker_keeps_a_row() -> None:
+    spec = batch_scene()
+    data = sb.generate(spec)
+    shuffled = pd.Series(np.arange(300.0)).sample(frac=1.0, random_state=1)  # row i: i
+    world = sb.generate(spec, do={"inf_0": shuffled})
+    assert (world.X["inf_0"].to_numpy() == np.arange(300.0)).all()
+    keep = pd.array([pd.NA] * 299 + [2.5], dtype="Float64")
+    one = sb.generate(spec, do={"inf_0": keep})
+    assert one.truth.world["rows_intervened"] == 1 and one.X["inf_0"].iloc[-1] == 2.5
+    assert (one.X["inf_0"].iloc[:-1] == data.X["inf_0"].iloc[:-1]).all()
+    nan32 = [np.float32("nan")] * 299 + [1.0]
+    assert sb.generate(spec, do={"inf_0": nan32}).truth.world["rows_intervened"] == 1
+
+
+def test_a_count_is_set_to_a_whole_number_only() -> None:
+    spec = {
+        "name": "c",
+        "seed": 1,
+        "classes": [{"name": "a", "n": 40}, {"name": "b", "n": 40}],
+        "counts": [{"name": "gene", "n": 5}],
+    }
+    for value in (5.5, -3, 1e30):
+        with pytest.raises(SpecError, match=r"do\.gene_0: .* a count: a whole number"):
+            sb.generate(spec, do={"gene_0": value})
+    assert (sb.generate(spec, do={"gene_0": 7}).X["gene_0"] == 7).all()
+
+
+def test_a_world_that_cannot_be_drawn_is_named_by_what_made_it() -> None:
+    spec = yaml.safe_load((ROOT / "models" / "risk_score.yaml").read_text())
+    spec["outcome"]["n"] = 300
+    with pytest.raises(SpecError) as info:
+        sb.generate(spec, do={"marker_0": 10.0})  # every row positive: no AUC
+    assert info.value.path == "do.marker_0"
+    assert "the world it makes cannot be drawn (outcome.prevalence" in str(info.value)
+    survival = yaml.safe_load((ROOT / "models" / "survival_cohort.yaml").read_text())
+    with pytest.raises(SpecError, match=r"^do\.marker_0: .*cannot be drawn"):
+        sb.generate(survival, do={"marker_0": -1e30})

@@ -96,7 +96,28 @@ def test_balanced_batches_lose_no_biology_to_combat() -> None:
     ("call", "words"),
     [
         (lambda d: sb.correct_batches(d.X, d.covariates.batch, method="ratio"), "method must"),
-        (lambda d: sb.correct_batches(d.X, d.covariates.batch[:5]), "batch must have one"),
+        (lambda d: sb.correct_batches(d.X, d.covariates.batch[:5]), "batch's index is not X's"),
+        (lambda d: sb.correct_batches(d.X, list(d.covariates.batch[:5])), "batch must have one"),
+        (lambda d: sb.correct_batches(d.X, d.covariates.batch, method=["center"]), "method"),
+        (
+            lambda d: sb.correct_batches(d.X, [1, "1"] + [2] * (len(d.X) - 2), "center"),
+            "differ only in type",
+        ),
+        (
+            lambda d: sb.correct_batches(d.X, d.covariates.batch, covariates=d.X["noise_00"]),
+            "continuous",
+        ),
+        (
+            lambda d: sb.correct_batches(d.X, d.covariates.batch, covariates=[None] * len(d.X)),
+            "covariates has 180 missing",
+        ),
+        (
+            lambda d: sb.correct_batches(d.X.assign(noise_00=1.0), d.covariates.batch),
+            r"\['noise_00'\] constant in batch 'batch0'",
+        ),
+        (lambda d: sb.score_correction({"uncorrected": d.X}, d), "names a reference row"),
+        (lambda d: sb.score_correction(d.X.set_axis(d.X.index + 1), d), r"rows \(index\)"),
+        (lambda d: sb.score_correction(d.X.replace(d.X.iloc[0, 0], np.inf), d), "infinite"),
         (lambda d: sb.correct_batches(d.X, [None] * len(d.X)), "batch has 180 missing"),
         (lambda d: sb.correct_batches(d.X, ["b0"] * len(d.X)), "at least two batches"),
         (
@@ -151,6 +172,30 @@ def test_a_table_with_reordered_columns_scores_as_the_same_table(confounded: sb.
         scores = sb.score_correction({"a": corrected, "b": corrected[corrected.columns[::-1]]},
                                      confounded)  # fmt: skip
     pd.testing.assert_series_equal(scores.loc["a"], scores.loc["b"], check_names=False)
+
+
+def test_rows_are_matched_by_index(confounded: sb.Dataset) -> None:
+    batch = confounded.covariates["batch"]
+    shuffled = confounded.X.sample(frac=1.0, random_state=0)
+    centred = sb.correct_batches(shuffled, batch)  # batch matched to X's rows by label
+    in_order = sb.correct_batches(confounded.X, batch)
+    pd.testing.assert_frame_equal(centred.loc[in_order.index], in_order, atol=1e-9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scores = sb.score_correction({"a": in_order, "b": centred}, confounded)
+    pd.testing.assert_series_equal(scores.loc["a"], scores.loc["b"], check_names=False)
+
+
+def test_a_scene_with_missing_values_is_scored_on_its_complete_values() -> None:
+    spec = scene(0.5)
+    spec["missing"] = [{"affects": ["noise"], "mechanism": "mcar", "rate": 0.2}]
+    data = sb.generate(spec)
+    imputed = data.X.fillna(data.X.mean())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scores = sb.score_correction(sb.correct_batches(imputed, data.covariates.batch), data)
+    assert scores.loc["batch_free", "rmse"] == 0
+    assert scores.loc["corrected", "rmse_centred"] < scores.loc["uncorrected", "rmse_centred"]
 
 
 def test_arrays_in_frames_out(confounded: sb.Dataset) -> None:

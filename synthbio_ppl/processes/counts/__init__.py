@@ -224,7 +224,9 @@ class Counts(BlockProcess):
     def variable(self, block: Block, name: str) -> Variable | None:
         """A gene's count before dropout (site ``<block>.expressed``)."""
         column = super().variable(block, name)
-        return None if column is None else Variable(f"{block.name}.expressed", column.column)
+        if column is None:
+            return None
+        return Variable(f"{block.name}.expressed", column.column, count=True)
 
     def switches(self, block: Block) -> dict[str, dict[str, Any]]:
         """``dropout``: no cell dropped (dropout and zero inflation off)."""
