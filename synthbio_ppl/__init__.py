@@ -89,10 +89,10 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
-    "CORRECTIONS",
     "Batches",
     "Biomarker",
     "ByLevel",
+    "CORRECTIONS",
     "Calibration",
     "ClassSpec",
     "Cluster",
