@@ -19,11 +19,11 @@ from synthbio_ppl.core.world import World
 from synthbio_ppl.data.dataset import Dataset
 
 
-def numeric_values(data: Dataset) -> pd.DataFrame:
-    """Every per-row value of a dataset that an effect can be taken of, as float64: the
-    features before masking, the latent values (factors, library sizes, the outcome's
-    linear predictor and probabilities), and the outcome's columns (a binary outcome as
-    its 0/1 code)."""
+def numeric_values(data: Dataset) -> list[pd.DataFrame]:
+    """Every per-row value of a dataset that an effect can be taken of, as numeric frames
+    (views where pandas allows): the features before masking, the latent values (factors,
+    library sizes, the outcome's linear predictor and probabilities), and the outcome's
+    columns (``outcome.<column>``; a binary outcome as its 0/1 code)."""
     X = data.truth.complete if data.truth.complete is not None else data.X
     parts = [X]
     if data.truth.latents is not None:
@@ -34,8 +34,23 @@ def numeric_values(data: Dataset) -> pd.DataFrame:
             if isinstance(outcome[column].dtype, pd.CategoricalDtype):
                 outcome[column] = outcome[column].cat.codes
         parts.append(outcome.drop(columns=_cause_codes(outcome)).add_prefix("outcome."))
-    frame = pd.concat([p.reset_index(drop=True) for p in parts], axis=1)
-    return frame.astype(np.float64)
+    return parts
+
+
+def _differences(after: list[pd.DataFrame], before: list[pd.DataFrame]) -> pd.DataFrame:
+    """counterfactual − factual (float64) of every column that moved in any row (NaN in
+    both worlds is no move); the comparison runs in each part's own dtype, and only moved
+    columns are converted."""
+    n = len(after[0])
+    frames = []
+    for a_part, b_part in zip(after, before, strict=True):
+        a, b = a_part.to_numpy(), b_part.to_numpy()
+        moved = np.flatnonzero(((a != b) & ~(pd.isna(a) & pd.isna(b))).any(axis=0))
+        if moved.size:
+            values = a[:, moved].astype(np.float64) - b[:, moved].astype(np.float64)
+            columns = [str(c) for c in a_part.columns[moved]]
+            frames.append(pd.DataFrame(values, columns=columns, index=pd.RangeIndex(n)))
+    return pd.concat(frames, axis=1) if frames else pd.DataFrame(index=pd.RangeIndex(n))
 
 
 def _cause_codes(outcome: pd.DataFrame) -> list[str]:
@@ -52,10 +67,7 @@ def add_effects(data: Dataset, factual: Dataset, world: World) -> None:
     """Write ``truth.effects`` (rows × every value that moved: counterfactual − factual)
     and ``truth.world`` (what the world changed, the rows it touched, levels changed per
     covariate and the average effects) into the counterfactual ``data``."""
-    after, before = numeric_values(data), numeric_values(factual)
-    a, b = after.to_numpy(), before.to_numpy()
-    moved = ((a != b) & ~(np.isnan(a) & np.isnan(b))).any(axis=0)
-    effects = pd.DataFrame(a[:, moved] - b[:, moved], columns=after.columns[moved])
+    effects = _differences(numeric_values(data), numeric_values(factual))
     effects.index = data.X.index
     rows = np.asarray(world.intervened, dtype=bool)
     pairs = [(str(n), data.covariates[n], factual.covariates[n]) for n in data.covariates]
@@ -108,4 +120,6 @@ def _described(value: Any) -> Any:
 def _means(effects: pd.DataFrame, rows: np.ndarray) -> dict[str, float | None]:
     if not rows.any():
         return {str(c): None for c in effects.columns}
-    return {str(c): float(v) for c, v in effects[rows].mean().items()}
+    values = effects.to_numpy()
+    means = (values if rows.all() else values[rows]).mean(axis=0)
+    return {str(c): float(v) for c, v in zip(effects.columns, means, strict=True)}

@@ -320,3 +320,27 @@ def test_a_world_that_cannot_be_drawn_is_named_by_what_made_it() -> None:
     survival = yaml.safe_load((ROOT / "models" / "survival_cohort.yaml").read_text())
     with pytest.raises(SpecError, match=r"^do\.marker_0: .*cannot be drawn"):
         sb.generate(survival, do={"marker_0": -1e30})
+
+
+def test_without_batches_also_removes_the_outcomes_batch_shifts() -> None:
+    spec = {
+        "name": "ob",
+        "seed": 4,
+        "noise": [{"name": "x", "n": 3}],
+        "batches": {"n": 3, "strength": 0.5},
+        "outcome": {
+            "kind": "continuous",
+            "n": 300,
+            "coefficients": {"x_0": 1.0},
+            "noise_sd": 1.0,
+            "batch_effect": 1.0,
+        },
+    }
+    data, clean = sb.generate(spec), sb.generate(spec, without="batches")
+    shift = np.asarray(data.truth.outcome.parameters["outcome.batch_shift"])
+    codes = data.covariates["batch"].cat.codes.to_numpy()
+    assert np.abs(shift).max() > 0.1
+    eta = "outcome.linear_predictor"
+    moved = (clean.truth.latents[eta] - data.truth.latents[eta]).to_numpy()
+    np.testing.assert_allclose(moved, -shift[codes], atol=1e-5)
+    np.testing.assert_allclose(clean.y - data.y, -shift[codes], atol=1e-5)  # same noise
