@@ -93,8 +93,21 @@ class Dataset:
 
     def __repr__(self) -> str:
         n, p = self.X.shape
+        world = self.truth.world
+        changed = (
+            ""
+            if world is None
+            else ", world="
+            + repr(
+                "; ".join(
+                    ([f"without {', '.join(world['without'])}"] if world["without"] else [])
+                    + [f"do {k}={v}" for k, v in world["do"].items()]
+                )
+            )
+        )
         return (
-            f"Dataset({self.spec.name!r}, rows={n}, features={p}, classes={len(self.spec.classes)})"
+            f"Dataset({self.spec.name!r}, rows={n}, features={p}, "
+            f"classes={len(self.spec.classes)}{changed})"
         )
 
 

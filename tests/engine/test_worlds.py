@@ -67,6 +67,8 @@ def test_without_additive_batches_removes_each_rows_offset_and_nothing_else() ->
     np.testing.assert_allclose(effects.to_numpy(), -offsets[:, affected], atol=ROUNDING * scale)
     world = clean.truth.world
     assert world["without"] == ["batches"] and world["rows_intervened"] == 300
+    assert repr(clean).endswith("world='without batches')") and "world=" not in repr(data)
+    assert "counterfactual world: without batches (300 rows)" in clean.summary()
     expected_mean = -offsets[:, affected].mean(axis=0)
     np.testing.assert_allclose(list(world["average_effect"].values()), expected_mean, atol=1e-4)
 
