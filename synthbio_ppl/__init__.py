@@ -68,7 +68,6 @@ _EXPORTS: dict[str, str] = {
     "selection_stability": "teaching.selection",
     "confounding": "teaching.batch_confounding",
     "correct_batches": "teaching.batch_correction",
-    "CORRECTIONS": "teaching.batch_correction",
     "score_correction": "teaching.batch_correction",
     "compare_cv": "teaching.cross_validation",
     "selection_cv": "teaching.cross_validation",
@@ -92,7 +91,6 @@ __all__ = [
     "Batches",
     "Biomarker",
     "ByLevel",
-    "CORRECTIONS",
     "Calibration",
     "ClassSpec",
     "Cluster",
@@ -200,11 +198,7 @@ if TYPE_CHECKING:
     )
     from synthbio_ppl.spec.fields import ClassSpec
     from synthbio_ppl.teaching.batch_confounding import confounding
-    from synthbio_ppl.teaching.batch_correction import (
-        CORRECTIONS,
-        correct_batches,
-        score_correction,
-    )
+    from synthbio_ppl.teaching.batch_correction import correct_batches, score_correction
     from synthbio_ppl.teaching.cross_validation import compare_cv, selection_cv
     from synthbio_ppl.teaching.effect_sizes import cliffs_delta, cohens_d
     from synthbio_ppl.teaching.missing_values import (

@@ -35,7 +35,8 @@ CORRECTIONS = {
 def correct_batches(
     X: Any, batch: Any, method: Method = "combat", covariates: Any = None
 ) -> pd.DataFrame:
-    """``X`` with batch effects removed by ``method`` (see ``CORRECTIONS``).
+    """``X`` with batch effects removed by ``method``: "center", "scale" or "combat"
+    (``synthbio_ppl.teaching.batch_correction.CORRECTIONS`` says what each does).
 
     ``X``: (n, p) DataFrame or array without NaN; ``batch``: n batch labels;
     ``covariates`` (ComBat only): n categorical labels, or an (n, k) DataFrame of them,
