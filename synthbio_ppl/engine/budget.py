@@ -39,9 +39,12 @@ def memory_limit() -> int:
         return 2**62
 
 
-def request_bytes(spec: Any, layout: Layout, rows: int, streamed: bool = False) -> int:
+def request_bytes(
+    spec: Any, layout: Layout, rows: int, streamed: bool = False, paired: bool = False
+) -> int:
     """Peak bytes of generating ``rows`` rows of ``spec`` (the whole table in memory, or,
-    ``streamed``, the row design and one bounded chunk at a time)."""
+    ``streamed``, the row design and one bounded chunk at a time); ``paired``: a
+    counterfactual world, drawn beside the factual one, with its float64 effects."""
     from synthbio_ppl.core.streams import ROW_CHUNK
     from synthbio_ppl.engine.draw import chunks_per_step
 
@@ -50,6 +53,8 @@ def request_bytes(spec: Any, layout: Layout, rows: int, streamed: bool = False) 
     groups = sum(1 for b in layout.blocks if process_of(b.kind).latent_levels(b))
     copies = 3 + 2 * bool(layout.masks)
     total = 0 if streamed else rows * layout.n_features * (copies * itemsize + bool(layout.masks))
+    if paired:  # the second table and the effects (counterfactual − factual, float64)
+        total += total + 8 * rows * layout.n_features
     # one compiled step draws whole 256-row chunks: its buffers, whatever rows are asked for
     total += copies * chunks_per_step(layout) * ROW_CHUNK * layout.n_features * itemsize
     total += 4 * rows * (2 + groups + len(layout.modifiers))  # design codes, permutations
@@ -61,11 +66,14 @@ def request_bytes(spec: Any, layout: Layout, rows: int, streamed: bool = False) 
     return total
 
 
-def check_budget(spec: Any, layout: Layout, rows: int, streamed: bool = False) -> None:
+def check_budget(
+    spec: Any, layout: Layout, rows: int, streamed: bool = False, paired: bool = False
+) -> None:
     """Raise SpecError when the request's estimate exceeds the memory limit."""
-    need, limit = request_bytes(spec, layout, rows, streamed), memory_limit()
+    need, limit = request_bytes(spec, layout, rows, streamed, paired), memory_limit()
     if need > limit:
         what = "rows × features" if not streamed else "rows and levels"
+        what += ", two worlds and their effects" if paired else ""
         raise SpecError(
             "spec",
             f"about {_size(need)} for {rows:,} rows × {layout.n_features:,} features",

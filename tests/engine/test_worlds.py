@@ -346,3 +346,20 @@ def test_without_batches_also_removes_the_outcomes_batch_shifts() -> None:
     moved = (clean.truth.latents[eta] - data.truth.latents[eta]).to_numpy()
     np.testing.assert_allclose(moved, -shift[codes], atol=1e-5)
     np.testing.assert_allclose(clean.y - data.y, -shift[codes], atol=1e-5)  # same noise
+
+
+def test_a_world_is_budgeted_for_both_tables_and_their_effects(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from synthbio_ppl.engine.budget import LIMIT_VARIABLE, request_bytes
+    from synthbio_ppl.model.layout import build_layout
+
+    spec = sb.validate_spec(batch_scene())
+    layout = build_layout(spec)
+    one, two = request_bytes(spec, layout, 300), request_bytes(spec, layout, 300, paired=True)
+    table = 300 * layout.n_features * 3 * 4  # three float32 copies of the table
+    assert two - one == table + 8 * 300 * layout.n_features
+    monkeypatch.setenv(LIMIT_VARIABLE, str((one + two) // 2))
+    sb.generate(spec)
+    with pytest.raises(SpecError, match="two worlds and their effects"):
+        sb.generate(spec, without="batches")
