@@ -193,8 +193,18 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
+def as_reported(value: Any) -> np.ndarray:
+    """A float32 array as float64 holding each value's shortest float32 decimal (0.7 where
+    float32 holds 0.699999988…): a value the spec set reads as set, a computed one keeps
+    float32's precision; other dtypes as they are."""
+    array = np.asarray(value)
+    return array.astype(str).astype(np.float64) if array.dtype == np.float32 else array
+
+
 def build_truth(spec: Spec, layout: Layout, design: Design, sites: dict[str, np.ndarray]) -> Truth:
-    """Assemble the truth from the spec, its layout, the design and the population sites."""
+    """Assemble the truth from the spec, its layout, the design and the population sites
+    (float32 sites reported by ``as_reported``)."""
+    sites = {name: as_reported(value) for name, value in sites.items()}
     classes = spec.class_names
     tables: dict[str, Any] = {}
     for process in BLOCK_PROCESSES:
