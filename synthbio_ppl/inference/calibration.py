@@ -107,6 +107,21 @@ class Calibration:
         failing = self.tests.index[reject].tolist()
         return failing, self.divergent_sims / max(len(self.ranks), 1) > max_divergent
 
+    def __repr__(self) -> str:
+        """A few lines: the sizes, the smallest p-value and the :meth:`verdict` at the
+        default levels; the tables stay in ``ranks``, ``truths`` and ``tests``."""
+        n_sims, m = len(self.ranks), len(self.tests)
+        head = (
+            f"Calibration (SBC): {n_sims} simulations × {self.n_draws} posterior draws, "
+            f"{m} parameter{'s' if m != 1 else ''}"
+        )
+        lines = [head]
+        p = self.tests[["chi2_p", "ks_p"]].min(axis=1, skipna=False)
+        if len(p) and p.notna().any():
+            lines.append(f"  smallest rank-test p-value {p.min():.3g} ({p.idxmin()})")
+        lines.append("  " + self.verdict())  # one line, naming at most 5 parameters
+        return "\n".join(lines)
+
     def plot(self, kind: Literal["hist", "ecdf"] = "ecdf", axes: Any = None) -> Any:
         """Rank histograms or ECDF differences per parameter (see ``plot_ranks``)."""
         return plot_ranks(self, kind=kind, axes=axes)

@@ -48,19 +48,32 @@ class Fit:
         post = self.idata.posterior
         return {k: post[k].values.reshape(-1, *post[k].shape[2:]) for k in post.data_vars}
 
-    def recovery(self, prob: float = 0.9, deterministic: bool = False) -> pd.DataFrame:
+    def recovery(
+        self, prob: float = 0.9, deterministic: bool = False, nuisance: bool = True
+    ) -> pd.DataFrame:
         """One row per scalar parameter: truth, mean, sd, central ``prob`` interval, covered,
-        z = (mean − truth) / sd (the standardised error), r_hat (rank-normalised split R̂)
-        and bulk ESS (NaN for SVI: its draws come from the fitted guide, independent by
-        construction; ``Fit.losses`` is its diagnostic). ``truth`` is NaN (covered NA, z
-        NaN) when the data carry no truth."""
+        z = (mean − truth) / sd (the standardised error), r_hat (rank-normalised split R̂),
+        bulk ESS (NaN for SVI: its draws come from the fitted guide, independent by
+        construction; ``Fit.losses`` is its diagnostic) and ``nuisance``. ``truth`` is NaN
+        (covered NA, z NaN) when the data carry no truth.
+
+        The parameters of interest come first: the blocks' (effect sizes, correlations,
+        coefficients, level means, ...) in model order, then the column modifiers' scalar
+        hyperparameters (``batch.strength``). The nuisance parameters follow (``nuisance``
+        True): the modifiers' per-level sites, such as every batch × feature offset.
+        ``nuisance=False`` leaves them out; :meth:`nuisance_summary` gives one row per
+        nuisance site instead. Index ``parameter`` (str); float columns but ``site`` (str),
+        ``covered`` (nullable boolean) and ``nuisance`` (bool)."""
         post = self.idata.posterior
         names = [
             s.name
             for s in self.problem.sites.values()
             if s.name in post and (deterministic or not s.deterministic)
         ]
-        rhat, ess = diagnostics(post, names)
+        modifiers, extra = modifier_sites(self.problem)
+        names = sorted(names, key=lambda n: (n in extra) + (n in modifiers))  # stable
+        names = [n for n in names if nuisance or n not in extra]
+        rhat, ess = diagnostics(post, names) if names else ({}, {})
         if self.method != "nuts":  # independent guide draws: R̂ and ESS say nothing there
             rhat = {k: np.full_like(v, np.nan, dtype=float) for k, v in rhat.items()}
             ess = {k: np.full_like(np.asarray(v), np.nan, dtype=float) for k, v in ess.items()}
@@ -81,11 +94,13 @@ class Fit:
             for j, label in enumerate(labels):
                 covered = pd.NA if np.isnan(true[j]) else bool(lo[j] <= true[j] <= hi[j])
                 stats = (flat[:, j].mean(), flat[:, j].std(ddof=1), lo[j], hi[j])
-                rows.append((label, name, true[j], *stats, covered, r[j], e[j]))
+                rows.append((label, name, true[j], *stats, covered, r[j], e[j], name in extra))
         q_lo, q_hi = f"q{100 * low_q:g}", f"q{100 * high_q:g}"
         columns = ["parameter", "site", "truth", "mean", "sd", q_lo, q_hi, "covered"]
-        table = pd.DataFrame(rows, columns=[*columns, "r_hat", "ess_bulk"]).set_index("parameter")
+        columns += ["r_hat", "ess_bulk", "nuisance"]
+        table = pd.DataFrame(rows, columns=columns).set_index("parameter")
         table["covered"] = table["covered"].astype("boolean")
+        table["nuisance"] = table["nuisance"].astype(bool)
         # the standardised error: its mean over repeated fits measures bias, as coverage
         # measures calibration
         table.insert(
@@ -94,6 +109,15 @@ class Fit:
             (table["mean"] - table["truth"]) / table["sd"],
         )
         return table
+
+    def nuisance_summary(self, prob: float = 0.9, deterministic: bool = False) -> pd.DataFrame:
+        """One row per nuisance site of :meth:`recovery` (index ``site``): ``n`` (int,
+        scalar parameters), ``covered`` (float, the share of those with a truth whose
+        ``prob`` interval covers it; NaN without truth), ``max_abs_z`` (the largest
+        |standardised error|), ``r_hat`` (the worst, largest) and ``ess_bulk`` (the
+        smallest); NaN diagnostics for SVI. No rows when the model has no nuisance site."""
+        table = self.recovery(prob, deterministic)
+        return summarise_sites(table[table["nuisance"]])
 
     def posterior_predictive(
         self, n_draws: int = 100, seed: int = 0, as_datasets: bool = False
@@ -182,7 +206,78 @@ class Fit:
         return target
 
     def __repr__(self) -> str:
+        """A few lines: what was fitted by which method, the draws, the coverage of the
+        parameters of interest and of the nuisance ones, the worst R̂ and divergences."""
         post = self.idata.posterior
-        n = post.sizes["chain"] * post.sizes["draw"]
-        rows = self.problem.n_rows
-        return f"Fit({self.spec.name!r}, method={self.method!r}, draws={n}, rows={rows})"
+        chains, draws = post.sizes["chain"], post.sizes["draw"]
+        stats = getattr(self.idata, "sample_stats", None)
+        diverging = None
+        if stats is not None and "diverging" in stats:
+            diverging = int(stats["diverging"].values.sum())
+        head = (
+            f"Fit of {self.spec.name!r} by {self.method.upper()}: {chains} chain"
+            f"{'s' if chains != 1 else ''} × {draws} draws, {self.problem.n_rows} rows"
+        )
+        lines = summary_lines(self.recovery(), diverging, self.losses)
+        return "\n".join([head, *lines])
+
+
+def modifier_sites(problem: Problem) -> tuple[set[str], set[str]]:
+    """The sites of the layout's column modifiers (named ``<site_prefix>.``), and among them
+    the nuisance ones: those with one value per level at least (``batch.offset``, one per
+    batch × feature); their scalar hyperparameters (``batch.strength``) are of interest."""
+    prefixes = tuple(f"{modifier_of(m.field).site_prefix}." for m in problem.layout.modifiers)
+    sites = [s for s in problem.sites.values() if s.name.startswith(prefixes)]
+    return {s.name for s in sites}, {s.name for s in sites if s.shape}
+
+
+def summarise_sites(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per ``site`` of a recovery table, in its order: n, covered share, max |z|,
+    worst r_hat, smallest ess_bulk."""
+    columns = ["n", "covered", "max_abs_z", "r_hat", "ess_bulk"]
+    if table.empty:
+        return pd.DataFrame(columns=columns, index=pd.Index([], name="site"), dtype=float)
+    grouped = table.assign(abs_z=table["z"].abs()).groupby("site", sort=False)
+    out = pd.DataFrame(
+        {
+            "n": grouped.size(),
+            "covered": grouped["covered"].agg(lambda c: c.astype("Float64").mean()),
+            "max_abs_z": grouped["abs_z"].max(),
+            "r_hat": grouped["r_hat"].max(),
+            "ess_bulk": grouped["ess_bulk"].min(),
+        }
+    )
+    return out.astype({"n": np.int64, "covered": float})
+
+
+def summary_lines(
+    table: pd.DataFrame, diverging: int | None, losses: np.ndarray | None
+) -> list[str]:
+    """The lines of ``Fit``'s repr after its head: coverage of the parameters of interest
+    and of the nuisance ones, then the worst R̂, the divergences or the final SVI loss."""
+    lines = []
+    for nuisance, what in ((False, "parameters of interest"), (True, "nuisance parameters")):
+        part = table[table["nuisance"] == nuisance]
+        if part.empty:
+            continue
+        sites = part["site"].unique()
+        where = f" ({', '.join(sites[:3])}{', ...' if len(sites) > 3 else ''})" if nuisance else ""
+        known = part["covered"].dropna()
+        cover = (
+            f"90% intervals cover the truth for {int(known.sum())}/{len(known)}"
+            if len(known)
+            else "no truth to compare"
+        )
+        lines.append(f"  {len(part)} {what}{where}: {cover}")
+    checks = []
+    if table["r_hat"].notna().any():
+        worst = table["r_hat"].idxmax()
+        checks.append(f"worst r_hat {table['r_hat'].max():.3f} ({worst})")
+        checks.append(f"smallest bulk ESS {table['ess_bulk'].min():.0f}")
+    if diverging is not None:
+        checks.append(f"{diverging} divergent transition{'s' if diverging != 1 else ''}")
+    if losses is not None and len(losses):
+        checks.append(f"final loss {float(np.asarray(losses)[-1]):.4g}")
+    if checks:
+        lines.append("  " + "; ".join(checks))
+    return lines

@@ -6,11 +6,15 @@ from numbers import Integral
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.core.rounding import largest_remainder
 from synthbio_ppl.engine.generation import generate
 from synthbio_ppl.spec.fields import is_flag
+
+MAX_PSEUDO_GROUPS = 10_000
+"""The most latent groups a ``pseudo_classes`` block may have (its spec's bound)."""
 
 
 def make_biomedical_classification(
@@ -28,18 +32,37 @@ def make_biomedical_classification(
     n_batches: int = 0,
     batch_strength: float = 0.5,
     confounding: float = 0.0,
+    n_pseudo_groups: int = 0,
+    pseudo_size: int = 5,
     shuffle: bool = True,
     random_state: int | None = 0,
     as_frame: bool = False,
+    return_groups: bool = False,
     return_truth: bool = False,
 ) -> tuple[Any, ...]:
     """Two or more classes with informative, clustered and noise features.
 
-    Returns ``X, y`` (numpy arrays, or DataFrame/Series with ``as_frame``), plus the
-    Truth when ``return_truth``. ``weights`` are class shares (rounded to exact counts);
-    clusters get an anchor effect of ``effect_size``. ``random_state`` follows
-    scikit-learn: an int in [0, 2^32) is the seed, None or a ``numpy.random.RandomState``
-    draws one. Raises SpecError naming the argument for a bad value.
+    Returns ``X, y``, then the row design when ``return_groups``, then the Truth when
+    ``return_truth``:
+
+    - ``X``: (n_samples, n_features) float array, or a DataFrame with ``as_frame``;
+    - ``y``: (n_samples,) int64 class codes 0..n_classes-1, or a categorical Series of
+      the class names (``class0``, ...) with ``as_frame``;
+    - groups: the design labels of each row, for group-aware cross-validation
+      (``GroupKFold(...).split(X, y, groups["batch"])``) and batch correction. With
+      ``as_frame`` a DataFrame (n_samples rows, X's index), else a dict of (n_samples,)
+      int64 arrays; its columns, named as ``generate`` names the Dataset's covariates:
+      ``batch`` when ``n_batches`` ≥ 2 (categorical ``batch0``, ... with ``as_frame``,
+      else codes 0..n_batches-1) and ``pseudo0_group`` when ``n_pseudo_groups`` ≥ 2
+      (int64 codes 0..n_pseudo_groups-1). Without either it has no column.
+
+    ``weights`` are class shares (rounded to exact counts); clusters get an anchor effect
+    of ``effect_size``. ``n_pseudo_groups`` ≥ 2 adds a ``pseudo_classes`` block of
+    ``pseudo_size`` features shifted by a latent grouping of that many balanced groups,
+    independent of the class (adjacent groups differ by d = 1, the spec's default):
+    structure that is not signal. ``random_state`` follows scikit-learn: an int in
+    [0, 2^32) is the seed, None or a ``numpy.random.RandomState`` draws one. Raises
+    SpecError naming the argument for a bad value.
     """
     for name, value, low in (
         ("n_samples", n_samples, 1),
@@ -49,11 +72,24 @@ def make_biomedical_classification(
         ("n_clusters", n_clusters, 0),
         ("cluster_size", cluster_size, 2),
         ("n_batches", n_batches, 0),
+        ("n_pseudo_groups", n_pseudo_groups, 0),
+        ("pseudo_size", pseudo_size, 1),
     ):
         _check_whole(name, value, low)
-    if n_batches == 1:
-        raise SpecError("n_batches", n_batches, "give 0 (no batches) or 2 or more")
-    for name, value in (("as_frame", as_frame), ("return_truth", return_truth)):
+    for name, value in (("n_batches", n_batches), ("n_pseudo_groups", n_pseudo_groups)):
+        if value == 1:
+            raise SpecError(name, value, "give 0 (none) or 2 or more")
+    if n_pseudo_groups > min(n_samples, MAX_PSEUDO_GROUPS):
+        raise SpecError(
+            "n_pseudo_groups",
+            n_pseudo_groups,
+            f"at most n_samples ({n_samples}) and {MAX_PSEUDO_GROUPS:,}, so every group has a row",
+        )
+    for name, value in (
+        ("as_frame", as_frame),
+        ("return_groups", return_groups),
+        ("return_truth", return_truth),
+    ):
         if not is_flag(value):
             raise SpecError(name, value, "must be True or False")
     shares = np.asarray(weights if weights is not None else [1.0] * n_classes, dtype=float)
@@ -79,6 +115,9 @@ def make_biomedical_classification(
             for _ in range(n_clusters)
         ],
         "noise": [{"n": n_noise, "distribution": noise_distribution}] if n_noise else [],
+        "pseudo_classes": [{"n": pseudo_size, "groups": n_pseudo_groups}]
+        if n_pseudo_groups
+        else [],
     }
     if n_batches:
         spec["batches"] = {"n": n_batches, "strength": batch_strength, "confounding": confounding}
@@ -88,7 +127,21 @@ def make_biomedical_classification(
     if not as_frame:
         X, y = data.X.to_numpy(), data.y.cat.codes.to_numpy().astype(np.int64)
     out: tuple[Any, ...] = (X, y)
+    if return_groups:
+        out = (*out, _groups(data.covariates, as_frame))
     return (*out, data.truth) if return_truth else out
+
+
+def _groups(covariates: pd.DataFrame, as_frame: bool) -> pd.DataFrame | dict[str, np.ndarray]:
+    """The design labels: the covariates as a DataFrame, or a dict of int64 code arrays."""
+    if as_frame:
+        return covariates.copy()
+    return {
+        name: (
+            column.cat.codes if isinstance(column.dtype, pd.CategoricalDtype) else column
+        ).to_numpy(dtype=np.int64)
+        for name, column in covariates.items()
+    }
 
 
 def _check_whole(name: str, value: Any, low: int) -> None:

@@ -188,6 +188,25 @@ class TwinReport:
             name="value",
         )
 
+    def __repr__(self) -> str:
+        """Four lines: the label and table sizes, then the headline utility, fidelity and
+        privacy scores; the tables stay in ``fidelity``, ``summary()`` and ``to_markdown``."""
+        n, u, f, p = self.n_rows, self.utility, self.fidelity, self.privacy
+        sizes = ", ".join(f"{k} {v}" for k, v in n.items())
+        return "\n".join(
+            [
+                f"TwinReport for label {self.label!r}, classes {list(u.classes)}; rows: {sizes}",
+                f"  utility: TSTR AUC {u.tstr_auc:.3f} vs TRTR {u.trtr_auc:.3f} (gap "
+                f"{u.auc_gap:+.3f}); balanced accuracy gap {u.balanced_accuracy_gap:+.3f}",
+                f"  fidelity: KS mean {f.mean_ks:.3f} (max {f.max_ks:.3f}) over "
+                f"{len(f.per_feature)} features; correlation mean |diff| "
+                f"{f.corr_mean_abs_diff:.3f}; label TV {f.label_total_variation:.3f}",
+                f"  privacy: DCR median {p.dcr_synthetic_median:.3g} (holdout "
+                f"{p.dcr_holdout_median:.3g}); MIA AUC {p.mia_auc:.3f}; exact copies "
+                f"{p.exact_copies:.1%}",
+            ]
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """Plain numbers, strings, lists and dicts (non-finite numbers become None), ready
         for ``json.dumps``."""

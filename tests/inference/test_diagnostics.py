@@ -119,3 +119,25 @@ def test_sbc_verdict_and_passes_agree_and_check_their_levels() -> None:
             some.passes(max_divergent=share)
     with pytest.raises(SpecError, match="bins"):
         sb.calibrate({"name": "x", "informative": [{"n": 1}]}, n_sims=2, n_draws=9, bins=11)
+
+
+def test_calibration_repr_is_a_few_lines_with_the_verdict() -> None:
+    """Printing a Calibration gives its sizes, the smallest p-value and the verdict, not the
+    rank table (here 300 simulations × 40 parameters)."""
+    import pandas as pd
+
+    from synthbio_ppl.inference.calibration import Calibration, rank_tests
+
+    ranks = pd.DataFrame({f"p{j}": RNG.integers(0, 100, 300) for j in range(40)})
+    skewed = ranks.assign(p7=RNG.integers(0, 20, 300))  # every rank in the lowest fifth
+    none = np.zeros(300, int)
+    for table, verdict in ((ranks, "passes: 40 parameters"), (skewed, "fails: ranks not")):
+        calibration = Calibration(table, table, 99, rank_tests(table, 99), none)
+        text = repr(calibration)
+        lines = text.splitlines()
+        assert len(lines) <= 4 and len(text) < 600, text
+        assert lines[0] == "Calibration (SBC): 300 simulations × 99 posterior draws, 40 parameters"
+        assert verdict in text and calibration.verdict() in text
+        smallest = calibration.tests[["chi2_p", "ks_p"]].to_numpy().min()
+        assert f"{smallest:.3g}" in text
+    assert "(p7)" in repr(Calibration(skewed, skewed, 99, rank_tests(skewed, 99), none))

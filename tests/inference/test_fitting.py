@@ -67,6 +67,46 @@ def test_inference_data_groups_and_dims() -> None:
     assert set(replicate.truth.parameters) >= {"batch.offset", "inf0.effect_size"}
 
 
+def test_recovery_leads_with_the_parameters_of_interest() -> None:
+    """The batches case: the effect size, then batch.strength, then the 3 × 6 batch
+    offsets, flagged nuisance; without them, or collapsed into one row per site."""
+    _, result = process_fit("batches")
+    table = result.recovery()
+    assert table.index[:2].tolist() == ["inf0.effect_size[diseased-healthy]", "batch.strength"]
+    assert table["nuisance"].tolist() == [False] * 2 + [True] * 18
+    assert (table.loc[table["nuisance"], "site"] == "batch.offset").all()
+    assert result.recovery(nuisance=False).equals(table.iloc[:2])
+    summary = result.nuisance_summary()
+    assert summary.index.tolist() == ["batch.offset"]
+    offsets = table[table["nuisance"]]
+    row = summary.loc["batch.offset"]
+    assert row["n"] == 18
+    assert row["covered"] == pytest.approx(offsets["covered"].mean())
+    assert row["r_hat"] == offsets["r_hat"].max()
+    assert row["ess_bulk"] == offsets["ess_bulk"].min()
+    assert row["max_abs_z"] == pytest.approx(offsets["z"].abs().max())
+    _, plain = process_fit("pseudo_classes")  # no column modifier: no nuisance site
+    assert not plain.recovery()["nuisance"].any() and plain.nuisance_summary().empty
+
+
+def test_fit_repr_is_a_few_lines_with_the_key_figures() -> None:
+    _, result = process_fit("batches")
+    text = repr(result)
+    lines = text.splitlines()
+    assert len(lines) <= 5 and len(text) < 600, text
+    draws = result.idata.posterior.sizes["draw"]
+    assert lines[0] == f"Fit of 'batches' by NUTS: 1 chain × {draws} draws, 120 rows"
+    table = result.recovery()
+    interest, nuisance = table[~table["nuisance"]], table[table["nuisance"]]
+    assert "2 parameters of interest: 90% intervals cover the truth for " in lines[1]
+    assert lines[1].endswith(f"{int(interest['covered'].sum())}/2")
+    assert lines[2].startswith("  18 nuisance parameters (batch.offset)")
+    assert lines[2].endswith(f"{int(nuisance['covered'].sum())}/18")
+    assert f"worst r_hat {table['r_hat'].max():.3f} ({table['r_hat'].idxmax()})" in text
+    diverging = int(result.idata.sample_stats["diverging"].sum())
+    assert f"{diverging} divergent transition" in text
+
+
 def test_svi_recovers_effect_size_on_a_larger_dataset() -> None:
     """Posterior of d with known unit variance: mean ≈ the MLE (mean over features of the
     class mean differences), sd = √((1/n0 + 1/n1)/p). SVI's optimisation error must be small

@@ -442,3 +442,19 @@ def test_summary_dict_and_markdown(fresh) -> None:
     assert text.index(f"| {top} |") < min(
         text.index(f"| {f} |") for f in report.fidelity.per_feature.index if f != top
     )
+
+
+def test_repr_is_a_few_lines_of_headline_scores(fresh) -> None:
+    """Printing a report gives its sizes and headline scores, never its per-feature table."""
+    _, report = fresh
+    text = repr(report)
+    lines = text.splitlines()
+    assert len(lines) == 4 and len(text) < 600, text
+    assert lines[0].startswith("TwinReport for label 'y'")
+    assert "real_train 400, real_holdout 400, synthetic 400" in lines[0]
+    utility, fidelity, privacy = report.utility, report.fidelity, report.privacy
+    assert f"TSTR AUC {utility.tstr_auc:.3f} vs TRTR {utility.trtr_auc:.3f}" in text
+    assert f"KS mean {fidelity.mean_ks:.3f} (max {fidelity.max_ks:.3f})" in text
+    assert f"MIA AUC {privacy.mia_auc:.3f}" in text
+    assert "x0" not in text  # no feature table
+    assert str(report) == text
