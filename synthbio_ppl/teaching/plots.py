@@ -199,10 +199,13 @@ def plot_cluster_correlations(
 
     Without ``y``: one panel per cluster, all rows. With ``y``: one row of panels per
     cluster and one column per class, to show per-class correlation (differential
-    co-expression). Titles give the mean off-diagonal r and, when the truth records it,
-    the declared ρ. Axes: one per panel plus one shared colour bar. ``missing``: "raise"
-    on NaN (ValueError naming the columns), "complete_case" (drop the rows with a NaN) or
-    "available_case" (each pair's rows where both are observed).
+    co-expression). Titles set the realised correlation that the declared ρ describes
+    beside the declared ρ when the truth records it (``truth.clusters``): the mean lag-1 r
+    (pairs of neighbouring features) for a Toeplitz cluster, whose pairs at lag k have
+    ρ^k, else the mean off-diagonal r. Feature names label both axes, every k-th when a
+    cluster has over ``MAX_TICKS``. Axes: one per panel plus one shared colour bar.
+    ``missing``: "raise" on NaN (ValueError naming the columns), "complete_case" (drop the
+    rows with a NaN) or "available_case" (each pair's rows where both are observed).
     """
     plt = _pyplot()
     membership = truth.features["cluster"].fillna("")
@@ -215,8 +218,9 @@ def plot_cluster_correlations(
     fig, axes = plt.subplots(
         len(names),
         len(columns),
-        figsize=(3.4 * len(columns) + 0.8, 3.0 * len(names)),
+        figsize=(3.6 * len(columns) + 1.0, 3.6 * len(names)),
         squeeze=False,
+        layout="constrained",  # room for the feature names
     )
     image = None
     for i, cluster in enumerate(names):
@@ -228,14 +232,13 @@ def plot_cluster_correlations(
             if label is not None:
                 rows = rows.loc[labels == label]
             r = rows.corr().to_numpy()  # pairwise complete: only NaN-free without available_case
-            off = r[~np.eye(len(members), dtype=bool)]
             ax = axes[i, j]
             image = ax.imshow(r, vmin=-1, vmax=1, cmap="RdBu_r")
-            ax.set_xticks([])
-            ax.set_yticks([])
+            _label_ticks(ax, members)
+            structure, declared = _declared_rho(truth, cluster, label)
+            name, pairs = REALISED.get(structure, ("mean r", _off_diagonal))
             title = f"{cluster}" if label is None else f"{cluster} · {label}"
-            title += f"\nmean r = {np.nanmean(off):.2f}"
-            declared = _declared_rho(truth, cluster, label)
+            title += f"\n{name} = {np.nanmean(pairs(r)):.2f}"
             if declared is not None:
                 title += f" (declared ρ = {declared:.2f})"
             ax.set_title(title, fontsize=9)
@@ -243,16 +246,44 @@ def plot_cluster_correlations(
     return fig
 
 
-def _declared_rho(truth: Truth, cluster: str, label: Hashable | None) -> float | None:
+MAX_TICKS = 40
+"""A heatmap names every feature up to this many, else every k-th (k = ⌈p / MAX_TICKS⌉)."""
+
+
+def _label_ticks(ax: Any, names: Sequence[Hashable]) -> None:
+    """Feature names on both axes of a (p, p) heatmap (every k-th beyond ``MAX_TICKS``)."""
+    at = np.arange(0, len(names), -(-len(names) // MAX_TICKS))
+    shown = [str(names[k]) for k in at]
+    size = 7 if len(at) <= 12 else 5
+    ax.set_xticks(at, shown, rotation=90, fontsize=size)
+    ax.set_yticks(at, shown, fontsize=size)
+
+
+def _off_diagonal(r: np.ndarray) -> np.ndarray:
+    return r[~np.eye(len(r), dtype=bool)]
+
+
+REALISED = {"toeplitz": ("lag-1 r", lambda r: np.diagonal(r, offset=1))}
+"""Per cluster structure, the realised correlations its declared ρ describes: Toeplitz
+(R_ij = ρ^|i−j|) declares the lag-1 correlation; any other structure (equicorrelated:
+R_ij = ρ) the mean off-diagonal r."""
+
+
+def _declared_rho(
+    truth: Truth, cluster: str, label: Hashable | None
+) -> tuple[str | None, float | None]:
+    """The cluster's structure and its declared ρ (of class ``label``, or the one ρ shared
+    by every class), each None where ``truth.clusters`` does not record it."""
     table = getattr(truth, "clusters", None)
     if table is None or cluster not in getattr(table, "index", ()):
-        return None
+        return None, None
     row = table.loc[cluster]
+    structure = row.get("structure")
     keys = [k for k in row.index if str(k).startswith("correlation[")]
     if label is not None and f"correlation[{label}]" in row.index:
-        return float(row[f"correlation[{label}]"])
+        return structure, float(row[f"correlation[{label}]"])
     values = {float(row[k]) for k in keys}
-    return values.pop() if len(values) == 1 else None
+    return structure, (values.pop() if len(values) == 1 else None)
 
 
 def plot_effect_ranking(ranking: pd.DataFrame, top: int = 30) -> Figure:

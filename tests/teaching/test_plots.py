@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,7 +17,9 @@ from matplotlib.figure import Figure  # noqa: E402
 
 import synthbio_ppl as sb  # noqa: E402
 from synthbio_ppl.data.truth import Truth  # noqa: E402
+from synthbio_ppl.teaching.pair_plots import plot_pairs  # noqa: E402
 from synthbio_ppl.teaching.plots import (  # noqa: E402
+    MAX_TICKS,
     plot_class_histograms,
     plot_cluster_correlations,
     plot_effect_ranking,
@@ -87,6 +90,50 @@ def test_cluster_correlations_show_declared_rho(data: sb.Dataset) -> None:
         assert abs(r - 0.7) < 0.15
 
 
+def tick_labels(ax: plt.Axes) -> tuple[list[str], list[str]]:
+    return [t.get_text() for t in ax.get_xticklabels()], [
+        t.get_text() for t in ax.get_yticklabels()
+    ]
+
+
+def test_cluster_heatmaps_name_their_features(data: sb.Dataset) -> None:
+    members = ["clu0_anchor", "clu0_proxy1", "clu0_proxy2", "clu0_proxy3"]
+    fig = plot_cluster_correlations(data.X, data.truth, y=data.y)
+    for ax in fig.axes[:2]:
+        assert tick_labels(ax) == (members, members)
+    # past MAX_TICKS features, every k-th: 45 features, k = ⌈45 / 40⌉ = 2, 23 labels
+    names = [f"g{i}" for i in range(MAX_TICKS + 5)]
+    X = pd.DataFrame(np.random.default_rng(0).normal(size=(50, len(names))), columns=names)
+    features = pd.DataFrame({"cluster": ["big"] * len(names)}, index=names)
+    truth = Truth(features, pd.DataFrame(), pd.DataFrame(), {}, pd.DataFrame())
+    ax = plot_cluster_correlations(X, truth).axes[0]
+    assert tick_labels(ax) == (names[::2], names[::2])
+
+
+TOEPLITZ_SPEC = {
+    "name": "toeplitz",
+    "seed": 3,
+    "classes": [{"name": "a", "n": 200}, {"name": "b", "n": 200}],
+    "clusters": [{"n": 6, "structure": "toeplitz", "correlation": 0.7}],
+    "noise": [{"n": 2}],
+}
+
+
+def test_toeplitz_panels_compare_the_lag_one_correlation_with_rho() -> None:
+    # Pairs at lag k have ρ^k: the mean over all pairs of 6 features is 0.48 at ρ = 0.7,
+    # so only the lag-1 r estimates the declared ρ. The SE of one r is (1 − ρ²)/√n (the
+    # mean of five is no noisier): 3 SE, plus 0.005 for the title's rounding.
+    toeplitz = sb.generate(TOEPLITZ_SPEC)
+    for y, n in ((None, 400), (toeplitz.y, 200)):
+        fig = plot_cluster_correlations(toeplitz.X, toeplitz.truth, y=y)
+        for title in titles(fig)[:-1]:  # the last axes is the colour bar
+            found = re.search(r"lag-1 r = (-?[\d.]+) \(declared ρ = (-?[\d.]+)\)", title)
+            assert found, title
+            realised, declared = map(float, found.groups())
+            assert declared == 0.7
+            assert abs(realised - declared) <= 3 * (1 - 0.7**2) / np.sqrt(n) + 0.005
+
+
 def test_cluster_correlations_need_clusters() -> None:
     X, _ = shifted()
     features = pd.DataFrame({"cluster": ["", "", ""]}, index=["f0", "f1", "f2"])
@@ -125,3 +172,63 @@ def test_posterior_vs_truth_counts_coverage() -> None:
     assert fig.axes[0].get_title() == "90% intervals cover the truth for 3 of 4"
     with pytest.raises(ValueError, match="q95"):
         plot_posterior_vs_truth(recovery.drop(columns="q95"))
+
+
+def legend_texts(fig: Figure) -> list[str]:
+    (legend,) = fig.legends
+    return [t.get_text() for t in legend.get_texts()]
+
+
+def no_colour_bar(fig: Figure) -> bool:
+    """No colour-bar axes, and no scatter coloured through a colour map (codes)."""
+    mapped = [c for ax in fig.axes for c in ax.collections if c.get_array() is not None]
+    return not any(hasattr(ax, "_colorbar") for ax in fig.axes) and not mapped
+
+
+def test_pairs_of_a_dataset_show_its_strongest_signals_by_class(data: sb.Dataset) -> None:
+    fig = plot_pairs(data, top=3)
+    assert isinstance(fig, Figure)
+    assert legend_texts(fig) == ["healthy", "diseased"]  # the classes, in category order
+    assert len(fig.axes) == 9 and no_colour_bar(fig)
+    grid = np.array(fig.axes).reshape(3, 3)
+    # the first three of the 8 informative features (all d = 2), on the outer axes
+    assert [ax.get_xlabel() for ax in grid[-1]] == ["inf0_0", "inf0_1", "inf0_2"]
+    assert [ax.get_ylabel() for ax in grid[:, 0]] == ["inf0_0", "inf0_1", "inf0_2"]
+    assert "true signals" in fig.get_suptitle()
+    # off the diagonal one scatter per class, one colour each; on it one histogram per class
+    scatters = grid[0, 1].collections
+    assert len(scatters) == 2 and len({tuple(c.get_facecolor()[0]) for c in scatters}) == 2
+    assert len(grid[1, 1].patches) == 2 * 20
+
+
+def test_pairs_of_a_table_rank_by_sample_d() -> None:
+    X, y = shifted()
+    fig = plot_pairs(X, y, top=2)
+    assert legend_texts(fig) == ["a", "b"] and len(fig.axes) == 4 and no_colour_bar(fig)
+    assert [ax.get_xlabel() for ax in fig.axes[2:]] == ["f1", "f0"]  # |d| = 2, then 1
+    fig = plot_pairs(X.to_numpy(), y, columns=[2, 0])
+    assert [ax.get_ylabel() for ax in fig.axes[::2]] == ["2", "0"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "named"),
+    [
+        ({"y": None}, "y is required"),
+        ({"columns": ["f9"]}, "columns must name columns"),
+        ({"columns": []}, "columns must name columns"),
+        ({"top": 0}, "top"),
+        ({"missing": "impute"}, "missing"),
+    ],
+)
+def test_pairs_refuse_bad_arguments(arguments: dict[str, Any], named: str) -> None:
+    X, y = shifted()
+    with pytest.raises(ValueError, match=named):
+        plot_pairs(X, **{"y": y, **arguments})
+
+
+def test_pairs_refuse_labels_beside_a_dataset_or_a_continuous_outcome(data: sb.Dataset) -> None:
+    with pytest.raises(ValueError, match="y must be None with a Dataset"):
+        plot_pairs(data, data.y)
+    X = np.random.default_rng(0).normal(size=(12, 2))
+    with pytest.raises(ValueError, match=r"y has 12 distinct values; .* at most 10 classes"):
+        plot_pairs(X, np.arange(12.0), columns=[0, 1])
