@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format fuzz bench bench-twin reference clean
+.PHONY: demo test lint format fuzz bench bench-twin reference lab clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,11 @@ demo: $(STAMP)
 
 test: lint
 	$(BIN)/python -m pytest --nbmake tests notebooks
+
+# the lessons in JupyterLab (extra "teach": JupyterLab and every extra a lesson uses)
+lab: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[teach]"
+	$(BIN)/jupyter lab notebooks/
 
 # the contract properties of tests/test_fuzz.py with many more examples than make test runs
 fuzz: $(STAMP)

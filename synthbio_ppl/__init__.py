@@ -70,6 +70,8 @@ _EXPORTS: dict[str, str] = {
     "correct_batches": "teaching.batch_correction",
     "score_correction": "teaching.batch_correction",
     "compare_cv": "teaching.cross_validation",
+    "compare_tests": "teaching.power",
+    "setup_lesson": "teaching.lesson",
     "selection_cv": "teaching.cross_validation",
     "compare_imputation": "teaching.missing_values",
     "mean_bias": "teaching.missing_values",
@@ -119,6 +121,7 @@ __all__ = [
     "cohens_d",
     "compare_cv",
     "compare_imputation",
+    "compare_tests",
     "confounding",
     "correct_batches",
     "dataset_model",
@@ -144,6 +147,7 @@ __all__ = [
     "selection_cv",
     "selection_scores",
     "selection_stability",
+    "setup_lesson",
     "spec_reference",
     "to_dask",
     "twin",
@@ -201,12 +205,14 @@ if TYPE_CHECKING:
     from synthbio_ppl.teaching.batch_correction import correct_batches, score_correction
     from synthbio_ppl.teaching.cross_validation import compare_cv, selection_cv
     from synthbio_ppl.teaching.effect_sizes import cliffs_delta, cohens_d
+    from synthbio_ppl.teaching.lesson import setup_lesson
     from synthbio_ppl.teaching.missing_values import (
         compare_imputation,
         effect_size_bias,
         mean_bias,
         rate_table,
     )
+    from synthbio_ppl.teaching.power import compare_tests
     from synthbio_ppl.teaching.selection import (
         rank_features,
         selection_scores,

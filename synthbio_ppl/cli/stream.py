@@ -49,6 +49,11 @@ def stream_command(args: Any) -> None:
     """``synthbio generate SPEC --out DIR --rows N [--chunk-rows M] [--resume] [--force]``."""
     quiet = getattr(args, "quiet", False)
     started = time.monotonic()
+    if args.resume and not args.force and _complete(args):
+        if not quiet:
+            print(f"{args.out} is complete already (the same spec, seed and rows): "
+                  "nothing to resume")  # fmt: skip
+        return
     try:
         out = generate_to_parquet(
             args.spec,
@@ -77,6 +82,19 @@ def stream_command(args: Any) -> None:
             f"wrote {out}/: {n_rows:,} rows in {parts} part(s) under {DATA_DIR}/, "
             f"{TRUTH_FILE}, {SPEC_FILE} ({seconds:,.1f} s, {n_rows / seconds:,.0f} rows/s)"
         )
+
+
+def _complete(args: Any) -> bool:
+    """Whether ``--out`` already holds the finished run ``args`` ask to resume."""
+    from pathlib import Path
+
+    from synthbio_ppl.engine.parquet_writer import finished_run
+    from synthbio_ppl.engine.planning import rescale_rows
+    from synthbio_ppl.model.scene import as_spec
+
+    spec = as_spec(args.spec).with_seed(args.seed)
+    spec = spec if args.rows is None else rescale_rows(spec, args.rows)
+    return finished_run(Path(args.out), spec)
 
 
 def _yaml_classes(text: str) -> list[dict[str, Any]]:

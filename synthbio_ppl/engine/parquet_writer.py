@@ -58,7 +58,8 @@ def generate_to_parquet(
     ``rows`` rescales the class counts to that total (proportions kept exactly, largest
     remainders). ``chunk_rows`` (rounded up to a multiple of 256; default about 16 M
     values per part) bounds the memory, which does not grow with ``rows``. ``resume``
-    continues an interrupted run of the same spec, seed, rows and chunk size; ``force``
+    continues an interrupted run of the same spec, seed, rows and chunk size (a folder that
+    already holds that finished run is returned as it is); ``force``
     replaces an existing dataset (which is otherwise refused). ``progress`` shows a bar on
     stderr (default: only when stderr is a terminal). Returns the folder.
     """
@@ -66,10 +67,12 @@ def generate_to_parquet(
     from synthbio_ppl.model.scene import as_spec
 
     target = Path(out_dir)
-    existed = check_target(target, force)
     resolved = as_spec(spec).with_seed(seed)
     if rows is not None:
         resolved = rescale_rows(resolved, rows)
+    if resume and not force and finished_run(target, resolved):
+        return target  # complete already: nothing to resume
+    existed = check_target(target, force)
     with Staging(target).locked() as staging:
         if resume and chunk_rows is None:
             chunk_rows = (staging.previous() or {}).get("chunk_rows")
@@ -91,6 +94,25 @@ def generate_to_parquet(
         finally:
             bar.close()
         return staging.finish(truth_json, plan.spec.to_yaml(), force, existed)
+
+
+def finished_run(target: Path, spec: Any) -> bool:
+    """Whether ``target`` holds a finished write of ``spec`` (its spec.yaml, truth.json and
+    data parts, and no staging folder left beside it)."""
+    from synthbio_ppl.engine.staging import DATA_DIR, SPEC_FILE, TRUTH_FILE, staging_path
+
+    if target.is_symlink() or not target.is_dir() or staging_path(target).exists():
+        return False
+    written = target / SPEC_FILE
+    if not (written.is_file() and (target / TRUTH_FILE).is_file()):
+        return False
+    parts = target / DATA_DIR
+    if not (parts.is_dir() and any(parts.glob("part-*.parquet"))):
+        return False
+    try:
+        return written.read_text() == spec.to_yaml()
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def _chunk_tables(plan: StreamPlan, start: int, stop: int) -> dict[str, Any]:

@@ -233,3 +233,27 @@ def test_structural_scene_streams_its_latents(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(data.to_frame(), memory.to_frame(), check_exact=True)
     assert data.truth.latents is not None
     np.testing.assert_array_equal(data.truth.latents.to_numpy(), memory.truth.latents.to_numpy())
+
+
+def test_resume_on_a_finished_folder_says_it_is_complete(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from synthbio_ppl.cli import main
+
+    spec = tmp_path / "s.yaml"
+    spec.write_text(
+        "name: s\nseed: 1\nclasses: [{name: a, n: 300}, {name: b, n: 300}]\n"
+        "noise: [{name: x, n: 4}]\n"
+    )
+    out = tmp_path / "out"
+    args = ["generate", str(spec), "--out", str(out), "--rows", "600", "--chunk-rows", "256"]
+    assert main(args) == 0
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
+    capsys.readouterr()
+    assert main([*args, "--resume"]) == 0
+    assert "is complete already" in capsys.readouterr().out
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before  # nothing rewritten
+    assert generate_to_parquet(str(spec), out, rows=600, resume=True) == out
+    # another spec (or row count) is still refused, not taken for complete
+    assert main([*args[:4], "--rows", "512", "--resume"]) == 2
+    assert "not empty" in capsys.readouterr().err
