@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format fuzz bench bench-twin reference lab clean
+.PHONY: demo test lint format fuzz bench bench-twin reference lab notebooks clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,12 @@ test: lint
 lab: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[teach]"
 	$(BIN)/jupyter lab notebooks/
+
+# execute every lesson in place, so the committed notebooks show their outputs, and stamp
+# each with the hash of its cells (tests/test_notebooks.py checks it)
+notebooks: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider --nbmake --overwrite notebooks
+	$(BIN)/python -m tests.notebook_sources
 
 # the contract properties of tests/test_fuzz.py with many more examples than make test runs
 fuzz: $(STAMP)
