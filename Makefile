@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format fuzz bench bench-twin reference lab notebooks clean
+.PHONY: demo test lint docs format fuzz bench bench-twin reference lab notebooks clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,8 +16,13 @@ $(STAMP): $(BIN)/python pyproject.toml
 demo: $(STAMP)
 	$(BIN)/synthbio generate models/demo.yaml --out out/demo --force
 
-test: lint
+test: lint docs
 	$(BIN)/python -m pytest --nbmake tests notebooks
+
+# the documentation site (MkDocs Material, mkdocstrings, mkdocs-jupyter) in site/; strict:
+# a broken link or reference fails
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 # the lessons in JupyterLab (extra "teach": JupyterLab and every extra a lesson uses)
 lab: $(STAMP)
@@ -61,4 +66,4 @@ reference: $(STAMP)
 	$(BIN)/python -m synthbio_ppl.model.reference docs/fitting.md
 
 clean:
-	rm -rf $(VENV) out .pytest_cache
+	rm -rf $(VENV) out site .cache .pytest_cache
