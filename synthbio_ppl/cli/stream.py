@@ -85,16 +85,28 @@ def stream_command(args: Any) -> None:
 
 
 def _complete(args: Any) -> bool:
-    """Whether ``--out`` already holds the finished run ``args`` ask to resume."""
+    """Whether ``--out`` already holds the finished run ``args`` ask to resume; SpecError
+    when it holds the finished run of another spec, seed or row count."""
     from pathlib import Path
 
-    from synthbio_ppl.engine.parquet_writer import finished_run
+    from synthbio_ppl.core.errors import SpecError
+    from synthbio_ppl.engine.parquet_writer import finished_folder, finished_run
     from synthbio_ppl.engine.planning import rescale_rows
     from synthbio_ppl.model.scene import as_spec
 
     spec = as_spec(args.spec).with_seed(args.seed)
     spec = spec if args.rows is None else rescale_rows(spec, args.rows)
-    return finished_run(Path(args.out), spec)
+    target = Path(args.out)
+    if finished_run(target, spec):
+        return True
+    if finished_folder(target):
+        raise SpecError(
+            "--resume",
+            str(target),
+            "holds the finished run of another spec, seed or row count: nothing of this "
+            "run to resume; pass --force to replace it",
+        )
+    return False
 
 
 def _yaml_classes(text: str) -> list[dict[str, Any]]:

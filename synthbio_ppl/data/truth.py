@@ -54,7 +54,8 @@ class Truth:
     For count columns, ``class_means`` hold log2 of the expected count at the median
     library size, so their ``effect_sizes`` (and ``features.effect_size``) are log2 fold
     changes; ``features`` gains the count blocks' own columns (base_mean, dispersion,
-    outlier, de, de_<class>, log2_fold_change, batch_factor_<batch>), blank for others.
+    ``outlier``, ``de``, ``de_<class>``, ``log2_fold_change``, ``batch_factor_<batch>``), blank
+    for others.
     missingness: per ``missing:`` entry: mechanism, form, driver, target rate, strength and
         per column the intercept a_j (and the driver's centre and scale, the limit).
     missing: the mask, rows × every column, bool (True: the cell is NaN in X), built on

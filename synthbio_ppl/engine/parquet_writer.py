@@ -96,21 +96,27 @@ def generate_to_parquet(
         return staging.finish(truth_json, plan.spec.to_yaml(), force, existed)
 
 
-def finished_run(target: Path, spec: Any) -> bool:
-    """Whether ``target`` holds a finished write of ``spec`` (its spec.yaml, truth.json and
+def finished_folder(target: Path) -> bool:
+    """Whether ``target`` holds a finished streamed write (its spec.yaml, truth.json and
     data parts, and no staging folder left beside it)."""
     from synthbio_ppl.engine.staging import DATA_DIR, SPEC_FILE, TRUTH_FILE, staging_path
 
     if target.is_symlink() or not target.is_dir() or staging_path(target).exists():
         return False
-    written = target / SPEC_FILE
-    if not (written.is_file() and (target / TRUTH_FILE).is_file()):
+    if not ((target / SPEC_FILE).is_file() and (target / TRUTH_FILE).is_file()):
         return False
     parts = target / DATA_DIR
-    if not (parts.is_dir() and any(parts.glob("part-*.parquet"))):
+    return parts.is_dir() and any(parts.glob("part-*.parquet"))
+
+
+def finished_run(target: Path, spec: Any) -> bool:
+    """Whether ``target`` holds a finished write of ``spec`` itself."""
+    from synthbio_ppl.engine.staging import SPEC_FILE
+
+    if not finished_folder(target):
         return False
     try:
-        return written.read_text() == spec.to_yaml()
+        return (target / SPEC_FILE).read_text() == spec.to_yaml()
     except (OSError, UnicodeDecodeError):
         return False
 

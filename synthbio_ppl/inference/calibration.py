@@ -46,6 +46,9 @@ from synthbio_ppl.model.dataset_model import RowDesign
 from synthbio_ppl.model.design import build_design
 from synthbio_ppl.model.scene import Spec, as_spec
 
+FEW_SIMULATIONS = 20
+"""Below this many simulations the repr warns that the rank tests have little power."""
+
 
 @dataclass
 class Calibration:
@@ -89,7 +92,7 @@ class Calibration:
             return "fails: " + "; ".join(problems)
         m = len(self.tests)
         divergent = "no divergent simulation" if k == 0 else f"{k} of {n} diverged (allowed)"
-        return f"passes: {m} parameter{'s' if m != 1 else ''}' ranks uniform, {divergent}"
+        return f"passes: {m} parameter{'s' if m != 1 else ''}: ranks uniform, {divergent}"
 
     def _failures(self, alpha: float, max_divergent: float) -> tuple[list[str], bool]:
         """Parameters whose tests reject (or are NaN), and whether too many sims diverged."""
@@ -120,6 +123,11 @@ class Calibration:
         if len(p) and p.notna().any():
             lines.append(f"  smallest rank-test p-value {p.min():.3g} ({p.idxmin()})")
         lines.append("  " + self.verdict())  # one line, naming at most 5 parameters
+        if n_sims < FEW_SIMULATIONS:
+            lines.append(
+                f"  only {n_sims} simulations: the rank tests can hardly fail; use "
+                f"{FEW_SIMULATIONS} or more to judge calibration"
+            )
         return "\n".join(lines)
 
     def plot(self, kind: Literal["hist", "ecdf"] = "ecdf", axes: Any = None) -> Any:

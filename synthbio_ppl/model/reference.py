@@ -37,6 +37,16 @@ def prior_table() -> str:
     return "\n".join(dict.fromkeys(rows)) + "\n"  # processes may share a prior
 
 
+def heading(title: str) -> str:
+    """A section title as the reference writes it: a field path as code (``<name>`` and
+    ``{by: ...}`` would otherwise read as HTML on the documentation site)."""
+    return (
+        f"`{title}`"
+        if any(c in title for c in "<{[.") or (title.islower() and " " not in title)
+        else title
+    )
+
+
 def spec_reference() -> str:
     """Markdown: one table per section with field, type, default, allowed values, meaning."""
     out = [
@@ -45,7 +55,7 @@ def spec_reference() -> str:
         "Generated from the spec models by `synthbio reference`; do not edit by hand.",
     ]
     for title, model in _sections():
-        out += ["", f"## {title}", "", (model.__doc__ or "").strip().splitlines()[0], ""]
+        out += ["", f"## {heading(title)}", "", (model.__doc__ or "").strip().splitlines()[0], ""]
         out += ["| field | type | default | allowed | meaning |", "|---|---|---|---|---|"]
         for name, info in model.model_fields.items():
             out.append(

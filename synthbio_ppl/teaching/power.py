@@ -126,10 +126,13 @@ def compare_tests(
 
 
 def _is_scene(value: Any) -> bool:
-    """A Spec, a dict, a path, or a string that names no family (a YAML path)."""
+    """A Spec, a scene dict, a path, or a string that looks like a YAML path; a family's
+    name (or a misspelt one) and a ``{"distribution": ...}`` entry are families."""
     if isinstance(value, str):
-        return value not in FAMILY_NAMES
-    return isinstance(value, Spec | Mapping | Path)
+        return value not in FAMILY_NAMES and value.endswith((".yaml", ".yml"))
+    if isinstance(value, Mapping):
+        return "distribution" not in value
+    return isinstance(value, Spec | Path)
 
 
 def _count(value: Any, name: str, low: int) -> int:
@@ -166,7 +169,7 @@ def _families_spec(
     n_noise: int | None,
 ) -> tuple[Spec, dict[str, str]]:
     """One two-class scene holding every family's blocks, and each block's family label."""
-    entries = [families] if isinstance(families, str) else families
+    entries = [families] if isinstance(families, str | Mapping) else families
     if not isinstance(entries, Sequence) or not entries:
         raise ValueError(
             "spec_or_families must be a scene or a non-empty list of families; got "

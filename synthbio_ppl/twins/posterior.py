@@ -58,6 +58,17 @@ class Twin:
     def n_draws(self) -> int:
         return int(self.draws["power"].shape[0])
 
+    def __repr__(self) -> str:
+        """One line: the label and its classes with their rows, the columns by kind, the
+        method and posterior draws (the draws themselves stay in ``draws``)."""
+        layout = self.layout
+        classes = ", ".join(f"{c}: {self.class_counts[c]}" for c in layout.classes)
+        return (
+            f"Twin(label={layout.label!r} ({classes}), {len(layout.numeric)} numeric and "
+            f"{len(layout.categorical)} categorical columns, {self.method}, "
+            f"{self.n_draws} draws, fitted in {self.fit_seconds:.1f} s)"
+        )
+
     def counts(self, n: int | None = None, balance: Balance = None) -> dict[Hashable, int]:
         """Rows per class for ``n`` rows: the real balance (None), ``"equal"``, or a mapping
         class → weight. Whole-number weights that add up to ``n`` (or with ``n`` omitted)

@@ -256,4 +256,4 @@ def test_resume_on_a_finished_folder_says_it_is_complete(
     assert generate_to_parquet(str(spec), out, rows=600, resume=True) == out
     # another spec (or row count) is still refused, not taken for complete
     assert main([*args[:4], "--rows", "512", "--resume"]) == 2
-    assert "not empty" in capsys.readouterr().err
+    assert "finished run of another spec, seed or row count" in capsys.readouterr().err

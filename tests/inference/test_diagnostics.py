@@ -141,3 +141,14 @@ def test_calibration_repr_is_a_few_lines_with_the_verdict() -> None:
         smallest = calibration.tests[["chi2_p", "ks_p"]].to_numpy().min()
         assert f"{smallest:.3g}" in text
     assert "(p7)" in repr(Calibration(skewed, skewed, 99, rank_tests(skewed, 99), none))
+
+
+def test_a_calibration_of_few_simulations_says_it_cannot_judge() -> None:
+    import pandas as pd
+
+    from synthbio_ppl.inference.calibration import FEW_SIMULATIONS, Calibration, rank_tests
+
+    for n, warned in ((3, True), (FEW_SIMULATIONS, False)):
+        ranks = pd.DataFrame({"a": RNG.integers(0, 100, n)})
+        text = repr(Calibration(ranks, ranks, 99, rank_tests(ranks, 99), np.zeros(n, int)))
+        assert ("can hardly fail" in text) is warned and "parameter: ranks uniform" in text

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from synthbio_ppl.model.reference import prior_table, spec_reference
+from synthbio_ppl.model.reference import heading, prior_table, spec_reference
 from synthbio_ppl.processes.registry import BLOCK_PROCESSES, MODIFIERS
 from tests.conftest import ROOT
 
@@ -24,4 +24,4 @@ def test_every_registered_spec_model_has_a_reference_section() -> None:
     text = spec_reference()
     for process in [*BLOCK_PROCESSES, *MODIFIERS]:
         for title, _ in process.reference_sections():
-            assert f"## {title}\n" in text
+            assert f"## {heading(title)}\n" in text

@@ -97,3 +97,17 @@ def test_a_scene_is_scored_from_its_truth() -> None:
 def test_bad_arguments_are_named(arguments: dict[str, Any], named: str) -> None:
     with pytest.raises(ValueError, match=named):
         compare_tests(**arguments)
+
+
+def test_a_single_family_by_name_or_entry_and_a_misspelt_one_named() -> None:
+    import pytest
+
+    import synthbio_ppl as sb
+
+    small = {"n_per_class": 10, "n_informative": 2, "n_noise": 2, "replicates": 2}
+    assert set(sb.compare_tests("normal", [0.5], **small)["family"]) == {"normal"}
+    entry = {"distribution": "student_t", "params": {"df": 3}}
+    assert len(sb.compare_tests(entry, [0.5], **small)) == 2
+    for typo in ("Normal", "student-t"):
+        with pytest.raises(ValueError, match="unknown family"):
+            sb.compare_tests(typo, [0.5], **small)

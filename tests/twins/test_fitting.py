@@ -630,3 +630,12 @@ def test_nuts_posterior_carries_uncertainty_and_reaches_the_sample() -> None:
         real, synth = table[table.label == cls], fake[fake.label == cls]
         se = real[["u", "v"]].std() * np.sqrt(1 / len(real) + 1 / len(synth))
         assert ((synth[["u", "v"]].mean() - real[["u", "v"]].mean()).abs() < 5 * se).all()
+
+
+def test_a_twin_prints_as_one_line(real, fitted) -> None:
+    text = repr(fitted)
+    assert "\n" not in text and len(text) < 300
+    counts = real["status"].value_counts()
+    for label, n in counts.items():
+        assert f"{label}: {n}" in text
+    assert f"{fitted.n_draws} draws" in text and fitted.method in text
