@@ -93,7 +93,7 @@ class Dataset:
 
     def __repr__(self) -> str:
         n, p = self.X.shape
-        world = self.truth.world
+        world = getattr(self.truth, "world", None)
         changed = (
             ""
             if world is None

@@ -110,15 +110,47 @@ def finished_folder(target: Path) -> bool:
 
 
 def finished_run(target: Path, spec: Any) -> bool:
-    """Whether ``target`` holds a finished write of ``spec`` itself."""
-    from synthbio_ppl.engine.staging import SPEC_FILE
+    """Whether ``target`` holds a finished write of ``spec`` itself. SpecError when it
+    does by its spec.yaml but is damaged (a part missing, empty or unreadable, rows lost,
+    truth.json not a truth): without its manifest it cannot be resumed, only rewritten."""
+    from synthbio_ppl.engine.staging import DATA_DIR, SPEC_FILE, TRUTH_FILE
 
     if not finished_folder(target):
         return False
     try:
-        return (target / SPEC_FILE).read_text() == spec.to_yaml()
+        if (target / SPEC_FILE).read_text() != spec.to_yaml():
+            return False
     except (OSError, UnicodeDecodeError):
         return False
+    problem = _damage(target / DATA_DIR, target / TRUTH_FILE, spec.n_rows)
+    if problem:
+        raise SpecError(
+            "--resume",
+            str(target),
+            f"holds this run finished but damaged ({problem}); pass --force to write it again",
+        )
+    return True
+
+
+def _damage(parts: Path, truth: Path, n_rows: int) -> str:
+    """What is wrong with a finished folder's parts and truth, or "" (Parquet footers and
+    the JSON are read, not the values)."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    try:
+        if not isinstance(json.loads(truth.read_text()), dict):
+            return "truth.json is not a truth"
+    except (OSError, UnicodeDecodeError, ValueError):
+        return "truth.json is not readable JSON"
+    rows = 0
+    for path in sorted(parts.glob("part-*.parquet")):
+        try:
+            rows += pq.ParquetFile(path).metadata.num_rows
+        except Exception:  # any unreadable footer: pyarrow raises several kinds
+            return f"{path.name} is not a readable Parquet file"
+    return "" if rows == n_rows else f"its parts hold {rows:,} rows of {n_rows:,}"
 
 
 def _chunk_tables(plan: StreamPlan, start: int, stop: int) -> dict[str, Any]:

@@ -119,7 +119,8 @@ def build_problem(
         frame, labels = data.X, data.y if labels is None else labels
         design = data.covariates if design is None else design
         outcome_frame = data.outcome
-        truth = {k: np.asarray(v) for k, v in data.truth.parameters.items()}
+        if data.truth is not None:  # a Dataset stripped of its truth fits without one
+            truth = {k: np.asarray(v) for k, v in data.truth.parameters.items()}
     elif isinstance(data, pd.DataFrame):
         frame = data
     else:

@@ -65,6 +65,7 @@ class Fit:
         nuisance site instead. Index ``parameter`` (str); float columns but ``site`` (str),
         ``covered`` (nullable boolean) and ``nuisance`` (bool)."""
         post = self.idata.posterior
+        check_recovery_arguments(prob, deterministic, nuisance)
         names = [
             s.name
             for s in self.problem.sites.values()
@@ -222,6 +223,17 @@ class Fit:
         return "\n".join([head, *lines])
 
 
+def check_recovery_arguments(prob: Any, deterministic: Any, nuisance: Any) -> None:
+    """ValueError naming a ``prob`` outside (0, 1) or a flag that is not True/False."""
+    from numbers import Real
+
+    if isinstance(prob, bool) or not isinstance(prob, Real) or not 0.0 < float(prob) < 1.0:
+        raise ValueError(f"prob must be a number in (0, 1), the interval's mass; got {prob!r}")
+    for name, value in (("deterministic", deterministic), ("nuisance", nuisance)):
+        if not isinstance(value, bool | np.bool_):
+            raise ValueError(f"{name} must be True or False; got {value!r}")
+
+
 def modifier_sites(problem: Problem) -> tuple[set[str], set[str]]:
     """The sites of the layout's column modifiers (named ``<site_prefix>.``), and among them
     the nuisance ones: those with one value per level at least (``batch.offset``, one per
@@ -268,6 +280,7 @@ def summary_lines(
             if len(known)
             else "no truth to compare"
         )
+        what = what if len(part) != 1 else what.replace("parameters", "parameter", 1)
         lines.append(f"  {len(part)} {what}{where}: {cover}")
     checks = []
     if table["r_hat"].notna().any():

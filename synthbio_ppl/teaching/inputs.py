@@ -54,6 +54,9 @@ def feature_matrix(
     """
     if isinstance(X, pd.DataFrame):
         names = pd.Index(X.columns)
+        text = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c].dtype)]
+        if text:
+            raise ValueError(f"X has columns that are not numbers: {text[:5]}; drop or encode them")
         values = X.to_numpy(dtype=np.float64)
     else:
         values = np.asarray(X, dtype=np.float64)
@@ -212,3 +215,20 @@ def split_classes(
         keep = kept_complete(values, names)
         values, labels = values[keep], labels[keep]
     return values[labels == a], values[labels == b], names
+
+
+MAX_CLASSES = 10
+"""Panels (plots) or colours (pair plots) per class: more labels are no classes."""
+
+
+def check_labels(y: Any, n_rows: int) -> None:
+    """ValueError for labels that are not one class label per row of at most
+    ``MAX_CLASSES`` classes (a continuous outcome, say)."""
+    labels = np.asarray(y, dtype=object)
+    if labels.ndim != 1 or len(labels) != n_rows:
+        raise ValueError(f"y must hold one class label per row of X ({n_rows}); got {len(labels)}")
+    if len(pd.unique(labels)) > MAX_CLASSES:
+        raise ValueError(
+            f"y has {len(pd.unique(labels))} distinct values: class labels are expected "
+            f"(at most {MAX_CLASSES}); a continuous outcome has no per-class panels"
+        )

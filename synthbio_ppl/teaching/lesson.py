@@ -20,13 +20,16 @@ def setup_lesson(
     the working directory, then its parents: a notebook runs from ``notebooks/`` or the
     repository root) and ``scene(name)``, which reads ``models/<name>.yaml`` into a plain
     dict, ready to edit and pass to ``sb.generate``. Raises FileNotFoundError when no
-    ``models/`` folder holds the catalogue, and ValueError for a bad ``precision``.
+    ``models/`` folder holds the catalogue, and ValueError for a bad ``precision`` (0 to
+    15 digits) or ``start``.
     """
     import pandas as pd
     import yaml
 
-    if isinstance(precision, bool) or not isinstance(precision, int) or precision < 0:
-        raise ValueError(f"precision must be a whole number ≥ 0; got {precision!r}")
+    if isinstance(precision, bool) or not isinstance(precision, int) or not 0 <= precision <= 15:
+        raise ValueError(f"precision must be a whole number from 0 to 15; got {precision!r}")
+    if start is not None and not isinstance(start, str | Path):
+        raise ValueError(f"start must be a folder (str or Path); got {start!r}")
     warnings.filterwarnings("ignore", message="IProgress not found")
     pd.set_option("display.precision", precision)
     here = Path.cwd() if start is None else Path(start)

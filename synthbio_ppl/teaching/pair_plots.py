@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 __all__ = ["plot_pairs"]
 
+MAX_BINS = 1000
+"""Histogram bins on the diagonal at most (one bar per bin per class)."""
 CLASS_COLOURS = "tab10"
 """The qualitative colour map of the classes: one distinct colour each, up to its 10."""
 
@@ -62,6 +64,8 @@ def plot_pairs(
     for name, value in (("top", top), ("bins", bins)):
         if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
             raise ValueError(f"{name} must be an integer ≥ 1; got {shown(value)}")
+    if bins > MAX_BINS:
+        raise ValueError(f"bins must be at most {MAX_BINS}; got {bins}")
     if missing != "raise" and missing not in _COMPLETE:
         raise ValueError(f"missing must be 'raise' or 'complete_case'; got {shown(missing)}")
     X, labels, classes, truth = _inputs(data_or_X, y)
@@ -135,7 +139,12 @@ def _columns(
 ) -> list[Hashable]:
     """The columns to plot: as given (checked), the strongest true signals, or by |d|
     (each column's observed cells)."""
+    if X.columns.duplicated().any():
+        twice = X.columns[X.columns.duplicated()].unique().tolist()
+        raise ValueError(f"X has columns named twice {twice[:5]}: name each column once")
     if columns is not None:
+        if not isinstance(columns, str | Sequence) or isinstance(columns, bytes):
+            raise ValueError(f"columns must be a column name or a list of them; got {columns!r}")
         chosen = [columns] if isinstance(columns, str) else list(columns)
         unknown = [c for c in chosen if c not in X.columns]
         if not chosen or unknown:

@@ -16,7 +16,12 @@ from synthbio_ppl.data.truth import Truth
 from synthbio_ppl.processes.registry import BLOCK_PROCESSES
 from synthbio_ppl.teaching.batch_confounding import confounding
 from synthbio_ppl.teaching.effect_sizes import cohens_d
-from synthbio_ppl.teaching.inputs import class_order, feature_matrix, kept_complete
+from synthbio_ppl.teaching.inputs import (
+    check_labels,
+    class_order,
+    feature_matrix,
+    kept_complete,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -208,12 +213,27 @@ def plot_cluster_correlations(
     rows with a NaN) or "available_case" (each pair's rows where both are observed).
     """
     plt = _pyplot()
+    if not isinstance(truth, Truth):
+        raise ValueError(
+            f"truth must be a dataset's Truth (data.truth); got {type(truth).__name__}"
+        )
     membership = truth.features["cluster"].fillna("")
+    if isinstance(clusters, str):
+        clusters = [clusters]
     names = [c for c in dict.fromkeys(membership) if c] if clusters is None else list(clusters)
     if not names:
         raise ValueError("the truth has no clusters (truth.features['cluster'] is empty)")
     shown = membership.index[membership.isin(names)].tolist()
-    frame, labels = _checked(_frame(X)[shown], y, missing, _AVAILABLE)  # the clusters' NaN
+    table = _frame(X)
+    absent = [c for c in shown if c not in table.columns]
+    if absent:
+        raise ValueError(
+            f"X lacks the clusters' columns {absent[:5]}: give the DataFrame data.X (names "
+            "as in truth.features)"
+        )
+    if y is not None:
+        check_labels(y, len(table))
+    frame, labels = _checked(table[shown], y, missing, _AVAILABLE)  # the clusters' NaN
     columns: list[Hashable | None] = [None] if y is None else list(class_order(y))
     fig, axes = plt.subplots(
         len(names),

@@ -80,7 +80,8 @@ def compare_tests(
 
     Returns a tidy DataFrame, one row per family × effect size × test (``TESTS``), with
     columns family, effect_size (|d|), test, power, power_se, n_informative (tests behind
-    the power: features × replicates), type1_error, type1_se and n_noise (tests behind the
+    the power: features × replicates that gave a p-value; a class of one row gives none
+    for Welch's test), type1_error, type1_se and n_noise (tests behind the
     type-I error, pooled over the family's non-signal features). A share without tests is
     NaN; a family with no informative feature gets one row per test with effect_size NaN.
     ``attrs`` records alpha, replicates and the classes compared.
@@ -95,6 +96,11 @@ def compare_tests(
         raise ValueError(f"alpha must be a number in (0, 1); got {shown(alpha)}")
     if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer; got {shown(seed)}")
+    if isinstance(replicates, Integral) and seed + replicates > 2**32:
+        raise ValueError(
+            f"seed: the replicates use seeds {seed} to {seed + replicates - 1}, past 2^32 − 1; "
+            "choose a smaller seed"
+        )
     sizes = {"n_per_class": n_per_class, "n_informative": n_informative, "n_noise": n_noise}
     if _is_scene(spec_or_families):
         given = [
@@ -114,13 +120,15 @@ def compare_tests(
         raise ValueError(f"spec_or_families: the scene has one class {spec.class_names}")
     pair = (spec.class_names[0], spec.class_names[-1])
     rejections: dict[str, np.ndarray] = {}
+    tested: dict[str, np.ndarray] = {}  # p-values that exist (NaN: too few rows to test)
     for r in range(replicates):
         data = generate(spec, seed=int(seed) + r)
         for test, p in _p_values(data.X, data.y, pair).items():
             rejections[test] = rejections.get(test, 0) + (p < alpha)
+            tested[test] = tested.get(test, 0) + ~np.isnan(p)
     features = data.truth.features
     family = features["distribution"] if labels is None else features["block"].map(labels)
-    table = _tally(features, family, rejections, replicates)
+    table = _tally(features, family, rejections, tested)
     table.attrs.update(alpha=float(alpha), replicates=replicates, classes=pair)
     return table
 
@@ -151,6 +159,9 @@ def _family_entry(entry: Any, where: str) -> tuple[str, str, dict[str, float]]:
             f"got {shown(entry)}"
         )
     name, params = entry.get("distribution"), dict(entry.get("params") or {})
+    for key, value in params.items():
+        if isinstance(value, bool) or not isinstance(value, Real):
+            raise ValueError(f"{where}.params.{key} must be a number; got {shown(value)}")
     if name not in FAMILY_NAMES:
         raise ValueError(f"{where}: unknown family {name!r}; choose from {list(FAMILY_NAMES)}")
     try:
@@ -231,9 +242,10 @@ def _tally(
     features: pd.DataFrame,
     family: pd.Series,
     rejections: dict[str, np.ndarray],
-    replicates: int,
+    tested: dict[str, np.ndarray],
 ) -> pd.DataFrame:
-    """The rows of ``compare_tests`` from each feature's rejection count per test."""
+    """The rows of ``compare_tests`` from each feature's rejection count per test, over
+    the tests that gave a p-value (``tested``, per feature)."""
     signal = features["signal"].to_numpy(dtype=bool)
     effect = features["effect_size"].abs().round(10).to_numpy(dtype=float)
     labels = family.to_numpy(dtype=object)
@@ -245,9 +257,10 @@ def _tally(
         for d in effects:
             hit = own & signal & (effect == d)
             for test in TESTS:
-                count = np.asarray(rejections[test])
-                power, power_se = _share(count[hit].sum(), replicates * int(hit.sum()))
-                type1, type1_se = _share(count[null].sum(), replicates * int(null.sum()))
+                count, valid = np.asarray(rejections[test]), np.asarray(tested[test])
+                n_hit, n_null = int(valid[hit].sum()), int(valid[null].sum())
+                power, power_se = _share(count[hit].sum(), n_hit)
+                type1, type1_se = _share(count[null].sum(), n_null)
                 rows.append(
                     [
                         name,
@@ -255,10 +268,10 @@ def _tally(
                         test,
                         power,
                         power_se,
-                        replicates * int(hit.sum()),
+                        n_hit,
                         type1,
                         type1_se,
-                        replicates * int(null.sum()),
+                        n_null,
                     ]
                 )
     return pd.DataFrame(rows, columns=COLUMNS)

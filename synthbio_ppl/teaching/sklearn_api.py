@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from numbers import Integral
+import math
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
@@ -76,6 +77,12 @@ def make_biomedical_classification(
         ("pseudo_size", pseudo_size, 1),
     ):
         _check_whole(name, value, low)
+    n_samples, n_informative, n_noise, n_classes = (
+        int(v) for v in (n_samples, n_informative, n_noise, n_classes)
+    )  # numpy integers are integers too: the spec gets Python ints
+    n_clusters, cluster_size, n_batches = int(n_clusters), int(cluster_size), int(n_batches)
+    n_pseudo_groups, pseudo_size = int(n_pseudo_groups), int(pseudo_size)
+    _check_settings(batch_strength, confounding, correlation)
     for name, value in (("n_batches", n_batches), ("n_pseudo_groups", n_pseudo_groups)):
         if value == 1:
             raise SpecError(name, value, "give 0 (none) or 2 or more")
@@ -92,8 +99,14 @@ def make_biomedical_classification(
     ):
         if not is_flag(value):
             raise SpecError(name, value, "must be True or False")
-    shares = np.asarray(weights if weights is not None else [1.0] * n_classes, dtype=float)
-    if len(shares) != n_classes or not (np.isfinite(shares) & (shares > 0)).all():
+    try:
+        shares = np.asarray(weights if weights is not None else [1.0] * n_classes, dtype=float)
+    except (TypeError, ValueError):
+        raise SpecError("weights", weights, f"give {n_classes} class shares (numbers)") from None
+    with np.errstate(over="ignore", invalid="ignore"):
+        usable = shares.ndim == 1 and len(shares) == n_classes and np.isfinite(shares).all()
+        usable = usable and (shares > 0).all() and np.isfinite(shares.sum())
+    if not usable:
         raise SpecError("weights", weights, f"give {n_classes} positive, finite class shares")
     counts = largest_remainder(n_samples, shares)
     if (counts < 1).any():
@@ -142,6 +155,20 @@ def _groups(covariates: pd.DataFrame, as_frame: bool) -> pd.DataFrame | dict[str
         ).to_numpy(dtype=np.int64)
         for name, column in covariates.items()
     }
+
+
+def _check_settings(batch_strength: Any, confounding: Any, correlation: Any) -> None:
+    """The batch and cluster settings, checked whether or not batches or clusters are
+    asked for (a bad value is a mistake either way): SpecError naming the argument."""
+    for name, value, low, high in (
+        ("batch_strength", batch_strength, 0.0, float("inf")),
+        ("confounding", confounding, 0.0, 1.0),
+        ("correlation", correlation, -1.0, 1.0),
+    ):
+        number = isinstance(value, Real) and not isinstance(value, bool)
+        if not number or not math.isfinite(value) or not low <= value <= high:
+            allowed = f"a number ≥ {low:g}" if high == float("inf") else f"in [{low:g}, {high:g}]"
+            raise SpecError(name, value, f"must be {allowed}")
 
 
 def _check_whole(name: str, value: Any, low: int) -> None:

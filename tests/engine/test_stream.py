@@ -257,3 +257,28 @@ def test_resume_on_a_finished_folder_says_it_is_complete(
     # another spec (or row count) is still refused, not taken for complete
     assert main([*args[:4], "--rows", "512", "--resume"]) == 2
     assert "finished run of another spec, seed or row count" in capsys.readouterr().err
+
+
+def test_resume_refuses_a_damaged_finished_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from synthbio_ppl.cli import main
+
+    spec = tmp_path / "s.yaml"
+    spec.write_text(
+        "name: s\nseed: 1\nclasses: [{name: a, n: 300}, {name: b, n: 300}]\n"
+        "noise: [{name: x, n: 4}]\n"
+    )
+    args = ["generate", str(spec), "--out", str(tmp_path / "o"), "--rows", "600",
+            "--chunk-rows", "256"]  # fmt: skip
+    damages = {
+        "rows": lambda o: sorted((o / "data").glob("part-*.parquet"))[-1].unlink(),
+        "empty part": lambda o: sorted((o / "data").glob("part-*.parquet"))[0].write_bytes(b""),
+        "empty truth": lambda o: (o / "truth.json").write_text(""),
+    }
+    for what, damage in damages.items():
+        assert main([*args, "--force", "--quiet"]) == 0
+        damage(tmp_path / "o")
+        capsys.readouterr()
+        assert main([*args, "--resume"]) == 2, what
+        assert "finished but damaged" in capsys.readouterr().err, what

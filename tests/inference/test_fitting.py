@@ -347,3 +347,22 @@ def test_the_proxy_attenuation_prior_is_centred_on_full_echo() -> None:
     density = {a: float(prior.log_prob(a)) for a in (0.0, 0.5, 1.0, 1.5)}
     assert density[1.0] > density[0.5] and density[1.0] > density[1.5]
     assert density[1.0] - density[0.0] == pytest.approx(0.5)  # N(1, 1): one sd away
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "words"),
+    [
+        ({"prob": -0.1}, "prob must be a number in \\(0, 1\\)"),
+        ({"prob": 1.5}, "prob must"),
+        ({"prob": True}, "prob must"),
+        ({"prob": "0.9"}, "prob must"),
+        ({"nuisance": "False"}, "nuisance must be True or False"),
+    ],
+)
+def test_recovery_names_a_bad_argument(kwargs: dict, words: str) -> None:
+    _, result = process_fit("batches")
+    with pytest.raises(ValueError, match=words):
+        result.recovery(**kwargs)
+    if "prob" in kwargs:
+        with pytest.raises(ValueError, match=words):
+            result.nuisance_summary(**kwargs)

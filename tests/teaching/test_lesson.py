@@ -27,3 +27,10 @@ def test_says_where_it_looked_and_names_a_bad_precision(tmp_path: Path) -> None:
         sb.setup_lesson(start=tmp_path)
     with pytest.raises(ValueError, match="precision"):
         sb.setup_lesson(precision=-1, start=ROOT)
+
+
+def test_refuses_a_start_that_is_no_folder_and_a_precision_pandas_cannot_show() -> None:
+    with pytest.raises(ValueError, match="start must be a folder"):
+        sb.setup_lesson(start=5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="from 0 to 15"):
+        sb.setup_lesson(precision=10**6, start=ROOT)

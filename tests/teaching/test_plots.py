@@ -232,3 +232,35 @@ def test_pairs_refuse_labels_beside_a_dataset_or_a_continuous_outcome(data: sb.D
     X = np.random.default_rng(0).normal(size=(12, 2))
     with pytest.raises(ValueError, match=r"y has 12 distinct values; .* at most 10 classes"):
         plot_pairs(X, np.arange(12.0), columns=[0, 1])
+
+
+def test_plots_name_what_is_wrong_with_their_inputs() -> None:
+    import numpy as np
+    import pytest
+
+    import synthbio_ppl as sb
+    from synthbio_ppl.teaching.pair_plots import plot_pairs
+    from synthbio_ppl.teaching.plots import plot_cluster_correlations
+
+    data = sb.generate(
+        {
+            "classes": [{"name": "a", "n": 30}, {"name": "b", "n": 30}],
+            "informative": [{"n": 2}],
+            "clusters": [{"name": "c", "n": 3, "correlation": 0.5}],
+        }
+    )
+    cases = [
+        (lambda: plot_pairs(data, columns=5), "columns must be a column name"),
+        (lambda: plot_pairs(data, bins=10**12), "bins must be at most"),
+        (lambda: plot_pairs(data.X.assign(s="x"), data.y, columns=["s"]), "not numbers: \\['s'\\]"),
+        (lambda: plot_cluster_correlations(data.X.to_numpy(), data.truth), "X lacks"),
+        (lambda: plot_cluster_correlations(data.X, data.truth, data.y[:5]), "one class label"),
+        (lambda: plot_cluster_correlations(data.X, None), "truth must be"),  # type: ignore[arg-type]
+        (
+            lambda: plot_cluster_correlations(data.X, data.truth, np.arange(60.0)),
+            "distinct values",
+        ),
+    ]
+    for call, words in cases:
+        with pytest.raises(ValueError, match=words):
+            call()

@@ -111,3 +111,24 @@ def test_a_single_family_by_name_or_entry_and_a_misspelt_one_named() -> None:
     for typo in ("Normal", "student-t"):
         with pytest.raises(ValueError, match="unknown family"):
             sb.compare_tests(typo, [0.5], **small)
+
+
+def test_tests_that_give_no_p_value_are_not_counted_as_misses() -> None:
+    import warnings
+
+    import numpy as np
+
+    import synthbio_ppl as sb
+
+    tiny = {
+        "name": "tiny",
+        "classes": [{"name": "a", "n": 1}, {"name": "b", "n": 1}],
+        "informative": [{"n": 3}],
+        "noise": [{"n": 3}],
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = sb.compare_tests(tiny, replicates=2).set_index("test")
+    welch = table.loc["welch_t"]  # one row per class: no variance, no p-value
+    assert welch["n_informative"] == 0 and np.isnan(welch["power"])
+    assert np.isnan(welch["type1_error"]) and welch["n_noise"] == 0

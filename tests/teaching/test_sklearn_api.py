@@ -126,3 +126,25 @@ def test_groups_hold_only_the_designs_asked_for() -> None:
     X, _, none = sb.make_biomedical_classification(as_frame=True, return_groups=True)
     assert none.shape == (len(X), 0)
     assert len(sb.make_biomedical_classification(return_groups=False)) == 2
+
+
+def test_numpy_integers_are_integers_and_settings_are_checked_without_their_blocks() -> None:
+    import numpy as np
+    import pytest
+
+    from synthbio_ppl.core.errors import SpecError
+
+    X, _ = sb.make_biomedical_classification(
+        n_samples=np.int64(40), n_informative=np.int32(2), n_noise=np.int64(3)
+    )
+    assert X.shape == (40, 5)
+    for kwargs, path in (
+        ({"weights": "ab"}, "weights"),
+        ({"weights": [1e308, 1e308]}, "weights"),
+        ({"confounding": 2}, "confounding"),
+        ({"batch_strength": float("nan")}, "batch_strength"),
+        ({"correlation": 2.0}, "correlation"),
+    ):
+        with pytest.raises(SpecError) as info:
+            sb.make_biomedical_classification(**kwargs)
+        assert info.value.path == path
