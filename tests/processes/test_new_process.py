@@ -77,7 +77,7 @@ def test_the_guide_template_registers_with_one_line(tmp_path: Path) -> None:
     assert got["informative_unchanged"]  # keys come from site names: other blocks keep bits
     assert got["error_path"] == "offsets[0].mean"
     assert "off0" in got["describe"] and "offset" in got["describe"]
-    assert "## offsets[]" in got["reference"]
+    assert "## `offsets[]`" in got["reference"]
     assert "| `<block>.mean` | the block's mean | N(0, 2²) |" in got["reference"]
     mean, sd, truth = got["posterior"]
     assert truth == 1.5 and abs(mean - truth) < 3.5 * sd
