@@ -205,7 +205,9 @@ def plot_cluster_correlations(
     Without ``y``: one panel per cluster, all rows. With ``y``: one row of panels per
     cluster and one column per class, to show per-class correlation (differential
     co-expression). Titles set the realised correlation that the declared ρ describes
-    beside the declared ρ when the truth records it (``truth.clusters``): the mean lag-1 r
+    beside the declared ρ when the truth records it (``truth.clusters``). The declared ρ is
+    a within-class correlation: without ``y`` the panel pools the classes, and a class
+    shift of the anchor adds to (or a class-specific ρ mixes into) its r. The r is the mean lag-1 r
     (pairs of neighbouring features) for a Toeplitz cluster, whose pairs at lag k have
     ρ^k, else the mean off-diagonal r. Feature names label both axes, every k-th when a
     cluster has over ``MAX_TICKS``. Axes: one per panel plus one shared colour bar.

@@ -84,7 +84,9 @@ def compare_tests(
     for Welch's test), type1_error, type1_se and n_noise (tests behind the
     type-I error, pooled over the family's non-signal features). A share without tests is
     NaN; a family with no informative feature gets one row per test with effect_size NaN.
-    ``attrs`` records alpha, replicates and the classes compared.
+    ``attrs`` records alpha, replicates and the classes compared. With a scene, "noise"
+    is every feature without class signal in the truth: one that batches confounded with
+    the class shift is rejected too, so its type-I error includes the confounding.
 
     Raises ValueError naming the argument: an unknown family or parameter, a non-positive
     effect size, counts below their minimum (``n_per_class`` ≥ 2, others ≥ 1), alpha
