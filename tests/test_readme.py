@@ -18,7 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 FAST = {
     "sb.fit(None, data)": "sb.fit(None, data, num_warmup=50, num_samples=50, progress=False)",
-    "sb.calibrate(spec, n_sims=50)": (  # 50 NUTS fits of the demo: about 17 min on 2 cores
+    "sb.calibrate(spec, n_sims=50)": (  # 50 NUTS fits of the demo: too long for a unit test
         "sb.calibrate(spec, n_sims=2, n_draws=9, num_warmup=30, num_samples=45)"
     ),
 }

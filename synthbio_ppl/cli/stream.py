@@ -90,12 +90,9 @@ def _complete(args: Any) -> bool:
     from pathlib import Path
 
     from synthbio_ppl.core.errors import SpecError
-    from synthbio_ppl.engine.parquet_writer import finished_folder, finished_run
-    from synthbio_ppl.engine.planning import rescale_rows
-    from synthbio_ppl.model.scene import as_spec
+    from synthbio_ppl.engine.parquet_writer import finished_folder, finished_run, run_spec
 
-    spec = as_spec(args.spec).with_seed(args.seed)
-    spec = spec if args.rows is None else rescale_rows(spec, args.rows)
+    spec = run_spec(args.spec, args.seed, args.rows)
     target = Path(args.out)
     if finished_run(target, spec):
         return True

@@ -55,7 +55,15 @@ class World:
     def factual(self) -> bool:
         return not self.settings and self.masks
 
-    def population(self) -> tuple[tuple[Setting, ...], tuple[tuple[Any, Any], ...]]:
-        """The settings outside the rows plate and their values."""
-        pairs = [(s, v) for s, v in zip(self.settings, self.values, strict=True) if not s.per_row]
-        return tuple(s for s, _ in pairs), tuple(v for _, v in pairs)
+    def shared(self) -> tuple[tuple[Setting, ...], tuple[tuple[Any, Any], ...]]:
+        """The settings with one value for every row (scalars) and their values."""
+        return self._part(per_row=False)
+
+    def per_row(self) -> tuple[tuple[Setting, ...], tuple[tuple[Any, Any], ...]]:
+        """The settings with a value per row ((rows,) arrays) and their values."""
+        return self._part(per_row=True)
+
+    def _part(self, per_row: bool) -> tuple[tuple[Setting, ...], tuple[tuple[Any, Any], ...]]:
+        pairs = [(s, v) for s, v in zip(self.settings, self.values, strict=True)]
+        chosen = [(s, v) for s, v in pairs if s.per_row == per_row]
+        return tuple(s for s, _ in chosen), tuple(v for _, v in chosen)

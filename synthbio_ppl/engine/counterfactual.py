@@ -113,7 +113,7 @@ def _described(value: Any) -> Any:
     """A ``do`` value for the truth: as given when a single value, else a count."""
     if np.ndim(value) == 0 and not isinstance(value, list | tuple):
         return value.item() if isinstance(value, np.generic) else value
-    given = sum(v is not None and not (isinstance(v, float) and np.isnan(v)) for v in value)
+    given = int((~pd.isna(np.asarray(value, dtype=object))).sum())
     return f"per row ({given} rows set)"
 
 

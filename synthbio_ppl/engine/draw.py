@@ -177,7 +177,7 @@ def population_sites(
 ) -> dict[str, np.ndarray]:
     """Every site outside the rows plate: fixed parameters, batch draws, level means (in
     ``world``: with its population settings applied)."""
-    settings, values = (World() if world is None else world).population()
+    settings, values = (World() if world is None else world).shared()
     enable_compilation_cache()
     with precision(dtype):
         program = _population_program(layout, settings)
@@ -243,8 +243,7 @@ def draw_rows(
     out: dict[str, np.ndarray] = {}
     world = World() if world is None else world
     settings = world.settings
-    shared = tuple(v for s, v in zip(settings, world.values, strict=True) if not s.per_row)
-    per_row = tuple(v for s, v in zip(settings, world.values, strict=True) if s.per_row)
+    shared, per_row = world.shared()[1], world.per_row()[1]
     with precision(dtype):
         if len(devs) == 1:
             step: Callable[..., dict[str, Array]] = _draw_chunks(layout, settings)

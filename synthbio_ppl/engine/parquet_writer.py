@@ -64,12 +64,9 @@ def generate_to_parquet(
     stderr (default: only when stderr is a terminal). Returns the folder.
     """
     from synthbio_ppl.data.io import check_target
-    from synthbio_ppl.model.scene import as_spec
 
     target = Path(out_dir)
-    resolved = as_spec(spec).with_seed(seed)
-    if rows is not None:
-        resolved = rescale_rows(resolved, rows)
+    resolved = run_spec(spec, seed, rows)
     if resume and not force and finished_run(target, resolved):
         return target  # complete already: nothing to resume
     existed = check_target(target, force)
@@ -94,6 +91,14 @@ def generate_to_parquet(
         finally:
             bar.close()
         return staging.finish(truth_json, plan.spec.to_yaml(), force, existed)
+
+
+def run_spec(spec: Any, seed: int | None, rows: int | None) -> Any:
+    """The spec a streamed run writes: ``seed`` and ``rows`` (rescaled) applied."""
+    from synthbio_ppl.model.scene import as_spec
+
+    resolved = as_spec(spec).with_seed(seed)
+    return resolved if rows is None else rescale_rows(resolved, rows)
 
 
 def finished_folder(target: Path) -> bool:

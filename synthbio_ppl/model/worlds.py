@@ -174,22 +174,39 @@ def _setting(
             _brief(value),
             f"a value for every row, or one per row ({n_rows}, None where a row keeps its own)",
         )
-    where = np.array([not _blank(v) for v in items], dtype=bool)
-    kind = np.int32 if variable.levels is not None else np.float64
-    codes = np.zeros(n_rows, dtype=kind)
-    for i in np.flatnonzero(where):
-        codes[i] = _scalar(variable, f"{path}[{i}]", items[i], dtype)
-    return Setting(variable.site, variable.column, per_row=True), (codes, where), where
+    values = np.asarray(items, dtype=object)
+    where = ~pd.isna(values)  # None, NaN of any float type, pd.NA, NaT: the row keeps its own
+    codes = _codes(variable, values[where], dtype)
+    if codes is None:  # some value is not allowed: name the first, as a single value would
+        for i in np.flatnonzero(where):
+            _scalar(variable, f"{path}[{i}]", items[i], dtype)
+    full = np.zeros(n_rows, dtype=np.int32 if variable.levels is not None else np.float64)
+    full[where] = codes
+    return Setting(variable.site, variable.column, per_row=True), (full, where), where
 
 
-def _blank(value: Any) -> bool:
-    """None, NaN (any float type), pd.NA or NaT: the row keeps its own value."""
-    if value is None:
-        return True
+def _codes(variable: Variable, given: np.ndarray, dtype: str) -> np.ndarray | None:
+    """The stored values of the given (non-blank) per-row values in one vectorised pass,
+    or None when any is not allowed (``_scalar`` then names it)."""
+    if variable.levels is not None:
+        if pd.api.types.infer_dtype(given, skipna=False) not in ("string", "empty"):
+            return None
+        codes = pd.Index(variable.levels).get_indexer(given)
+        return None if (codes < 0).any() else codes.astype(np.int32)
+    if pd.api.types.infer_dtype(given, skipna=False) not in ("integer", "floating", "empty",
+                                                             "mixed-integer-float"):  # fmt: skip
+        return None
     try:
-        return np.ndim(value) == 0 and bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
+        numbers = given.astype(np.float64)
+    except OverflowError:  # an int beyond float64
+        return None
+    largest = float(np.finfo(dtype).max)
+    if not (np.isfinite(numbers) & (np.abs(numbers) <= largest)).all():
+        return None
+    if variable.count and not ((numbers == np.floor(numbers)) & (numbers >= 0)
+                               & (numbers < COUNT_LIMIT)).all():  # fmt: skip
+        return None
+    return numbers
 
 
 COUNT_LIMIT = 2**31

@@ -201,9 +201,21 @@ def score_correction(
     no class labels, or a table does not match ``data.X``.
     """
     from synthbio_ppl.engine.generation import generate
+    from synthbio_ppl.model.layout import build_layout
+    from synthbio_ppl.processes.registry import modifier_of
 
-    if data.truth.batch is None or "batch" not in data.covariates:
+    # the column modifiers that assign rows (batches): their design column, the features
+    # they touch, and the switches that give the world without them
+    modifiers = [(s, modifier_of(s.field)) for s in build_layout(data.spec).modifiers]
+    modifiers = [(s, m) for s, m in modifiers if m.design_columns(s)]
+    if not modifiers:
         raise ValueError("data has no batches: generate it from a spec with `batches:`")
+    static, modifier = modifiers[0]
+    groups = data.covariates[next(iter(modifier.design_columns(static)))]
+    n_features = len(data.X.columns)
+    touched = [m.feature_columns(s, n_features) for s, m in modifiers]
+    affected = data.X.columns[np.logical_or.reduce([v for t in touched for v in t.values()])]
+    switches = [name for s, m in modifiers for name in m.switches(s)]
     if data.truth.world is not None:
         raise ValueError("data is a counterfactual world already; score the factual data")
     if isinstance(corrected, pd.DataFrame):
@@ -215,19 +227,13 @@ def score_correction(
             "corrected must be a DataFrame with data.X's columns (correct_batches returns "
             f"one), or a dict of them; got {type(corrected).__name__}"
         )
-    from synthbio_ppl.model.layout import build_layout
-    from synthbio_ppl.processes.registry import modifier_of
-
     reserved = [name for name in tables if name in ("uncorrected", "batch_free")]
     if reserved:
         raise ValueError(f"{reserved[0]!r} names a reference row; call your table otherwise")
     labels, names = class_codes(data.y, len(data.X))
     if len(names) < 2:
         raise ValueError("score_correction needs class labels (two or more classes)")
-    modifiers = build_layout(data.spec).modifiers
-    switches = [name for s in modifiers for name in modifier_of(s.field).switches(s)]
     clean = generate(data.spec, without=switches)
-    affected = data.truth.features.index[data.truth.features["batch_affected"].to_numpy()]
     rows = {"uncorrected": _complete(data), **tables, "batch_free": _complete(clean)}
     target = rows["batch_free"][affected].to_numpy(dtype=np.float64)
     signal = data.truth.features.loc[affected, "signal"].to_numpy(dtype=bool)
@@ -237,8 +243,8 @@ def score_correction(
         matched = _matching(name, table, data.X)
         values = matched[affected].to_numpy(dtype=np.float64)
         out[name] = _scores(values, target, labels, reference, signal)
-        out[name].update(_cv_scores(matched, data, n_splits, seed))
-        out[name]["batch_auc"] = _batch_auc(matched, data.covariates["batch"], n_splits, seed)
+        out[name].update(_cv_scores(matched, data.y, groups, n_splits, seed))
+        out[name]["batch_auc"] = _batch_auc(matched, groups, n_splits, seed)
     frame = pd.DataFrame(out).T
     frame.index.name = "table"
     return frame
@@ -297,10 +303,12 @@ def _scores(
     }
 
 
-def _cv_scores(table: pd.DataFrame, data: Dataset, n_splits: int, seed: int) -> dict[str, float]:
+def _cv_scores(
+    table: pd.DataFrame, y: pd.Series, groups: pd.Series, n_splits: int, seed: int
+) -> dict[str, float]:
     from synthbio_ppl.teaching.cross_validation import compare_cv
 
-    folds = compare_cv(table, data.y, data.covariates["batch"], n_splits=n_splits, seed=seed)
+    folds = compare_cv(table, y, groups, n_splits=n_splits, seed=seed)
     means = folds.groupby("scheme")["score"].mean()
     return {
         "random_cv": float(means["stratified_kfold"]),

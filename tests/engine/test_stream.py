@@ -235,18 +235,23 @@ def test_structural_scene_streams_its_latents(tmp_path: Path) -> None:
     np.testing.assert_array_equal(data.truth.latents.to_numpy(), memory.truth.latents.to_numpy())
 
 
-def test_resume_on_a_finished_folder_says_it_is_complete(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from synthbio_ppl.cli import main
-
+def _streamed_run(tmp_path: Path, out: Path) -> tuple[Path, list[str]]:
+    """A small scene's file and the command line that streams it into ``out``."""
     spec = tmp_path / "s.yaml"
     spec.write_text(
         "name: s\nseed: 1\nclasses: [{name: a, n: 300}, {name: b, n: 300}]\n"
         "noise: [{name: x, n: 4}]\n"
     )
+    return spec, ["generate", str(spec), "--out", str(out), "--rows", "600", "--chunk-rows", "256"]
+
+
+def test_resume_on_a_finished_folder_says_it_is_complete(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from synthbio_ppl.cli import main
+
     out = tmp_path / "out"
-    args = ["generate", str(spec), "--out", str(out), "--rows", "600", "--chunk-rows", "256"]
+    spec, args = _streamed_run(tmp_path, out)
     assert main(args) == 0
     before = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
     capsys.readouterr()
@@ -264,13 +269,7 @@ def test_resume_refuses_a_damaged_finished_folder(
 ) -> None:
     from synthbio_ppl.cli import main
 
-    spec = tmp_path / "s.yaml"
-    spec.write_text(
-        "name: s\nseed: 1\nclasses: [{name: a, n: 300}, {name: b, n: 300}]\n"
-        "noise: [{name: x, n: 4}]\n"
-    )
-    args = ["generate", str(spec), "--out", str(tmp_path / "o"), "--rows", "600",
-            "--chunk-rows", "256"]  # fmt: skip
+    _, args = _streamed_run(tmp_path, tmp_path / "o")
     damages = {
         "rows": lambda o: sorted((o / "data").glob("part-*.parquet"))[-1].unlink(),
         "empty part": lambda o: sorted((o / "data").glob("part-*.parquet"))[0].write_bytes(b""),
