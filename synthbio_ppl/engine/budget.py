@@ -1,14 +1,16 @@
-"""Refuse a request that would not fit in memory, before anything is allocated.
+"""Refuse a request that would not fit in memory (or, streamed, on disk) before anything
+is allocated.
 
 The estimate counts what a request holds at its peak: the generated table (three copies
 at most: the draws, the DataFrame handed to pandas and Arrow's buffers when written), one
 compiled step's buffers (whole 256-row chunks, whatever rows are asked for), the row
-design, per-level means, and what each column modifier declares (``memory_bytes``:
-batches count their effects and the dense class × batch rounding programme). With mask
-entries (missing values) the table is held twice more (the observed copy with NaN and
-the complete values) plus the mask, one byte a cell. The limit
-is 80% of the machine's physical memory, or ``SYNTHBIO_MEMORY_LIMIT`` (bytes, or a
-number with K, M, G or T, e.g. ``64G``).
+design (a bounded chunk of it when streamed), per-level means, and what each column
+modifier declares (``memory_bytes``: batches count their effects and the dense class ×
+batch rounding programme). With mask entries (missing values) the table is held twice
+more (the observed copy with NaN and the complete values) plus the mask, one byte a cell.
+The limit is 80% of the machine's physical memory, or ``SYNTHBIO_MEMORY_LIMIT`` (bytes,
+or a number with K, M, G or T, e.g. ``64G``). A streamed run is also refused when its
+Parquet would not fit in the free space of the target's disk (``check_disk``).
 """
 
 from __future__ import annotations
@@ -43,10 +45,11 @@ def request_bytes(
     spec: Any, layout: Layout, rows: int, streamed: bool = False, paired: bool = False
 ) -> int:
     """Peak bytes of generating ``rows`` rows of ``spec`` (the whole table in memory, or,
-    ``streamed``, the row design and one bounded chunk at a time); ``paired``: a
+    ``streamed``, one bounded chunk of rows and of the row design at a time); ``paired``: a
     counterfactual world, drawn beside the factual one, with its float64 effects."""
     from synthbio_ppl.core.streams import ROW_CHUNK
     from synthbio_ppl.engine.draw import chunks_per_step
+    from synthbio_ppl.engine.masking import LEVEL_CHUNK
 
     itemsize = 8 if spec.dtype == "float64" else 4
     classes = len(spec.classes)
@@ -57,7 +60,10 @@ def request_bytes(
         total += total + 8 * rows * layout.n_features
     # one compiled step draws whole 256-row chunks: its buffers, whatever rows are asked for
     total += copies * chunks_per_step(layout) * ROW_CHUNK * layout.n_features * itemsize
-    total += 4 * rows * (2 + groups + len(layout.modifiers))  # design codes, permutations
+    # the row design's codes and permutation temporaries (int64): every row's in memory, a
+    # bounded chunk's when streamed (the design is a rule evaluated chunk by chunk)
+    design_rows = min(rows, LEVEL_CHUNK) if streamed else rows
+    total += 8 * design_rows * (6 + groups + len(layout.modifiers))
     total += 8 * classes * layout.n_features * 4  # class means and effect-size tables
     for block in layout.blocks:
         total += 8 * process_of(block.kind).latent_levels(block) * block.n_features
@@ -72,13 +78,38 @@ def check_budget(
     """Raise SpecError when the request's estimate exceeds the memory limit."""
     need, limit = request_bytes(spec, layout, rows, streamed, paired), memory_limit()
     if need > limit:
-        what = "rows × features" if not streamed else "rows and levels"
+        what = "rows × features" if not streamed else "levels and features"
         what += ", two worlds and their effects" if paired else ""
         raise SpecError(
             "spec",
             f"about {_size(need)} for {rows:,} rows × {layout.n_features:,} features",
             f"over the memory limit {_size(limit)} ({what}); ask for less, stream with "
             f"--rows/--chunk-rows, or raise {LIMIT_VARIABLE}",
+        )
+
+
+def check_disk(spec: Any, layout: Layout, rows: int, folder: Any, field: str = "rows") -> None:
+    """Raise SpecError when ``rows`` rows of ``spec`` written as Parquet below ``folder``
+    would not fit in the free space of its disk (counted at half the raw values: Parquet
+    compresses drawn values little)."""
+    import shutil
+    from pathlib import Path
+
+    itemsize = 8 if spec.dtype == "float64" else 4
+    need = rows * (layout.n_features * itemsize + 16) // 2  # 16: the label and covariates
+    place = Path(folder).absolute()
+    while not place.exists() and place != place.parent:
+        place = place.parent
+    try:
+        free = shutil.disk_usage(place).free
+    except OSError:  # cannot tell: the writer reports a full disk when it happens
+        return
+    if need > free:
+        raise SpecError(
+            field,
+            f"{rows:,} rows × {layout.n_features:,} features",
+            f"need at least about {_size(need)} on disk, more than the {_size(free)} free "
+            f"at {place}; ask for fewer rows or free some space",
         )
 
 

@@ -97,18 +97,10 @@ def _frame(frames: dict[str, Any], start: int, stop: int) -> pd.DataFrame:
 def _meta(plan: Any) -> pd.DataFrame:
     """An empty frame with the partitions' columns and dtypes, built without drawing."""
     from synthbio_ppl.engine.generation import class_labels, covariates_of
-    from synthbio_ppl.model.design import Design
     from synthbio_ppl.processes.registry import process_of, response_of
 
     spec: Spec = plan.spec
-    design = plan.design
-    empty = np.zeros(0, dtype=np.int32)
-    part = Design(
-        y=empty,
-        batch=None if design.batch is None else empty,
-        groups={k: empty for k in design.groups},
-        class_batch_table=design.class_batch_table,
-    )
+    part = plan.design.rows(0, 0)
     outputs: dict[str, np.ndarray] = {}
     for block in plan.layout.blocks:
         outputs.update(process_of(block.kind).empty_outputs(block))

@@ -39,7 +39,7 @@ from synthbio_ppl.core.precision import precision
 from synthbio_ppl.core.streams import ROW_CHUNK, ROWS
 from synthbio_ppl.core.world import Setting, World
 from synthbio_ppl.model.dataset_model import RowDesign, dataset_model, placeholder_design
-from synthbio_ppl.model.design import Design
+from synthbio_ppl.model.design import Design, DesignRule
 from synthbio_ppl.model.layout import Layout
 
 STEP_VALUES = 1 << 20
@@ -185,32 +185,37 @@ def population_sites(
         return {name: np.asarray(v) for name, v in out.items()}
 
 
-def _chunked(values: np.ndarray | None, first: int, n_chunks: int) -> np.ndarray | None:
+def _chunked(values: np.ndarray | None, n_chunks: int) -> np.ndarray | None:
+    """``values`` of some of a step's rows, zero-padded to its ``n_chunks`` whole chunks."""
     if values is None:
         return None
-    start, stop = first * ROW_CHUNK, (first + n_chunks) * ROW_CHUNK
-    part = values[start:stop]
     padded = np.zeros(n_chunks * ROW_CHUNK, dtype=values.dtype)
-    padded[: part.shape[0]] = part
+    padded[: values.shape[0]] = values
     return padded.reshape(n_chunks, ROW_CHUNK)
 
 
 def _step_inputs(
-    design: Design, first: int, n_chunks: int, per_row: tuple[tuple[np.ndarray, np.ndarray], ...]
+    design: Design | DesignRule,
+    first: int,
+    n_chunks: int,
+    per_row: tuple[tuple[np.ndarray, np.ndarray], ...],
 ) -> tuple[np.ndarray, RowDesign, tuple[tuple[np.ndarray, np.ndarray], ...]]:
+    start = first * ROW_CHUNK
+    stop = min(start + n_chunks * ROW_CHUNK, design.n_rows)
+    part = design.rows(start, max(start, stop))
     rows = RowDesign(
-        y=_chunked(design.y, first, n_chunks),
-        batch=_chunked(design.batch, first, n_chunks),
-        groups={k: _chunked(v, first, n_chunks) for k, v in design.groups.items()},
+        y=_chunked(part.y, n_chunks),
+        batch=_chunked(part.batch, n_chunks),
+        groups={k: _chunked(v, n_chunks) for k, v in part.groups.items()},
     )
-    values = tuple(tuple(_chunked(a, first, n_chunks) for a in pair) for pair in per_row)
+    values = tuple(tuple(_chunked(a[start:stop], n_chunks) for a in pair) for pair in per_row)
     return np.arange(first, first + n_chunks, dtype=np.int32), rows, values
 
 
 def draw_rows(
     layout: Layout,
     fixed: dict[str, np.ndarray],
-    design: Design,
+    design: Design | DesignRule,
     seed: int,
     dtype: str,
     start: int = 0,

@@ -1,7 +1,8 @@
 """The mask entries' parameters, solved before the rows are drawn.
 
 An entry's intercepts are solved so that the expected share of missing cells is the
-spec's rate: from the row design itself for class, batch and group drivers (every row),
+spec's rate: from the row design itself for class, batch and group drivers (every row's
+level, counted a bounded chunk of rows at a time),
 and from drawn values where the driver is drawn (a column, the cell's own value, a
 scene's covariate). With up to ``PILOT_ROWS`` rows those are the dataset's own rows, drawn
 once with the masks switched off, so the expected realised rate is the spec's exactly.
@@ -20,7 +21,7 @@ import numpy as np
 from synthbio_ppl.core.streams import stable_id
 from synthbio_ppl.engine.draw import draw_rows
 from synthbio_ppl.model.dataset_model import HIDDEN, RowDesign, row_codes
-from synthbio_ppl.model.design import Design
+from synthbio_ppl.model.design import Design, DesignRule
 from synthbio_ppl.model.layout import Layout
 from synthbio_ppl.model.parameters import mask_entries
 from synthbio_ppl.processes.registry import mask_of
@@ -32,34 +33,62 @@ PILOT_STREAM = "missing.pilot"
 """The name of the pilot's row choice and of its values' stream."""
 
 
+LEVEL_CHUNK = 1 << 20
+"""Rows of the design whose codes are counted at once (bounds the memory of counting)."""
+
+
 def with_mask_sites(
-    spec: Any, layout: Layout, fixed: dict[str, np.ndarray], design: Design
+    spec: Any, layout: Layout, fixed: dict[str, np.ndarray], design: Design | DesignRule
 ) -> dict[str, np.ndarray]:
     """``fixed`` plus every mask site's solved value (as arrays of the spec's dtype)."""
     if not layout.masks:
         return fixed
     entries = mask_entries(spec)
-    full = RowDesign(y=design.y, batch=design.batch, groups=design.groups)
-    codes: dict[str, np.ndarray] = row_codes(layout, full)
+    counts = design_level_counts(layout, design)
     values = None
     if any(mask_of(s.field).needs_rows(s) for s in layout.masks):
         drawn, rows = draw_pilot(spec, layout, fixed, design)
         values = drawn["X"]
         head = RowDesign(y=rows.y, batch=rows.batch, groups=rows.groups)
         drawn_codes = row_codes(layout, head, drawn.get("covariates"))
-        codes = {**drawn_codes, **codes}
+        counts = {**{k: level_counts(v) for k, v in drawn_codes.items()}, **counts}
     solved: dict[str, np.ndarray] = dict(fixed)
     for entry, static in zip(entries, layout.masks, strict=True):
-        for site, value in mask_of(static.field).solve(entry, static, codes, values).items():
+        for site, value in mask_of(static.field).solve(entry, static, counts, values).items():
             solved[site] = np.asarray(value, dtype=spec.dtype)
     return solved
+
+
+def level_counts(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(levels, rows at each level) of a (rows,) int code array, levels present only."""
+    levels, counts = np.unique(np.asarray(codes), return_counts=True)
+    return levels, counts
+
+
+def design_level_counts(
+    layout: Layout, design: Design | DesignRule
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """``{design column: (levels, counts)}`` over every row of the design (``y``, the
+    modifiers' and the blocks' columns), counted ``LEVEL_CHUNK`` rows at a time."""
+    totals: dict[str, np.ndarray] = {}
+    for start in range(0, design.n_rows, LEVEL_CHUNK):
+        part = design.rows(start, min(start + LEVEL_CHUNK, design.n_rows))
+        chunk = RowDesign(y=part.y, batch=part.batch, groups=part.groups)
+        for name, codes in row_codes(layout, chunk).items():
+            counted = np.bincount(np.asarray(codes))
+            before = totals.get(name, np.zeros(0, dtype=np.int64))
+            width = max(before.size, counted.size)
+            totals[name] = np.pad(before, (0, width - before.size)) + np.pad(
+                counted, (0, width - counted.size)
+            )
+    return {name: (np.flatnonzero(c), c[c > 0]) for name, c in totals.items()}
 
 
 def draw_pilot(
     spec: Any,
     layout: Layout,
     fixed: dict[str, np.ndarray],
-    design: Design,
+    design: Design | DesignRule,
     unsolved: dict[str, Any] | None = None,
 ) -> tuple[dict[str, np.ndarray], Design]:
     """The pilot rows' outputs (``pilot_design``) and those rows, drawn with ``fixed``, the
@@ -72,21 +101,15 @@ def draw_pilot(
     return draw_rows(layout, pilot, rows, seed, spec.dtype), rows
 
 
-def pilot_design(design: Design, seed: int) -> tuple[Design, int]:
+def pilot_design(design: Design | DesignRule, seed: int) -> tuple[Design, int]:
     """The rows whose values the intercepts are solved from, and their stream's seed: the
     design itself (the dataset's own rows) up to ``PILOT_ROWS`` rows, else that many rows
     of it chosen at random, drawn with a seed of their own."""
     if design.n_rows <= PILOT_ROWS:
-        return design, seed
+        return design.rows(0, design.n_rows), seed
     rng = np.random.default_rng([seed, stable_id(PILOT_STREAM)])
     pick = np.sort(rng.choice(design.n_rows, PILOT_ROWS, replace=False))
-    rows = Design(
-        y=design.y[pick],
-        batch=None if design.batch is None else design.batch[pick],
-        groups={k: v[pick] for k, v in design.groups.items()},
-        class_batch_table=design.class_batch_table,
-    )
-    return rows, (seed + stable_id(PILOT_STREAM)) % 2**32
+    return design.take(pick), (seed + stable_id(PILOT_STREAM)) % 2**32
 
 
 def apply_exact(spec: Any, layout: Layout, outputs: dict[str, np.ndarray]) -> None:

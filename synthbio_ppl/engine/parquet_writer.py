@@ -28,6 +28,7 @@ from typing import Any
 
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.data.io import fsync_path
+from synthbio_ppl.engine.budget import check_disk
 from synthbio_ppl.engine.planning import StreamPlan, chunk_frames, plan_for, rescale_rows
 from synthbio_ppl.engine.progress import Progress
 from synthbio_ppl.engine.staging import (
@@ -40,6 +41,7 @@ from synthbio_ppl.engine.staging import (
     digest,
     part_name,
 )
+from synthbio_ppl.model.layout import build_layout
 
 
 def generate_to_parquet(
@@ -69,6 +71,8 @@ def generate_to_parquet(
     resolved = run_spec(spec, seed, rows)
     if resume and not force and finished_run(target, resolved):
         return target  # complete already: nothing to resume
+    field = "classes" if rows is None else "rows"
+    check_disk(resolved, build_layout(resolved), resolved.n_rows, target.parent, field)
     existed = check_target(target, force)
     with Staging(target).locked() as staging:
         if resume and chunk_rows is None:

@@ -76,7 +76,8 @@ def checked_chunk_rows(chunk_rows: int) -> int:
 
 @dataclass
 class StreamPlan:
-    """What a streamed run writes: the spec, its row design and the part boundaries."""
+    """What a streamed run writes: the spec, its row design (a rule: no per-row memory)
+    and the part boundaries."""
 
     spec: Spec
     layout: Any
@@ -113,7 +114,7 @@ def plan_for(spec: Spec, chunk_rows: int | None) -> StreamPlan:
     from synthbio_ppl.engine.budget import check_budget
     from synthbio_ppl.engine.draw import step_rows
     from synthbio_ppl.engine.masking import with_mask_sites
-    from synthbio_ppl.model.design import build_design
+    from synthbio_ppl.model.design import design_rule
     from synthbio_ppl.model.layout import build_layout
     from synthbio_ppl.model.parameters import fixed_sites
 
@@ -133,7 +134,7 @@ def plan_for(spec: Spec, chunk_rows: int | None) -> StreamPlan:
     response = layout.response
     if response is not None:
         response_of(response.field).check_streamable(getattr(spec, response.field), response)
-    design = build_design(spec)
+    design = design_rule(spec)
     from synthbio_ppl.engine.outcome_sites import with_outcome_sites
 
     fixed = with_outcome_sites(spec, layout, fixed_sites(spec), design)
@@ -166,7 +167,6 @@ def chunk_frames(plan: StreamPlan, start: int, stop: int) -> dict[str, Any]:
         typed_frame,
     )
     from synthbio_ppl.model.dataset_model import HIDDEN
-    from synthbio_ppl.model.design import Design
 
     spec, design = plan.spec, plan.design
     outputs = draw_rows(
@@ -174,12 +174,7 @@ def chunk_frames(plan: StreamPlan, start: int, stop: int) -> dict[str, Any]:
     )
     check_finite(spec, plan.layout, outputs["X"])
     check_count_blocks(outputs["X"], plan.layout)
-    part = Design(
-        y=design.y[start:stop],
-        batch=None if design.batch is None else design.batch[start:stop],
-        groups={k: v[start:stop] for k, v in design.groups.items()},
-        class_batch_table=design.class_batch_table,
-    )
+    part = design.rows(start, stop)
     extras: dict[str, Any] = {}
     if HIDDEN in outputs:
         X, mask, complete = observed_frames(outputs["X"], outputs[HIDDEN], plan.layout)

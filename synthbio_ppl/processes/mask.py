@@ -85,11 +85,16 @@ class MaskModifier:
         return False
 
     def solve(
-        self, group: Any, static: Any, codes: dict[str, np.ndarray], values: np.ndarray | None
+        self,
+        group: Any,
+        static: Any,
+        codes: dict[str, tuple[np.ndarray, np.ndarray]],
+        values: np.ndarray | None,
     ) -> dict[str, Any]:
         """Site values that make the expected share of hidden cells the spec's: ``codes``
-        the per-row design codes (``y``, ``batch``, design columns) of the rows in
-        ``values`` (all rows when ``values`` is None), ``values`` (rows, features)."""
+        ``{design column: (levels, rows at each)}`` for ``y``, ``batch`` and the design
+        columns (every row's for the design's own, the pilot rows' for drawn ones),
+        ``values`` (pilot rows, features) or None."""
         return {}
 
     def placeholder_sites(self, static: Any) -> dict[str, Any]:

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 import synthbio_ppl as sb
-from synthbio_ppl.engine.budget import LIMIT_VARIABLE, memory_limit
+from synthbio_ppl.engine.budget import LIMIT_VARIABLE, memory_limit, request_bytes
 from synthbio_ppl.engine.parquet_writer import generate_to_parquet
+from synthbio_ppl.model.layout import build_layout
 
 BASE = {"classes": [{"name": "a", "n": 30}, {"name": "b", "n": 30}], "noise": [{"n": 2}]}
 
@@ -28,10 +29,24 @@ def test_a_request_over_the_limit_is_refused(extra: dict[str, Any]) -> None:
         sb.generate({**BASE, **extra})
 
 
-def test_streaming_bounds_the_table_but_not_the_design(tmp_path: Path) -> None:
-    with pytest.raises(sb.SpecError, match="over the memory limit"):
+def test_streamed_memory_does_not_grow_with_rows() -> None:
+    """The row design is a rule evaluated chunk by chunk: 2·10⁶ and 10¹² rows need as much."""
+    spec = sb.validate_spec(
+        {**BASE, "pseudo_classes": [{"n": 1, "groups": 3}], "batches": {"n": 2}}
+    )
+    layout = build_layout(spec)
+    small, large = (request_bytes(spec, layout, r, streamed=True) for r in (2 * 10**6, 10**12))
+    assert small == large < 200 * 2**20
+    assert request_bytes(spec, layout, 10**6) < request_bytes(spec, layout, 10**7)
+
+
+def test_a_stream_larger_than_the_free_disk_is_refused(tmp_path: Path) -> None:
+    """10¹² rows × 2 features: terabytes, refused before a folder is made."""
+    with pytest.raises(
+        sb.SpecError, match=r"^rows: '1,000,000,000,000 rows × 2 features'.*on disk"
+    ):
         generate_to_parquet(BASE, tmp_path / "d", rows=10**12)
-    assert not (tmp_path / "d").exists()
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_the_limit_can_be_raised_or_lowered(monkeypatch: pytest.MonkeyPatch) -> None:

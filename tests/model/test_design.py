@@ -10,7 +10,7 @@ import pytest
 from synthbio_ppl import validate_spec
 from synthbio_ppl.core.rounding import largest_remainder
 from synthbio_ppl.core.statistics import cramers_v
-from synthbio_ppl.model.design import build_design
+from synthbio_ppl.model.design import build_design, design_rule
 from synthbio_ppl.processes.batches import aligned_table, confounded_table
 
 
@@ -80,3 +80,57 @@ def test_design_is_deterministic_per_seed() -> None:
     assert np.array_equal(a.y, b.y) and np.array_equal(a.batch, b.batch)
     other = build_design(_spec(0.5).with_seed(10))
     assert not np.array_equal(a.y, other.y)
+
+
+def test_any_rows_of_the_rule_are_those_rows_of_the_whole_design() -> None:
+    rule = design_rule(_spec(0.5))
+    whole = rule.whole()
+    for start, stop in [(0, 1), (5, 77), (119, 120), (0, 120), (40, 40)]:
+        part = rule.rows(start, stop)
+        assert np.array_equal(part.y, whole.y[start:stop])
+        assert np.array_equal(part.batch, whole.batch[start:stop])
+        assert np.array_equal(part.groups["ps"], whole.groups["ps"][start:stop])
+    index = np.array([119, 3, 3, 64])
+    assert np.array_equal(rule.take(index).batch, whole.batch[index])
+
+
+def test_rows_of_a_billion_row_design_cost_memory_for_those_rows_only() -> None:
+    """Streaming: the codes of the last rows of 10⁹ are computed without the others (the
+    whole design would take gigabytes)."""
+    import tracemalloc
+
+    spec = validate_spec(
+        {
+            "seed": 2,
+            "classes": [{"name": "a", "n": 600_000_000}, {"name": "b", "n": 400_000_000}],
+            "noise": [{"n": 1}],
+            "pseudo_classes": [{"n": 1, "groups": 4}],
+            "batches": {"n": 3, "confounding": 0.5},
+        }
+    )
+    rule = design_rule(spec)
+    tracemalloc.start()
+    part = rule.rows(10**9 - 1000, 10**9)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 1_000_000  # bytes: a few arrays of 1,000 int64 codes
+    assert part.y.shape == (1000,) and set(np.unique(part.y)) <= {0, 1}
+    assert set(np.unique(part.batch)) <= {0, 1, 2}
+
+
+def test_labels_are_spread_as_a_random_assignment_would_spread_them() -> None:
+    """The first half's share of class a is hypergeometric: sd √(p(1−p)/m · (n−m)/(n−1))."""
+    n, m, p = 20_000, 10_000, 0.3
+    spec = validate_spec(
+        {
+            "seed": 4,
+            "classes": [{"name": "a", "n": int(p * n)}, {"name": "b", "n": int((1 - p) * n)}],
+            "noise": [{"n": 1}],
+        }
+    )
+    share = (design_rule(spec).rows(0, m).y == 0).mean()
+    sd = np.sqrt(p * (1 - p) / m * (n - m) / (n - 1))
+    assert abs(share - p) < 4 * sd
+    # neighbouring rows are not alike: the label runs of a random order, not blocks
+    y = build_design(spec).y.astype(float)
+    assert abs(np.corrcoef(y[:-1], y[1:])[0, 1]) < 4 / np.sqrt(n)

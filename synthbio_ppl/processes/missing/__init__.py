@@ -174,15 +174,16 @@ class MissingValues(MaskModifier):
         self,
         group: MissingEntry,
         static: MissingLayout,
-        codes: dict[str, np.ndarray],
+        codes: dict[str, tuple[np.ndarray, np.ndarray]],
         values: np.ndarray | None,
     ) -> dict[str, Any]:
         name, n, b, rate = static.name, static.n_affected, group.slope, group.rate
         if static.driver == "":
             return {}
         if not static.standardised:
-            z = np.asarray(codes[static.driver], dtype=np.float64)[:, None]
-            return {f"{name}.intercept": np.repeat(solver.intercepts(z, b, rate), n)}
+            levels, counts = codes[static.driver]
+            z = np.asarray(levels, dtype=np.float64)[:, None]
+            return {f"{name}.intercept": np.repeat(solver.intercepts(z, b, rate, counts), n)}
         assert values is not None
         if static.driver == "column":
             driver = values[:, [static.driver_column]]

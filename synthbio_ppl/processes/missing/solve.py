@@ -1,9 +1,10 @@
 """Solving a mechanism's intercepts for the requested share of missing cells.
 
 For each column j, a_j solves mean_i σ(a_j + b·z_ij) = rate over the rows given (the
-whole row design for class, batch or group drivers; the dataset's first rows where the
-driver is drawn), so the expected realised rate is the spec's. A detection limit is the
-rate's quantile of z. Numpy: bookkeeping before the draw, like the row design.
+whole row design for class, batch or group drivers, as each level's count of rows; the
+pilot rows where the driver is drawn), so the expected realised rate is the spec's. A
+detection limit is the rate's quantile of z. Numpy: bookkeeping before the draw, like the
+row design.
 """
 
 from __future__ import annotations
@@ -23,22 +24,32 @@ def logit(p: float) -> float:
     return NEVER if p == 0.0 else float(np.log(p) - np.log1p(-p))
 
 
-def intercepts(z: np.ndarray, strength: float, rate: float) -> np.ndarray:
+def intercepts(
+    z: np.ndarray, strength: float, rate: float, weights: np.ndarray | None = None
+) -> np.ndarray:
     """a_j with mean_i σ(a_j + strength·z_ij) = rate: ``z`` (rows, m) -> (m,) float64.
 
-    Safeguarded Newton within the bracket [logit(rate) ∓ |b|·max|z| ∓ 1], where the mean is
-    on either side of the rate; ``NEVER`` for rate 0.
+    ``weights`` (rows,): how many rows each row of ``z`` stands for (a level's count),
+    making the mean a weighted one. Safeguarded Newton within the bracket [logit(rate) ∓
+    |b|·max|z| ∓ 1], where the mean is on either side of the rate; ``NEVER`` for rate 0.
     """
     m = z.shape[1]
     if rate == 0.0:
         return np.full(m, NEVER)
     out = np.empty(m)
     for start in range(0, m, _BLOCK):
-        out[start : start + _BLOCK] = _solve(z[:, start : start + _BLOCK], strength, rate)
+        part = z[:, start : start + _BLOCK]
+        out[start : start + _BLOCK] = _solve(part, strength, rate, weights)
     return out
 
 
-def _solve(z: np.ndarray, b: float, rate: float) -> np.ndarray:
+def _mean(values: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    if weights is None:
+        return values.mean(axis=0, dtype=np.float64)
+    return np.average(values.astype(np.float64), axis=0, weights=weights)
+
+
+def _solve(z: np.ndarray, b: float, rate: float, weights: np.ndarray | None) -> np.ndarray:
     from scipy.special import expit
 
     # float32 cells (as the model computes them), float64 means and intercepts
@@ -56,12 +67,12 @@ def _solve(z: np.ndarray, b: float, rate: float) -> np.ndarray:
     a = np.clip(np.full(z.shape[1], start), low, high)
     for _ in range(200):
         p = expit(a.astype(bz.dtype) + bz)
-        gap = p.mean(axis=0, dtype=np.float64) - rate
+        gap = _mean(p, weights) - rate
         if np.abs(gap).max() <= tolerance:  # the current a solves it
             break
         low = np.where(gap < 0, a, low)
         high = np.where(gap > 0, a, high)
-        slope = (p * (1 - p)).mean(axis=0, dtype=np.float64)
+        slope = _mean(p * (1 - p), weights)
         with np.errstate(divide="ignore", invalid="ignore"):
             newton = a - gap / slope
         inside = np.isfinite(newton) & (newton > low) & (newton < high)
