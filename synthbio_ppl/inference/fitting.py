@@ -21,7 +21,8 @@ Identifiability, and where it bites:
   per-feature offsets: its posterior sd is about s·√2/√(features in the block), not the
   sampling error of the class means.
 - ρ is identified in sign and size by the within-class covariance; α only when e ≠ 0 and
-  ρ ≠ 0 (else its posterior is its prior); e's sign is fixed by α ≥ 0.
+  ρ ≠ 0, through e·α, so a fit holds it at the spec's value unless given a prior; e's
+  sign is fixed by α ≥ 0.
 - The bounded correlation priors are sampled in unconstrained space (NumPyro's interval
   transform), so NUTS never proposes a ρ outside the positive-definite range.
 """

