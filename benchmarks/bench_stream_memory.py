@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _machine import header  # noqa: E402
+from _machine import header
 
 SCENE = {
     "name": "stream_memory",
@@ -69,12 +69,16 @@ def main() -> None:
     header(["jax", "numpyro", "numpy", "pyarrow"], {"chunk_rows": f"{CHUNK_ROWS:,}"}, [])
     results = {}
     for rows in args.rows:
-        out = subprocess.run(
-            [sys.executable, __file__, "--child", str(rows)],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip().splitlines()[-1]
+        out = (
+            subprocess.run(
+                [sys.executable, __file__, "--child", str(rows)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
         results[rows] = json.loads(out)
     base = results[args.rows[0]]["peak"]
     print("| rows | plan s | last part s | peak RSS | peak / first |")
