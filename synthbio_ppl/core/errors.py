@@ -5,6 +5,8 @@ from __future__ import annotations
 import reprlib
 from typing import Any
 
+from synthbio_ppl.core.locations import admitted, is_flag, user_loc
+
 
 class SpecError(ValueError):
     """A spec (or other user input) that cannot be used.
@@ -39,44 +41,60 @@ def format_path(loc: tuple[str | int, ...]) -> str:
     return out
 
 
-def from_validation_error(exc: Any) -> SpecError:
-    """Turn a pydantic ``ValidationError`` into one SpecError (the first problem)."""
+YAML_KEY = "YAML read this key as true/false (it reads unquoted yes, no, on and off so)"
+FLAG_KEY_FIELD = (
+    f"{YAML_KEY}: quote it to keep the word, and check it against the field names in "
+    "`synthbio reference`"
+)
+FLAG_KEY_NAME = f"{YAML_KEY}: quote it ('yes': ...) to use the word as a name"
+FLAG_NAME = (
+    "must be a name, not true/false (YAML reads yes, no, on and off as true/false: quote it)"
+)
+ABSENT = "missing"
+"""Pydantic's error type for a required field not given (not the ``missing:`` process)."""
+_KINDS = {
+    "float_type",
+    "float_parsing",
+    "int_type",
+    "int_parsing",
+    "int_from_float",
+    "string_type",
+    "bool_type",
+    "bool_parsing",
+    "list_type",
+    "tuple_type",
+    "dict_type",
+    "model_type",
+    "model_attributes_type",
+    "literal_error",
+}
+"""Error types that say the value is of the wrong kind (a union's members all give one)."""
+
+
+def from_validation_error(exc: Any, model: Any = None) -> SpecError:
+    """Turn a pydantic ``ValidationError`` of ``model`` into one SpecError (the problem
+    that says the most), its path as the user wrote it."""
     errors = exc.errors(include_url=False)
-    # our own validators' refusals say the most: among a union's failed members (a number
-    # or a mapping, say) the member that explains itself is the one to report
-    first = next(
-        (e for e in errors if isinstance((e.get("ctx") or {}).get("error"), SpecError)),
-        errors[0],
-    )
-    loc = _visible_loc(first["loc"])
-    if first["loc"] and first["loc"][-1] == "[key]":  # a mapping's key: pydantic gives 1 for True
-        key = first.get("input")
-        loc = (*_visible_loc(first["loc"][:-2]), str(key))
-    path = format_path(loc)
+    for e in errors:
+        where, e["declared"], e["reached"] = user_loc(model, e["loc"])
+        e["names"] = False
+        if _on_key(e):  # pydantic gives a key's index-like form (1 for True)
+            where = (*where[:-1], str(e["input"]))
+            # a mapping's key names something (a level); a model's names a field, unless
+            # the model takes keys of its own (a factor's levels beside `by`)
+            holder = user_loc(model, e["loc"][:-1])[2]
+            extra = getattr(holder, "model_config", {}).get("extra")
+            e["names"] = e["type"] != "invalid_key" or extra == "allow"
+        e["where"] = where
+    first = _chief(errors)
+    path = format_path(first["where"])
     inner = (first.get("ctx") or {}).get("error")
     if isinstance(inner, SpecError):
         error = inner.under(path)
     else:
-        message = first["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
-        if message.startswith("Input should"):
-            message = "must" + message.removeprefix("Input should")
-        value = "(missing)" if first["type"] == "missing" else first.get("input")
-        if first["type"] == "extra_forbidden":
-            message = "unknown field; check the spelling against `synthbio reference`"
-        if first["type"] == "invalid_key" and isinstance(first.get("input"), bool):
-            path = format_path((*_visible_loc(first["loc"][:-1]), str(first["input"])))
-            value = first["input"]
-            message = (
-                "must be a field name, not true/false (YAML reads yes, no, on and off as "
-                "true/false: quote it)"
-            )
-        if isinstance(value, bool) and first["type"] == "string_type":
-            message = (
-                "must be a name, not true/false (YAML reads yes, no, on and off as "
-                "true/false: quote it)"
-            )
-        error = SpecError(path, value, message)
-    others = {format_path(_visible_loc(e["loc"])) for e in errors} - {path}
+        value = "(missing)" if first["type"] == ABSENT else first.get("input")
+        error = SpecError(path, value, _message(first, errors))
+    others = {format_path(e["where"]) for e in errors} - {path}
     # a union's other members failing on the same value are not other problems
     others = {o for o in others if not (path.startswith(o) or o.startswith(path))}
     if others:
@@ -85,15 +103,51 @@ def from_validation_error(exc: Any) -> SpecError:
     return error
 
 
-def _visible_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
-    # pydantic adds the tag of a union member ("float", "list[float]", a model's class
-    # name) to the location
-    return tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p in UNION_TAGS)))
+def _on_key(error: dict[str, Any]) -> bool:
+    return error["type"] == "invalid_key" or bool(error["loc"] and error["loc"][-1] == "[key]")
 
 
-UNION_TAGS = {"float", "int", "str", "bool", "function-after", "literal"}
-"""Location parts that name a union member, not a field; spec models add their class
-names (``spec.fields.Strict``)."""
+def _chief(errors: list[dict[str, Any]]) -> dict[str, Any]:
+    """The error to report: our own validators' refusals say the most; then a key YAML
+    read as true/false (a field it was meant to be is also reported missing); else the
+    first, or the union member that reached deepest into the same value (a mapping given
+    for a number-or-mapping is judged as the mapping)."""
+    own = [e for e in errors if isinstance((e.get("ctx") or {}).get("error"), SpecError)]
+    if own:
+        return own[0]
+    keys = [e for e in errors if _on_key(e) and is_flag(e.get("input"))]
+    if keys:
+        return keys[0]
+    first = errors[0]["where"]
+    related = [e for e in errors if _within(e["where"], first) or _within(first, e["where"])]
+    return max(related, key=lambda e: len(e["where"]))
+
+
+def _within(inner: tuple[Any, ...], outer: tuple[Any, ...]) -> bool:
+    return inner[: len(outer)] == outer
+
+
+def _message(error: dict[str, Any], errors: list[dict[str, Any]]) -> str:
+    kind, value = error["type"], error.get("input")
+    if _on_key(error) and is_flag(value):
+        return FLAG_KEY_NAME if error["names"] else FLAG_KEY_FIELD
+    if kind == "extra_forbidden":
+        return "unknown field; check the spelling against `synthbio reference`"
+    if kind == ABSENT:
+        return "this field is required"
+    if is_flag(value) and kind == "string_type":
+        return FLAG_NAME
+    siblings = [
+        e for e in errors if e is not error and e["where"] == error["where"] and e["type"] in _KINDS
+    ]
+    if kind in _KINDS and siblings and admitted(error["declared"]):
+        return "must be " + admitted(error["declared"])  # no member of a union took it
+    if kind in ("model_type", "model_attributes_type"):
+        return "must be " + (admitted(error["reached"]) or "a mapping of its fields")
+    message = error["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if message.startswith("Input should"):
+        return "must" + message.removeprefix("Input should")
+    return message
 
 
 def _join(prefix: str, path: str) -> str:

@@ -26,6 +26,7 @@ from synthbio_ppl.data.io import (
     table_of,
     write_folder,
 )
+from synthbio_ppl.data.row_truth import check_row_truth
 from synthbio_ppl.data.truth import Truth
 from synthbio_ppl.model.layout import build_layout
 from synthbio_ppl.model.scene import Spec, validate_spec
@@ -153,7 +154,7 @@ def load_dataset(directory: str | Path) -> Dataset:
             f"{sorted(truth_obj.missingness or {})}",
         )
     _read_mask(folder, truth_obj, X)
-    _check_row_extras(folder, truth_obj, X, _cell_columns(layout))
+    check_row_truth(folder, spec, layout, truth_obj, X)
     labels = spec.label_names
     y = frame["y"] if labels is None else frame["y"].astype(pd.CategoricalDtype(labels))
     if labels is None and not pd.api.types.is_float_dtype(y):
@@ -229,53 +230,6 @@ def _outcome_columns(layout: Any) -> list[str]:
 
     static = layout.response
     return [] if static is None else response_of(static.field).columns(static)
-
-
-def _cell_columns(layout: Any) -> list[str]:
-    """The columns whose zeroed cells (dropout) the truth records, in column order."""
-    from synthbio_ppl.processes.registry import process_of
-
-    columns: list[str] = []
-    for block in layout.blocks:
-        process = process_of(block.kind)
-        frame = process.cell_frame(block, process.empty_outputs(block))
-        columns += [] if frame is None else [str(c) for c in frame.columns]
-    return columns
-
-
-def _check_row_extras(folder: Path, truth: Truth, X: pd.DataFrame, cells: list[str]) -> None:
-    """Per-row truth files must have X's rows; dropout must be present exactly when the
-    spec zeroes cells, with boolean columns of those cells' blocks, marking only zeros
-    (or NaN, where a missing entry hid them)."""
-    extras = (LATENTS_FILE, truth.latents), (DROPOUT_FILE, truth.dropout)
-    for name, frame in (*extras, (EFFECTS_FILE, truth.effects)):
-        if frame is not None and len(frame) != len(X):
-            raise SpecError(
-                "", str(extra_path(folder, name)), f"has {len(frame)} rows, the data {len(X)}"
-            )
-    dropout = truth.dropout
-    if dropout is None and cells:
-        raise SpecError(
-            "", str(extra_path(folder, DROPOUT_FILE)), "is missing: the spec has dropout"
-        )
-    if dropout is None:
-        return
-    if [str(c) for c in dropout.columns] != cells:
-        raise SpecError(
-            "",
-            str(extra_path(folder, DROPOUT_FILE)),
-            f"must hold the columns {cells[:3]}... in order",
-        )
-    if dropout.isna().any().any() or not all(pd.api.types.is_bool_dtype(t) for t in dropout.dtypes):
-        raise SpecError(
-            "", str(extra_path(folder, DROPOUT_FILE)), "must hold true/false cells only"
-        )
-    values = X[cells].to_numpy(dtype=np.float64)
-    if ((values != 0) & ~np.isnan(values) & dropout.to_numpy(dtype=bool)).any():
-        raise SpecError(
-            "", str(extra_path(folder, DROPOUT_FILE)), "marks cells whose count is not 0"
-        )
-    truth.dropout = dropout.set_axis(X.index)
 
 
 def masked_columns(truth: Truth) -> list[str]:

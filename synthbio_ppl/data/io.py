@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -21,6 +22,8 @@ import pyarrow.parquet as pq
 from synthbio_ppl.core.errors import SpecError
 
 DATA_FILE = "data.parquet"
+DATA_DIR = "data"
+"""A streamed run's data: ``data/part-*.parquet``."""
 TRUTH_FILE = "truth.json"
 SPEC_FILE = "spec.yaml"
 LATENTS_FILE = "latents.parquet"
@@ -173,10 +176,14 @@ def write_folder(
 
 def extra_path(directory: str | Path, name: str) -> Path:
     """Where a table of the folder lives: ``name`` (one file), or the folder of its parts
-    (``name`` without ``.parquet``, a streamed run's) when only that exists."""
-    path = Path(directory) / name
-    parts = Path(directory) / name.removesuffix(".parquet")
-    return parts if not path.is_file() and parts.is_dir() else path
+    (``name`` without ``.parquet``) where only that exists, or where neither does in a
+    streamed folder (its data in ``data/``): a message names where the table belongs."""
+    folder = Path(directory)
+    path, parts = folder / name, folder / name.removesuffix(".parquet")
+    if path.is_file():
+        return path
+    streamed = not (folder / DATA_FILE).exists() and (folder / DATA_DIR).is_dir()
+    return parts if parts.is_dir() or (streamed and not path.exists()) else path
 
 
 def read_extra(directory: str | Path, name: str) -> pd.DataFrame | None:
@@ -191,44 +198,60 @@ def read_extra(directory: str | Path, name: str) -> pd.DataFrame | None:
 
 
 def _brief(exc: Exception) -> str:
-    """An Arrow error's first line, cut short (schemas can run to pages)."""
+    """An Arrow error's first line, cut short (schemas can run to pages), without the
+    file name the message names already."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = re.sub(r"^Could not open Parquet input source '[^']*': ", "", text)
     return text if len(text) <= 160 else text[:157] + "..."
 
 
 def _read_parquet(path: Path) -> pa.Table:
     """One Parquet file, or a folder of ``part-*.parquet`` files (streamed) in name order;
-    SpecError naming the part whose columns differ from the first part's."""
+    SpecError naming the part that cannot be read, or whose columns differ from the first
+    part's (and the columns)."""
     if not path.is_dir():
         return pq.read_table(path)
-    tables = [(p, pq.read_table(p)) for p in sorted(path.glob("part-*.parquet"))]
-    if not tables:
+    parts = sorted(path.glob("part-*.parquet"))
+    if not parts:
         raise SpecError("", str(path), "holds no part-*.parquet files")
-    first = tables[0][1].schema
-    for part, table in tables[1:]:
+    tables = []
+    for part in parts:
+        try:
+            tables.append(pq.read_table(part))
+        except (pa.ArrowException, OSError) as exc:
+            raise SpecError("", str(part), f"not a readable Parquet part ({_brief(exc)})") from None
+    first = tables[0].schema
+    for part, table in zip(parts[1:], tables[1:], strict=True):
         if not table.schema.equals(first):
-            ours = {f.name: str(f.type) for f in first}
-            theirs = {f.name: str(f.type) for f in table.schema}
-            column = next((c for c in [*ours, *theirs] if ours.get(c) != theirs.get(c)), None)
-            if column is None:
-                raise SpecError(
-                    "", str(part), f"holds the columns of {tables[0][0].name} in another order"
-                )
-            raise SpecError(
-                "",
-                str(part),
-                f"its columns differ from {tables[0][0].name}'s at {column!r} "
-                f"({theirs.get(column, 'absent')} here, {ours.get(column, 'absent')} there)",
-            )
-    return pa.concat_tables([t for _, t in tables])
+            raise SpecError("", str(part), _difference(table.schema, first, parts[0].name))
+    try:
+        return pa.concat_tables(tables)
+    except pa.ArrowException as exc:
+        raise SpecError("", str(path), f"its parts cannot be joined ({_brief(exc)})") from None
+
+
+def _difference(schema: pa.Schema, first: pa.Schema, name: str) -> str:
+    """How a part's columns differ from the first part's, in one line: each differing
+    column (three at most) with its type here and there."""
+    theirs = {f.name: str(f.type) for f in first}
+    ours = {f.name: str(f.type) for f in schema}
+    columns = [c for c in dict.fromkeys([*theirs, *ours]) if ours.get(c) != theirs.get(c)]
+    if not columns:
+        return f"holds the columns of {name} in another order"
+    shown = ", ".join(
+        f"{c!r} ({ours.get(c, 'absent')} here, {theirs.get(c, 'absent')} there)"
+        for c in columns[:3]
+    )
+    more = f" and {len(columns) - 3} more" if len(columns) > 3 else ""
+    return f"its columns differ from {name}'s at {shown}{more}"
 
 
 def read_folder(directory: str | Path) -> tuple[pd.DataFrame, dict, str]:
     """The data table, the truth dict and the spec YAML text of a dataset folder."""
     folder = Path(directory)
     data = folder / DATA_FILE
-    if not data.is_file() and (folder / DATA_FILE.removesuffix(".parquet")).is_dir():
-        data = folder / DATA_FILE.removesuffix(".parquet")  # streamed: data/part-*.parquet
+    if not data.is_file() and (folder / DATA_DIR).is_dir():
+        data = folder / DATA_DIR  # streamed: data/part-*.parquet
     missing = [f.name for f in (data, folder / TRUTH_FILE, folder / SPEC_FILE) if not f.exists()]
     if missing:
         raise SpecError("", str(folder), f"not a dataset folder (missing {', '.join(missing)})")

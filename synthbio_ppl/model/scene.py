@@ -234,7 +234,7 @@ def validate_spec(data: Spec | dict[str, Any]) -> Spec:
     try:
         return Spec.model_validate(data)
     except ValidationError as exc:
-        raise from_validation_error(exc) from None
+        raise from_validation_error(exc, Spec) from None
 
 
 def load_spec(source: str | Path) -> Spec:

@@ -314,6 +314,11 @@ class BlockProcess:
         """Per-row latent values drawn by the model, for the truth (``truth.latents``)."""
         return None
 
+    def latent_columns(self, group: Any, block: Block) -> list[str]:
+        """The columns of its ``latent_frame`` (a saved dataset's latents must hold them)."""
+        frame = self.latent_frame(group, block, self.empty_outputs(block))
+        return [] if frame is None else [str(c) for c in frame.columns]
+
     def cell_frame(self, block: Block, outputs: dict[str, np.ndarray]) -> pd.DataFrame | None:
         """Cells of its columns that a technical process set to zero (dropout), (rows,
         columns) bool, for the truth (``truth.dropout``); None for none."""

@@ -155,6 +155,11 @@ class ResponseProcess:
         """Per-row truth (linear predictor, probabilities, potential times): latents."""
         raise NotImplementedError
 
+    def row_truth_columns(self, static: Any) -> list[str]:
+        """The columns ``row_truth`` always gives (a saved dataset's latents must hold them;
+        its further columns start with a name of ``site_prefixes``)."""
+        return list(self.row_truth(static, self.empty_outputs(static)).columns)
+
     def observed_table(
         self, group: Any, static: Any, frame: pd.DataFrame, dtype: str = "float32"
     ) -> dict[str, Any]:

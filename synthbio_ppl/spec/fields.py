@@ -8,7 +8,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic import Strict as StrictType
 
-from synthbio_ppl.core.errors import UNION_TAGS, SpecError
+from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.core.locations import UNION_TAGS, admitted, is_flag, members
 
 NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*$"
 """A name: a letter, then letters, digits and underscores (block, covariate, biomarker)."""
@@ -40,80 +41,83 @@ class Strict(BaseModel):
     def _no_flag_for_a_number(cls, value: Any, info: ValidationInfo) -> Any:
         # pydantic reads true as 1.0, and YAML 1.1 reads yes/no/on/off as true/false
         annotation = cls.model_fields[info.field_name].annotation
-        if _holds_flag(value, annotation) and not _admits(annotation, bool):
-            if is_flag(value) and any(
-                isinstance(a, type) and issubclass(a, BaseModel) for a in _flatten(annotation)
-            ):
-                raise SpecError("", value, "must be a mapping of its fields, not true/false")
-            if isinstance(value, dict | list | tuple):  # name the entry, at any depth
-                path, flag = _flag_path(value)
-                raise SpecError(
-                    path, flag, "must be a number or a name, not true/false " + YAML_FLAGS
-                )
-            raise SpecError("", value, "must be a number or a name, not true/false " + YAML_FLAGS)
+        if _admits(annotation, bool):
+            return value
+        found = _find_flag(value, annotation)
+        if found is not None:
+            path, flag, wanted = found
+            words = admitted(wanted) or "a number or a name"
+            hint = YAML_FLAGS.replace(")", ": quote it)") if words == "a name" else YAML_FLAGS
+            raise SpecError(path, flag, f"must be {words}, not true/false {hint}")
         return value
 
 
-def _flag_path(value: Any) -> tuple[str, Any]:
-    """The dotted path (keys, [indices]) to the first flag inside mappings and lists."""
+def _find_flag(value: Any, annotation: Any) -> tuple[str, Any, Any] | None:
+    """``(path, flag, annotation there)`` of the first true/false in ``value``: itself, or
+    an item (keys, [indices]) of the lists and mappings ``annotation`` declares, at any
+    depth; None where there is none. A mapping given to a sub-model holds that model's own
+    fields (it checks them itself), and a list or mapping where the annotation takes none
+    is pydantic's to refuse: neither is searched (a huge value costs nothing here)."""
     if is_flag(value):
-        return "", value
-    items = value.items() if isinstance(value, dict) else enumerate(value)
+        return "", value, annotation
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list | tuple):
+        items = enumerate(value)
+    else:
+        return None
     for key, item in items:
-        if is_flag(item) or (isinstance(item, list | tuple | dict) and _holds_flag(item, Any)):
-            inner, flag = _flag_path(item)
+        inner = _item_annotation(annotation, value, key)
+        if inner is _NOT_SEARCHED:
+            return None
+        found = _find_flag(item, inner)
+        if found is not None:
+            path, flag, wanted = found
             head = f"[{key}]" if isinstance(value, list | tuple) else str(key)
             joined = (
-                head
-                if not inner
-                else (f"{head}{inner}" if inner.startswith("[") else f"{head}.{inner}")
+                head if not path else (head + path if path.startswith("[") else f"{head}.{path}")
             )
-            return joined, flag
-    return "", value
+            return joined, flag, wanted
+    return None
+
+
+_NOT_SEARCHED = object()
+
+
+def _item_annotation(annotation: Any, container: Any, key: Any) -> Any:
+    """The annotation of ``container[key]``: the union of the items of ``annotation``'s
+    list or mapping members (``_NOT_SEARCHED`` where it declares no such container)."""
+    if annotation is Any:
+        return Any
+    choices = members(annotation)
+    if isinstance(container, dict):
+        found = [typing.get_args(m)[1] for m in choices if typing.get_origin(m) is dict]
+    else:
+        found = []
+        for m in choices:
+            origin, args = typing.get_origin(m), typing.get_args(m)
+            if origin is list and args:
+                found.append(args[0])
+            elif origin is tuple and args:
+                ellipsis = len(args) == 2 and args[1] is Ellipsis
+                if ellipsis or (isinstance(key, int) and key < len(args)):
+                    found.append(args[0] if ellipsis else args[key])
+    if not found:
+        return _NOT_SEARCHED
+    return found[0] if len(found) == 1 else typing.Union[tuple(found)]  # noqa: UP007
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
 def _admits(annotation: Any, kind: type) -> bool:
     """Whether ``annotation`` (a type, union, list[...] or Annotated[...]) admits ``kind``."""
     if annotation is Any or annotation is kind:
         return True
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+    if _is_model(annotation):
         return False
     return any(_admits(arg, kind) for arg in typing.get_args(annotation))
-
-
-def _holds_flag(value: Any, annotation: Any) -> bool:
-    """A bool (Python's or numpy's), or a list or mapping holding one: at any depth where
-    the annotation names no sub-model, else among its direct items only (a sub-model's own
-    fields, flags among them, are checked by that model)."""
-    if is_flag(value):
-        return True
-    if not isinstance(value, list | tuple | dict):
-        return False
-    items = list(value.values() if isinstance(value, dict) else value)
-    if any(isinstance(a, type) and issubclass(a, BaseModel) for a in _flatten(annotation)):
-        members = typing.get_args(annotation) if _is_union(annotation) else (annotation,)
-        if isinstance(value, dict) and not any(typing.get_origin(m) is dict for m in members):
-            return False  # a sub-model's own fields
-        return any(is_flag(v) for v in items)
-    return any(
-        _holds_flag(v, Any) if isinstance(v, list | tuple | dict) else is_flag(v) for v in items
-    )
-
-
-def is_flag(value: Any) -> bool:
-    """Whether ``value`` is true/false (``bool`` or ``numpy.bool_``)."""
-    return isinstance(value, bool) or (type(value).__name__ == "bool" and hasattr(value, "dtype"))
-
-
-def _is_union(annotation: Any) -> bool:
-    import types
-
-    return typing.get_origin(annotation) in (typing.Union, types.UnionType)
-
-
-def _flatten(annotation: Any) -> list[Any]:
-    args = typing.get_args(annotation)
-    return [annotation, *(a for arg in args for a in _flatten(arg))]
 
 
 def is_name(name: str) -> bool:

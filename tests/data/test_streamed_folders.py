@@ -3,6 +3,7 @@ or the folder it sits in, in one short line."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pyarrow as pa
@@ -10,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import synthbio_ppl as sb
+from synthbio_ppl.cli.app import main
 from synthbio_ppl.core.errors import SpecError
 
 SPEC = {
@@ -56,7 +58,9 @@ def test_damaged_dropout_parts_name_the_folder(streamed: Path) -> None:
     marks[nonzero[0]] = True  # a dropout mark on a cell whose count is not 0
     table = table.set_column(0, column, pa.array(marks))
     pq.write_table(table, part)
-    with pytest.raises(SpecError, match=r"/dropout' .*marks cells whose count is not 0"):
+    with pytest.raises(
+        SpecError, match=r"/dropout' .*marks row \d+ as dropped, but its count there is \d+, not 0"
+    ):
         sb.load_dataset(streamed)
 
 
@@ -80,3 +84,48 @@ def test_a_part_with_its_columns_in_another_order_says_so(streamed: Path) -> Non
         SpecError, match=r"holds the columns of part-000000.parquet in another order"
     ):
         sb.load_dataset(streamed)
+
+
+def test_parts_whose_schemas_differ_name_the_part_and_each_column_in_one_line(
+    streamed: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    part = sorted((streamed / "data").glob("part-*.parquet"))[2]
+    table = pq.read_table(part)
+    table = table.set_column(1, "gene_1", table.column(1).cast(pa.float64()))
+    pq.write_table(table.append_column("extra", pa.array([0.5] * table.num_rows)), part)
+    message = (
+        "/data/part-000002.parquet' is not allowed; its columns differ from "
+        "part-000000.parquet's at "
+        "'gene_1' (double here, int32 there), 'extra' (double here, absent there)"
+    )
+    with pytest.raises(SpecError) as info:
+        sb.load_dataset(streamed)
+    assert str(info.value).endswith(message), info.value
+    assert main(["cluster", str(streamed)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err and "Traceback" not in err
+
+
+def test_an_unreadable_part_is_named_itself(streamed: Path) -> None:
+    part = sorted((streamed / "latents").glob("part-*.parquet"))[1]
+    part.write_bytes(b"PAR1")
+    with pytest.raises(
+        SpecError, match=r"/latents/part-000001.parquet' is not allowed; not a readable"
+    ):
+        sb.load_dataset(streamed)
+
+
+@pytest.mark.parametrize(
+    ("folder", "message"),
+    [
+        ("dropout", "/dropout' is not allowed; is missing: the spec has dropout"),
+        ("latents", "/latents' is not allowed; is missing: the spec draws per-row latents"),
+    ],
+)
+def test_a_missing_table_of_a_streamed_folder_is_named_by_its_folder(
+    streamed: Path, folder: str, message: str
+) -> None:
+    shutil.rmtree(streamed / folder)
+    with pytest.raises(SpecError) as info:
+        sb.load_dataset(streamed)
+    assert message in str(info.value) and ".parquet" not in str(info.value), info.value

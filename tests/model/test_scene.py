@@ -11,6 +11,7 @@ import yaml
 
 import synthbio_ppl as sb
 from synthbio_ppl import SpecError, load_spec, spec_reference, validate_spec
+from synthbio_ppl.core.errors import format_path
 from synthbio_ppl.model.layout import build_layout, column_names
 from tests.conftest import ROOT, two_classes
 
@@ -336,9 +337,9 @@ def _structure(**changes: Any) -> dict[str, Any]:
 )
 def test_flags_nested_in_a_structural_scene_are_refused(path: str) -> None:
     validate_spec(_structure())  # the scene is valid with numbers there
-    # (a value that may also be a number, like factors.X.mean, reports the number's rule)
-    with pytest.raises(SpecError, match="True"):
+    with pytest.raises(SpecError, match=r"must be a number.*, not true/false \(YAML") as info:
         validate_spec(_structure(**{path: True}))
+    assert info.value.path == "structure." + path
 
 
 def test_numpy_booleans_are_flags_too() -> None:
@@ -387,7 +388,7 @@ def test_a_yaml_flag_as_a_key_is_named_as_a_key() -> None:
 @pytest.mark.parametrize(
     ("yaml_text", "path", "message"),
     [
-        ("yes: 1\nnoise: [{n: 2}]", "True", "must be a field name, not true/false"),
+        ("yes: 1\nnoise: [{n: 2}]", "True", "YAML read this key as true/false"),
         (
             "noise: [{name: m, n: 2}]\nmissing: [{mechanism: mcar, rate: 0.2, affects: [m, on]}]",
             "missing[0].affects[1]",
@@ -409,3 +410,201 @@ def test_flags_as_keys_and_names_are_pointed_at(yaml_text: str, path: str, messa
     with pytest.raises(SpecError, match=re.escape(message)) as info:
         validate_spec(yaml.safe_load(yaml_text))
     assert info.value.path == path
+
+
+def _refusal(text: str) -> SpecError:
+    with pytest.raises(SpecError) as info:
+        validate_spec(yaml.safe_load(text))
+    assert "\n" not in str(info.value)
+    return info.value
+
+
+SEX = "covariates: {sex: {levels: {female: 0.5, male: 0.5}}}"
+
+
+@pytest.mark.parametrize(
+    ("text", "path", "allowed"),
+    [
+        (  # the review's example: a level of a number-or-levels field
+            f"structure: {{n: 10, {SEX}, factors: {{X: {{mean: {{by: sex, female: yes}}}}}}, "
+            "biomarkers: {a: {loadings: {X: 1}}}}",
+            "structure.factors.X.mean.female",
+            "must be a number, not true/false (YAML reads yes, no, on and off",
+        ),
+        (  # the field itself: a number or levels, not "a mapping of its fields" only
+            f"structure: {{n: 10, {SEX}, factors: {{X: {{mean: yes}}}}, biomarkers: {{a: {{}}}}}}",
+            "structure.factors.X.mean",
+            "must be a number or a mapping {by: covariate, <level>: value, ...}, not true/false",
+        ),
+        (
+            "structure: {n: 10, biomarkers: {a: {}, b: {depends_on: {a: yes}}}}",
+            "structure.biomarkers.b.depends_on.a",
+            "must be a number or a mapping of its fields (coef, centre), not true/false",
+        ),
+        (  # a number-only field does not offer "or a name"
+            "structure: {n: 10, biomarkers: {a: {baseline: on}}}",
+            "structure.biomarkers.a.baseline",
+            "must be a number, not true/false (YAML",
+        ),
+        ("structure: {n: yes, biomarkers: {a: {}}}", "structure.n", "must be a whole number, not"),
+        (  # a flag given for a whole entry is named there, not at a flag inside another
+            "classes: [{name: a, n: 5}, {name: b, n: 5}]\nnoise: [{n: 2, standardise: false}, yes]",
+            "noise[1]",
+            "must be a mapping of its fields (name, n, distribution, params, standardise), not",
+        ),
+        (
+            "classes: [{name: a, n: 5}, {name: b, n: 5}]\nnoise: [{n: 2, name: no}]",
+            "noise[0].name",
+            "must be a name, not true/false (YAML reads yes, no, on and off as true/false: quote",
+        ),
+    ],
+)
+def test_a_flag_where_a_number_may_stand_says_true_false_and_what_is_needed(
+    text: str, path: str, allowed: str
+) -> None:
+    error = _refusal(text)
+    assert error.path == path and allowed in error.allowed, error
+
+
+@pytest.mark.parametrize(
+    ("text", "path", "allowed"),
+    [
+        ("structure: {n: yes}", "structure.n", "must be a whole number, not true/false"),
+        ("structure: {n: 2.5, biomarkers: {a: {}}}", "structure.n", "integer"),
+        ("structure: yes", "structure", "must be a mapping of its fields (name, n, covariates"),
+        ("structure: [1, 2]", "structure", "must be a mapping of its fields"),
+        (  # `n` written as a key YAML reads as a flag: that key, not `n` missing
+            "structure: {yes: 10, biomarkers: {a: {}}}",
+            "structure.True",
+            "YAML read this key as true/false",
+        ),
+        ("outcome: {kind: binary, n: yes, coefficients: {}}", "outcome.n", "whole number"),
+    ],
+)
+def test_rows_of_a_scene_without_classes_are_named_where_the_user_wrote_them(
+    text: str, path: str, allowed: str
+) -> None:
+    error = _refusal(text)
+    assert error.path == path and allowed in error.allowed, error
+    assert not error.path.startswith("classes")
+
+
+@pytest.mark.parametrize(
+    ("text", "path", "allowed"),
+    [
+        (  # the review's example
+            "structure: {n: 10, biomarkers: {A: {depends_on: {B: 'x'}}, B: {}}}",
+            "structure.biomarkers.A.depends_on.B",
+            "must be a number or a mapping of its fields (coef, centre)",
+        ),
+        (
+            "classes: [{name: a, n: 5}, {name: b, n: 5}]\ncounts: [{n: 2, dropout: 'x'}]",
+            "counts[0].dropout",
+            "must be a mapping of its fields (midpoint, slope)",
+        ),
+        (
+            "classes: [{name: a, n: 5}, {name: b, n: 5}]\ninformative: [3]",
+            "informative[0]",
+            "must be a mapping of its fields (name, n, distribution, params, effect_size)",
+        ),
+        (  # a mapping given to a number-or-mapping field is judged as the mapping
+            f"structure: {{n: 10, {SEX}, "
+            "factors: {X: {mean: {by: yes, female: 1, male: 0}}}, biomarkers: {a: {}}}",
+            "structure.factors.X.mean.by",
+            "must be a name, not true/false",
+        ),
+        (  # keys the user wrote stay in the path, whatever they are called
+            "structure: {n: 10, biomarkers: {Dependency: {}, float: {depends_on: "
+            "{Dependency: {coef: 'x'}}}}}",
+            "structure.biomarkers.float.depends_on.Dependency.coef",
+            "must be a valid number",
+        ),
+        (
+            "classes: [{name: float, n: 5}, {name: b, n: 5}]\n"
+            "clusters: [{n: 3, correlation: {float: 'x', b: 0.1}}]",
+            "clusters[0].correlation.float",
+            "must be a valid number",
+        ),
+    ],
+)
+def test_paths_and_messages_name_no_internal_class(text: str, path: str, allowed: str) -> None:
+    error = _refusal(text)
+    assert error.path == path and allowed in error.allowed, error
+    for name in ("Dependency", "Dropout", "InformativeGroup", "ByLevel", "instance of"):
+        assert name not in str(error).replace("Dependency:", "").replace(".Dependency", "")
+
+
+def _subclasses(cls: type) -> set[type]:
+    return {c for sub in cls.__subclasses__() for c in {sub, *_subclasses(sub)}}
+
+
+@pytest.mark.parametrize("scene", ["haalsi_like", "kitchen_sink", "survival_cohort"])
+def test_no_refusal_of_a_catalogue_scene_names_a_spec_model(scene: str) -> None:
+    """Every mapping and list of the scene replaced by a word or a number in turn: the
+    message names the place the user wrote and never a pydantic model's class name."""
+    from pydantic import BaseModel
+
+    models = {c.__name__ for c in _subclasses(BaseModel) if c.__module__.startswith("synthbio")}
+    base = yaml.safe_load((ROOT / "models" / f"{scene}.yaml").read_text())
+
+    def places(node: Any, at: tuple[Any, ...] = ()) -> Any:
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, item in items:
+            if isinstance(item, dict | list):
+                yield (*at, key)
+                yield from places(item, (*at, key))
+
+    for where in places(base):
+        for odd in ("x", 5):
+            spec = copy.deepcopy(base)
+            node = spec
+            for key in where[:-1]:
+                node = node[key]
+            node[where[-1]] = odd
+            try:
+                validate_spec(spec)  # a number may stand for a list of numbers
+            except SpecError as error:
+                assert error.path.startswith(format_path(where)), str(error)
+                words = set(re.findall(r"\w+", str(error)))
+                assert not words & (models - {"Spec"}), str(error)
+
+
+@pytest.mark.parametrize(
+    ("text", "path", "advice"),
+    [
+        (  # the review's examples
+            "classes: [{name: a, n: 5}, {name: b, n: 5}]\n"
+            "clusters: [{n: 3, correlation: {yes: 0.5}}]",
+            "clusters[0].correlation.True",
+            "quote it ('yes': ...) to use the word as a name",
+        ),
+        ("on: 1\nnoise: [{n: 2}]", "True", "quote it to keep the word, and check it against"),
+        (  # a field written as a flag: that key, not the field it lost reported missing
+            "classes: [{yes: a, n: 5}, {name: b, n: 5}]\nnoise: [{n: 2}]",
+            "classes[0].True",
+            "check it against the field names",
+        ),
+        (  # a level beside `by` is a name, not a field
+            "structure: {n: 10, covariates: {a: {levels: {'no': 0.5, z: 0.5}}}, "
+            "factors: {X: {mean: {by: a, no: 1, z: 0}}}, biomarkers: {b: {}}}",
+            "structure.factors.X.mean.False",
+            "to use the word as a name",
+        ),
+    ],
+)
+def test_a_key_yaml_read_as_a_flag_says_so_and_suggests_quoting(
+    text: str, path: str, advice: str
+) -> None:
+    error = _refusal(text)
+    assert error.path == path, error
+    assert "YAML read this key as true/false" in error.allowed and advice in error.allowed
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("kind", []), ("kind", {}), ("baseline", {"distribution": []})]
+)
+def test_a_list_where_a_name_is_meant_is_a_refusal_not_a_crash(field: str, value: Any) -> None:
+    outcome = {"kind": "survival", "n": 20, "coefficients": {}, field: value}
+    with pytest.raises(SpecError) as info:
+        validate_spec({"noise": [{"n": 2}], "outcome": outcome})
+    assert info.value.path.startswith(f"outcome.{field}")

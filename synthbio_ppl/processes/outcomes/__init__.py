@@ -296,6 +296,17 @@ class OutcomeProcess(ResponseProcess):
             )
         return pd.DataFrame({"y": y})
 
+    def row_truth_columns(self, static: OutcomeLayout) -> list[str]:
+        """η; binary: P(y = 1); survival: each cause's η and failure time, and the
+        censoring time where censoring is random (what scoring the truth reads)."""
+        p = static.name
+        names = [f"{p}.linear_predictor"]
+        names += [f"{p}.probability"] if static.kind == "binary" else []
+        names += [f"{p}.censoring_time"] if static.random_censoring else []
+        for cause in static.causes:
+            names += [f"{cause.name}.linear_predictor", f"{cause.name}.event_time"]
+        return list(dict.fromkeys(names))
+
     def row_truth(self, static: OutcomeLayout, outputs: dict[str, np.ndarray]) -> pd.DataFrame:
         p = static.name
         names = [f"{p}.linear_predictor", f"{p}.probability", f"{p}.censoring_time"]

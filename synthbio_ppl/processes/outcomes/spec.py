@@ -80,7 +80,9 @@ class Baseline(Strict):
     @classmethod
     def _family_shape(cls, data: Any) -> Any:
         if isinstance(data, dict) and "shape" not in data:
-            default = {"exponential": 1.0, "gompertz": 0.1}.get(data.get("distribution"))
+            family = data.get("distribution")  # any YAML value: a list cannot be hashed
+            fixed = {"exponential": 1.0, "gompertz": 0.1}
+            default = fixed.get(family) if isinstance(family, str) else None
             return data if default is None else {**data, "shape": default}
         return data
 
@@ -192,7 +194,9 @@ class Outcome(Strict):
     @model_validator(mode="before")
     @classmethod
     def _fields_of_the_kind(cls, data: Any) -> Any:
-        if not isinstance(data, dict) or data.get("kind") not in _ONLY:
+        if not isinstance(data, dict) or not isinstance(data.get("kind"), str):
+            return data  # the field's own check names a kind that is not a name
+        if data["kind"] not in _ONLY:
             return data
         kind = data["kind"]
         for name in dict.fromkeys(n for names in _ONLY.values() for n in names):

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.core.lazy import jnp, np, pd
+from synthbio_ppl.core.locations import is_flag
 from synthbio_ppl.core.world import Variable
 from synthbio_ppl.processes.base import BlockProcess
 from synthbio_ppl.processes.block import Block, RowDesign, Rows
@@ -53,8 +54,12 @@ class Structural(BlockProcess):
         ]
 
     def implicit_rows(self, raw: Any) -> int | None:
-        n = raw.get("n") if isinstance(raw, dict) else getattr(raw, "n", None)
+        if not isinstance(raw, dict | StructuralSpec):
+            return None  # not a mapping: the field's own check says so, at `structure`
+        n = raw.get("n") if isinstance(raw, dict) else raw.n
         if n is None:
+            if isinstance(raw, dict) and any(is_flag(key) for key in raw):
+                return None  # a key YAML read as true/false: the check names that key
             raise SpecError("structure.n", "(missing)", "give the number of rows, or `classes`")
         valid = isinstance(n, int) and not isinstance(n, bool) and n >= 1
         return n if valid else None  # else structure.n's own check names it
@@ -275,6 +280,9 @@ class Structural(BlockProcess):
 
         latents = outputs.get("latents")
         return None if latents is None else latent_frame(group, latents)
+
+    def latent_columns(self, group: StructuralSpec, block: Block) -> list[str]:
+        return list(group.factors)
 
     def describe(self, block: Block, fixed: dict[str, np.ndarray]) -> dict[str, str]:
         return {"role": "biomarkers", "distribution": block.family}

@@ -36,11 +36,12 @@ cycles are rejected. Quote level names that YAML reads as booleans (``"yes"``, `
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from synthbio_ppl.core.errors import UNION_TAGS, SpecError
+from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.core.locations import UNION_TAGS
 from synthbio_ppl.families.table import Distribution, family_params
 from synthbio_ppl.spec.fields import NAME_PATTERN, YAML_FLAGS, Count, Strict, is_flag, is_name
 
@@ -57,6 +58,8 @@ class ByLevel(BaseModel):
     __pydantic_extra__: dict[str, float] = Field(init=False)
 
     by: str = Field(description="The covariate whose level picks the value.")
+    yaml_form: ClassVar[str] = "{by: covariate, <level>: value, ...}"
+    """How messages show what the mapping holds (its levels are not fields)."""
 
     @model_validator(mode="before")
     @classmethod
