@@ -18,7 +18,6 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 import numpyro.distributions as dist
 from _machine import header as print_header
 from numpyro.infer.util import initialize_model
@@ -26,7 +25,7 @@ from sklearn.datasets import load_breast_cancer
 
 from synthbio_ppl.twins import model as twin_model
 from synthbio_ppl.twins.columns import read_layout
-from synthbio_ppl.twins.design import _class_codes, _design, _shape
+from synthbio_ppl.twins.design import _class_codes, _design, _numeric_values, _shape
 from synthbio_ppl.twins.fitting import default_rank
 
 PACKAGES = ("jax", "jaxlib", "numpyro", "numpy")
@@ -41,8 +40,8 @@ def _gradient_ms(density: Callable[..., dist.Distribution], repeats: int) -> flo
     table = load_breast_cancer(as_frame=True).frame
     layout = read_layout(table, "target")
     shape = _shape(layout, default_rank(len(layout.numeric)))
-    design = _design(layout, _class_codes(table["target"], layout))
-    numeric = table.drop(columns="target").to_numpy(np.float32)
+    design = _design(_class_codes(table["target"], layout))
+    numeric, _ = _numeric_values(table, layout)
     data = twin_model.TwinData(jnp.asarray(numeric), jnp.zeros((len(table), 0), jnp.int32))
     original = twin_model.ClassFactorNormal
     twin_model.ClassFactorNormal = density  # the one line that differs

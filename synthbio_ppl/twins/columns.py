@@ -12,6 +12,10 @@ Missing values (NaN, None, ``pd.NA``) are allowed in feature columns: the scalin
 constants, bounds, levels and the constant-column check use the observed cells only. A
 column with no observed cell is refused (nothing to model), as are infinities (a value,
 not a missing cell) and a missing class label (``twins.missingness`` learns the rates).
+
+Refused too, before anything is fitted: dates, durations and complex numbers; a
+categorical cell that is a container (a list); a value more than ``MAX_ROBUST_Z`` robust
+sds from its column's median, which the float32 model cannot hold.
 """
 
 from __future__ import annotations
@@ -30,6 +34,10 @@ KINDS: tuple[str, ...] = ("continuous", "integer", "categorical")
 MIN_ROWS_PER_CLASS = 5
 """Rows each class needs by default: below that its means and spreads are guesses."""
 _IQR_TO_SD = 1.349  # IQR of a standard normal
+MAX_ROBUST_Z = 1e15
+"""How far (in robust sds) an observed value may lie from its column's median: the model
+runs in float32 (largest 3.4e38), where the power transform and Gaussian of a value 1e35
+sds away overflowed a MAP fit (1e30 did not); 1e15 leaves a wide margin."""
 
 
 @dataclass(frozen=True)
@@ -156,6 +164,12 @@ def _column(
         raise SpecError(
             f"data.{name}", str(dtype), "dates and durations are not modelled; convert to numbers"
         )
+    if pd.api.types.is_complex_dtype(values):
+        raise SpecError(
+            f"data.{name}",
+            str(dtype),
+            "complex numbers are not modelled; split them into real and imaginary columns",
+        )
     is_numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
     kind = declared
     if kind is None:  # text, booleans and categories are categorical without being declared
@@ -167,7 +181,7 @@ def _column(
         if isinstance(dtype, pd.CategoricalDtype):
             levels = tuple(dtype.categories)
         else:
-            levels = tuple(sorted(values.dropna().unique(), key=_sort_key))
+            levels = _levels(values, name)
         return TwinColumn(name, "categorical", dtype, levels=levels)
     if not is_numeric:
         raise SpecError(f"types.{name}", kind, f"column of dtype {dtype} can only be categorical")
@@ -180,18 +194,81 @@ def _column(
             f"{infinite.size} infinite value(s), the first {first:g} at row {infinite[0]}",
             "every observed value must be finite (NaN marks a missing value)",
         )
-    x = every[~np.isnan(every)]
+    seen = np.flatnonzero(~np.isnan(every))
+    x = every[seen]
     low, high = (0.0 if x.min() >= 0 else None), None
     if bound is not None:
-        low, high = bound
+        low, high = _bound(bound, name)
         if (low is not None and x.min() < low) or (high is not None and x.max() > high):
             raise SpecError(
                 f"bounds.{name}", bound, f"must contain the data ({x.min():g} … {x.max():g})"
             )
-    q25, q50, q75 = np.quantile(x, [0.25, 0.5, 0.75])
-    scale = (q75 - q25) / _IQR_TO_SD
-    if scale <= 0:
-        scale = float(x.std())
+    centre, scale = _centre_and_scale(x)
+    if not (np.isfinite(centre) and np.isfinite(scale)):
+        raise SpecError(
+            f"data.{name}",
+            f"values from {x.min():g} to {x.max():g}",
+            "too far apart to standardise in float64; rescale the column",
+        )
     if scale <= 0:
         raise SpecError(f"data.{name}", f"constant {x[0]:g}", "drop constant columns")
-    return TwinColumn(name, kind, dtype, float(q50), float(scale), low, high)  # type: ignore[arg-type]
+    with np.errstate(over="ignore", invalid="ignore"):
+        far = np.abs(x - centre) / scale
+    worst = int(np.argmax(np.where(np.isnan(far), np.inf, far)))
+    if not far[worst] <= MAX_ROBUST_Z:
+        raise SpecError(
+            f"data.{name}",
+            f"{x[worst]:g} at row {seen[worst]}, {far[worst]:.3g} robust sds from the median",
+            f"a value more than {MAX_ROBUST_Z:g} robust sds (IQR/1.349) from the column's "
+            "median overflows the float32 model; transform the column (log) or drop the value",
+        )
+    return TwinColumn(name, kind, dtype, centre, scale, low, high)  # type: ignore[arg-type]
+
+
+def _levels(values: pd.Series, name: str) -> tuple[Hashable, ...]:
+    """The observed values of a categorical column, sorted; a cell that is a container
+    (list, dict, set, array) cannot be a level."""
+    observed = values.dropna()
+    for row, value in zip(np.flatnonzero(values.notna()), observed, strict=True):
+        try:
+            hash(value)
+        except TypeError:
+            raise SpecError(
+                f"data.{name}",
+                f"a {type(value).__name__} at row {row}",
+                "a categorical cell must be one value (text, number, boolean), not a container",
+            ) from None
+    return tuple(sorted(observed.unique(), key=_sort_key))
+
+
+def _bound(bound: Any, name: str) -> tuple[float | None, float | None]:
+    """``(low, high)``: each None (or ±inf) for unbounded, or a number; low < high."""
+    try:
+        low, high = bound
+        sides = [None if v is None else float(v) for v in (low, high)]
+    except (TypeError, ValueError):
+        raise SpecError(f"bounds.{name}", bound, "must be (low, high): numbers or None") from None
+    low, high = sides
+    if (low is not None and np.isnan(low)) or (high is not None and np.isnan(high)):
+        raise SpecError(f"bounds.{name}", bound, "a bound cannot be NaN (None: unbounded)")
+    if low == np.inf or high == -np.inf:
+        raise SpecError(f"bounds.{name}", bound, "low cannot be +inf, nor high -inf")
+    low = None if low is None or np.isinf(low) else low
+    high = None if high is None or np.isinf(high) else high
+    if low is not None and high is not None and not low < high:
+        raise SpecError(f"bounds.{name}", bound, "low must be below high")
+    return low, high
+
+
+def _centre_and_scale(x: np.ndarray) -> tuple[float, float]:
+    """The median and robust spread of the finite values ``x``: IQR/1.349, or the sd where
+    the IQR is 0 (computed relative to the largest deviation, so neither 1e200 nor 1e-200
+    squares out of float64)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        q25, q50, q75 = np.quantile(x, [0.25, 0.5, 0.75])
+        scale = (q75 - q25) / _IQR_TO_SD
+        if scale == 0:
+            deviation = x - q50
+            largest = np.abs(deviation).max()
+            scale = largest * np.std(deviation / largest) if largest > 0 else 0.0
+    return float(q50), float(scale)

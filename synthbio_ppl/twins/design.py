@@ -1,12 +1,15 @@
-"""A real table as the arrays ``twin_model`` takes: its shape, design and codes.
+"""A real table as the arrays ``twin_model`` takes, and the model's numbers back as data.
 
 Shared by fitting (``synthbio_ppl.twins.fitting``) and sampling
 (``synthbio_ppl.twins.posterior``): ``_shape`` builds the ``TwinShape`` (the static sizes
-a compiled program is keyed on), ``_design`` the ``TwinDesign`` (class codes, per-column
-centre, scale and bounds, and the classes' missing fractions); integer codes of the
-classes and categorical levels (−1 for a missing cell); the numeric values with their
-observed mask; and the row padding that lets tables of similar size share one compiled
-program.
+a compiled program is keyed on), ``_design`` the ``TwinDesign`` (class codes and the
+classes' missing fractions); integer codes of the classes and categorical levels (−1 for
+a missing cell); the numeric values standardised, u = (x − m)/s, with their observed mask;
+and the row padding that lets tables of similar size share one compiled program.
+``_to_data`` maps the model's u back to the data's units, x = m + s·u clipped to the
+column's bounds and rounded for integer columns. Both directions run in float64 on the
+host, so the float32 model never holds a value in data units (1e9 + 0.5 would round to
+1e9 there).
 """
 
 from __future__ import annotations
@@ -40,35 +43,49 @@ def _shape(layout: TwinLayout, rank: int) -> TwinShape:
         n_numeric=len(layout.numeric),
         rank=rank,
         n_levels=tuple(len(c.levels) for c in layout.categorical),
-        integer=tuple(c.kind == "integer" for c in layout.numeric),
     )
 
 
-def _design(layout: TwinLayout, y: np.ndarray, missing: np.ndarray | None = None) -> TwinDesign:
+def _design(y: np.ndarray, missing: np.ndarray | None = None) -> TwinDesign:
     """The design of rows ``y`` (int codes); ``missing`` (classes, numeric + categorical
     columns) the cells' missing fractions, or None for no mask."""
-    numeric = layout.numeric
-    low = [-np.inf if c.low is None else c.low for c in numeric]
-    high = [np.inf if c.high is None else c.high for c in numeric]
     return TwinDesign(
         y=jnp.asarray(y, dtype=jnp.int32),
-        centre=jnp.asarray([c.centre for c in numeric], dtype=jnp.float32),
-        scale=jnp.asarray([c.scale for c in numeric], dtype=jnp.float32),
-        low=jnp.asarray(low, dtype=jnp.float32),
-        high=jnp.asarray(high, dtype=jnp.float32),
         missing=None if missing is None else jnp.asarray(missing, dtype=jnp.float32),
     )
 
 
+def _constants(layout: TwinLayout) -> tuple[np.ndarray, ...]:
+    """(centre, scale, low, high) of the numeric columns, float64 (±inf: unbounded)."""
+    numeric = layout.numeric
+    return (
+        np.array([c.centre for c in numeric], dtype=np.float64),
+        np.array([c.scale for c in numeric], dtype=np.float64),
+        np.array([-np.inf if c.low is None else c.low for c in numeric], dtype=np.float64),
+        np.array([np.inf if c.high is None else c.high for c in numeric], dtype=np.float64),
+    )
+
+
 def _numeric_values(data: pd.DataFrame, layout: TwinLayout) -> tuple[np.ndarray, np.ndarray]:
-    """(values (n, p) float32, observed (n, p) bool) of the numeric columns; a missing cell
-    holds the column's centre, which the likelihood ignores."""
+    """(u (n, p) float32, observed (n, p) bool) of the numeric columns, u = (x − m)/s
+    computed in float64; a missing cell holds 0 (the column's centre), which the
+    likelihood ignores."""
     names = [c.name for c in layout.numeric]
     values = data[names].to_numpy(dtype=np.float64, na_value=np.nan)
     observed = ~np.isnan(values)
-    centre = np.array([c.centre for c in layout.numeric], dtype=np.float64)
-    filled = np.where(observed, values, centre[None, :]).astype(np.float32)
-    return filled, observed
+    centre, scale, _, _ = _constants(layout)
+    u = (values - centre[None, :]) / scale[None, :]
+    return np.where(observed, u, 0.0).astype(np.float32), observed
+
+
+def _to_data(layout: TwinLayout, u: np.ndarray) -> np.ndarray:
+    """(rows, p) float64 in the data's units from the model's u: m + s·u, clipped to each
+    column's (low, high), integer columns rounded."""
+    centre, scale, low, high = _constants(layout)
+    with np.errstate(over="ignore", invalid="ignore"):
+        x = np.clip(centre + scale * np.asarray(u, dtype=np.float64), low, high)
+    integer = np.array([c.kind == "integer" for c in layout.numeric], dtype=bool)
+    return np.where(integer, np.round(x), x)
 
 
 def _class_codes(values: pd.Series, layout: TwinLayout) -> np.ndarray:

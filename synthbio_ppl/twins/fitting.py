@@ -83,7 +83,9 @@ def twin(
     Feature cells may be missing (NaN, None, ``pd.NA``): the fit uses the observed cells
     (see the module docstring) and the twin keeps each column's missing fraction per class
     (``Twin.missing_rates``). Raises ``SpecError`` naming the column for a missing class
-    label, a column with no observed value, or an infinite value.
+    label, a column with no observed value, an infinite value or one too far out for the
+    model (``twins.columns.MAX_ROBUST_Z``), complex numbers, a list in a cell, or a bad
+    bound.
     """
     if method not in ("nuts", "svi", "map"):
         raise SpecError("method", method, "must be 'nuts', 'svi' or 'map'")
@@ -102,10 +104,9 @@ def twin(
     numeric, seen = _numeric_values(data, layout)
     codes = _category_codes(data, layout)
     n_rows, padded = len(y), _bucket(len(y))
-    design = _design(layout, _pad(y, padded))._replace(present=jnp.arange(padded) < n_rows)
-    fill = np.array([c.centre for c in layout.numeric], dtype=np.float32)
+    design = _design(_pad(y, padded))._replace(present=jnp.arange(padded) < n_rows)
     observed = TwinData(
-        jnp.asarray(np.vstack([numeric, np.tile(fill, (padded - n_rows, 1))])),
+        jnp.asarray(_pad(numeric, padded)),  # padding rows hold 0, each column's centre
         jnp.asarray(_pad(codes, padded)),
         None if seen.all() else observed_cells(_pad(seen, padded, fill=True), _pad(y, padded)),
     )

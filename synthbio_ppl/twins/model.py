@@ -10,6 +10,12 @@ For a row of class c with numeric columns x (p of them) and categorical columns 
     table = clip(x, low, high), integers rounded
     m_j ~ Bernoulli(ρ_jc)                       a cell is missing (generation only)
 
+The model itself works on the standardised scale u (float32): the table is standardised
+and mapped back (x = m + s·u, clipped and rounded) in float64 on the host
+(``twins.design``), so a column far from 0 (1e9 ± 1) keeps its spread, which float32 data
+units would round away, and the likelihood differs from the data-scale one by the
+constant Σ_j log s_j per row.
+
 Why this structure: the power transform gives each column its skew (and λ is fitted with
 everything else, so the Jacobian enters the likelihood); the Gaussian on z is a Gaussian
 copula whose correlation is W_c W_cᵀ + diag(σ_c²) scaled to unit diagonal. A rank-r factor
@@ -37,7 +43,6 @@ import numpyro
 import numpyro.distributions as dist
 from jax import Array
 from numpyro import handlers
-from numpyro.distributions.transforms import AffineTransform
 
 from synthbio_ppl.families.correlated import ClassFactorNormal
 from synthbio_ppl.twins.observed_normal import ObservedCells, ObservedFactorNormal
@@ -53,12 +58,10 @@ class TwinShape(NamedTuple):
     n_numeric: int
     rank: int
     n_levels: tuple[int, ...]
-    integer: tuple[bool, ...]
-    """Which numeric columns are rounded on output."""
 
 
 class TwinDesign(NamedTuple):
-    """Per-row class codes and the per-column constants of the numeric columns.
+    """Per-row class codes, which rows are real and the cells' missing fractions.
 
     ``present`` (rows,) marks real rows; padding rows (False) add nothing to the
     likelihood, so tables of nearby sizes share one compiled program. ``missing``
@@ -67,19 +70,16 @@ class TwinDesign(NamedTuple):
     """
 
     y: Array
-    centre: Array
-    scale: Array
-    low: Array
-    high: Array
     present: Array | None = None
     missing: Array | None = None
 
 
 class TwinData(NamedTuple):
-    """Observed values: numeric (rows, p) float32 and categorical codes (rows, k) int32.
+    """Observed values: numeric (rows, p) float32 on the standardised scale u and categorical
+    codes (rows, k) int32.
 
     A missing categorical cell has code −1; a missing numeric cell holds any finite value
-    (the column's centre) and is marked False in ``observed`` (its rows' patterns, see
+    (0, the column's centre) and is marked False in ``observed`` (its rows' patterns, see
     ``observed_normal.observed_cells``), which is None when every numeric cell is observed.
     """
 
@@ -103,7 +103,8 @@ def twin_model(
     shape: TwinShape,
     missing_key: Array | None = None,
 ) -> Array:
-    """Rows of a real table's twin; returns the output table's numeric part (rows, p).
+    """Rows of a real table's twin; returns the numeric part (rows, p) on the standardised
+    scale u (``twins.design._to_data`` maps it to the data's units).
 
     Generating (``data`` None) with ``design.missing`` given, the site ``hidden`` (rows,
     numeric + categorical columns) is drawn with ``missing_key`` (the enclosing seed's
@@ -128,10 +129,9 @@ def twin_model(
             gaussian = ClassFactorNormal(loc, factor, sd**2, y)
         else:
             gaussian = ObservedFactorNormal(loc, factor, sd**2, y, data.observed)
-        to_data = [YeoJohnsonInverse(power), AffineTransform(design.centre, design.scale)]
         numeric = numpyro.sample(
             "numeric",
-            dist.TransformedDistribution(gaussian, to_data),
+            dist.TransformedDistribution(gaussian, YeoJohnsonInverse(power)),
             obs=None if data is None else data.numeric,
         )
         for k, pi in enumerate(probs):
@@ -146,6 +146,4 @@ def twin_model(
             rate = design.missing[y]
             mask = dist.Bernoulli(probs=rate).to_event(1)
             numpyro.sample("hidden", mask, rng_key=missing_key)
-    table = jnp.clip(numeric, design.low, design.high)
-    table = jnp.where(jnp.asarray(shape.integer), jnp.round(table), table)
-    return table if data is not None else numpyro.deterministic("table", table)
+    return numeric

@@ -31,7 +31,7 @@ from synthbio_ppl.core.rounding import largest_remainder
 from synthbio_ppl.inference.kernels import STATS
 from synthbio_ppl.inference.programs import cached
 from synthbio_ppl.twins.columns import TwinLayout
-from synthbio_ppl.twins.design import _design, _pad
+from synthbio_ppl.twins.design import _design, _pad, _to_data
 from synthbio_ppl.twins.model import TwinDesign, TwinShape, loadings, twin_model
 
 Balance = None | Literal["equal"] | Mapping[Hashable, float]
@@ -133,10 +133,10 @@ class Twin:
         pick = np.linspace(0, self.n_draws - 1, n_draws).round().astype(int)
         params = {k: jnp.asarray(v[pick]) for k, v in self.draws.items()}
         rates = self._rates() if missing else None
-        design = _design(self.layout, padded.reshape(n_draws, per_draw), rates)
+        design = _design(padded.reshape(n_draws, per_draw), rates)
         numeric, codes, mask = _forward(self.shape)(jax.random.PRNGKey(seed), params, design)
         total, p = n_draws * per_draw, self.shape.n_numeric
-        numeric = np.asarray(numeric).reshape(total, p)[:n_rows]
+        numeric = _to_data(self.layout, np.asarray(numeric).reshape(total, p)[:n_rows])
         codes = np.asarray(codes).reshape(total, len(self.shape.n_levels))[:n_rows]
         mask = np.asarray(mask)
         mask = mask.reshape(total, mask.shape[-1])[:n_rows]
@@ -160,9 +160,7 @@ class Twin:
         gone = mask.astype(bool) if mask.shape[1] else np.zeros((len(y), width), dtype=bool)
         columns: dict[str, Any] = {}
         for j, column in enumerate(layout.numeric):
-            values = numeric[:, j].astype(np.float64)
-            if pd.api.types.is_integer_dtype(column.dtype):  # also a column typed continuous
-                values = np.rint(values)
+            values = _in_range(numeric[:, j], column.dtype)
             values[gone[:, j]] = np.nan
             columns[column.name] = pd.array(values, dtype=column.dtype)  # nullable dtypes too
         for k, column in enumerate(layout.categorical):
@@ -257,6 +255,27 @@ class Twin:
         )
 
 
+def _in_range(values: np.ndarray, dtype: Any) -> np.ndarray:
+    """float64 ``values`` that ``dtype`` holds as they are: for an integer dtype rounded and
+    clipped to its range (a uint8 column's 300 would wrap to 44), for a float dtype clipped
+    to its finite range (a float16 column's 70000 would be inf)."""
+    base = getattr(dtype, "numpy_dtype", None)  # a numpy dtype is falsy: no `or` here
+    base = getattr(dtype, "subtype", dtype) if base is None else base
+    try:
+        kind = np.dtype(base)  # nullable, Arrow and sparse dtypes too
+    except TypeError:
+        return values.astype(np.float64)
+    if np.issubdtype(kind, np.integer):
+        info = np.iinfo(kind)
+        top = float(info.max)
+        top = top if top <= info.max else float(np.nextafter(top, 0.0))  # 2⁶³ is not an int64
+        return np.clip(np.rint(values), float(info.min), top)
+    if np.issubdtype(kind, np.floating):
+        info = np.finfo(kind)
+        return np.clip(values, float(info.min), float(info.max))
+    return values.astype(np.float64)
+
+
 def _restore(values: np.ndarray, dtype: Any) -> Any:
     """``values`` (an object array) as a column of the real table's ``dtype``."""
     if isinstance(dtype, pd.CategoricalDtype):
@@ -288,7 +307,7 @@ def _forward(shape: TwinShape) -> Any:
             codes = [trace[f"code{k}"]["value"] for k in range(len(shape.n_levels))]
             stacked = jnp.stack(codes, -1) if codes else jnp.zeros((rows, 0), int)
             mask = trace["hidden"]["value"] > 0 if "hidden" in trace else jnp.zeros((rows, 0))
-            return trace["table"]["value"], stacked, mask
+            return trace["numeric"]["value"], stacked, mask
 
         def run(key: jax.Array, params: dict[str, jax.Array], design: TwinDesign) -> Any:
             n_draws = design.y.shape[0]

@@ -50,3 +50,64 @@ def test_awkward_columns_are_refused_before_fitting(change, path: str, fragment:
     with pytest.raises(sb.SpecError) as info:
         sb.twin(change(table()), label="y")
     assert info.value.path == path and fragment in str(info.value)
+
+
+# --------------------------------------------------------------------------- found by the fuzz
+# (tests/test_fuzz.py::test_any_table_twins_or_is_refused_before_the_fit): each input
+# below raised a TypeError, was refused only after the fit, or sampled wrong values.
+
+FAST = {"method": "map", "svi_steps": 300, "rank": 1}
+
+
+def one_column(values: object) -> pd.DataFrame:
+    return pd.DataFrame({"a": values, "y": np.repeat(["p", "q"], 15)})
+
+
+@pytest.mark.parametrize(
+    ("values", "bounds", "path", "fragment"),
+    [
+        # TypeError: unhashable type: 'list'
+        (pd.Series([[1, 0], [2]] * 15), None, "data.a", "a list at row 0"),
+        # complex128 was cast to float, its imaginary part dropped without a word
+        (np.arange(30) + 0.5j, None, "data.a", "complex numbers"),
+        # the fit diverged: "non-finite posterior draws", refused after the fit
+        (np.r_[np.arange(29.0), 1e36], None, "data.a", "1e+36 at row 29"),
+        # a NaN bound was taken, and every value clipped to NaN
+        (np.arange(30.0), {"a": (np.nan, None)}, "bounds.a", "cannot be NaN"),
+        # ValueError: not enough values to unpack
+        (np.arange(30.0), {"a": "x"}, "bounds.a", "(low, high)"),
+    ],
+)
+def test_odd_columns_are_refused_before_fitting(values, bounds, path, fragment) -> None:
+    with pytest.raises(sb.SpecError) as info:
+        sb.twin(one_column(values), label="y", bounds=bounds, **FAST)
+    assert info.value.path == path and fragment in str(info.value), str(info.value)
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "UInt8"])
+def test_a_small_integer_dtype_is_never_overflowed(dtype: str) -> None:
+    """Draws above 255 wrapped around (300 → 44) in a uint8 column and raised TypeError
+    (cannot safely cast) in a UInt8 one: they are clipped to the dtype's range."""
+    real = one_column(pd.array(np.random.default_rng(1).integers(235, 256, 30), dtype=dtype))
+    synthetic = sb.twin(real, label="y", **FAST).sample(2000, seed=0)["a"]
+    assert synthetic.dtype == real["a"].dtype
+    assert synthetic.min() > 128 and synthetic.max() == 255  # the tail piles up at the top
+
+
+def test_a_float16_column_stays_finite() -> None:
+    """A float16 column near its largest value (65504) sampled inf above it."""
+    values = 65300.0 + 150 * np.random.default_rng(2).normal(size=30)
+    real = one_column(np.minimum(values, 65504).astype(np.float16))
+    synthetic = sb.twin(real, label="y", **FAST).sample(2000, seed=0)["a"]
+    assert synthetic.dtype == np.float16 and np.isfinite(synthetic.to_numpy()).all()
+
+
+@pytest.mark.parametrize(("shift", "unit"), [(1e9, 1.0), (1e12, 1e3), (0.0, 1e-39)])
+def test_columns_far_from_zero_or_tiny_keep_their_spread(shift: float, unit: float) -> None:
+    """1e9 + N(0, 1) came back constant (float32 data units round 1e9 + 0.5 to 1e9), and
+    1e-39·N(0, 1) was refused after the fit (its scale underflowed float32): the model now
+    runs on the standardised scale, mapped to data units in float64."""
+    real = one_column(shift + unit * np.random.default_rng(3).normal(size=30))
+    synthetic = sb.twin(real, label="y", **FAST).sample(2000, seed=0)["a"]
+    spread = synthetic.std() / real["a"].std()
+    assert 0.5 < spread < 2 and abs(synthetic.mean() - real["a"].mean()) < unit, spread

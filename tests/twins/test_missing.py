@@ -215,8 +215,8 @@ def test_mask_is_a_bernoulli_site_of_the_model(fitted) -> None:
         model = handlers.substitute(handlers.seed(twin_model, 0), data=params)
         return handlers.trace(model).get_trace(design, shape=shape, missing_key=key)
 
-    with_mask = run(_design(fitted.layout, y, rates), jax.random.PRNGKey(3))
-    without = run(_design(fitted.layout, y), None)
+    with_mask = run(_design(y, rates), jax.random.PRNGKey(3))
+    without = run(_design(y), None)
     site = with_mask["hidden"]
     fn = site["fn"].base_dist if isinstance(site["fn"], Independent) else site["fn"]
     assert isinstance(fn, BernoulliProbs) and "hidden" not in without
@@ -224,7 +224,7 @@ def test_mask_is_a_bernoulli_site_of_the_model(fitted) -> None:
     assert mask.shape == (100, len(fitted.layout.columns))
     assert mask[50:, 0].all() and not np.delete(mask, np.s_[50:], axis=0)[:, 0].any()
     assert mask.sum() == 50
-    assert np.array_equal(np.asarray(with_mask["table"]["value"]), without["table"]["value"])
+    assert np.array_equal(np.asarray(with_mask["numeric"]["value"]), without["numeric"]["value"])
 
 
 def test_output_keeps_dtypes_with_their_missing_markers(tables, synthetic) -> None:
