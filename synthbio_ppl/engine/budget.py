@@ -82,8 +82,8 @@ def check_budget(
         what += ", two worlds and their effects" if paired else ""
         raise SpecError(
             "spec",
-            f"about {_size(need)} for {rows:,} rows × {layout.n_features:,} features",
-            f"over the memory limit {_size(limit)} ({what}); ask for less, stream with "
+            f"about {readable_size(need)} for {rows:,} rows × {layout.n_features:,} features",
+            f"over the memory limit {readable_size(limit)} ({what}); ask for less, stream with "
             f"--rows/--chunk-rows, or raise {LIMIT_VARIABLE}",
         )
 
@@ -108,12 +108,13 @@ def check_disk(spec: Any, layout: Layout, rows: int, folder: Any, field: str = "
         raise SpecError(
             field,
             f"{rows:,} rows × {layout.n_features:,} features",
-            f"need at least about {_size(need)} on disk, more than the {_size(free)} free "
-            f"at {place}; ask for fewer rows or free some space",
+            f"need at least about {readable_size(need)} on disk, more than the "
+            f"{readable_size(free)} free at {place}; ask for fewer rows or free some space",
         )
 
 
-def _size(n: float) -> str:
+def readable_size(n: float) -> str:
+    """Bytes as a short text with a binary unit: ``readable_size(3 * 2**30)`` is ``"3 GiB"``."""
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if n < 1024 or unit == "TiB":
             return f"{n:.3g} {unit}"

@@ -30,6 +30,7 @@ from synthbio_ppl.core.cache import enable_compilation_cache
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.inference.kernels import map_fit, nuts_chain, svi_fit
 from synthbio_ppl.inference.programs import cached
+from synthbio_ppl.twins.budget import check_twin_budget
 from synthbio_ppl.twins.columns import MIN_ROWS_PER_CLASS, read_layout
 from synthbio_ppl.twins.design import (
     _bucket,
@@ -85,7 +86,7 @@ def twin(
     (``Twin.missing_rates``). Raises ``SpecError`` naming the column for a missing class
     label, a column with no observed value, an infinite value or one too far out for the
     model (``twins.columns.MAX_ROBUST_Z``), complex numbers, a list in a cell, or a bad
-    bound.
+    bound; for a table whose fit would exceed the memory limit (``twins.budget``).
     """
     if method not in ("nuts", "svi", "map"):
         raise SpecError("method", method, "must be 'nuts', 'svi' or 'map'")
@@ -100,6 +101,9 @@ def twin(
     if isinstance(rank, bool) or not isinstance(rank, int | np.integer) or not 1 <= rank <= p:
         raise SpecError("rank", rank, f"must be between 1 and the numeric columns ({p})")
     shape = _shape(layout, rank)
+    n_levels = sum(len(c.levels) for c in layout.categorical)
+    n_draws = 1 if method == "map" else num_samples
+    check_twin_budget(len(data), p, n_levels, len(layout.classes), rank, n_draws)
     y = _class_codes(data[label], layout)
     numeric, seen = _numeric_values(data, layout)
     codes = _category_codes(data, layout)

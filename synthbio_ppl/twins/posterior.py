@@ -171,25 +171,30 @@ class Twin:
         columns[layout.label] = _restore(labels, layout.label_dtype)
         return pd.DataFrame({name: columns[name] for name in layout.order})
 
-    def _covariance(self, c: int) -> np.ndarray:
-        """Class ``c``'s Gaussian-scale covariance W Wᵀ + diag(σ²), one per draw (D, p, p)."""
+    def _scaled_factor(self, c: int) -> tuple[np.ndarray, np.ndarray]:
+        """Class ``c``'s loadings W (D, p, r) and Gaussian-scale variances diag(W Wᵀ) + σ²
+        (D, p), one per draw, without forming the (p, p) covariances."""
         factor = np.asarray(
             loadings(
                 jnp.asarray(self.draws["loading"][:, c]),
                 jnp.asarray(self.draws["loading_diag"][:, c]),
                 self.shape.rank,
-            )
+            ),
+            dtype=np.float64,
         )
-        cov = factor @ np.swapaxes(factor, -1, -2)
-        index = np.arange(cov.shape[-1])
-        cov[:, index, index] += self.draws["noise_sd"][:, c] ** 2
-        return cov
+        variance = (factor**2).sum(axis=-1) + self.draws["noise_sd"][:, c].astype(float) ** 2
+        return factor, variance
 
     def correlation(self, cls: Hashable) -> pd.DataFrame:
-        """Posterior mean of class ``cls``'s copula correlation (numeric columns)."""
-        cov = self._covariance(list(self.layout.classes).index(cls))
-        sd = np.sqrt(np.diagonal(cov, axis1=-2, axis2=-1))
-        corr = (cov / sd[:, :, None] / sd[:, None, :]).mean(axis=0)
+        """Posterior mean of class ``cls``'s copula correlation (numeric columns): the mean
+        over draws of (W Wᵀ + diag σ²) scaled to unit diagonal, one (p, p) at a time."""
+        factor, variance = self._scaled_factor(list(self.layout.classes).index(cls))
+        unit = factor / np.sqrt(variance)[:, :, None]
+        corr = np.zeros((unit.shape[1], unit.shape[1]))
+        for draw in unit:
+            corr += draw @ draw.T
+        corr /= unit.shape[0]
+        np.fill_diagonal(corr, 1.0)  # σ² sits on the diagonal only: each entry is 1
         names = [col.name for col in self.layout.numeric]
         return pd.DataFrame(corr, index=names, columns=names)
 
@@ -211,7 +216,7 @@ class Twin:
         for c, name in enumerate(self.layout.classes):
             mu = np.asarray(yeo_johnson_inverse(self.draws["loc"][:, c], power))
             table[f"median[{name}]"] = (centre + scale * mu).mean(axis=0)
-            var = np.diagonal(self._covariance(c), axis1=-2, axis2=-1)
+            var = self._scaled_factor(c)[1]
             table[f"gaussian_sd[{name}]"] = np.sqrt(var).mean(axis=0)
             if self.missing_rates is not None:
                 unseen = self.missing_rates.loc[table.index, name].to_numpy() >= 1.0

@@ -639,3 +639,38 @@ def test_a_twin_prints_as_one_line(real, fitted) -> None:
     for label, n in counts.items():
         assert f"{label}: {n}" in text
     assert f"{fitted.n_draws} draws" in text and fitted.method in text
+
+
+def test_correlation_is_the_mean_of_each_draws_dense_correlation(fitted) -> None:
+    """Against the definition: per draw, C = W Wᵀ + diag(σ²) scaled to unit diagonal, then
+    averaged (the method never forms the (draws, p, p) stack)."""
+    from synthbio_ppl.twins.model import loadings
+
+    c = list(fitted.layout.classes).index("control")
+    W = np.asarray(
+        loadings(
+            fitted.draws["loading"][:, c], fitted.draws["loading_diag"][:, c], fitted.shape.rank
+        ),
+        dtype=np.float64,
+    )
+    dense = W @ np.swapaxes(W, -1, -2)
+    index = np.arange(dense.shape[-1])
+    dense[:, index, index] += fitted.draws["noise_sd"][:, c].astype(float) ** 2
+    sd = np.sqrt(np.diagonal(dense, axis1=-2, axis2=-1))
+    expected = (dense / sd[:, :, None] / sd[:, None, :]).mean(axis=0)
+    np.testing.assert_allclose(fitted.correlation("control").to_numpy(), expected, atol=1e-12)
+
+
+def test_a_table_too_large_for_memory_is_refused_before_the_fit(monkeypatch) -> None:
+    from synthbio_ppl.engine.budget import LIMIT_VARIABLE
+    from synthbio_ppl.twins.budget import check_twin_budget
+
+    # 10,000 numeric columns at the default rank (4,000): tens of GiB even for MAP
+    monkeypatch.setenv(LIMIT_VARIABLE, "16G")
+    with pytest.raises(SpecError, match=r"^data: .*10,000 numeric columns.*over the memory"):
+        check_twin_budget(500, 10_000, 0, 2, 4_000, 1)
+    check_twin_budget(500, 30, 0, 2, 12, 500)  # a clinical table fits
+    monkeypatch.setenv(LIMIT_VARIABLE, "300M")  # below the runtime's own 400 MiB
+    table = small_table()
+    with pytest.raises(SpecError, match="raise SYNTHBIO_MEMORY_LIMIT"):
+        twin(table, "status", method="map", svi_steps=5)
