@@ -57,7 +57,10 @@ def check_target(directory: Path, overwrite: bool) -> bool:
         raise SpecError("--out", str(directory), "must be a folder, not a file")
     if directory.is_dir() and any(directory.iterdir()) and not overwrite:
         raise SpecError(
-            "--out", str(directory), "the folder is not empty; pass --force (overwrite=True)"
+            "--out",
+            str(directory),
+            "the folder is not empty; pass --force (force=True, or overwrite=True to "
+            "Dataset.to_parquet)",
         )
     return directory.is_dir()
 

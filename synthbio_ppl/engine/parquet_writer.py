@@ -20,6 +20,7 @@ often the run was resumed, and to ``generate`` in memory.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -40,6 +41,7 @@ from synthbio_ppl.engine.staging import (
     Staging,
     digest,
     part_name,
+    staging_path,
 )
 from synthbio_ppl.model.layout import build_layout
 
@@ -72,7 +74,8 @@ def generate_to_parquet(
     if resume and not force and finished_run(target, resolved):
         return target  # complete already: nothing to resume
     field = "classes" if rows is None else "rows"
-    check_disk(resolved, build_layout(resolved), resolved.n_rows, target.parent, field)
+    written = _bytes_below(staging_path(target)) if resume else 0
+    check_disk(resolved, build_layout(resolved), resolved.n_rows, target.parent, field, written)
     existed = check_target(target, force)
     with Staging(target).locked() as staging:
         if resume and chunk_rows is None:
@@ -86,6 +89,15 @@ def generate_to_parquet(
         bar = Progress(progress, plan.spec.n_rows, initial, plan.spec.name)
         try:
             _write_parts(plan, staging, parts, todo, bar.update)
+        except OSError as exc:
+            if exc.errno == errno.ENOSPC or "No space left" in str(exc):
+                raise OSError(
+                    errno.ENOSPC,
+                    "the disk is full; the finished parts stay there: free some space and "
+                    "run again with --resume (resume=True), or delete that folder",
+                    str(staging.path),
+                ) from exc
+            raise
         except SpecError:
             # the spec's own values were refused (non-finite, overflowing counts): a rerun
             # would be refused again, so its parts are of no use; an OSError keeps them
@@ -95,6 +107,13 @@ def generate_to_parquet(
         finally:
             bar.close()
         return staging.finish(truth_json, plan.spec.to_yaml(), force, existed)
+
+
+def _bytes_below(folder: Path) -> int:
+    """Bytes of the plain files below ``folder`` (links not followed; 0 when absent)."""
+    if folder.is_symlink() or not folder.is_dir():
+        return 0
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
 
 
 def run_spec(spec: Any, seed: int | None, rows: int | None) -> Any:

@@ -177,6 +177,11 @@ def make_problem(
     cells of masked columns) and its design."""
     if missing not in ("model", "ignore"):
         raise SpecError("missing", missing, "must be 'model' or 'ignore'")
+    both = sorted(set(fixed or {}) & set(priors or {}))
+    if both:
+        raise SpecError(
+            f"priors.{both[0]}", "(also in fixed)", "give a site a prior or a fixed value, not both"
+        )
     needs = {p.fit_dtype(g) for p in BLOCK_PROCESSES for g in groups_of(spec, p)}
     if "float64" in needs and spec.dtype != "float64":  # e.g. counts of deep libraries
         spec = spec.model_copy(update={"dtype": "float64"})

@@ -8,6 +8,7 @@ removed. Every field carries a description, and ``synthbio reference`` renders t
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -229,6 +230,10 @@ def validate_spec(data: Spec | dict[str, Any]) -> Spec:
     """A validated Spec from a dict (or the Spec itself); raise SpecError when invalid."""
     if isinstance(data, Spec):
         return data
+    if isinstance(data, str | Path):
+        raise SpecError(
+            "", data, "a spec must be a mapping of fields; read a YAML file with sb.load_spec"
+        )
     if not isinstance(data, dict):
         raise SpecError("", data, "a spec must be a mapping of fields")
     try:
@@ -287,6 +292,15 @@ class _UniqueKeyLoader(yaml.SafeLoader):
                 raise _DuplicateKey(f"key {key!r} is given twice (line {line})")
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
+
+
+# YAML 1.2 reads 5e-2 and 1E3 as numbers; PyYAML (YAML 1.1) wants a dot (5.0e-2) and
+# would hand a field the text "5e-2"
+_UniqueKeyLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
 
 
 def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:

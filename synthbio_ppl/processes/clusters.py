@@ -43,7 +43,7 @@ ANCHOR_EFFECT = Prior(
 )
 PROXY_ATTENUATION = Prior(
     "proxy_attenuation",
-    "α",
+    "α; fixed to the spec unless given a prior",
     "N(1, 1) truncated to α ≥ 0",
     # centred on the neutral α = 1 (proxies echo the anchor in full): HalfNormal(1), with
     # its mode at 0, biased α and the anchor's effect low (mean z −0.30 and −0.38)

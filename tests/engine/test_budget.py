@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import synthbio_ppl as sb
-from synthbio_ppl.engine.budget import LIMIT_VARIABLE, memory_limit, request_bytes
+from synthbio_ppl.engine.budget import LIMIT_VARIABLE, check_disk, memory_limit, request_bytes
 from synthbio_ppl.engine.parquet_writer import generate_to_parquet
 from synthbio_ppl.model.layout import build_layout
 
@@ -73,3 +73,44 @@ def test_a_batch_without_rows_is_refused(batches: dict[str, Any], path: str) -> 
     with pytest.raises(sb.SpecError) as info:
         sb.generate({**BASE, "batches": batches})
     assert info.value.path == path
+
+
+def test_the_disk_check_counts_every_value_at_its_full_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Drawn float32 values do not compress: 3·10⁶ rows × 2 features need about 72 MB
+    (3e6 × (2 × 4 + 16) bytes), refused with 50 MiB free, accepted with 100 MiB."""
+    import shutil
+    from collections import namedtuple
+
+    usage = namedtuple("usage", "total used free")
+    spec = sb.rescale_rows(BASE, 3_000_000)
+    layout = build_layout(spec)
+    monkeypatch.setattr(shutil, "disk_usage", lambda _: usage(0, 0, 50 * 2**20))
+    with pytest.raises(sb.SpecError, match=r"^rows: .*need about 68.7 MiB more on disk"):
+        check_disk(spec, layout, spec.n_rows, tmp_path)
+    check_disk(spec, layout, spec.n_rows, tmp_path, written=30 * 2**20)  # a resumed run
+    monkeypatch.setattr(shutil, "disk_usage", lambda _: usage(0, 0, 100 * 2**20))
+    check_disk(spec, layout, spec.n_rows, tmp_path)
+
+
+def test_a_full_disk_names_the_folder_that_keeps_the_parts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    import errno
+
+    from synthbio_ppl.cli.app import main
+    from synthbio_ppl.engine import parquet_writer
+
+    def full(*_: Any) -> int:
+        raise OSError(errno.ENOSPC, "Error writing bytes to file. No space left on device")
+
+    monkeypatch.setattr(parquet_writer, "_write_part", full)
+    spec = tmp_path / "s.yaml"
+    sb.save_spec(sb.validate_spec(BASE), spec)
+    out = tmp_path / "out"
+    code = main(["generate", str(spec), "--out", str(out), "--rows", "1000", "--quiet"])
+    line = capsys.readouterr().err.strip()
+    assert code == 1 and "\n" not in line
+    assert f"{tmp_path / '.out.partial'}: the disk is full" in line
+    assert "--resume" in line and not out.exists()

@@ -366,6 +366,9 @@ def test_proxy_attenuation_is_held_at_the_spec_unless_given_a_prior() -> None:
     prior = dist.TruncatedNormal(1.0, 1.0, low=0.0)
     freed = build_problem(None, data, priors={"clu0.proxy_attenuation": prior})
     assert "clu0.proxy_attenuation" in freed.free
+    both = {"priors": {"clu0.proxy_attenuation": prior}, "fixed": {"clu0.proxy_attenuation": 1}}
+    with pytest.raises(SpecError, match=r"^priors.clu0.proxy_attenuation: .*not both"):
+        build_problem(None, data, **both)
 
 
 @pytest.mark.parametrize(

@@ -608,3 +608,23 @@ def test_a_list_where_a_name_is_meant_is_a_refusal_not_a_crash(field: str, value
     with pytest.raises(SpecError) as info:
         validate_spec({"noise": [{"n": 2}], "outcome": outcome})
     assert info.value.path.startswith(f"outcome.{field}")
+
+
+def test_yaml_exponents_without_a_dot_are_numbers(tmp_path) -> None:
+    """YAML 1.2 reads 5e-2 as a number; PyYAML alone would hand the field a string."""
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "classes: [{name: a, n: 5}, {name: b, n: 5}]\nnoise: [{n: 2}]\n"
+        "missing: [{mechanism: mcar, rate: 5e-2}]\n"
+        "informative: [{n: 1, effect_size: 1E-1}]\n"
+    )
+    spec = load_spec(path)
+    assert spec.missing[0].rate == 0.05 and spec.informative[0].effect_size == 0.1
+    path.write_text("classes: [{name: a, n: 1e3}, {name: b, n: 5}]\nnoise: [{n: 2}]\n")
+    with pytest.raises(SpecError, match=r"^classes\[0\]\.n: 1000.0 .*1000, not 1e3"):
+        load_spec(path)
+
+
+def test_a_path_given_to_validate_spec_points_at_load_spec() -> None:
+    with pytest.raises(SpecError, match="read a YAML file with sb.load_spec"):
+        validate_spec("scene.yaml")
