@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Any
 from synthbio_ppl.cli.arguments import seed
 from synthbio_ppl.cli.twin_inputs import (
     PARQUET_SUFFIXES,
-    _check_feature_types,
     _check_label,
     parse_balance,
     parse_bounds,
@@ -131,7 +130,6 @@ def run_twin(args: argparse.Namespace) -> None:
     label = _check_label(real, args.label, path)
     types = parse_types(args.types, real, label)
     bounds = parse_bounds(args.bounds, real, label, types)
-    _check_feature_types(real, label, types)
     from synthbio_ppl.twins.columns import read_layout
 
     read_layout(real, label, types, bounds)  # the whole table, before the split hides a row

@@ -42,6 +42,26 @@ def read_table(path: Path) -> pd.DataFrame:
     duplicated = sorted({c for c in names if names.count(c) > 1})
     if duplicated:  # pandas would rename a second `a` to `a.1` silently
         raise SpecError("REAL", duplicated, "column names must be unique")
+    return frame if parquet else _whole_numbers_with_blanks(frame)
+
+
+def _whole_numbers_with_blanks(frame: pd.DataFrame) -> pd.DataFrame:
+    """CSV columns of whole numbers with empty cells as nullable integers (pandas reads
+    them as floats, and the twin would then draw decimals)."""
+    import numpy as np
+    import pandas as pd
+
+    for name in frame.columns:
+        values = frame[name]
+        if values.dtype != np.float64 or not values.isna().any():
+            continue
+        observed = values.dropna().to_numpy()
+        if (
+            observed.size
+            and np.all(observed == np.round(observed))
+            and np.all(np.abs(observed) < 2**53)
+        ):
+            frame[name] = values.astype(pd.Int64Dtype())
     return frame
 
 
@@ -137,23 +157,6 @@ def _bound(text: str, token: str) -> float | None:
     if math.isnan(value):
         raise SpecError("--bounds", token, "a bound cannot be nan")
     return None if math.isinf(value) else value
-
-
-def _check_feature_types(frame: pd.DataFrame, label: str, types: Mapping[str, str]) -> None:
-    """A non-numeric feature needs a declared kind; say so in CLI terms before the fit."""
-    import pandas as pd
-
-    for name in frame.columns:
-        if name == label or name in types:
-            continue
-        values = frame[name]
-        numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
-        if not numeric:
-            raise SpecError(
-                "--types",
-                f"{name} ({values.dtype})",
-                f"column {name!r} is not numeric; declare it, e.g. --types {name}=categorical",
-            )
 
 
 def parse_balance(text: str | None, labels: pd.Series) -> str | dict[Hashable, float] | None:

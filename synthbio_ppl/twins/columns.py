@@ -150,6 +150,25 @@ def _sort_key(value: Hashable) -> tuple[int, object]:
     return (0, value) if isinstance(value, int | float | np.number) else (1, str(value))
 
 
+IDENTIFIER_SHARE = 0.5
+"""An undeclared text column with more distinct values than this share of its observed
+cells (and more than ``IDENTIFIER_MIN`` of them) is taken for an identifier or free text."""
+IDENTIFIER_MIN = 20
+
+
+def _check_not_identifier(values: pd.Series, n_levels: int) -> None:
+    """Refuse a text column that looks like identifiers, free text or dates as text: each
+    level is a real row's value, which a categorical twin would copy into its output."""
+    observed = int(values.notna().sum())
+    if n_levels > IDENTIFIER_MIN and n_levels > IDENTIFIER_SHARE * observed:
+        raise SpecError(
+            f"data.{values.name}",
+            f"{n_levels} distinct values in {observed} observed cells",
+            "looks like an identifier, free text or dates as text, whose values a twin "
+            "would copy; drop it, convert it to numbers, or declare it categorical in types",
+        )
+
+
 def _column(
     values: pd.Series, declared: str | None, bound: tuple[float | None, float | None] | None
 ) -> TwinColumn:
@@ -160,9 +179,15 @@ def _column(
             f"all {len(values)} values missing",
             "a column needs observed values to be modelled; drop it",
         )
-    if pd.api.types.is_datetime64_any_dtype(values) or pd.api.types.is_timedelta64_dtype(values):
+    if (
+        pd.api.types.is_datetime64_any_dtype(values)
+        or pd.api.types.is_timedelta64_dtype(values)
+        or isinstance(dtype, pd.PeriodDtype | pd.IntervalDtype)
+    ):
         raise SpecError(
-            f"data.{name}", str(dtype), "dates and durations are not modelled; convert to numbers"
+            f"data.{name}",
+            str(dtype),
+            "dates, periods, durations and intervals are not modelled; convert to numbers",
         )
     if pd.api.types.is_complex_dtype(values):
         raise SpecError(
@@ -182,6 +207,8 @@ def _column(
             levels = tuple(dtype.categories)
         else:
             levels = _levels(values, name)
+        if declared is None and not is_numeric:
+            _check_not_identifier(values, len(levels))
         return TwinColumn(name, "categorical", dtype, levels=levels)
     if not is_numeric:
         raise SpecError(f"types.{name}", kind, f"column of dtype {dtype} can only be categorical")

@@ -307,3 +307,19 @@ def test_console_script_exits_2_without_traceback(tmp_path: Path) -> None:
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
     assert "missing.csv" in proc.stderr and "no such file" in proc.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_text_columns_need_no_declaration_and_blank_integers_stay_whole(tmp_path: Path) -> None:
+    """As the Python API does: text is categorical; a CSV column of whole numbers with
+    blanks (read by pandas as floats) comes back as whole numbers."""
+    real = real_table()
+    real["visits"] = np.where(np.arange(len(real)) % 7 == 0, np.nan, np.arange(len(real)) % 12)
+    path = tmp_path / "real.csv"
+    real.to_csv(path, index=False)
+    out = tmp_path / "out"
+    args = ["twin", str(path), "--label", "status", "--out", str(out)]
+    assert main([*args, "--method", "map", "--rank", "1", "--holdout", "0"]) == 0
+    synthetic = pd.read_csv(out / "synthetic.csv")
+    assert set(synthetic["sex"].dropna()) <= {"F", "M"}
+    visits = synthetic["visits"].dropna()
+    assert len(visits) and (visits == visits.round()).all()

@@ -626,5 +626,5 @@ def test_yaml_exponents_without_a_dot_are_numbers(tmp_path) -> None:
 
 
 def test_a_path_given_to_validate_spec_points_at_load_spec() -> None:
-    with pytest.raises(SpecError, match="read a YAML file with sb.load_spec"):
+    with pytest.raises(SpecError, match=r"read a YAML file with sb\.load_spec"):
         validate_spec("scene.yaml")

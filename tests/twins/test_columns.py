@@ -76,6 +76,11 @@ def one_column(values: object) -> pd.DataFrame:
         (np.arange(30.0), {"a": (np.nan, None)}, "bounds.a", "cannot be NaN"),
         # ValueError: not enough values to unpack
         (np.arange(30.0), {"a": "x"}, "bounds.a", "(low, high)"),
+        # identifiers were taken as a categorical and copied into the synthetic table
+        ([f"patient-{i:04d}" for i in range(30)], None, "data.a", "looks like an identifier"),
+        # a period column was taken as a categorical of dates, copied too
+        (pd.period_range("2020-01", periods=30, freq="M"), None, "data.a", "periods"),
+        (pd.interval_range(0, 30), None, "data.a", "intervals"),
     ],
 )
 def test_odd_columns_are_refused_before_fitting(values, bounds, path, fragment) -> None:
@@ -111,3 +116,18 @@ def test_columns_far_from_zero_or_tiny_keep_their_spread(shift: float, unit: flo
     synthetic = sb.twin(real, label="y", **FAST).sample(2000, seed=0)["a"]
     spread = synthetic.std() / real["a"].std()
     assert 0.5 < spread < 2 and abs(synthetic.mean() - real["a"].mean()) < unit, spread
+
+
+def test_a_text_column_with_few_levels_is_categorical_and_identifiers_can_be_declared() -> None:
+    """The identifier rule needs more than 20 levels in more than half the cells: a text
+    column of 21 levels in 30 cells is refused, of 10 levels kept; declared, both fit."""
+    levels = np.array([f"l{i}" for i in range(21)] + ["l0"] * 9)
+
+    def with_number(values: np.ndarray) -> pd.DataFrame:
+        return one_column(values).assign(x=np.arange(30.0))
+
+    with pytest.raises(sb.SpecError, match="21 distinct values in 30"):
+        sb.twin(with_number(levels), label="y", **FAST)
+    few = sb.twin(with_number(np.array([f"l{i % 10}" for i in range(30)])), label="y", **FAST)
+    assert set(few.sample(40)["a"]) <= {f"l{i}" for i in range(10)}
+    sb.twin(with_number(levels), label="y", types={"a": "categorical"}, **FAST)
