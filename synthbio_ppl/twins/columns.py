@@ -53,6 +53,13 @@ class TwinColumn:
     low: float | None = None
     high: float | None = None
     levels: tuple[Hashable, ...] = ()
+    piled: tuple[bool, bool] = (False, False)
+    """Whether the data pile up at ``low``/``high`` (a floor or cap: a share of the values
+    sits on it), so that draws beyond it are clipped onto it rather than drawn again."""
+
+
+PILE_SHARE = 0.02
+"""The share of observed values on a bound (at least two of them) that makes it a pile."""
 
 
 @dataclass(frozen=True)
@@ -223,7 +230,7 @@ def _column(
         )
     seen = np.flatnonzero(~np.isnan(every))
     x = every[seen]
-    low, high = (0.0 if x.min() >= 0 else None), None
+    low, high = float(x.min()), float(x.max())  # the observed range, unless bounds say
     if bound is not None:
         low, high = _bound(bound, name)
         if (low is not None and x.min() < low) or (high is not None and x.max() > high):
@@ -249,7 +256,11 @@ def _column(
             f"a value more than {MAX_ROBUST_Z:g} robust sds (IQR/1.349) from the column's "
             "median overflows the float32 model; transform the column (log) or drop the value",
         )
-    return TwinColumn(name, kind, dtype, centre, scale, low, high)  # type: ignore[arg-type]
+    piled = tuple(
+        side is not None and int((x == side).sum()) >= max(2, PILE_SHARE * x.size)
+        for side in (low, high)
+    )
+    return TwinColumn(name, kind, dtype, centre, scale, low, high, piled=piled)  # type: ignore[arg-type]
 
 
 def _levels(values: pd.Series, name: str) -> tuple[Hashable, ...]:

@@ -6,8 +6,9 @@ a compiled program is keyed on), ``_design`` the ``TwinDesign`` (class codes and
 classes' missing fractions); integer codes of the classes and categorical levels (−1 for
 a missing cell); the numeric values standardised, u = (x − m)/s, with their observed mask;
 and the row padding that lets tables of similar size share one compiled program.
-``_to_data`` maps the model's u back to the data's units, x = m + s·u clipped to the
-column's bounds and rounded for integer columns. Both directions run in float64 on the
+``_unclipped`` maps the model's u back to the data's units, x = m + s·u, ``_outside``
+finds rows beyond a column's bounds (by default its observed range), and ``_to_data``
+clips to them and rounds integer columns. Both directions run in float64 on the
 host, so the float32 model never holds a value in data units (1e9 + 0.5 would round to
 1e9 there).
 """
@@ -78,12 +79,29 @@ def _numeric_values(data: pd.DataFrame, layout: TwinLayout) -> tuple[np.ndarray,
     return np.where(observed, u, 0.0).astype(np.float32), observed
 
 
-def _to_data(layout: TwinLayout, u: np.ndarray) -> np.ndarray:
-    """(rows, p) float64 in the data's units from the model's u: m + s·u, clipped to each
-    column's (low, high), integer columns rounded."""
-    centre, scale, low, high = _constants(layout)
+def _unclipped(layout: TwinLayout, u: np.ndarray) -> np.ndarray:
+    """(rows, p) float64 in the data's units from the model's u: m + s·u."""
+    centre, scale, _, _ = _constants(layout)
     with np.errstate(over="ignore", invalid="ignore"):
-        x = np.clip(centre + scale * np.asarray(u, dtype=np.float64), low, high)
+        return centre + scale * np.asarray(u, dtype=np.float64)
+
+
+def _outside(layout: TwinLayout, x: np.ndarray) -> np.ndarray:
+    """(rows,) bool: rows with a value of ``x`` (rows, p) in data units outside its
+    column's (low, high), a bound the data pile up on (``TwinColumn.piled``) excepted:
+    clipping onto it keeps the pile."""
+    _, _, low, high = _constants(layout)
+    piled = np.array([c.piled for c in layout.numeric], dtype=bool).reshape(-1, 2)
+    low = np.where(piled[:, 0], -np.inf, low)
+    high = np.where(piled[:, 1], np.inf, high)
+    return ((x < low) | (x > high) | ~np.isfinite(x)).any(axis=1)
+
+
+def _to_data(layout: TwinLayout, x: np.ndarray) -> np.ndarray:
+    """``x`` (rows, p) float64 in the data's units clipped to each column's (low, high),
+    integer columns rounded."""
+    _, _, low, high = _constants(layout)
+    x = np.clip(x, low, high)
     integer = np.array([c.kind == "integer" for c in layout.numeric], dtype=bool)
     return np.where(integer, np.round(x), x)
 

@@ -78,8 +78,8 @@ def twin(
     boolean and category columns are categorical, integer columns integer, the rest
     continuous; dates are refused, as are column names that are not strings or hold '/');
     nullable and float32 dtypes come back as they went in. ``bounds`` gives ``(low,
-    high)`` per column (default: 0 below for columns that are never negative). ``rank`` is
-    the number of latent factors per class.
+    high)`` per column (default: its observed range; ``Twin.sample`` keeps draws within it).
+    ``rank`` is the number of latent factors per class.
 
     Feature cells may be missing (NaN, None, ``pd.NA``): the fit uses the observed cells
     (see the module docstring) and the twin keeps each column's missing fraction per class

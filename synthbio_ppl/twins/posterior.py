@@ -31,10 +31,13 @@ from synthbio_ppl.core.rounding import largest_remainder
 from synthbio_ppl.inference.kernels import STATS
 from synthbio_ppl.inference.programs import cached
 from synthbio_ppl.twins.columns import TwinLayout
-from synthbio_ppl.twins.design import _design, _pad, _to_data
+from synthbio_ppl.twins.design import _design, _outside, _pad, _to_data, _unclipped
 from synthbio_ppl.twins.model import TwinDesign, TwinShape, loadings, twin_model
 
 Balance = None | Literal["equal"] | Mapping[Hashable, float]
+REDRAWS = 16
+"""Rounds of redrawing the rows with a value beyond its column's bounds (by default the
+observed range); a row still outside after them is clipped."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,10 @@ class Twin:
         With ``missing`` (default) each cell is missing (NaN, or the dtype's NA) with its
         column's fraction in the row's class (``missing_rates``); ``missing=False`` returns
         the complete table, whose values are those under the mask for the same seed.
+
+        Values stay within each column's bounds (by default its observed range): a row with
+        a shown value outside them is drawn again, whole and in its class, up to
+        ``REDRAWS`` times (the fitted distribution truncated to the bounds), then clipped.
         """
         if isinstance(seed, bool) or not isinstance(seed, Integral) or not 0 <= seed < 2**32:
             raise SpecError("seed", seed, "must be a whole number in [0, 2^32)")
@@ -134,13 +141,31 @@ class Twin:
         params = {k: jnp.asarray(v[pick]) for k, v in self.draws.items()}
         rates = self._rates() if missing else None
         design = _design(padded.reshape(n_draws, per_draw), rates)
-        numeric, codes, mask = _forward(self.shape)(jax.random.PRNGKey(seed), params, design)
         total, p = n_draws * per_draw, self.shape.n_numeric
-        numeric = _to_data(self.layout, np.asarray(numeric).reshape(total, p)[:n_rows])
-        codes = np.asarray(codes).reshape(total, len(self.shape.n_levels))[:n_rows]
-        mask = np.asarray(mask)
-        mask = mask.reshape(total, mask.shape[-1])[:n_rows]
-        return self._table(y, numeric, codes, mask)
+        key = jax.random.PRNGKey(seed)
+
+        def draw(round_: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            # round 0 is the plain draw; later rounds redraw whole rows (same classes)
+            round_key = key if round_ == 0 else jax.random.fold_in(key, round_)
+            numeric, codes, mask = _forward(self.shape)(round_key, params, design)
+            numeric = _unclipped(self.layout, np.asarray(numeric).reshape(total, p)[:n_rows])
+            codes = np.array(codes).reshape(total, len(self.shape.n_levels))[:n_rows]
+            mask = np.array(mask)
+            return numeric, codes, mask.reshape(total, mask.shape[-1])[:n_rows]
+
+        numeric, codes, mask = draw(0)
+        # every cell counts, shown or hidden, and the mask stays round 0's: the mask is
+        # independent of the values, so which rows are redrawn does not move its rates
+        outside = _outside(self.layout, numeric)
+        for round_ in range(1, REDRAWS + 1):
+            if not outside.any():
+                break
+            fresh_numeric, fresh_codes, _ = draw(round_)
+            take = outside & ~_outside(self.layout, fresh_numeric)
+            numeric[take] = fresh_numeric[take]
+            codes[take] = fresh_codes[take]
+            outside &= ~take
+        return self._table(y, _to_data(self.layout, numeric), codes, mask)
 
     def _rates(self) -> np.ndarray | None:
         """(classes, numeric + categorical columns) missing fractions; None if all are 0."""

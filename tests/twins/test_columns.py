@@ -92,11 +92,12 @@ def test_odd_columns_are_refused_before_fitting(values, bounds, path, fragment) 
 @pytest.mark.parametrize("dtype", ["uint8", "UInt8"])
 def test_a_small_integer_dtype_is_never_overflowed(dtype: str) -> None:
     """Draws above 255 wrapped around (300 → 44) in a uint8 column and raised TypeError
-    (cannot safely cast) in a UInt8 one: they are clipped to the dtype's range."""
+    (cannot safely cast) in a UInt8 one: they stay in the observed range, within the
+    dtype's."""
     real = one_column(pd.array(np.random.default_rng(1).integers(235, 256, 30), dtype=dtype))
     synthetic = sb.twin(real, label="y", **FAST).sample(2000, seed=0)["a"]
     assert synthetic.dtype == real["a"].dtype
-    assert synthetic.min() > 128 and synthetic.max() == 255  # the tail piles up at the top
+    assert synthetic.min() >= real["a"].min() and synthetic.max() <= real["a"].max()
 
 
 def test_a_float16_column_stays_finite() -> None:

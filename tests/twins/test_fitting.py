@@ -384,17 +384,21 @@ def test_integer_column_is_integer_valued(fitted) -> None:
 
 
 def test_bounds_are_respected(real, fitted, synthetic) -> None:
-    """crp gets the default lower bound 0 (never negative in the data); score the user's
-    [0, 10]. The fitted Gaussian copula puts mass beyond both (crp piles up near 0; a fifth
-    of the real cases sit at score 10), so an unbounded sample would leave them."""
+    """crp and x1 keep their observed ranges (the default bounds); score the user's [0, 10].
+    The fitted Gaussian copula puts mass beyond both; a fifth of the real cases sit at
+    score 10, a pile the twin keeps by clipping onto it, while crp's rows beyond its range
+    are drawn again rather than piled on its minimum."""
     assert (real["score"] == 10).mean() > 0.1
-    assert synthetic["crp"].min() >= 0.0
+    for column in ("crp", "x1"):
+        low, high = real[column].min(), real[column].max()
+        assert synthetic[column].min() >= low and synthetic[column].max() <= high
+        assert (synthetic[column] == low).mean() < 0.01  # no pile at an unpiled bound
     assert synthetic["score"].min() >= 0.0 and synthetic["score"].max() <= 10.0
-    assert (synthetic["score"] == 10).any()
+    assert (synthetic["score"] == 10).mean() > 0.05
     layout = {c.name: c for c in fitted.layout.numeric}
-    assert (layout["crp"].low, layout["crp"].high) == (0.0, None)
+    assert (layout["crp"].low, layout["crp"].high) == (real["crp"].min(), real["crp"].max())
     assert (layout["score"].low, layout["score"].high) == (0.0, 10.0)
-    assert layout["x1"].low is None  # takes negative values
+    assert layout["score"].piled == (False, True) and layout["crp"].piled == (False, False)
 
 
 def test_default_balance_is_the_real_one_by_largest_remainder(fitted) -> None:
