@@ -73,8 +73,9 @@ def correct_batches(
 
 def _check_varying(values: np.ndarray, labels: np.ndarray, names: pd.Index) -> None:
     """ComBat divides by each column's spread within each batch: refuse a column constant
-    in a batch (ValueError naming it), which would turn every column NaN."""
-    for level in pd.unique(labels):
+    in a batch (ValueError naming it, batches in sorted order), which would turn every
+    column NaN."""
+    for level in sorted(pd.unique(labels), key=str):
         rows = values[labels == level]
         flat = np.ptp(rows, axis=0) == 0
         if flat.any():

@@ -89,13 +89,17 @@ def _cv_means(spec: dict) -> tuple[float, float]:
 
 
 def test_5_confounding_makes_random_cv_optimistic_and_batch_cv_honest() -> None:
+    """The gap random − leave-one-batch-out grows with confounding. One dataset's gap
+    varies by about 0.06 (sd over seeds), so the gaps are averaged over 6 seeds: the mean
+    difference (about 0.08) then has a standard error near 0.03."""
     spec = sb.load_spec(MODELS / "batch_confounding.yaml").model_dump()
-    gaps = {}
-    for c in (0.0, 0.7):
-        spec["batches"]["confounding"] = c
-        random_cv, batch_cv = _cv_means(spec)
-        gaps[c] = random_cv - batch_cv
-    assert gaps[0.7] > gaps[0.0] + 0.1, gaps
+    gaps: dict[float, list[float]] = {0.0: [], 0.7: []}
+    for seed in range(6):
+        for c in gaps:
+            spec["batches"]["confounding"], spec["seed"] = c, seed
+            random_cv, batch_cv = _cv_means(spec)
+            gaps[c].append(random_cv - batch_cv)
+    assert np.mean(gaps[0.7]) > np.mean(gaps[0.0]), gaps
     random_cv, batch_cv = _cv_means(sb.load_spec(MODELS / "batch_no_signal.yaml").model_dump())
     assert random_cv > 0.9  # looks like a great classifier ...
     assert batch_cv < 0.6  # ... of batches, not of disease
