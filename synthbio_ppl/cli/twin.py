@@ -41,6 +41,7 @@ from synthbio_ppl.cli.twin_inputs import (
 from synthbio_ppl.cli.twin_output import _summary, _write, command_line, missing_summary
 from synthbio_ppl.cli.twin_split import _plain, scoring_frames, stratified_split
 from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.twins.budget import check_sample_budget
 
 if TYPE_CHECKING:  # numpy and pandas load when the command runs, not when it is registered
     import pandas as pd
@@ -127,6 +128,8 @@ def run_twin(args: argparse.Namespace) -> None:
     check_target(out, args.force)  # before the fit, so a refusal costs nothing
     _check_numbers(args)
     real = read_table(path)
+    if args.n is not None:  # before the fit, which a refused sample would waste
+        check_sample_budget(args.n, real.shape[1] - 1, "--n")
     label = _check_label(real, args.label, path)
     types = parse_types(args.types, real, label)
     bounds = parse_bounds(args.bounds, real, label, types)
@@ -194,11 +197,15 @@ def run_twin(args: argparse.Namespace) -> None:
         print(_summary(metadata, report, scoring, out, suffix))
 
 
+MAX_SAMPLE_ROWS = 2**40
+"""The most rows a twin samples (class counts are int64 roundings)."""
+
+
 def _check_numbers(args: argparse.Namespace) -> None:
     if not 0.0 <= args.holdout < 0.9:  # also refuses nan
         raise SpecError("--holdout", args.holdout, "must lie in [0, 0.9)")
-    if args.n is not None and args.n < 1:
-        raise SpecError("--n", args.n, "must be ≥ 1")
+    if args.n is not None and not 1 <= args.n <= MAX_SAMPLE_ROWS:
+        raise SpecError("--n", args.n, f"must be a whole number from 1 to {MAX_SAMPLE_ROWS:,}")
     if args.rank is not None and args.rank < 1:
         raise SpecError("--rank", args.rank, "must be ≥ 1")
 

@@ -137,7 +137,7 @@ def _message(error: dict[str, Any], errors: list[dict[str, Any]]) -> str:
         return "this field is required"
     if is_flag(value) and kind == "string_type":
         return FLAG_NAME
-    if kind in ("int_type", "int_from_float") and isinstance(value, float):
+    if kind in ("int_type", "int_from_float") and isinstance(value, float) and value.is_integer():
         return (
             "must be a whole number written as one (1000, not 1e3 or 1000.0: YAML reads "
             "those as decimal numbers)"

@@ -124,10 +124,20 @@ def load_dataset(directory: str | Path) -> Dataset:
         spec = validate_spec(yaml.safe_load(spec_text))
     except yaml.YAMLError:
         raise SpecError("", str(folder / "spec.yaml"), "not valid YAML") from None
+    except SpecError as exc:  # name the file the spec came from
+        where = f"{folder / 'spec.yaml'} {exc.path}".strip()
+        raise SpecError(where, exc.value, exc.allowed) from None
+    wrong = [k for k, v in truth.items() if not (v is None or isinstance(v, dict | list))]
+    if wrong:
+        raise SpecError(
+            "", str(folder / "truth.json"), f"not a truth (entry {wrong[0]!r} is not an object)"
+        )
     try:
         truth_obj = Truth.from_dict(truth)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise SpecError("", str(folder / "truth.json"), f"not a truth ({exc!r})") from None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        keyed = isinstance(exc, KeyError)
+        what = f"no {exc.args[0]!r} entry" if keyed else "an entry of the wrong type"
+        raise SpecError("", str(folder / "truth.json"), f"not a truth ({what})") from None
     truth_obj.latents = read_extra(folder, LATENTS_FILE)
     truth_obj.dropout = read_extra(folder, DROPOUT_FILE)
     truth_obj.effects = read_extra(folder, EFFECTS_FILE)

@@ -268,4 +268,9 @@ def read_folder(directory: str | Path) -> tuple[pd.DataFrame, dict, str]:
         raise SpecError("", str(folder / TRUTH_FILE), f"not readable JSON ({exc})") from None
     if not isinstance(truth, dict):
         raise SpecError("", str(folder / TRUTH_FILE), "must hold the truth's JSON object")
-    return frame, truth, (folder / SPEC_FILE).read_text(encoding="utf-8")
+    try:
+        spec_text = (folder / SPEC_FILE).read_text(encoding="utf-8")
+    except (UnicodeDecodeError, OSError) as exc:
+        reason = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else exc.strerror
+        raise SpecError("", str(folder / SPEC_FILE), f"cannot be read ({reason})") from None
+    return frame, truth, spec_text

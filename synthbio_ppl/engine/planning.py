@@ -35,10 +35,12 @@ def rescale_rows(spec: Spec | dict[str, Any] | str | Path, rows: int) -> Spec:
     import numpy as np
 
     from synthbio_ppl.core.rounding import largest_remainder
-    from synthbio_ppl.model.scene import as_spec, validate_spec
+    from synthbio_ppl.model.scene import MAX_ROWS, as_spec, validate_spec
 
     if isinstance(rows, bool) or not isinstance(rows, Integral) or rows < 1:
         raise SpecError("rows", rows, "must be a positive whole number of rows")
+    if rows > MAX_ROWS:
+        raise SpecError("rows", f"{rows:,}", f"must be at most {MAX_ROWS:,} (2^38)")
     spec = as_spec(spec)
     counts = np.array([c.n for c in spec.classes])
     if rows == counts.sum():

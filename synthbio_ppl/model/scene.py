@@ -9,6 +9,7 @@ removed. Every field carries a description, and ``synthbio reference`` renders t
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -85,6 +86,12 @@ class SceneFields(Strict):
         responses = [r for r in RESPONSES if getattr(self, r.field) is not None]
         if len(names) < 2 and not any(p.allows_one_class for p in present) and not responses:
             raise SpecError("classes", names, "give two or more classes")
+        if self.n_rows > MAX_ROWS:
+            raise SpecError(
+                "classes",
+                f"{self.n_rows:,} rows in all",
+                f"must be at most {MAX_ROWS:,} (2^38: the engine's row index)",
+            )
         for process in present:
             for i, group in enumerate(groups_of(self, process)):
                 path = f"{process.field}[{i}]" if process.many else process.field
@@ -264,6 +271,11 @@ def load_spec(source: str | Path) -> Spec:
     return validate_spec(data)
 
 
+MAX_ROWS = 2**38
+"""Rows a spec may hold: the engine keys 256-row chunks by an int32 index (2^39 rows), and
+the design's permutations work in int64."""
+
+
 class _DuplicateKey(Exception):
     pass
 
@@ -287,6 +299,11 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         seen = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, Hashable):
+                line = key_node.start_mark.line + 1
+                raise _DuplicateKey(
+                    f"a key is a {type(key).__name__} (line {line}); keys are names or numbers"
+                )
             if key in seen:
                 line = key_node.start_mark.line + 1
                 raise _DuplicateKey(f"key {key!r} is given twice (line {line})")

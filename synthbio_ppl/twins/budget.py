@@ -61,3 +61,18 @@ def check_twin_budget(
             f"{readable_size(limit)}; give fewer columns, a smaller rank, method='map' or "
             f"fewer num_samples, or raise {LIMIT_VARIABLE}",
         )
+
+
+def check_sample_budget(n_rows: int, n_columns: int, field: str = "n") -> None:
+    """Raise SpecError (naming ``n``) when sampling ``n_rows`` rows of ``n_columns``
+    columns would exceed the memory limit: the draws, a redraw round, the table and
+    pandas' copy, about 8 float64 values a cell."""
+    need, limit = 64 * n_rows * max(n_columns, 1), memory_limit()
+    if need > limit:
+        raise SpecError(
+            field,
+            f"{n_rows:,} rows × {n_columns:,} columns",
+            f"needs about {readable_size(need)}, over the memory limit "
+            f"{readable_size(limit)}; sample fewer rows (in batches with other seeds), or "
+            f"raise {LIMIT_VARIABLE}",
+        )

@@ -31,15 +31,32 @@ def _break(folder: Path, how: str) -> None:
         pq.write_table(table.rename_columns(names), folder / "data.parquet")
     elif how == "spec not yaml":
         (folder / "spec.yaml").write_text("classes: [unclosed")
+    elif how == "spec not utf-8":
+        (folder / "spec.yaml").write_bytes(b"\xff\xfe")
+    elif how == "spec empty":
+        (folder / "spec.yaml").write_text("")
+    elif how == "truth entry of a wrong type":
+        text = (folder / "truth.json").read_text()
+        text = text.replace('"parameters": {', '"parameters": "x", "_": {')
+        (folder / "truth.json").write_text(text)
 
 
 @pytest.mark.parametrize(
     "how",
-    ["truth not json", "truth not a truth", "data not parquet", "column renamed", "spec not yaml"],
+    [
+        "truth not json",
+        "truth not a truth",
+        "data not parquet",
+        "column renamed",
+        "spec not yaml",
+        "spec not utf-8",  # UnicodeDecodeError
+        "spec empty",  # the file was not named
+        "truth entry of a wrong type",  # AttributeError in fit
+    ],
 )
 def test_a_damaged_folder_is_one_spec_error(folder: Path, how: str, capsys) -> None:
     _break(folder, how)
-    with pytest.raises(sb.SpecError):
+    with pytest.raises(sb.SpecError, match=r"truth\.json|spec\.yaml|data\.parquet|inf0_1"):
         sb.load_dataset(folder)
     assert main(["fit", str(folder), "--warmup", "1", "--samples", "1", "--quiet"]) == 2
     err = capsys.readouterr().err

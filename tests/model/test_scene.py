@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 import synthbio_ppl as sb
-from synthbio_ppl import SpecError, load_spec, spec_reference, validate_spec
+from synthbio_ppl import SpecError, load_spec, rescale_rows, spec_reference, validate_spec
 from synthbio_ppl.core.errors import format_path
 from synthbio_ppl.model.layout import build_layout, column_names
 from tests.conftest import ROOT, two_classes
@@ -628,3 +628,16 @@ def test_yaml_exponents_without_a_dot_are_numbers(tmp_path) -> None:
 def test_a_path_given_to_validate_spec_points_at_load_spec() -> None:
     with pytest.raises(SpecError, match=r"read a YAML file with sb\.load_spec"):
         validate_spec("scene.yaml")
+
+
+def test_a_key_that_is_a_list_and_rows_beyond_the_engine_are_refused(tmp_path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text("classes: [{name: a, n: 5}, {name: b, n: 5}]\nnoise: [{n: 2}]\n? [a, b]\n: 3\n")
+    with pytest.raises(SpecError, match=r"a key is a list \(line 3\)"):  # TypeError before
+        load_spec(path)
+    huge = {"classes": [{"name": "a", "n": 2**63}, {"name": "b", "n": 5}], "noise": [{"n": 1}]}
+    with pytest.raises(SpecError, match=r"^classes: .*must be at most 274,877,906,944"):
+        validate_spec(huge)  # passed validation, then crashed in generate
+    small = {"classes": [{"name": "a", "n": 5}, {"name": "b", "n": 5}], "noise": [{"n": 1}]}
+    with pytest.raises(SpecError, match=r"^rows: .*at most"):  # OverflowError before
+        rescale_rows(small, 10**30)

@@ -132,3 +132,13 @@ def test_a_text_column_with_few_levels_is_categorical_and_identifiers_can_be_dec
     few = sb.twin(with_number(np.array([f"l{i % 10}" for i in range(30)])), label="y", **FAST)
     assert set(few.sample(40)["a"]) <= {f"l{i}" for i in range(10)}
     sb.twin(with_number(levels), label="y", types={"a": "categorical"}, **FAST)
+
+
+def test_a_sample_too_large_is_refused_naming_n(monkeypatch) -> None:
+    """--n 10**10 allocated 74.5 GiB and 10**20 overflowed: both are refused first."""
+    fitted = sb.twin(one_column(np.arange(30.0)), label="y", **FAST)
+    with pytest.raises(sb.SpecError, match=r"^n: .*from 1 to 2\^40"):
+        fitted.sample(10**20)
+    monkeypatch.setenv("SYNTHBIO_MEMORY_LIMIT", "1G")
+    with pytest.raises(sb.SpecError, match=r"^n: '10,000,000,000 rows × 1 columns'.*memory"):
+        fitted.sample(10**10)
