@@ -134,6 +134,13 @@ def read_layout(
 
 
 def _classes(values: pd.Series, label: str, min_rows: int) -> tuple[Hashable, ...]:
+    for row, value in enumerate(values):
+        if isinstance(value, tuple | list | dict | set | np.ndarray):
+            raise SpecError(
+                f"data.{label}",
+                f"a {type(value).__name__} at row {row}",
+                "a class must be one value (text, number, boolean), not a container",
+            )
     if values.isna().any():
         raise SpecError(
             f"data.{label}", f"{int(values.isna().sum())} missing", "every row needs a class"

@@ -90,9 +90,16 @@ def twin(
     """
     if method not in ("nuts", "svi", "map"):
         raise SpecError("method", method, "must be 'nuts', 'svi' or 'map'")
-    for name, value in (("num_warmup", num_warmup), ("num_samples", num_samples)):
-        if value < 1:
-            raise SpecError(name, value, "must be ≥ 1")
+    _check_arguments(label, types, bounds, learning_rate)
+    counts = (
+        ("num_warmup", num_warmup),
+        ("num_samples", num_samples),
+        ("svi_steps", svi_steps),
+        ("min_rows_per_class", min_rows_per_class),
+    )
+    for name, value in counts:
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+            raise SpecError(name, value, "must be a whole number ≥ 1")
     layout = read_layout(data, label, types, bounds, min_rows_per_class)
     p = len(layout.numeric)
     if p == 0:
@@ -149,6 +156,18 @@ def twin(
 
 def _sites(shape: TwinShape) -> tuple[str, ...]:
     return PARAMETERS + tuple(f"levels{k}" for k in range(len(shape.n_levels)))
+
+
+def _check_arguments(label: Any, types: Any, bounds: Any, learning_rate: Any) -> None:
+    """The arguments a fit cannot check by reading the table (SpecError naming them)."""
+    if not isinstance(label, str):
+        raise SpecError("label", label, "must be the label column's name (a string)")
+    for name, value in (("types", types), ("bounds", bounds)):
+        if value is not None and not isinstance(value, Mapping):
+            raise SpecError(name, value, "must be a mapping {column: ...}")
+    rate = learning_rate
+    if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 < rate < math.inf:
+        raise SpecError("learning_rate", rate, "must be a positive, finite number")
 
 
 def _fit_program(

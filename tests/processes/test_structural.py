@@ -412,3 +412,14 @@ def test_readme_structure_example_is_valid() -> None:
     spec = validate_spec(yaml.safe_load(block))
     assert spec.structure is not None and spec.n_rows == 10_000
     assert spec.structure.covariates["smoker"].by == "sex"
+
+
+def test_a_far_clip_bound_adds_nothing_to_the_truth() -> None:
+    """high = 1e300 has probability 0; squaring it raised OverflowError in the truth."""
+    import warnings
+
+    spec = {"dtype": "float64", "structure": {"n": 20, "biomarkers": {"a": {"clip": [0, 1e300]}}}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        data = sb.generate(spec)
+    assert np.isfinite(data.X.to_numpy()).all() and (data.X.to_numpy() >= 0).all()

@@ -142,3 +142,28 @@ def test_a_sample_too_large_is_refused_naming_n(monkeypatch) -> None:
     monkeypatch.setenv("SYNTHBIO_MEMORY_LIMIT", "1G")
     with pytest.raises(sb.SpecError, match=r"^n: '10,000,000,000 rows × 1 columns'.*memory"):
         fitted.sample(10**10)
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        ({"label": ["y"]}, "label"),  # TypeError: unhashable type
+        ({"types": ["a"]}, "types"),  # ValueError: dictionary update sequence
+        ({"min_rows_per_class": None}, "min_rows_per_class"),  # TypeError: '<'
+        ({"svi_steps": -1}, "svi_steps"),  # a multi-line MLIRError
+        ({"learning_rate": float("nan")}, "learning_rate"),  # "the fit diverged", naming data
+        ({"learning_rate": -1.0}, "learning_rate"),  # accepted
+    ],
+)
+def test_bad_arguments_are_named(change: dict, path: str) -> None:
+    arguments = {"label": "y", **FAST, **change}
+    with pytest.raises(sb.SpecError) as info:
+        sb.twin(one_column(np.arange(30.0)), **arguments)
+    assert info.value.path == path
+
+
+def test_a_label_of_tuples_is_refused() -> None:
+    """pandas raised 'Names should be list-like for a MultiIndex'."""
+    table = one_column(np.arange(30.0)).assign(y=[(1, 2)] * 15 + [(3, 4)] * 15)
+    with pytest.raises(sb.SpecError, match=r"^data\.y: 'a tuple at row 0'"):
+        sb.twin(table, label="y", **FAST)

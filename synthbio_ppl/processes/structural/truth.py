@@ -294,9 +294,9 @@ def clipped_normal_moments(
     lo = 0.0 if low is None else low
     hi = 0.0 if high is None else high
     first = lo * p_low + hi * p_high + mu * inside + sigma * (d_a - d_b)
-    second = (
-        lo**2 * p_low
-        + hi**2 * p_high
+    second = (  # bound·(bound·p): a far bound with p = 0 adds 0 rather than overflowing
+        lo * (lo * p_low)
+        + hi * (hi * p_high)
         + (mu**2 + sigma**2) * inside
         + 2 * mu * sigma * (d_a - d_b)
         + sigma**2 * (ad_a - bd_b)
