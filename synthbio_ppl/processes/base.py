@@ -154,6 +154,11 @@ class BlockProcess:
         return {}
 
     # -- generation
+    def param_path(self, param: str) -> str:
+        """Where in its spec entry the value of the site ``<block>.<param>`` is written
+        (default: the field ``param`` itself)."""
+        return param
+
     def fixed_sites(self, group: Any, block: Block, class_names: list[str]) -> dict[str, Any]:
         """The spec's numbers as values of the block's parameter sites."""
         return {}

@@ -40,6 +40,9 @@ class Noise(BlockProcess):
     colour = "tab:gray"
     selector = "noise"
 
+    def param_path(self, param: str) -> str:
+        return f"params.{param}"  # every site is a parameter of the distribution
+
     def fixed_sites(self, group: NoiseGroup, block: Block, class_names: list[str]) -> dict:
         return group.family_sites(block.name)
 

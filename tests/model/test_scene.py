@@ -641,3 +641,33 @@ def test_a_key_that_is_a_list_and_rows_beyond_the_engine_are_refused(tmp_path) -
     small = {"classes": [{"name": "a", "n": 5}, {"name": "b", "n": 5}], "noise": [{"n": 1}]}
     with pytest.raises(SpecError, match=r"^rows: .*at most"):  # OverflowError before
         rescale_rows(small, 10**30)
+
+
+@pytest.mark.parametrize(
+    ("spec", "path"),
+    [
+        (
+            {
+                "classes": [{"name": "a", "n": 5}, {"name": "b", "n": 5}],
+                "noise": [{"n": 2, "distribution": "beta", "params": {"a": 1e300, "b": 2.0}}],
+            },
+            "noise[0].params.a",  # was noise[0].a
+        ),
+        (
+            {
+                "structure": {
+                    "n": 20,
+                    "factors": {"F": {"sd": 1e308}},
+                    "biomarkers": {"a": {"loadings": {"F": 1.0}}},
+                }
+            },
+            "structure.factors.F.sd",  # was structure.F.sd
+        ),
+    ],
+)
+def test_an_overflowing_value_is_named_where_the_spec_holds_it(spec: dict, path: str) -> None:
+    import synthbio_ppl as sb
+
+    with pytest.raises(SpecError, match="overflows float32") as info:
+        sb.generate(spec)
+    assert info.value.path == path

@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     from jax import Array
 
 
+_BIOMARKER_TABLES = ("baseline", "noise", "loading", "shift", "coef")
+
+
 class Structural(BlockProcess):
     kind = "structural"
     field = "structure"
@@ -85,6 +88,16 @@ class Structural(BlockProcess):
             f"structure {group.name}: covariates {covariates or '-'}; factors "
             f"{', '.join(group.factors) or '-'}; {len(group.biomarkers)} biomarkers"
         )
+
+    def param_path(self, param: str) -> str:
+        """``X.sd`` → ``factors.X.sd``; a biomarker table (``shift``, ``loading``, ...) →
+        ``biomarkers`` (its entries are spread over the biomarkers)."""
+        head, dot, rest = param.partition(".")
+        if dot and rest in ("mean", "sd"):
+            return f"factors.{param}"
+        if dot and rest == "probs":
+            return f"covariates.{head}.levels"
+        return f"biomarkers ({param}s)" if param in _BIOMARKER_TABLES else param
 
     def fixed_sites(self, group: StructuralSpec, block: Block, class_names: list[str]) -> dict:
         return structural_fixed_sites(group)
