@@ -139,14 +139,15 @@ def parse_bounds(
         low_text, sep, high_text = value.partition(":")
         if not sep:
             raise SpecError("--bounds", token, f"each item must be {form}")
-        low, high = _bound(low_text, token), _bound(high_text, token)
+        low, high = _bound(low_text, token, -1), _bound(high_text, token, 1)
         if low is not None and high is not None and not low < high:
             raise SpecError("--bounds", token, "LOW must be below HIGH")
         bounds[column] = (low, high)
     return bounds
 
 
-def _bound(text: str, token: str) -> float | None:
+def _bound(text: str, token: str, side: int) -> float | None:
+    """A bound's value (None: unbounded); ``side`` −1 for the low one, 1 for the high."""
     text = text.strip()
     if not text:
         return None
@@ -156,6 +157,9 @@ def _bound(text: str, token: str) -> float | None:
         raise SpecError("--bounds", token, f"{text!r} is not a number") from None
     if math.isnan(value):
         raise SpecError("--bounds", token, "a bound cannot be nan")
+    if math.isinf(value) and (value > 0) != (side > 0):
+        which = "low" if side < 0 else "high"
+        raise SpecError("--bounds", token, f"a {which} bound of {value} leaves no value")
     return None if math.isinf(value) else value
 
 

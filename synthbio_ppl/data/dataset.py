@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,7 +79,14 @@ class Dataset:
             extras[MISSING_FILE] = self.truth.hidden_cells
             extras[COMPLETE_FILE] = self.truth.complete_cells
         present = {name: frame for name, frame in extras.items() if frame is not None}
-        return write_folder(directory, table, truth, spec, overwrite, present)
+        try:
+            return write_folder(directory, table, truth, spec, overwrite, present)
+        except OSError as exc:
+            if exc.errno == errno.ENOSPC or "No space left" in str(exc):
+                raise OSError(
+                    errno.ENOSPC, "the disk is full; nothing was written there", str(directory)
+                ) from exc
+            raise
 
     def to_anndata(self, blocks: list[str] | None = None) -> Any:
         """An ``anndata.AnnData`` (extra ``omics``) of the count blocks' columns (or the

@@ -248,6 +248,8 @@ def test_rows_without_a_class_or_infinities_exit_2(tmp_path: Path, capsys) -> No
         (["--bounds", "crp=5"], "--bounds: 'crp=5' is not allowed; each item must be COL=LOW:HIGH"),
         (["--bounds", "crp=a:9"], "--bounds: 'crp=a:9' is not allowed; 'a' is not a number"),
         (["--bounds", "crp=9:1"], "LOW must be below HIGH"),
+        (["--bounds", "crp=inf:"], "a low bound of inf leaves no value"),  # was unbounded
+        (["--bounds", "crp=:-inf"], "a high bound of -inf leaves no value"),
         (["--holdout", "0.95"], "--holdout: 0.95 is not allowed; must lie in [0, 0.9)"),
         (["--holdout", "-0.1"], "must lie in [0, 0.9)"),
         (["--n", "0"], "--n: 0 is not allowed"),

@@ -66,3 +66,22 @@ def test_a_damaged_folder_is_one_spec_error(folder: Path, how: str, capsys) -> N
 def test_an_intact_folder_round_trips(folder: Path) -> None:
     data = sb.load_dataset(folder)
     assert data.X.shape == (40, 3) and list(data.y.cat.categories) == ["a", "b"]
+
+
+def test_a_full_disk_in_memory_names_the_folder(tmp_path: Path, monkeypatch, capsys) -> None:
+    """pyarrow's own message named no path; nothing is left behind."""
+    import errno
+
+    import pyarrow.parquet as parquet
+
+    def full(*_: object, **__: object) -> None:
+        raise OSError(errno.ENOSPC, "Error writing bytes to file: No space left on device")
+
+    monkeypatch.setattr(parquet, "write_table", full)
+    spec = tmp_path / "s.yaml"
+    sb.save_spec(sb.validate_spec(SPEC), spec)
+    out = tmp_path / "out"
+    assert main(["generate", str(spec), "--out", str(out), "--quiet"]) == 1
+    line = capsys.readouterr().err.strip()
+    assert "\n" not in line and f"{out}: the disk is full" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.yaml"]
