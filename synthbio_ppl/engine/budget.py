@@ -77,6 +77,18 @@ def check_budget(
 ) -> None:
     """Raise SpecError when the request's estimate exceeds the memory limit."""
     need, limit = request_bytes(spec, layout, rows, streamed, paired), memory_limit()
+    classes = len(spec.classes)
+    for static in layout.modifiers:  # a modifier that alone takes most: name its field
+        modifier = modifier_of(static.field)
+        own = modifier.memory_bytes(static, classes, layout.n_features)
+        if need > limit and own > need / 2:
+            raise SpecError(
+                f"{static.field}.n",
+                getattr(getattr(spec, static.field), "n", None),
+                f"needs about {readable_size(own)} (the class × level rounding), over the "
+                f"memory limit {readable_size(limit)}; use fewer levels, or raise "
+                f"{LIMIT_VARIABLE}",
+            )
     if need > limit:
         what = "rows × features" if not streamed else "levels and features"
         what += ", two worlds and their effects" if paired else ""

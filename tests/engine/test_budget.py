@@ -41,11 +41,11 @@ def test_streamed_memory_does_not_grow_with_rows() -> None:
 
 
 def test_a_stream_larger_than_the_free_disk_is_refused(tmp_path: Path) -> None:
-    """10¹² rows × 2 features: terabytes, refused before a folder is made."""
+    """2·10¹¹ rows × 2 features: terabytes, refused before a folder is made."""
     with pytest.raises(
-        sb.SpecError, match=r"^rows: '1,000,000,000,000 rows × 2 features'.*on disk"
+        sb.SpecError, match=r"^rows: '200,000,000,000 rows × 2 features'.*on disk"
     ):
-        generate_to_parquet(BASE, tmp_path / "d", rows=10**12)
+        generate_to_parquet(BASE, tmp_path / "d", rows=2 * 10**11)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -114,3 +114,15 @@ def test_a_full_disk_names_the_folder_that_keeps_the_parts(
     assert code == 1 and "\n" not in line
     assert f"{tmp_path / '.out.partial'}: the disk is full" in line
     assert "--resume" in line and not out.exists()
+
+
+def test_a_modifier_that_takes_the_memory_is_named() -> None:
+    """40,000 batches on 50,000 rows: the rounding programme, not rows × features."""
+    spec = {
+        "classes": [{"name": "a", "n": 30_000}, {"name": "b", "n": 20_000}],
+        "noise": [{"n": 1}],
+        "batches": {"n": 40_000},
+    }
+    with pytest.raises(sb.SpecError, match="class × level rounding") as info:
+        sb.generate(spec)
+    assert info.value.path == "batches.n"
