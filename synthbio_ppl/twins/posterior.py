@@ -123,8 +123,9 @@ class Twin:
         the complete table, whose values are those under the mask for the same seed.
 
         Values stay within each column's bounds (by default its observed range): a row with
-        a shown value outside them is drawn again, whole and in its class, up to
-        ``REDRAWS`` times (the fitted distribution truncated to the bounds), then clipped.
+        a value outside them (hidden cells too) is drawn again, whole, in its class and
+        from its posterior draw, up to ``REDRAWS`` times (the fitted distribution truncated
+        to the bounds), then clipped; a bound the data pile up on is clipped onto at once.
         """
         if isinstance(seed, bool) or not isinstance(seed, Integral) or not 0 <= seed < 2**32:
             raise SpecError("seed", seed, "must be a whole number in [0, 2^32)")
