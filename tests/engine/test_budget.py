@@ -42,9 +42,7 @@ def test_streamed_memory_does_not_grow_with_rows() -> None:
 
 def test_a_stream_larger_than_the_free_disk_is_refused(tmp_path: Path) -> None:
     """2·10¹¹ rows × 2 features: terabytes, refused before a folder is made."""
-    with pytest.raises(
-        sb.SpecError, match=r"^rows: '200,000,000,000 rows × 2 features'.*on disk"
-    ):
+    with pytest.raises(sb.SpecError, match=r"^rows: '200,000,000,000 rows × 2 features'.*on disk"):
         generate_to_parquet(BASE, tmp_path / "d", rows=2 * 10**11)
     assert list(tmp_path.iterdir()) == []
 
