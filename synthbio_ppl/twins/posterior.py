@@ -132,7 +132,7 @@ class Twin:
         if n is not None and (
             isinstance(n, bool) or not isinstance(n, Integral) or not 1 <= n <= 2**40
         ):
-            raise SpecError("n", n, "must be a whole number (int) from 1 to 2^40")
+            raise SpecError("n", n, "must be a whole number (int) ≥ 1 and ≤ 2^40")
         counts = self.counts(n, balance)
         per_class = np.array(list(counts.values()))
         check_sample_budget(int(per_class.sum()), len(self.layout.columns))

@@ -25,7 +25,10 @@ OVERFLOWS = [
         },
         "informative[0]",
     ),
-    ({"structure": {"n": 100, "biomarkers": {"A": {"baseline": 1e39}}}}, "structure.baseline"),
+    (
+        {"structure": {"n": 100, "biomarkers": {"A": {"baseline": 1e39}}}},
+        "structure.biomarkers (baselines)",
+    ),
 ]
 
 
