@@ -73,3 +73,19 @@ def header(packages: Iterable[str], extra: dict[str, str], notes: list[str]) -> 
     for note in notes:
         print(f"note: {note}")
     return info
+
+
+def peak_rss() -> int:
+    """This process's peak resident set size in bytes: ``VmHWM`` of /proc/self/status on
+    Linux (``ru_maxrss`` would also count the parent's memory at the moment it spawned
+    this process, which the kernel keeps across ``exec``), else ``ru_maxrss``."""
+    import resource
+    import sys
+
+    status = Path("/proc/self/status")
+    if status.is_file():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _machine import header
+from _machine import header, peak_rss
 
 SCENE = {
     "name": "stream_memory",
@@ -36,13 +36,6 @@ SCENE = {
 CHUNK_ROWS = 65_536
 
 
-def _peak_rss() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) * 1024
-    raise OSError("no VmHWM in /proc/self/status")
-
-
 def _child(rows: int) -> None:
     import synthbio_ppl as sb
     from synthbio_ppl.engine.planning import chunk_frames, plan_for
@@ -55,7 +48,7 @@ def _child(rows: int) -> None:
     frames = chunk_frames(plan, first, last)
     drawn = time.perf_counter() - start
     shape = list(frames["X"].shape)
-    print(json.dumps({"plan_s": planned, "part_s": drawn, "peak": _peak_rss(), "shape": shape}))
+    print(json.dumps({"plan_s": planned, "part_s": drawn, "peak": peak_rss(), "shape": shape}))
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _machine import header
+from _machine import header, peak_rss
 
 CASES = [(200, 400, "map"), (800, 400, "map"), (1600, 400, "map"), (800, 400, "svi")]
 DRAWS = 100
@@ -37,11 +37,7 @@ def _child(p: int, n: int, method: str) -> None:
     table["y"] = np.repeat(["a", "b"], n // 2)
     twin = sb.twin(table, "y", method=method, svi_steps=50, num_samples=DRAWS)
     twin.correlation("a")
-    peak = next(
-        int(line.split()[1]) * 1024
-        for line in Path("/proc/self/status").read_text().splitlines()
-        if line.startswith("VmHWM:")
-    )
+    peak = peak_rss()
     draws = 1 if method == "map" else DRAWS
     estimate = fit_bytes(n, p, 0, 2, default_rank(p), draws)
     print(json.dumps({"peak": peak, "estimate": estimate}))

@@ -41,7 +41,7 @@ from synthbio_ppl.cli.twin_inputs import (
 from synthbio_ppl.cli.twin_output import _summary, _write, command_line, missing_summary
 from synthbio_ppl.cli.twin_split import _plain, scoring_frames, stratified_split
 from synthbio_ppl.core.errors import SpecError
-from synthbio_ppl.twins.budget import check_sample_budget
+from synthbio_ppl.twins.budget import MAX_SAMPLE_ROWS, check_sample_budget
 
 if TYPE_CHECKING:  # numpy and pandas load when the command runs, not when it is registered
     import pandas as pd
@@ -195,10 +195,6 @@ def run_twin(args: argparse.Namespace) -> None:
     _write(out, args.force, suffix, synthetic, fitted, report, metadata, scoring)
     if not args.quiet:
         print(_summary(metadata, report, scoring, out, suffix))
-
-
-MAX_SAMPLE_ROWS = 2**40
-"""The most rows a twin samples (class counts are int64 roundings)."""
 
 
 def _check_numbers(args: argparse.Namespace) -> None:

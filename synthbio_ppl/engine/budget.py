@@ -110,8 +110,8 @@ def check_disk(
 ) -> None:
     """Raise SpecError when ``rows`` rows of ``spec`` written as Parquet below ``folder``
     would not fit in the free space of its disk, ``written`` bytes of them already there
-    (a resumed run's parts). Drawn values hardly compress: a part of float32 values takes
-    about 4 bytes a value (64.2 MB for 139,264 rows × 115 features of ``demo``)."""
+    (a resumed run's parts). Drawn values are counted at their full size: random floats
+    leave Parquet's compression next to nothing to remove."""
     import shutil
     from pathlib import Path
 

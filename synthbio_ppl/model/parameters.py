@@ -64,12 +64,11 @@ def _spec_path(spec: Any, site: str) -> str:
     """The spec field a site's value comes from: ``inf0.effect_size`` →
     ``informative[0].effect_size``, ``batch.strength`` → ``batches.strength``."""
     owner, _, param = site.partition(".")
-    blocks = build_layout(spec).blocks
-    process = next((process_of(b.kind) for b in blocks if b.name == owner), None)
+    layout = build_layout(spec)
+    process = next((process_of(b.kind) for b in layout.blocks if b.name == owner), None)
     if process is not None:
         param = process.param_path(param)
     paths = {**block_paths(spec), **{m.site_prefix: m.field for m in MODIFIERS}}
-    layout = build_layout(spec)
     if layout.response is not None:
         paths[layout.response.name] = layout.response.field
     statics = layout.masks

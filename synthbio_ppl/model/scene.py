@@ -260,7 +260,7 @@ def load_spec(source: str | Path) -> Spec:
         raise SpecError("", str(path), "not a text file (a spec is UTF-8 YAML)") from None
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)
-    except _DuplicateKey as exc:
+    except _BadDocument as exc:
         raise SpecError("", str(path), str(exc)) from None
     except RecursionError:
         raise SpecError("", str(path), "nested too deeply to be a spec") from None
@@ -276,8 +276,9 @@ MAX_ROWS = 2**38
 the design's permutations work in int64."""
 
 
-class _DuplicateKey(Exception):
-    pass
+class _BadDocument(Exception):
+    """A YAML document the loader refuses: a key twice, a key that is a list or mapping,
+    aliases that expand too far."""
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -290,7 +291,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     def get_single_node(self) -> yaml.Node | None:
         node = super().get_single_node()
         if node is not None and _expanded_size(node, {}) > self.MAX_NODES:
-            raise _DuplicateKey(
+            raise _BadDocument(
                 f"its aliases expand to more than {self.MAX_NODES:,} values; write them out"
             )
         return node
@@ -301,12 +302,12 @@ class _UniqueKeyLoader(yaml.SafeLoader):
             key = self.construct_object(key_node, deep=deep)
             if not isinstance(key, Hashable):
                 line = key_node.start_mark.line + 1
-                raise _DuplicateKey(
+                raise _BadDocument(
                     f"a key is a {type(key).__name__} (line {line}); keys are names or numbers"
                 )
             if key in seen:
                 line = key_node.start_mark.line + 1
-                raise _DuplicateKey(f"key {key!r} is given twice (line {line})")
+                raise _BadDocument(f"key {key!r} is given twice (line {line})")
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 

@@ -5,7 +5,7 @@ parameters (loadings, their diagonal, locations, noise sds) besides the p powers
 categorical logits. The peak resident memory of a fit grows by about 96 float32 values per
 parameter, plus three per parameter and draw kept (one draw for MAP, ``num_samples``
 otherwise), over a fixed 400 MiB of runtime and compilation: constants read off measured
-peaks (``benchmarks/bench_twin_memory.py``, p = 200 to 1,600, MAP and SVI, within 15%),
+peaks (``benchmarks/bench_twin_memory.py``, p = 200 to 1,600, MAP and SVI, within 8%),
 not derived. The per-class r×r capacitance matrices and the padded table's per-row
 temporaries are added. Correlation matrices (the fidelity report, ``Twin.correlation``)
 hold a few (p, p) float64 arrays. The limit is the engine's (``SYNTHBIO_MEMORY_LIMIT`` or
@@ -17,6 +17,8 @@ from __future__ import annotations
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.engine.budget import LIMIT_VARIABLE, memory_limit, readable_size
 
+MAX_SAMPLE_ROWS = 2**40
+"""The most rows ``Twin.sample`` draws (class counts are int64 roundings)."""
 _WORKING_COPIES = 96
 """Float32 values per parameter at the fit's peak (measured, see the module docstring)."""
 _COPIES_PER_DRAW = 3

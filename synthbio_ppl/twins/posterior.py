@@ -30,7 +30,7 @@ from synthbio_ppl.core.keys import named_key
 from synthbio_ppl.core.rounding import largest_remainder
 from synthbio_ppl.inference.kernels import STATS
 from synthbio_ppl.inference.programs import cached
-from synthbio_ppl.twins.budget import check_sample_budget
+from synthbio_ppl.twins.budget import MAX_SAMPLE_ROWS, check_sample_budget
 from synthbio_ppl.twins.columns import TwinLayout
 from synthbio_ppl.twins.design import _design, _outside, _pad, _to_data, _unclipped
 from synthbio_ppl.twins.model import TwinDesign, TwinShape, loadings, twin_model
@@ -130,7 +130,7 @@ class Twin:
         if isinstance(seed, bool) or not isinstance(seed, Integral) or not 0 <= seed < 2**32:
             raise SpecError("seed", seed, "must be a whole number in [0, 2^32)")
         if n is not None and (
-            isinstance(n, bool) or not isinstance(n, Integral) or not 1 <= n <= 2**40
+            isinstance(n, bool) or not isinstance(n, Integral) or not 1 <= n <= MAX_SAMPLE_ROWS
         ):
             raise SpecError("n", n, "must be a whole number (int) ≥ 1 and ≤ 2^40")
         counts = self.counts(n, balance)
