@@ -14,7 +14,9 @@ holds ``synthetic.csv`` (``.parquet`` for a Parquet input), ``report.md``, ``rep
 (empty CSV fields, NaN) are allowed: the twin learns each column's missing fraction per
 class and reproduces it (see ``sb.twin``); a row without a class is refused. Registering
 the subcommand imports nothing heavy; JAX, NumPyro and scikit-learn load when it runs.
-Every bad input raises ``SpecError``.
+Every bad input raises ``SpecError``. The fit settings (``--svi-steps``/``--steps``,
+``--learning-rate``, ``--warmup``, ``--samples``) are ``sb.twin``'s; one given with a
+method it does not apply to is refused, not ignored.
 
 The command lives here (its parser and handler); reading and checking the input and the
 options is in ``twin_inputs``, the train/holdout split in ``twin_split``, and the output
@@ -25,11 +27,12 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from synthbio_ppl.cli.arguments import seed
+from synthbio_ppl.cli.arguments import positive, seed
 from synthbio_ppl.cli.twin_inputs import (
     PARQUET_SUFFIXES,
     _check_label,
@@ -100,6 +103,41 @@ def add_twin_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="nuts (full posterior, slowest), svi (mean-field) or map (point estimate); "
         "default: sb.twin's default",
     )
+    fitting = parser.add_argument_group(
+        "fit settings", "each applies to some methods; given with another it is refused"
+    )
+    fitting.add_argument(
+        "--svi-steps",
+        "--steps",
+        dest="svi_steps",
+        type=positive,
+        default=None,
+        metavar="N",
+        help="optimisation (Adam) steps of map and svi, a whole number ≥ 1 (sb.twin's "
+        "svi_steps; default 4000): fewer fit faster, less close to the optimum",
+    )
+    fitting.add_argument(
+        "--learning-rate",
+        type=float,
+        default=None,
+        metavar="RATE",
+        help="Adam's first step size for map and svi, decaying to a tenth of it over the "
+        "steps (sb.twin's learning_rate; default 0.01)",
+    )
+    fitting.add_argument(
+        "--warmup",
+        type=positive,
+        default=None,
+        metavar="N",
+        help="NUTS warmup steps (sb.twin's num_warmup; default 500)",
+    )
+    fitting.add_argument(
+        "--samples",
+        type=positive,
+        default=None,
+        metavar="N",
+        help="posterior draws of svi and nuts (sb.twin's num_samples; default 500)",
+    )
     parser.add_argument(
         "--holdout",
         type=float,
@@ -127,6 +165,7 @@ def run_twin(args: argparse.Namespace) -> None:
     out = Path(args.out)
     check_target(out, args.force)  # before the fit, so a refusal costs nothing
     _check_numbers(args)
+    settings = fit_settings(args)
     real = read_table(path)
     if args.n is not None:  # before the fit, which a refused sample would waste
         check_sample_budget(args.n, real.shape[1] - 1, "--n")
@@ -154,15 +193,8 @@ def run_twin(args: argparse.Namespace) -> None:
 
     from synthbio_ppl.twins.fitting import twin
 
-    method = {} if args.method is None else {"method": args.method}
     fitted = twin(
-        train,
-        label,
-        types=types,
-        bounds=bounds,
-        rank=args.rank,
-        seed=args.seed,
-        **method,
+        train, label, types=types, bounds=bounds, rank=args.rank, seed=args.seed, **settings
     )
     synthetic = fitted.sample(n, seed=args.seed + 1, balance=balance)
     one_class = synthetic[label].nunique() < 2
@@ -183,6 +215,7 @@ def run_twin(args: argparse.Namespace) -> None:
         "classes": [_plain(c) for c in fitted.layout.classes],
         "method": fitted.method,
         "rank": fitted.shape.rank,
+        "svi_steps": len(fitted.stats["loss"]) if "loss" in fitted.stats else None,
         "fit_seconds": round(float(fitted.fit_seconds), 3),
         "seed": args.seed,
         "holdout": args.holdout,
@@ -204,6 +237,38 @@ def _check_numbers(args: argparse.Namespace) -> None:
         raise SpecError("--n", args.n, f"must be a whole number from 1 to {MAX_SAMPLE_ROWS:,}")
     if args.rank is not None and args.rank < 1:
         raise SpecError("--rank", args.rank, "must be ≥ 1")
+    rate = args.learning_rate
+    if rate is not None and not 0 < rate < math.inf:  # also refuses nan
+        raise SpecError("--learning-rate", rate, "must be a positive, finite number")
+
+
+FIT_SETTINGS = (  # (option, sb.twin's argument, the methods it applies to)
+    ("--method", "method", ("nuts", "svi", "map")),
+    ("--svi-steps", "svi_steps", ("map", "svi")),
+    ("--learning-rate", "learning_rate", ("map", "svi")),
+    ("--warmup", "num_warmup", ("nuts",)),
+    ("--samples", "num_samples", ("svi", "nuts")),
+)
+DEFAULT_METHOD = "map"  # sb.twin's
+
+
+def fit_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """sb.twin's fit arguments the command line gives (the rest keep sb.twin's defaults);
+    one given for a method it does not apply to is refused, not ignored."""
+    method = args.method or DEFAULT_METHOD
+    settings = {}
+    for option, name, methods in FIT_SETTINGS:
+        value = getattr(args, option.lstrip("-").replace("-", "_"))
+        if value is None:
+            continue
+        if method not in methods:
+            raise SpecError(
+                option,
+                value,
+                f"applies to --method {' or '.join(methods)}, not {method}; drop it",
+            )
+        settings[name] = value
+    return settings
 
 
 def _score(

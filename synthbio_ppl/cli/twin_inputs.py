@@ -127,15 +127,28 @@ def parse_bounds(
     text: str | None, frame: pd.DataFrame, label: str, types: Mapping[str, str]
 ) -> dict[str, tuple[float | None, float | None]]:
     """``--bounds COL=LOW:HIGH,...`` → {column: (low, high)}; an empty side (or ±inf) is
-    unbounded, so ``COL=:`` removes the default lower bound of 0."""
+    unbounded, so ``COL=:`` removes the default lower bound of 0. A categorical column
+    (declared, or text, boolean or category) is refused: bounds apply to numbers only."""
+    from synthbio_ppl.twins.columns import default_kind
+    from synthbio_ppl.twins.dates import refuse_temporal_dtype
+
     if text is None:
         return {}
     form = "COL=LOW:HIGH (LOW or HIGH may be empty)"
     bounds: dict[str, tuple[float | None, float | None]] = {}
     for token, key, value in _split_items(text, "--bounds", form):
         column = _feature(frame, label, "--bounds", token, key)
-        if types.get(column) == "categorical":
-            raise SpecError("--bounds", token, f"{column!r} is categorical; bounds are for numbers")
+        refuse_temporal_dtype(frame[column])  # what the twin would say of a date column
+        declared = types.get(column)
+        if (declared or default_kind(frame[column])) == "categorical":
+            dtype = frame[column].dtype
+            what = "declared categorical in --types" if declared else f"categorical (dtype {dtype})"
+            raise SpecError(
+                "--bounds",
+                token,
+                f"column {column!r} is {what}: bounds apply only to numeric (continuous or "
+                "integer) columns",
+            )
         low_text, sep, high_text = value.partition(":")
         if not sep:
             raise SpecError("--bounds", token, f"each item must be {form}")
@@ -190,10 +203,12 @@ def parse_balance(text: str | None, labels: pd.Series) -> str | dict[Hashable, f
         if not math.isfinite(share) or share < 0:
             raise SpecError("--balance", token, "a share must be a finite number ≥ 0")
         shares[cls] = share
-    total = sum(shares.values())
-    if total <= 0:
+    largest = max(shares.values())
+    if largest <= 0:
         raise SpecError("--balance", text, "at least one share must be above 0")
-    return {cls: share / total for cls, share in shares.items()}
+    # relative to the largest first: the sum of shares near 1e308 would overflow
+    total = sum(share / largest for share in shares.values())
+    return {cls: share / largest / total for cls, share in shares.items()}
 
 
 def _match_class(key: str, classes: list[Hashable]) -> Hashable | None:

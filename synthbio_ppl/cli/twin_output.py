@@ -40,6 +40,10 @@ def command_line(args: argparse.Namespace, method: str) -> str:
         ("--types", args.types),
         ("--bounds", args.bounds),
         ("--rank", args.rank),
+        ("--svi-steps", args.svi_steps),
+        ("--learning-rate", args.learning_rate),
+        ("--warmup", args.warmup),
+        ("--samples", args.samples),
     ):
         if value is not None:
             argv += [option, str(value)]

@@ -13,9 +13,10 @@ constants, bounds, levels and the constant-column check use the observed cells o
 column with no observed cell is refused (nothing to model), as are infinities (a value,
 not a missing cell) and a missing class label (``twins.missingness`` learns the rates).
 
-Refused too, before anything is fitted: dates, durations and complex numbers; a
-categorical cell that is a container (a list); a value more than ``MAX_ROBUST_Z`` robust
-sds from its column's median, which the float32 model cannot hold.
+Refused too, before anything is fitted: dates, durations and complex numbers (the
+refusal gives a conversion to numbers, ``twins.dates``); a categorical cell that is a
+container (a list); a value more than ``MAX_ROBUST_Z`` robust sds from its column's median,
+which the float32 model cannot hold; ``bounds`` for a categorical column.
 """
 
 from __future__ import annotations
@@ -28,6 +29,12 @@ import numpy as np
 import pandas as pd
 
 from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.twins.dates import (
+    date_example,
+    days_recipe,
+    refuse_dates_as_numbers,
+    refuse_temporal_dtype,
+)
 
 ColumnKind = Literal["continuous", "integer", "categorical"]
 KINDS: tuple[str, ...] = ("continuous", "integer", "categorical")
@@ -175,9 +182,22 @@ def _check_not_identifier(values: pd.Series, n_levels: int) -> None:
     level is a real row's value, which a categorical twin would copy into its output."""
     observed = int(values.notna().sum())
     if n_levels > IDENTIFIER_MIN and n_levels > IDENTIFIER_SHARE * observed:
-        raise SpecError(
+        where, many = (
             f"data.{values.name}",
             f"{n_levels} distinct values in {observed} observed cells",
+        )
+        example = date_example(values)
+        if example is not None:
+            raise SpecError(
+                where,
+                many,
+                f"holds dates (such as {example!r}), which a twin does not model and as "
+                f"categories would copy; {days_recipe(str(values.name))} (or declare it "
+                "categorical in types to copy its dates)",
+            )
+        raise SpecError(
+            where,
+            many,
             "looks like an identifier, free text or dates as text, whose values a twin "
             "would copy; drop it, convert it to numbers, or declare it categorical in types",
         )
@@ -193,30 +213,24 @@ def _column(
             f"all {len(values)} values missing",
             "a column needs observed values to be modelled; drop it",
         )
-    if (
-        pd.api.types.is_datetime64_any_dtype(values)
-        or pd.api.types.is_timedelta64_dtype(values)
-        or isinstance(dtype, pd.PeriodDtype | pd.IntervalDtype)
-    ):
-        raise SpecError(
-            f"data.{name}",
-            str(dtype),
-            "dates, periods, durations and intervals are not modelled; convert to numbers",
-        )
+    refuse_temporal_dtype(values)
     if pd.api.types.is_complex_dtype(values):
         raise SpecError(
             f"data.{name}",
             str(dtype),
             "complex numbers are not modelled; split them into real and imaginary columns",
         )
-    is_numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
-    kind = declared
-    if kind is None:  # text, booleans and categories are categorical without being declared
-        if not is_numeric:
-            kind = "categorical"
-        else:
-            kind = "integer" if pd.api.types.is_integer_dtype(values) else "continuous"
+    is_numeric = _is_number(values)
+    kind = declared or default_kind(values)
     if kind == "categorical":
+        if bound is not None:
+            what = "declared categorical in types" if declared else f"categorical (dtype {dtype})"
+            raise SpecError(
+                f"bounds.{name}",
+                bound,
+                f"column {name!r} is {what}: bounds apply only to numeric (continuous or "
+                "integer) columns",
+            )
         if isinstance(dtype, pd.CategoricalDtype):
             levels = tuple(dtype.categories)
         else:
@@ -225,6 +239,7 @@ def _column(
             _check_not_identifier(values, len(levels))
         return TwinColumn(name, "categorical", dtype, levels=levels)
     if not is_numeric:
+        refuse_dates_as_numbers(values, kind)
         raise SpecError(f"types.{name}", kind, f"column of dtype {dtype} can only be categorical")
     every = values.to_numpy(dtype=np.float64, na_value=np.nan)
     infinite = np.flatnonzero(np.isinf(every))
@@ -268,6 +283,19 @@ def _column(
         for side in (low, high)
     )
     return TwinColumn(name, kind, dtype, centre, scale, low, high, piled=piled)  # type: ignore[arg-type]
+
+
+def _is_number(values: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+
+
+def default_kind(values: pd.Series) -> ColumnKind:
+    """The kind of a column ``types`` does not declare: text, booleans and categories are
+    categorical, integer dtypes integer, other numbers continuous (dates and complex
+    numbers are refused before this is asked)."""
+    if not _is_number(values):
+        return "categorical"
+    return "integer" if pd.api.types.is_integer_dtype(values) else "continuous"
 
 
 def _levels(values: pd.Series, name: str) -> tuple[Hashable, ...]:

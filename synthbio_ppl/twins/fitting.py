@@ -76,9 +76,12 @@ def twin(
 
     ``types`` declares columns as ``continuous``/``integer``/``categorical`` (default: text,
     boolean and category columns are categorical, integer columns integer, the rest
-    continuous; dates are refused, as are column names that are not strings or hold '/');
+    continuous; dates are refused with a conversion to days that works with or without a
+    time zone (``twins.dates``), as are column names that are not strings or hold '/');
     nullable and float32 dtypes come back as they went in. ``bounds`` gives ``(low,
-    high)`` per column (default: its observed range; ``Twin.sample`` keeps draws within it).
+    high)`` per numeric column (default: its observed range; ``Twin.sample`` keeps draws
+    within it); bounds for a categorical column are refused. ``svi_steps`` and
+    ``learning_rate`` set the Adam optimisation of ``map`` and ``svi``.
     ``rank`` is the number of latent factors per class.
 
     Feature cells may be missing (NaN, None, ``pd.NA``): the fit uses the observed cells

@@ -88,14 +88,16 @@ class Twin:
                 given = np.array([float(balance.get(c, 0)) for c in classes])
             except (TypeError, ValueError):
                 raise SpecError("balance", dict(balance), "needs numbers") from None
-            if not np.isfinite(given).all() or (given < 0).any() or given.sum() <= 0:
+            if not np.isfinite(given).all() or (given < 0).any() or given.max() <= 0:
                 raise SpecError(
                     "balance", dict(balance), "needs finite, non-negative values, not all 0"
                 )
-            whole = np.allclose(given, np.round(given)) and given.sum() > 1.0 + 1e-9
-            if whole and (n is None or round(given.sum()) == n):
+            total = sum(given.tolist())  # inf (no warning) for shares near 1e308: not counts
+            whole = np.allclose(given, np.round(given)) and 1.0 + 1e-9 < total < 2**63
+            if whole and (n is None or round(total) == n):
                 return dict(zip(classes, np.round(given).astype(int).tolist(), strict=True))
-            shares = given / given.sum()
+            relative = given / given.max()  # the sum of shares near 1e308 would overflow
+            shares = relative / relative.sum()
         elif isinstance(balance, str) and balance == "equal":
             shares = np.full(len(classes), 1.0 / len(classes))
         elif balance is None:

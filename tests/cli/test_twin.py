@@ -325,3 +325,17 @@ def test_text_columns_need_no_declaration_and_blank_integers_stay_whole(tmp_path
     assert set(synthetic["sex"].dropna()) <= {"F", "M"}
     visits = synthetic["visits"].dropna()
     assert len(visits) and (visits == visits.round()).all()
+
+
+@pytest.mark.parametrize("share", ["1e308", "1.7e308", "1e-300"])
+def test_balance_shares_at_the_ends_of_the_float_range_are_proportions(share: str) -> None:
+    """The shares' sum overflowed (1e308 + 1e308 = inf), turning every share into 0."""
+    import pandas as pd
+
+    from synthbio_ppl.cli.twin_inputs import parse_balance
+
+    labels = pd.Series(["case", "control", "case"])
+    assert parse_balance(f"case={share},control={share}", labels) == {
+        "case": 0.5,
+        "control": 0.5,
+    }

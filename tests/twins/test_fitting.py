@@ -15,6 +15,7 @@ sample, so its sampling error reaches the synthetic table); looser ones say why.
 from __future__ import annotations
 
 import math
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -678,3 +679,19 @@ def test_a_table_too_large_for_memory_is_refused_before_the_fit(monkeypatch) -> 
     table = small_table()
     with pytest.raises(SpecError, match="raise SYNTHBIO_MEMORY_LIMIT"):
         twin(table, "status", method="map", svi_steps=5)
+
+
+@pytest.mark.parametrize("share", [1e308, 1.5e308, 1e-300])
+def test_shares_at_the_ends_of_the_float_range_are_proportions(fitted, share) -> None:
+    """Equal shares are equal classes whatever their size: no overflow of their sum (inf
+    before: 'not all 0', or a RuntimeWarning), no underflow to zero."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert fitted.counts(200, {"case": share, "control": share}) == {
+            "case": 100,
+            "control": 100,
+        }
+        assert fitted.counts(200, {"case": share, "control": share * 3e-3}) == {
+            "case": 199,
+            "control": 1,
+        }
