@@ -86,7 +86,7 @@ def from_validation_error(exc: Any, model: Any = None) -> SpecError:
             extra = getattr(holder, "model_config", {}).get("extra")
             e["names"] = e["type"] != "invalid_key" or extra == "allow"
         e["where"] = where
-    first = _chief(errors)
+    first = _chief(errors, model)
     path = format_path(first["where"])
     inner = (first.get("ctx") or {}).get("error")
     if isinstance(inner, SpecError):
@@ -94,22 +94,40 @@ def from_validation_error(exc: Any, model: Any = None) -> SpecError:
     else:
         value = "(missing)" if first["type"] == ABSENT else first.get("input")
         error = SpecError(path, value, _message(first, errors))
-    others = {format_path(e["where"]) for e in errors} - {path}
-    # a union's other members failing on the same value are not other problems
-    others = {o for o in others if not (path.startswith(o) or o.startswith(path))}
+    # a union's other members failing on the same value are not other problems (a key
+    # is the same place whether pydantic gives it as the key or as its value's index)
+    here = tuple(str(part) for part in first["where"])
+    places = {
+        tuple(str(part) for part in e["where"])
+        for e in errors
+        if not _other_member(model, first["loc"], e["loc"])
+    }
+    others = {o for o in places if not (_within(here, o) or _within(o, here))}
     if others:
         error.allowed += f" (and {len(others)} more problem{'s' if len(others) > 1 else ''})"
         error.args = (error.message,)
     return error
 
 
+def _other_member(model: Any, loc: tuple[Any, ...], other: tuple[Any, ...]) -> bool:
+    """Whether ``other`` lies in another member of a union than ``loc`` (the value read
+    another way, as a mapping of mappings where a mapping of numbers failed): the two
+    locations part where each names a union member, a part the user did not write."""
+    k = next((i for i, (a, b) in enumerate(zip(loc, other, strict=False)) if a != b), None)
+    if k is None or model is None:
+        return False
+    written = len(user_loc(model, loc[:k])[0])
+    return all(len(user_loc(model, at[: k + 1])[0]) == written for at in (loc, other))
+
+
 def _on_key(error: dict[str, Any]) -> bool:
     return error["type"] == "invalid_key" or bool(error["loc"] and error["loc"][-1] == "[key]")
 
 
-def _chief(errors: list[dict[str, Any]]) -> dict[str, Any]:
+def _chief(errors: list[dict[str, Any]], model: Any = None) -> dict[str, Any]:
     """The error to report: our own validators' refusals say the most; then a key YAML
-    read as true/false (a field it was meant to be is also reported missing); else the
+    read as true/false (a field it was meant to be is also reported missing); then any
+    other bad key (not its value, which a union's other member also refuses); else the
     first, or the union member that reached deepest into the same value (a mapping given
     for a number-or-mapping is judged as the mapping)."""
     own = [e for e in errors if isinstance((e.get("ctx") or {}).get("error"), SpecError)]
@@ -118,6 +136,12 @@ def _chief(errors: list[dict[str, Any]]) -> dict[str, Any]:
     keys = [e for e in errors if _on_key(e) and is_flag(e.get("input"))]
     if keys:
         return keys[0]
+    keys = [e for e in errors if _on_key(e)]  # a bad key: its value is not the problem
+    if keys:  # as read by the union member it fits best (the fewest other problems)
+        same = [e for e in keys if e["where"] == keys[0]["where"]]
+        return min(
+            same, key=lambda k: sum(not _other_member(model, k["loc"], e["loc"]) for e in errors)
+        )
     first = errors[0]["where"]
     related = [e for e in errors if _within(e["where"], first) or _within(first, e["where"])]
     return max(related, key=lambda e: len(e["where"]))
@@ -131,6 +155,8 @@ def _message(error: dict[str, Any], errors: list[dict[str, Any]]) -> str:
     kind, value = error["type"], error.get("input")
     if _on_key(error) and is_flag(value):
         return FLAG_KEY_NAME if error["names"] else FLAG_KEY_FIELD
+    if _on_key(error):
+        return _key_message(value, error["names"])
     if kind == "extra_forbidden":
         return "unknown field; check the spelling against `synthbio reference`"
     if kind == ABSENT:
@@ -153,6 +179,18 @@ def _message(error: dict[str, Any], errors: list[dict[str, Any]]) -> str:
     if message.startswith("Input should"):
         return "must" + message.removeprefix("Input should")
     return message
+
+
+def _key_message(key: Any, names: bool) -> str:
+    """Why a key is refused: a mapping's keys (levels, factors, biomarkers) are names and
+    a model's are its field names; YAML read this one as a number or null."""
+    what = "the keys of this mapping must be names" if names else "a key here must be a field name"
+    if key is None:
+        return f"{what}; YAML read this key as null (~ or nothing before the colon): write one"
+    read = "a number" if isinstance(key, int | float) else f"a {type(key).__name__}"
+    if not names:
+        return f"{what} (see `synthbio reference`), and YAML read this key as {read}"
+    return f"{what}; YAML read this key as {read}: quote it ('{key}': ...) to use it as a name"
 
 
 def _join(prefix: str, path: str) -> str:

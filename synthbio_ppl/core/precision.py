@@ -16,3 +16,22 @@ def precision(dtype: str) -> Iterator[None]:
             yield
     else:
         yield
+
+
+LARGEST = {"float32": 3.4028234663852886e38, "float64": 1.7976931348623157e308}
+"""The largest finite value of each spec dtype (numpy's ``finfo(dtype).max``, written out:
+validation loads no numpy)."""
+SMALLEST = {"float32": 1.1754943508222875e-38, "float64": 2.2250738585072014e-308}
+"""The smallest positive normal value of each spec dtype (``finfo(dtype).tiny``)."""
+
+
+def beyond_range(value: float, dtype: str) -> bool:
+    """Whether ``value`` is larger in magnitude than ``dtype``'s largest finite value."""
+    return abs(value) > LARGEST[dtype]
+
+
+def range_phrase(dtype: str) -> str:
+    """What a number must be to stay finite in ``dtype``, for a SpecError's ``allowed``."""
+    wider = " or dtype: float64" if dtype == "float32" else ""
+    largest = f"±{LARGEST[dtype]:.4g}, the largest finite {dtype}"
+    return f"must be within {largest}; use a smaller value{wider}"

@@ -12,6 +12,7 @@ import pandas as pd
 import yaml
 
 from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.data.checks import check_columns, check_design, check_features, plain
 from synthbio_ppl.data.describe import dataset_summary
 from synthbio_ppl.data.io import (
     COMPLETE_FILE,
@@ -27,6 +28,8 @@ from synthbio_ppl.data.io import (
     table_of,
     write_folder,
 )
+from synthbio_ppl.data.masks import masked_columns, read_mask
+from synthbio_ppl.data.parts import row_place
 from synthbio_ppl.data.row_truth import check_row_truth
 from synthbio_ppl.data.truth import Truth
 from synthbio_ppl.model.layout import build_layout
@@ -123,8 +126,15 @@ class Dataset:
 def load_dataset(directory: str | Path) -> Dataset:
     """Read a folder written by ``Dataset.to_parquet`` (or ``synthbio generate``).
 
-    Raises SpecError naming the file or column when the folder is not such a dataset
-    (a missing, renamed or damaged file or column).
+    Raises SpecError naming the file (a streamed folder's part), the column or entry,
+    the row and the value, and saying what is allowed, when the folder is not such a
+    dataset: a missing, renamed or damaged file or column; a streamed folder's parts
+    misnamed or out of order (``data.parts``); truth.json holding an infinity, or NaN but
+    as a table's blank cell (``data.truth_numbers``); a feature value that is text, infinite
+    or NaN outside a masked column; a design column absent, stray, holding a level the
+    spec does not have, or rows not in the spec's row design (``data.checks``); data and
+    mask that disagree (``data.masks``); per-row truth (latents, dropout) not the spec's or
+    out of its range (``data.row_truth``).
     """
     folder = Path(directory)
     frame, truth, spec_text = read_folder(folder)
@@ -151,18 +161,16 @@ def load_dataset(directory: str | Path) -> Dataset:
     truth_obj.effects = read_extra(folder, EFFECTS_FILE)
     if truth_obj.world is not None and truth_obj.effects is None:
         truth_obj.effects = pd.DataFrame(index=pd.RangeIndex(len(frame)))
-    features = truth_obj.features.index.tolist()
-    absent = [c for c in [*features, "y"] if c not in frame.columns]
-    if absent:
-        raise SpecError("", str(folder), f"the data lack columns the truth names: {absent[:5]}")
-    if len(frame) != spec.n_rows:  # a part lost or copied in a streamed folder, say
-        raise SpecError(
-            "",
-            str(extra_path(folder, DATA_FILE)),
-            f"holds {len(frame)} rows where spec.yaml has {spec.n_rows}",
-        )
-    X = frame[features]
     layout = build_layout(spec)
+    data = extra_path(folder, DATA_FILE)
+    features = truth_obj.features.index.tolist()
+    if features != list(layout.columns):
+        raise SpecError("", str(folder / "truth.json"), _differ(features, list(layout.columns)))
+    outcome_columns = _outcome_columns(layout)
+    check_columns(data, frame, features, layout, [c for c in outcome_columns if c != "y"])
+    if len(frame) != spec.n_rows:  # a part lost or copied in a streamed folder, say
+        raise SpecError("", str(data), f"holds {len(frame)} rows where spec.yaml has {spec.n_rows}")
+    X = frame[features]
     entries = sorted(s.name for s in layout.masks)
     if entries != sorted(truth_obj.missingness or {}):
         raise SpecError(
@@ -171,24 +179,26 @@ def load_dataset(directory: str | Path) -> Dataset:
             f"spec.yaml's missing entries {entries} are not the truth's "
             f"{sorted(truth_obj.missingness or {})}",
         )
-    _read_mask(folder, truth_obj, X)
+    hiding = truth_obj.world is None or truth_obj.world.get("masks_hide", True)
+    masked = masked_columns(truth_obj) if hiding else []
+    check_features(data, X, masked)
+    check_design(data, frame, spec, layout)
+    read_mask(folder, truth_obj, X, masked)
     check_row_truth(folder, spec, layout, truth_obj, X)
     labels = spec.label_names
     y = frame["y"] if labels is None else frame["y"].astype(pd.CategoricalDtype(labels))
     if labels is None and not pd.api.types.is_float_dtype(y):
-        raise SpecError(
-            "", str(extra_path(folder, DATA_FILE)), "y must hold the continuous outcome"
-        )
+        raise SpecError("", str(data), "y must hold the continuous outcome")
     if labels is not None and y.isna().any():
+        row = int(np.argmax(y.isna().to_numpy()))
         raise SpecError(
-            "", str(extra_path(folder, DATA_FILE)), f"y holds values other than {labels}"
+            f"{row_place(data, row)}, column 'y'",
+            plain(frame["y"].iloc[row]),
+            f"must be one of {labels}",
         )
-    outcome_columns = _outcome_columns(layout)
     absent = [c for c in outcome_columns if c not in frame.columns]
     if absent:
-        raise SpecError(
-            "", str(extra_path(folder, DATA_FILE)), f"lacks the outcome's columns {absent}"
-        )
+        raise SpecError("", str(data), f"lacks the outcome's columns {absent}")
     outcome = None
     if outcome_columns:
         outcome = pd.concat(
@@ -250,48 +260,15 @@ def _outcome_columns(layout: Any) -> list[str]:
     return [] if static is None else response_of(static.field).columns(static)
 
 
-def masked_columns(truth: Truth) -> list[str]:
-    """The columns a ``missing:`` entry hides (in column order)."""
-    names = {c for entry in (truth.missingness or {}).values() for c in entry["columns"].index}
-    return [c for c in truth.features.index if c in names]
-
-
-def _read_mask(folder: Path, truth: Truth, X: pd.DataFrame) -> None:
-    """Read the masked columns' mask and complete values into the truth, checking them
-    against X's NaN."""
-    hiding = truth.world is None or truth.world.get("masks_hide", True)
-    masked = masked_columns(truth) if hiding else []
-    nan = X.isna()
-    unmasked = [c for c in X.columns if c not in set(masked) and nan[c].any()]
-    if unmasked:
-        raise SpecError("", str(folder), f"NaN in columns no missing entry hides: {unmasked[:5]}")
-    if not masked:
-        return
-    mask = read_extra(folder, MISSING_FILE)
-    complete = read_extra(folder, COMPLETE_FILE)
-    for name, frame in ((MISSING_FILE, mask), (COMPLETE_FILE, complete)):
-        if frame is None or list(frame.columns) != masked or len(frame) != len(X):
-            raise SpecError(
-                "", str(extra_path(folder, name)), f"needs the {len(X)} rows of {masked[:5]}"
-            )
-    assert mask is not None and complete is not None
-    if not all(pd.api.types.is_bool_dtype(t) for t in mask.dtypes):
-        raise SpecError("", str(extra_path(folder, MISSING_FILE)), "must hold boolean columns")
-    if not (mask.to_numpy(dtype=bool) == nan[masked].to_numpy()).all():
-        raise SpecError(
-            "", str(extra_path(folder, MISSING_FILE)), "does not match the NaN cells of the data"
-        )
-    if not all(pd.api.types.is_float_dtype(t) for t in complete.dtypes):
-        raise SpecError("", str(extra_path(folder, COMPLETE_FILE)), "must hold float columns")
-    values = complete.to_numpy()
-    observed = X[masked].to_numpy()
-    seen = ~nan[masked].to_numpy()
-    if not np.isfinite(values).all() or not (values[seen] == observed[seen]).all():
-        raise SpecError(
-            "",
-            str(extra_path(folder, COMPLETE_FILE)),
-            "must be finite and equal the data wherever a cell is observed",
-        )
-    truth.hidden_cells = mask.set_axis(X.index)
-    truth.complete_cells = complete.set_axis(X.index)
-    truth.observed = X
+def _differ(features: list[str], columns: list[str]) -> str:
+    """How the truth's feature table parts from the spec's columns, in words."""
+    at = next(
+        (i for i, (a, b) in enumerate(zip(features, columns, strict=False)) if a != b),
+        min(len(features), len(columns)),
+    )
+    here = repr(features[at]) if at < len(features) else "nothing"
+    there = repr(columns[at]) if at < len(columns) else "nothing"
+    return (
+        f"its features name {here} where the spec's column {at} is {there} "
+        f"({len(features)} features, the spec {len(columns)} columns)"
+    )

@@ -7,9 +7,7 @@ when complete, so an interrupted write never leaves a folder that looks finished
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -20,6 +18,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.data.parts import brief, check_aligned, check_part_sizes, part_files
+from synthbio_ppl.data.truth_numbers import parse_truth
 
 DATA_FILE = "data.parquet"
 DATA_DIR = "data"
@@ -190,47 +190,44 @@ def extra_path(directory: str | Path, name: str) -> Path:
 
 
 def read_extra(directory: str | Path, name: str) -> pd.DataFrame | None:
-    """One optional per-row part of the truth (``EXTRA_FILES``), or None when absent."""
+    """One optional per-row part of the truth (``EXTRA_FILES``), or None when absent.
+    SpecError naming the file or part that cannot be read, or, streamed, whose parts are
+    not the data's (names and row counts)."""
     path = extra_path(directory, name)
     if not path.exists():
         return None
     try:
-        return _read_parquet(path).to_pandas()
+        table = _read_parquet(path)
     except (pa.ArrowException, OSError) as exc:
-        raise SpecError("", str(path), f"not a readable Parquet table ({_brief(exc)})") from None
-
-
-def _brief(exc: Exception) -> str:
-    """An Arrow error's first line, cut short (schemas can run to pages), without the
-    file name the message names already."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    text = re.sub(r"^Could not open Parquet input source '[^']*': ", "", text)
-    return text if len(text) <= 160 else text[:157] + "..."
+        raise SpecError("", str(path), f"not a readable Parquet table ({brief(exc)})") from None
+    data = Path(directory) / DATA_DIR
+    if path.is_dir() and data.is_dir():
+        check_aligned(path, data)
+    return table.to_pandas()
 
 
 def _read_parquet(path: Path) -> pa.Table:
-    """One Parquet file, or a folder of ``part-*.parquet`` files (streamed) in name order;
-    SpecError naming the part that cannot be read, or whose columns differ from the first
-    part's (and the columns)."""
+    """One Parquet file, or a folder of ``part-*.parquet`` files (streamed) in row order;
+    SpecError naming the part that cannot be read, that is misnamed or out of place (see
+    ``part_files``), or whose columns differ from the first part's (and the columns)."""
     if not path.is_dir():
         return pq.read_table(path)
-    parts = sorted(path.glob("part-*.parquet"))
-    if not parts:
-        raise SpecError("", str(path), "holds no part-*.parquet files")
+    parts = part_files(path)
     tables = []
     for part in parts:
         try:
             tables.append(pq.read_table(part))
         except (pa.ArrowException, OSError) as exc:
-            raise SpecError("", str(part), f"not a readable Parquet part ({_brief(exc)})") from None
+            raise SpecError("", str(part), f"not a readable Parquet part ({brief(exc)})") from None
     first = tables[0].schema
     for part, table in zip(parts[1:], tables[1:], strict=True):
         if not table.schema.equals(first):
             raise SpecError("", str(part), _difference(table.schema, first, parts[0].name))
+    check_part_sizes(parts, tables)
     try:
         return pa.concat_tables(tables)
     except pa.ArrowException as exc:
-        raise SpecError("", str(path), f"its parts cannot be joined ({_brief(exc)})") from None
+        raise SpecError("", str(path), f"its parts cannot be joined ({brief(exc)})") from None
 
 
 def _difference(schema: pa.Schema, first: pa.Schema, name: str) -> str:
@@ -250,7 +247,11 @@ def _difference(schema: pa.Schema, first: pa.Schema, name: str) -> str:
 
 
 def read_folder(directory: str | Path) -> tuple[pd.DataFrame, dict, str]:
-    """The data table, the truth dict and the spec YAML text of a dataset folder."""
+    """The data table, the truth dict and the spec YAML text of a dataset folder.
+
+    Raises SpecError naming the file (or part) that is missing or unreadable, a truth.json
+    that is not a JSON object or holds a number the truth cannot (``truth_numbers``), or
+    a streamed folder's parts out of order (``parts``)."""
     folder = Path(directory)
     data = folder / DATA_FILE
     if not data.is_file() and (folder / DATA_DIR).is_dir():
@@ -261,10 +262,13 @@ def read_folder(directory: str | Path) -> tuple[pd.DataFrame, dict, str]:
     try:
         frame = _read_parquet(data).to_pandas()
     except (pa.ArrowException, OSError) as exc:
-        raise SpecError("", str(data), f"not a readable Parquet table ({_brief(exc)})") from None
+        raise SpecError("", str(data), f"not a readable Parquet table ({brief(exc)})") from None
     try:
-        truth = json.loads((folder / TRUTH_FILE).read_text(encoding="utf-8"))
-    except (ValueError, OSError) as exc:
+        text = (folder / TRUTH_FILE).read_text(encoding="utf-8")
+        truth = parse_truth(text, str(folder / TRUTH_FILE))
+    except SpecError:
+        raise
+    except (ValueError, OSError, RecursionError) as exc:
         raise SpecError("", str(folder / TRUTH_FILE), f"not readable JSON ({exc})") from None
     if not isinstance(truth, dict):
         raise SpecError("", str(folder / TRUTH_FILE), "must hold the truth's JSON object")

@@ -4,8 +4,9 @@
 each count block's library sizes, an outcome's linear predictor, probabilities and
 failure times); ``dropout`` the count cells dropout set to 0. Each must be present
 exactly when the spec draws it, with X's rows, the columns the spec names and values of
-their kind. A refusal is one line naming the file (or a streamed run's folder of parts)
-and the column.
+their kind, within the range of their quantity where it has one (a library size is
+positive, a probability lies in [0, 1], a time is at least 0). A refusal is one line
+naming the file (or a streamed run's folder of parts, or part) and the column.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ import numpy as np
 import pandas as pd
 
 from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.data.checks import plain
 from synthbio_ppl.data.io import DROPOUT_FILE, EFFECTS_FILE, LATENTS_FILE, extra_path
+from synthbio_ppl.data.parts import row_place
 from synthbio_ppl.data.truth import Truth
 from synthbio_ppl.model.layout import groups_of
 
@@ -34,29 +37,32 @@ def check_row_truth(folder: Path, spec: Any, layout: Any, truth: Truth, X: pd.Da
     _check_dropout(str(extra_path(folder, DROPOUT_FILE)), layout, truth, X)
 
 
-def latent_columns(spec: Any, layout: Any) -> tuple[list[str], list[str], tuple[str, ...]]:
-    """``(drawn, outcome, prefixes)``: the latents the blocks draw (finite numbers), the
-    columns the outcome's per-row truth always has, and the prefixes of its further
-    columns (its scores at given times; they vary with its kind)."""
+def latent_columns(
+    spec: Any, layout: Any
+) -> tuple[dict[str, Any], list[str], tuple[str, ...], Any]:
+    """``(drawn, outcome, prefixes, response)``: the latents the blocks draw (finite
+    numbers; column → its process), the columns the outcome's per-row truth always has,
+    the prefixes of its further columns (its scores at given times; they vary with its
+    kind), and the outcome's process (None without one)."""
     from synthbio_ppl.processes.registry import BLOCK_PROCESSES, response_of
 
     blocks = iter(layout.blocks)
-    drawn = [
-        column
+    drawn = {
+        column: process
         for process in BLOCK_PROCESSES
         for group in groups_of(spec, process)
         for column in process.latent_columns(group, next(blocks))
-    ]
+    }
     static = layout.response
     if static is None:
-        return drawn, [], ()
+        return drawn, [], (), None
     process = response_of(static.field)
     names = tuple(f"{name}." for _, name in process.site_prefixes(getattr(spec, static.field)))
-    return drawn, process.row_truth_columns(static), names
+    return drawn, process.row_truth_columns(static), names, process
 
 
 def _check_latents(path: str, spec: Any, layout: Any, latents: pd.DataFrame | None) -> None:
-    drawn, outcome, prefixes = latent_columns(spec, layout)
+    drawn, outcome, prefixes, response = latent_columns(spec, layout)
     expected = [*drawn, *outcome]
     shown = f"{expected[:4]}{'...' if len(expected) > 4 else ''}"
     if latents is None:
@@ -93,6 +99,25 @@ def _check_latents(path: str, spec: Any, layout: Any, latents: pd.DataFrame | No
             raise SpecError(
                 "", path, f"column {column!r} holds {numbers[row]} at row {row}; give {what}"
             )
+        _check_range(path, column, numbers, values, drawn.get(column, response))
+
+
+def _check_range(
+    path: str, column: str, numbers: np.ndarray, values: pd.Series, owner: Any
+) -> None:
+    """SpecError naming the first row where a latent lies outside the range its process
+    gives its quantity (``latent_range``; a library size is positive, a probability lies
+    in [0, 1])."""
+    valid = None if owner is None else owner.latent_range(column)
+    if valid is None:
+        return
+    low, closed, high, rule = valid
+    bad = (numbers < low if closed else numbers <= low) | (numbers > high)
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise SpecError(
+            f"{row_place(Path(path), row)}, column {column!r}", plain(values.iloc[row]), rule
+        )
 
 
 def dropout_columns(layout: Any) -> list[str]:

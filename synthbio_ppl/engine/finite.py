@@ -8,6 +8,7 @@ import numpy as np
 
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.model.layout import Layout, block_paths
+from synthbio_ppl.processes.registry import process_of
 
 
 def check_finite(spec: Any, layout: Layout, values: np.ndarray) -> None:
@@ -25,8 +26,11 @@ def check_finite(spec: Any, layout: Layout, values: np.ndarray) -> None:
     block = next(b for b in layout.blocks if b.start <= column < b.stop)
     n_bad = int((~np.isfinite(values[:, column])).sum())
     effects = " (or the column effects on it, such as batches)" if layout.modifiers else ""
+    path = block_paths(spec)[block.name]
+    if block.columns:  # columns the user named (a scene's biomarkers): name that one
+        path = f"{process_of(block.kind).columns_path(block)}.{layout.columns[column]}"
     raise SpecError(
-        block_paths(spec)[block.name],
+        path,
         f"{n_bad} of {len(values)} values non-finite in {layout.columns[column]}",
         f"its parameters{effects} overflow {spec.dtype}; use smaller ones"
         + (" or dtype: float64" if spec.dtype == "float32" else ""),

@@ -29,6 +29,7 @@ from typing import Any
 
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.data.io import fsync_path
+from synthbio_ppl.data.parts import ROWS_KEY
 from synthbio_ppl.engine.budget import check_disk
 from synthbio_ppl.engine.planning import StreamPlan, chunk_frames, plan_for, rescale_rows
 from synthbio_ppl.engine.progress import Progress
@@ -73,7 +74,7 @@ def generate_to_parquet(
     resolved = run_spec(spec, seed, rows)
     if resume and not force and finished_run(target, resolved):
         return target  # complete already: nothing to resume
-    field = "classes" if rows is None else "rows"
+    field = "the classes' n" if rows is None else "rows"
     written = _bytes_below(staging_path(target)) if resume else 0
     check_disk(resolved, build_layout(resolved), resolved.n_rows, target.parent, field, written)
     existed = check_target(target, force)
@@ -220,10 +221,12 @@ def _write_chunk(
 ) -> None:
     """Write one chunk's files into the staging folder, then record them in the manifest."""
     files = {}
+    place = {ROWS_KEY: f"{rows[0]}:{rows[1]}".encode()}  # checked on load (parts swapped)
     for sub, table in tables.items():
         folder = staging.path / sub
         folder.mkdir(exist_ok=True)
         path = folder / part_name(index)
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), **place})
         files[sub] = {"size": _write_part(path, table), "sha256": digest(path)}
         fsync_path(folder)
     staging.record(index, rows, files)

@@ -18,7 +18,6 @@ from synthbio_ppl.processes.registry import (
     MASKS,
     MODIFIERS,
     mask_of,
-    process_of,
     response_of,
 )
 
@@ -45,10 +44,13 @@ def fixed_sites(spec: Any) -> dict[str, np.ndarray]:
         sites = {site: np.asarray(v, dtype=spec.dtype) for site, v in values.items()}
     for site, value in sites.items():
         given = np.asarray(values[site], dtype=np.float64)
-        if (np.isfinite(given) & ~np.isfinite(value)).any():  # -inf: a rate of 0, exactly
+        over = np.isfinite(given) & ~np.isfinite(value)  # -inf: a rate of 0, exactly
+        if over.any():
+            entry = int(np.flatnonzero(over)[0])
+            path, whole = _spec_path(spec, site, entry)
             raise SpecError(
-                _spec_path(spec, site),
-                values[site],
+                path,
+                values[site] if whole else float(given.reshape(-1)[entry]),
                 f"overflows {spec.dtype} (largest {float(np.finfo(spec.dtype).max):.3g}); "
                 "use a smaller value" + (" or dtype: float64" if spec.dtype == "float32" else ""),
             )
@@ -60,14 +62,21 @@ def mask_entries(spec: Any) -> list[Any]:
     return [entry for mask in MASKS for entry in getattr(spec, mask.field)]
 
 
-def _spec_path(spec: Any, site: str) -> str:
-    """The spec field a site's value comes from: ``inf0.effect_size`` →
-    ``informative[0].effect_size``, ``batch.strength`` → ``batches.strength``."""
+def _spec_path(spec: Any, site: str, entry: int = 0) -> tuple[str, bool]:
+    """The spec field a site's value (its flat entry ``entry``) comes from, and whether
+    that field holds the whole site: ``inf0.effect_size`` → ``informative[0].effect_size``,
+    ``batch.strength`` → ``batches.strength``, an entry of ``scene.shift`` →
+    ``structure.biomarkers.Weight.shifts.sex.male`` (that entry's field alone)."""
     owner, _, param = site.partition(".")
     layout = build_layout(spec)
-    process = next((process_of(b.kind) for b in layout.blocks if b.name == owner), None)
-    if process is not None:
-        param = process.param_path(param)
+    whole = True
+    blocks = iter(layout.blocks)  # in the order of the processes' groups
+    owners = [(p, g, next(blocks)) for p in BLOCK_PROCESSES for g in groups_of(spec, p)]
+    for process, group, block in owners:
+        if block.name == owner:
+            field = process.param_path(param)
+            param = process.entry_path(group, block, param, entry)
+            whole = param == field
     paths = {**block_paths(spec), **{m.site_prefix: m.field for m in MODIFIERS}}
     if layout.response is not None:
         paths[layout.response.name] = layout.response.field
@@ -75,4 +84,4 @@ def _spec_path(spec: Any, site: str) -> str:
     for static in statics:
         index = [m.name for m in statics if m.field == static.field].index(static.name)
         paths[static.name] = f"{static.field}[{index}]"
-    return f"{paths.get(owner, owner)}.{param}"
+    return f"{paths.get(owner, owner)}.{param}", whole

@@ -28,7 +28,15 @@ from synthbio_ppl.processes.registry import (
     response_of,
     spec_order,
 )
-from synthbio_ppl.spec.fields import IMPLICIT_CLASS, ClassSpec, Count, Flag, Strict
+from synthbio_ppl.spec.fields import (
+    IMPLICIT_CLASS,
+    MAX_ROWS,
+    TOO_MANY_ROWS,
+    ClassSpec,
+    Count,
+    Flag,
+    Strict,
+)
 
 
 class SceneFields(Strict):
@@ -87,15 +95,12 @@ class SceneFields(Strict):
         if len(names) < 2 and not any(p.allows_one_class for p in present) and not responses:
             raise SpecError("classes", names, "give two or more classes")
         if self.n_rows > MAX_ROWS:
-            raise SpecError(
-                "classes",
-                f"{self.n_rows:,} rows in all",
-                f"must be at most {MAX_ROWS:,} (2^38: the engine's row index)",
-            )
+            raise SpecError("classes", f"{self.n_rows:,} rows in all", TOO_MANY_ROWS)
         for process in present:
             for i, group in enumerate(groups_of(self, process)):
                 path = f"{process.field}[{i}]" if process.many else process.field
                 process.check(group, path, names)
+                process.check_dtype(group, path, self.dtype)
                 process.check_rows(group, self.n_rows)
         if not present:
             raise SpecError("", "no feature blocks", "add at least one block of features")
@@ -269,11 +274,6 @@ def load_spec(source: str | Path) -> Spec:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise SpecError("", str(path), f"not valid YAML{where}") from None
     return validate_spec(data)
-
-
-MAX_ROWS = 2**38
-"""Rows a spec may hold: the engine keys 256-row chunks by an int32 index (2^39 rows), and
-the design's permutations work in int64."""
 
 
 class _BadDocument(Exception):

@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from synthbio_ppl.core.lazy import np, pd
 from synthbio_ppl.core.priors import Prior
 from synthbio_ppl.core.world import Variable
-from synthbio_ppl.processes.block import Block, RowDesign, Rows
+from synthbio_ppl.processes.block import Block, LatentRange, RowDesign, Rows
 
 if TYPE_CHECKING:
     from jax import Array
@@ -87,6 +87,10 @@ class BlockProcess:
 
     def check(self, group: Any, path: str, class_names: list[str]) -> None:
         """Checks that need the spec's classes; raise SpecError at ``path``."""
+
+    def check_dtype(self, group: Any, path: str, dtype: str) -> None:
+        """Checks that need the spec's dtype (constants of the formulas, not sites, that
+        must be finite in it); raise SpecError at ``path``."""
 
     def block_name(self, group: Any, index: int) -> str:
         return getattr(group, "name", None) or f"{self.prefix}{index}"
@@ -158,6 +162,12 @@ class BlockProcess:
         """Where in its spec entry the value of the site ``<block>.<param>`` is written
         (default: the field ``param`` itself)."""
         return param
+
+    def entry_path(self, group: Any, block: Block, param: str, entry: int) -> str:
+        """Where the entry ``entry`` (a flat index) of the site ``<block>.<param>`` is
+        written, for a site whose entries come from different fields (default:
+        ``param_path``, the whole site's field)."""
+        return self.param_path(param)
 
     def fixed_sites(self, group: Any, block: Block, class_names: list[str]) -> dict[str, Any]:
         """The spec's numbers as values of the block's parameter sites."""
@@ -323,6 +333,11 @@ class BlockProcess:
         """The columns of its ``latent_frame`` (a saved dataset's latents must hold them)."""
         frame = self.latent_frame(group, block, self.empty_outputs(block))
         return [] if frame is None else [str(c) for c in frame.columns]
+
+    def latent_range(self, column: str) -> LatentRange | None:
+        """The values a column of its ``latent_frame`` can take (checked when a saved
+        dataset is loaded), or None for any finite number."""
+        return None
 
     def cell_frame(self, block: Block, outputs: dict[str, np.ndarray]) -> pd.DataFrame | None:
         """Cells of its columns that a technical process set to zero (dropout), (rows,

@@ -37,6 +37,19 @@ class Block:
         return self.start + self.n_features
 
 
+class LatentRange(NamedTuple):
+    """The values a per-row latent can take: ``low`` (included when ``closed``) to
+    ``high`` (included), and the rule in words for a refusal."""
+
+    low: float
+    closed: bool
+    high: float
+    rule: str
+
+    def holds(self, value: float) -> bool:
+        return (value >= self.low if self.closed else value > self.low) and value <= self.high
+
+
 class RowDesign(NamedTuple):
     """Per-row design variables (fixed, not random draws of the model).
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from synthbio_ppl.core.priors import Prior
-from synthbio_ppl.processes.block import Block
+from synthbio_ppl.processes.block import Block, LatentRange
 
 if TYPE_CHECKING:
     import numpy as np
@@ -159,6 +159,11 @@ class ResponseProcess:
         """The columns ``row_truth`` always gives (a saved dataset's latents must hold them;
         its further columns start with a name of ``site_prefixes``)."""
         return list(self.row_truth(static, self.empty_outputs(static)).columns)
+
+    def latent_range(self, column: str) -> LatentRange | None:
+        """The values a column of its per-row truth can take (checked when a saved dataset
+        is loaded), or None for any number."""
+        return None
 
     def observed_table(
         self, group: Any, static: Any, frame: pd.DataFrame, dtype: str = "float32"

@@ -22,6 +22,10 @@ Flag = Annotated[bool, StrictType()]
 """A switch given as true or false: 1, 0 or "yes" in quotes are refused, not converted."""
 Count = Annotated[int, StrictType()]
 """A whole number given as one: ``true``, ``"5"`` or ``5.0`` are refused, not converted."""
+MAX_ROWS = 2**38
+"""Rows a spec may hold: the engine keys 256-row chunks by an int32 index (2^39 rows), and
+the design's permutations work in int64."""
+TOO_MANY_ROWS = f"must be at most {MAX_ROWS:,} (2^38: the engine's row index)"
 
 
 class Strict(BaseModel):

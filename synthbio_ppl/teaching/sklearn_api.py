@@ -103,11 +103,7 @@ def make_biomedical_classification(
         shares = np.asarray(weights if weights is not None else [1.0] * n_classes, dtype=float)
     except (TypeError, ValueError):
         raise SpecError("weights", weights, f"give {n_classes} class shares (numbers)") from None
-    with np.errstate(over="ignore", invalid="ignore"):
-        usable = shares.ndim == 1 and len(shares) == n_classes and np.isfinite(shares).all()
-        usable = usable and (shares > 0).all() and np.isfinite(shares.sum())
-    if not usable:
-        raise SpecError("weights", weights, f"give {n_classes} positive, finite class shares")
+    shares = _class_shares(shares, weights, n_classes, n_samples)
     counts = largest_remainder(n_samples, shares)
     if (counts < 1).any():
         raise SpecError(
@@ -155,6 +151,26 @@ def _groups(covariates: pd.DataFrame, as_frame: bool) -> pd.DataFrame | dict[str
         ).to_numpy(dtype=np.int64)
         for name, column in covariates.items()
     }
+
+
+def _class_shares(shares: np.ndarray, weights: Any, n_classes: int, n_samples: int) -> np.ndarray:
+    """``weights`` as class shares, checked (SpecError naming what is wrong with them).
+    Shares are relative, so shares whose sum (or share of ``n_samples``) overflows are
+    divided by the largest first: [1e308, 1e308] is [1, 1]."""
+    if shares.ndim != 1 or len(shares) != n_classes:
+        raise SpecError("weights", weights, f"give one share per class: {n_classes} numbers")
+    with np.errstate(invalid="ignore"):
+        bad = ~(np.isfinite(shares) & (shares > 0))
+    if bad.any():
+        k = int(np.argmax(bad))
+        raise SpecError(
+            "weights",
+            weights,
+            f"weights[{k}] is {float(shares[k])!r}: a share must be a positive, finite number",
+        )
+    with np.errstate(over="ignore"):
+        wide = not np.isfinite(shares.sum() * n_samples)
+    return shares / shares.max() if wide else shares
 
 
 def _check_settings(batch_strength: Any, confounding: Any, correlation: Any) -> None:

@@ -169,7 +169,7 @@ def test_the_expected_latents_are_those_generate_draws(spec: str | dict) -> None
         if isinstance(spec, str)
         else validate_spec(spec)
     )
-    drawn, outcome, prefixes = latent_columns(scene, build_layout(scene))
+    drawn, outcome, prefixes, _ = latent_columns(scene, build_layout(scene))
     columns = [str(c) for c in sb.generate(scene).truth.latents.columns]
     assert [c for c in columns if c in drawn or c in outcome] == [*drawn, *outcome]
     assert all(c.startswith(prefixes) for c in columns if c not in drawn and c not in outcome)

@@ -68,11 +68,23 @@ def test_a_lost_or_copied_part_is_refused(streamed: Path) -> None:
     parts = sorted((streamed / "data").glob("part-*.parquet"))
     copy = streamed / "data" / "part-000099.parquet"
     copy.write_bytes(parts[1].read_bytes())
-    with pytest.raises(SpecError, match=r"data' .*holds 856 rows where spec.yaml has 600"):
+    with pytest.raises(
+        SpecError,
+        match=r"part-000003.parquet' .*is missing, yet part-000099.parquet follows "
+        r"part-000002.parquet",
+    ):
         sb.load_dataset(streamed)
     copy.unlink()
+    (streamed / "data" / "part-000003.parquet").write_bytes(parts[1].read_bytes())
+    with pytest.raises(
+        SpecError, match=r"part-000002.parquet' .*holds 88 rows where part-000000.parquet holds 256"
+    ):
+        sb.load_dataset(streamed)
+    (streamed / "data" / "part-000003.parquet").unlink()
     parts[0].unlink()
-    with pytest.raises(SpecError, match=r"holds 344 rows where spec.yaml has 600"):
+    with pytest.raises(
+        SpecError, match=r"part-000000.parquet' .*is missing, yet part-000001.parquet comes first"
+    ):
         sb.load_dataset(streamed)
 
 

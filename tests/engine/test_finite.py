@@ -27,7 +27,7 @@ OVERFLOWS = [
     ),
     (
         {"structure": {"n": 100, "biomarkers": {"A": {"baseline": 1e39}}}},
-        "structure.biomarkers (baselines)",
+        "structure.biomarkers.A.baseline",
     ),
 ]
 

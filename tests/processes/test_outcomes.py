@@ -445,7 +445,7 @@ def test_survival_fields_name_their_path() -> None:
                 "baseline": {"distribution": "weibull", "scale": 1e-300, "shape": 1.5},
                 "censoring": {"fraction": 0.3},
             },
-            r"outcome.baseline: .*failure times are 0 or infinite",
+            r"outcome.baseline.scale: 1e-300 .*the smallest normal float32",
         ),
         (
             {"censoring": {"end_of_study": 1, "fraction": 0}},

@@ -140,7 +140,6 @@ def test_numpy_integers_are_integers_and_settings_are_checked_without_their_bloc
     assert X.shape == (40, 5)
     for kwargs, path in (
         ({"weights": "ab"}, "weights"),
-        ({"weights": [1e308, 1e308]}, "weights"),
         ({"confounding": 2}, "confounding"),
         ({"batch_strength": float("nan")}, "batch_strength"),
         ({"correlation": 2.0}, "correlation"),
@@ -148,3 +147,20 @@ def test_numpy_integers_are_integers_and_settings_are_checked_without_their_bloc
         with pytest.raises(SpecError) as info:
             sb.make_biomedical_classification(**kwargs)
         assert info.value.path == path
+
+
+def test_class_shares_are_relative_however_large() -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow in their sum or their share of the rows
+        for shares, first in (([1e308, 1e308], 200), ([1e305, 3e305], 100)):
+            _, y = sb.make_biomedical_classification(n_samples=400, weights=shares)
+            assert (y == 0).sum() == first
+
+
+@pytest.mark.parametrize("shares", [[1.0, float("inf")], [1.0, -2.0], [1.0, float("nan")]])
+def test_a_bad_class_share_is_pointed_at(shares: list[float]) -> None:
+    with pytest.raises(sb.SpecError, match=r"weights\[1\] is .*: a share must be a positive") as e:
+        sb.make_biomedical_classification(weights=shares)
+    assert e.value.path == "weights"

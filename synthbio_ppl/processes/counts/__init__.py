@@ -7,6 +7,7 @@ Zappia, Phipson & Oshlack 2017, Genome Biology 18:174; NB as gamma–Poisson).
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -15,7 +16,7 @@ from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.core.lazy import np, pd
 from synthbio_ppl.core.world import Variable
 from synthbio_ppl.processes.base import BlockProcess
-from synthbio_ppl.processes.block import Block, Rows
+from synthbio_ppl.processes.block import Block, LatentRange, Rows
 from synthbio_ppl.processes.counts.model import GENE_PRIORS, PRIORS, CountLayout
 from synthbio_ppl.processes.counts.spec import CountBlock
 
@@ -143,6 +144,11 @@ class Counts(BlockProcess):
 
     def row_latents(self, block: Block) -> list[str]:
         return [f"{block.name}.library_size"]
+
+    def latent_range(self, column: str) -> LatentRange | None:
+        if column.endswith(".library_size"):
+            return LatentRange(0.0, False, math.inf, "a library size is a positive number")
+        return None
 
     def fit_dtype(self, group: CountBlock) -> str | None:
         """float64 for deep libraries: a float32 sum of per-cell log-likelihoods of counts

@@ -25,7 +25,7 @@ from synthbio_ppl.core.priors import Prior
 from synthbio_ppl.processes.block import Block
 from synthbio_ppl.processes.mask import MaskModifier
 from synthbio_ppl.processes.missing import solve as solver
-from synthbio_ppl.processes.missing.layout import MissingLayout, driver_of
+from synthbio_ppl.processes.missing.layout import MissingLayout, driver_of, drivers
 from synthbio_ppl.processes.missing.spec import MissingEntry
 from synthbio_ppl.processes.selection import affected_ranges
 
@@ -103,6 +103,9 @@ class MissingValues(MaskModifier):
         driver, column = "", -1
         if group.mechanism == "mnar":
             driver = "own"
+        elif group.mechanism == "mar" and group.depends_on is None:
+            allowed = drivers(blocks, columns, design_names or {})
+            raise SpecError(f"{path}.depends_on", None, f"mar needs one: {allowed}")
         elif group.depends_on is not None:
             driver, column = driver_of(
                 group.depends_on, blocks, columns, has_column, design_names or {}, path

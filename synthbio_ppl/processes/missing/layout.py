@@ -64,5 +64,27 @@ def driver_of(
     for block in blocks:
         if has_column(block, name):  # only that block's names are listed
             return "column", block.start + columns(block).index(name)
-    allowed = ", ".join(["class", *design_names]) or "class"
-    raise SpecError(f"{path}.depends_on", name, f"must be {allowed} or a feature column")
+    raise SpecError(f"{path}.depends_on", name, f"must be {drivers(blocks, columns, design_names)}")
+
+
+SHOWN = 12
+"""Columns of one block a message lists by name (a wider block: its first and last)."""
+LISTED = 10_000
+"""The widest block whose column names a message builds (a block may have millions)."""
+
+
+def drivers(
+    blocks: list[Block], columns: Callable[[Block], list[str]], design_names: dict[str, int]
+) -> str:
+    """What ``depends_on`` may name, in words: the class, each design column (batch, a
+    covariate, ``<block>_group``) and each block's feature columns (``inf0_0 … inf0_9``)."""
+    features = []
+    for block in blocks:
+        if block.n_features > LISTED and not block.columns:
+            features.append(f"the {block.n_features:,} columns of {block.name}")
+            continue
+        names = columns(block)
+        wide = len(names) > SHOWN
+        features += [f"{names[0]} … {names[-1]}"] if wide else names
+    design = ", ".join(["class", *design_names])
+    return f"{design} or a feature column ({', '.join(features)})"

@@ -81,9 +81,21 @@ def _solve(z: np.ndarray, b: float, rate: float, weights: np.ndarray | None) -> 
 
 
 def standardise(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Column means and standard deviations (1 for a constant column): (rows, m) -> (m,)."""
-    centre = values.mean(axis=0, dtype=np.float64)
-    scale = values.std(axis=0, dtype=np.float64)
+    """Column means and standard deviations (1 for a constant column): (rows, m) -> (m,).
+
+    Finite values whose sum or squared deviations overflow float64 (values near 1e300)
+    get the same moments from the column divided by its largest magnitude."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        centre = values.mean(axis=0, dtype=np.float64)
+        scale = values.std(axis=0, dtype=np.float64)
+    wide = ~(np.isfinite(centre) & np.isfinite(scale))
+    if wide.any():
+        part = np.asarray(values[:, wide], dtype=np.float64)
+        span = np.abs(part).max(axis=0, initial=0.0)
+        span = np.where(np.isfinite(span) & (span > 0), span, 1.0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            centre[wide] = (part / span).mean(axis=0) * span
+            scale[wide] = (part / span).std(axis=0) * span
     return centre, np.where(scale > 0, scale, 1.0)
 
 

@@ -73,10 +73,7 @@ class MissingEntry(Strict):
 
     @model_validator(mode="after")
     def _check_mechanism(self) -> MissingEntry:
-        if self.mechanism == "mar" and self.depends_on is None:
-            raise SpecError(
-                "depends_on", None, "mar needs depends_on: class, batch, a covariate or a column"
-            )
+        # mar without depends_on is refused where the scene's drivers are known (layout)
         if self.mechanism != "mar" and self.depends_on is not None:
             raise SpecError(
                 "depends_on", self.depends_on, f"only mar has one, not {self.mechanism}"

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.core.lazy import np, pd
-from synthbio_ppl.processes.block import Block
+from synthbio_ppl.processes.block import Block, LatentRange
 from synthbio_ppl.processes.outcomes import solve as solver
 from synthbio_ppl.processes.outcomes import truth as truth_module
 from synthbio_ppl.processes.outcomes.layout import (
@@ -41,6 +41,7 @@ from synthbio_ppl.processes.outcomes.spec import (
     Quadratic,
     Threshold,
     Xor,
+    check_dtype,
 )
 from synthbio_ppl.processes.outcomes.table import EVENT, TIME, check_drawn, observed_outcome
 from synthbio_ppl.processes.outcomes.truth import OutcomeTruth
@@ -142,6 +143,7 @@ class OutcomeProcess(ResponseProcess):
             raise SpecError(
                 "outcome.cases", group.cases, f"must be below the number of rows ({spec.n_rows})"
             )
+        check_dtype(group, self.field, spec.dtype)
 
     def site_prefixes(self, group: Outcome) -> list[tuple[str, str]]:
         risks = group.competing_risks
@@ -314,6 +316,10 @@ class OutcomeProcess(ResponseProcess):
             names += [f"{cause.name}.linear_predictor", f"{cause.name}.event_time"]
         names = list(dict.fromkeys(n for n in names if n in outputs))
         return pd.DataFrame({n: np.asarray(outputs[n]) for n in names})
+
+    def latent_range(self, column: str) -> LatentRange | None:
+        quantity = column.partition("@")[0].rpartition(".")[2]  # after @: a time, 1.5
+        return truth_module.ROW_TRUTH_RANGES.get(quantity)
 
     def observed_table(
         self, group: Outcome, static: OutcomeLayout, frame: pd.DataFrame, dtype: str = "float32"

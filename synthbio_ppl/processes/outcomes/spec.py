@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.core.precision import SMALLEST
 from synthbio_ppl.spec.fields import NAME_PATTERN, Count, Strict
 
 OutcomeKind = Literal["binary", "continuous", "survival"]
@@ -230,3 +231,33 @@ class Outcome(Strict):
         if not self.coefficients and not terms:
             raise SpecError("coefficients", {}, "give at least one term the outcome depends on")
         return self
+
+
+def check_dtype(outcome: Outcome, field: str, dtype: str) -> None:
+    """SpecError at a survival time scale that rounds to 0 in ``dtype``: an end of study
+    (every time is cut there, so every time would be 0) or a baseline hazard's scale (the
+    hazard would be 0, every time infinite), below the smallest normal number."""
+    if outcome.kind != "survival":
+        return
+    tiny = SMALLEST[dtype]
+    wider = ", or dtype: float64" if dtype == "float32" else ""
+    end = outcome.censoring.end_of_study if outcome.censoring else None
+    if end is not None and end < tiny:
+        raise SpecError(
+            f"{field}.censoring.end_of_study",
+            end,
+            f"must be at least {tiny:.4g}, the smallest normal {dtype} (times are cut "
+            f"there, and a smaller end makes every time 0); use a larger value{wider}",
+        )
+    baselines = [(f"{field}.baseline", outcome.baseline)] + [
+        (f"{field}.competing_risks[{i}].baseline", r.baseline)
+        for i, r in enumerate(outcome.competing_risks)
+    ]
+    for path, baseline in baselines:
+        if baseline is not None and baseline.scale < tiny:
+            raise SpecError(
+                f"{path}.scale",
+                baseline.scale,
+                f"must be at least {tiny:.4g}, the smallest normal {dtype} (a smaller "
+                f"hazard scale is 0: no event ever happens); use a larger value{wider}",
+            )

@@ -14,16 +14,28 @@ The best scores are those of the true linear predictor η (or P(y = 1 | x)):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.core.lazy import np, pd
+from synthbio_ppl.processes.block import LatentRange
 from synthbio_ppl.processes.outcomes.layout import OutcomeLayout, linear_names
 from synthbio_ppl.processes.outcomes.spec import Outcome
 
 PAIR_ROWS = 4000
 """Rows whose pairs give the true C-index (all pairs: 8·10⁶ at most)."""
+ROW_TRUTH_RANGES = {
+    "probability": LatentRange(0.0, True, 1.0, "a probability lies in [0, 1]"),
+    "event_free_survival": LatentRange(0.0, True, 1.0, "a survival probability lies in [0, 1]"),
+    "event_time": LatentRange(0.0, True, math.inf, "a failure time is at least 0 (inf: never)"),
+    "censoring_time": LatentRange(
+        0.0, True, math.inf, "a censoring time is at least 0 (inf: never)"
+    ),
+}
+"""The per-row truth's quantities with a range (``<name>.<quantity>``, or
+``<name>.event_free_survival@<time>``); a linear predictor takes any number."""
 
 
 @dataclass

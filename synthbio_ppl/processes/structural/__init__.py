@@ -15,7 +15,12 @@ from synthbio_ppl.core.locations import is_flag
 from synthbio_ppl.core.world import Variable
 from synthbio_ppl.processes.base import BlockProcess
 from synthbio_ppl.processes.block import Block, RowDesign, Rows
-from synthbio_ppl.processes.structural.layout import structural_fixed_sites, structural_layout
+from synthbio_ppl.processes.structural.layout import (
+    check_constants,
+    entry_path,
+    structural_fixed_sites,
+    structural_layout,
+)
 from synthbio_ppl.processes.structural.model import PRIORS, structural
 from synthbio_ppl.processes.structural.spec import (
     Biomarker,
@@ -90,14 +95,27 @@ class Structural(BlockProcess):
         )
 
     def param_path(self, param: str) -> str:
-        """``X.sd`` → ``factors.X.sd``; a biomarker table (``shift``, ``loading``, ...) →
-        ``biomarkers`` (its entries are spread over the biomarkers)."""
+        """``X.sd`` → ``factors.X.sd``; ``Weight.df`` → ``biomarkers.Weight.params.df``; a
+        biomarker table (``shift``, ``loading``, ...) → ``biomarkers`` (its entries are
+        spread over the biomarkers: ``entry_path`` names each)."""
         head, dot, rest = param.partition(".")
         if dot and rest in ("mean", "sd"):
             return f"factors.{param}"
         if dot and rest == "probs":
             return f"covariates.{head}.levels"
-        return f"biomarkers ({param}s)" if param in _BIOMARKER_TABLES else param
+        if dot:
+            return f"biomarkers.{head}.params.{rest}"
+        return "biomarkers" if param in _BIOMARKER_TABLES else param
+
+    def entry_path(self, group: StructuralSpec, block: Block, param: str, entry: int) -> str:
+        """The field of one entry of a biomarker table or of a factor's per-level mean or
+        sd: ``structure.biomarkers.Weight.shifts.sex.male``, ``factors.X.mean.rural``."""
+        return entry_path(group, block.static, param, entry) or self.param_path(param)
+
+    def check_dtype(self, group: StructuralSpec, path: str, dtype: str) -> None:
+        """Clip bounds and dependency centres (constants of the formulas, not sites) are
+        finite in the spec's dtype."""
+        check_constants(group, path, dtype)
 
     def fixed_sites(self, group: StructuralSpec, block: Block, class_names: list[str]) -> dict:
         return structural_fixed_sites(group)

@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.core.precision import beyond_range, range_phrase
 from synthbio_ppl.families.table import family_params
 from synthbio_ppl.processes.structural.spec import (
     ByLevel,
+    Dependency,
     Levelled,
     StructuralSpec,
     topological_order,
@@ -128,3 +131,42 @@ def structural_fixed_sites(spec: StructuralSpec) -> dict[str, Any]:
         for param, value in family_params(marker.family, marker.params, True).items():
             values[f"{s}.{name}.{param}"] = value
     return values
+
+
+def entry_path(spec: StructuralSpec, layout: StructuralLayout, param: str, entry: int) -> str:
+    """The field (under ``structure``) of the entry ``entry`` of the site ``<s>.<param>``,
+    as the user wrote it; "" for a site whose entries do not come from separate fields."""
+    markers, covs = layout.biomarkers, layout.covariates
+    if param in ("baseline", "noise"):
+        return f"biomarkers.{markers[entry]}.{param}"
+    if param == "loading":
+        b, f = layout.loadings[entry]
+        return f"biomarkers.{markers[b]}.loadings.{layout.factors[f]}"
+    if param == "shift":
+        b, c, level = layout.shifts[entry]
+        return f"biomarkers.{markers[b]}.shifts.{covs[c]}.{layout.level_names[c][level]}"
+    if param == "coef":
+        child, parent, _ = layout.edges[entry]
+        written = spec.biomarkers[markers[child]].depends_on[markers[parent]]
+        where = f"biomarkers.{markers[child]}.depends_on.{markers[parent]}"
+        return f"{where}.coef" if isinstance(written, Dependency) else where
+    factor, _, attr = param.partition(".")
+    value = getattr(spec.factors[factor], attr) if factor in spec.factors else None
+    if attr in ("mean", "sd") and isinstance(value, ByLevel):
+        return f"factors.{factor}.{attr}.{spec.level_names()[value.by][entry]}"
+    return ""
+
+
+def check_constants(spec: StructuralSpec, path: str, dtype: str) -> None:
+    """SpecError at the first clip bound or dependency centre beyond ``dtype``'s finite
+    range: they are constants of the formulas, computed in ``dtype``."""
+    for name, marker in spec.biomarkers.items():
+        where = f"{path}.biomarkers.{name}"
+        for side, bound in enumerate(marker.clip or ()):
+            if bound is not None and beyond_range(bound, dtype):
+                raise SpecError(f"{where}.clip[{side}]", bound, range_phrase(dtype))
+        for parent, term in marker.depends_on.items():
+            if isinstance(term, Dependency) and beyond_range(term.centre, dtype):
+                raise SpecError(
+                    f"{where}.depends_on.{parent}.centre", term.centre, range_phrase(dtype)
+                )

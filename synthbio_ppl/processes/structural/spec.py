@@ -38,12 +38,21 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.core.locations import UNION_TAGS
 from synthbio_ppl.families.table import Distribution, family_params
-from synthbio_ppl.spec.fields import NAME_PATTERN, YAML_FLAGS, Count, Strict, is_flag, is_name
+from synthbio_ppl.spec.fields import (
+    MAX_ROWS,
+    NAME_PATTERN,
+    TOO_MANY_ROWS,
+    YAML_FLAGS,
+    Count,
+    Strict,
+    is_flag,
+    is_name,
+)
 
 Family = Distribution
 
@@ -201,6 +210,14 @@ class StructuralSpec(Strict):
     n: Count | None = Field(
         None, ge=1, description="Rows; required when the spec has no `classes`, else their sum."
     )
+
+    @field_validator("n")
+    @classmethod
+    def _at_most_max_rows(cls, n: int | None) -> int | None:
+        if n is not None and n > MAX_ROWS:
+            raise SpecError("", n, TOO_MANY_ROWS)
+        return n
+
     covariates: dict[str, Covariate] = Field(
         default_factory=dict, description="Categorical covariates, drawn in this order."
     )

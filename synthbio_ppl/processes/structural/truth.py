@@ -214,7 +214,8 @@ class _Params:
         combos, weights = self.cells()
         moments = [self.cell_moments(combo) for combo in combos]
         first = np.array([m for m, _ in moments])  # (cells, B)
-        second = np.array([v + m**2 for m, v in moments])
+        with np.errstate(over="ignore"):  # values near 1e300: see _spread below
+            second = np.array([v + m**2 for m, v in moments])
         groups: dict[str, np.ndarray] = {"all": np.ones(len(combos), bool)}
         for c, name in enumerate(self.layout.covariates):
             for lv, level in enumerate(self.levels[name]):
@@ -226,7 +227,12 @@ class _Params:
                 continue
             mean = w @ first / total
             means[column] = mean
-            sds[column] = np.sqrt(np.maximum(w @ second / total - mean**2, 0.0))
+            with np.errstate(over="ignore", invalid="ignore"):
+                sd = np.sqrt(np.maximum(w @ second / total - mean**2, 0.0))
+            wide = ~np.isfinite(sd) & np.isfinite(mean)
+            if wide.any():
+                sd[wide] = _spread(w / total, first[:, wide], mean[wide], moments, wide)
+            sds[column] = sd
         return means, sds
 
     def cell_moments(self, combo: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -243,8 +249,13 @@ class _Params:
             a[b] += value if combo[c] == lv else 0.0
         M = np.linalg.inv(np.eye(nb) - self.C)
         mean = M @ (a + self.L @ m_f.reshape(-1))
-        cov = M @ (self.L @ np.diag(s_f.reshape(-1) ** 2) @ self.L.T + np.diag(self.noise**2)) @ M.T
-        var = np.diag(cov).copy()
+        with np.errstate(over="ignore", invalid="ignore"):
+            cov = M @ (self.L @ np.diag(s_f.reshape(-1) ** 2) @ self.L.T + np.diag(self.noise**2))
+            var = np.diag(cov @ M.T).copy()
+            if not np.isfinite(var).all():  # a sd near 1e300: as Σ (M·sd)², so a variance
+                # beyond float64 is inf for its biomarker alone (not 0·inf for the rest)
+                root = np.hstack([M @ self.L * s_f.reshape(-1), M * self.noise])
+                var = (root**2).sum(axis=1)
         ancestors = self._ancestors()
         clipped = np.array([lo is not None or hi is not None for lo, hi in self.layout.clips])
         normal = np.array([f == "normal" for f in self.layout.families])
@@ -272,6 +283,22 @@ class _Params:
         return reach
 
 
+def _spread(
+    w: np.ndarray,
+    first: np.ndarray,
+    mean: np.ndarray,
+    moments: list[tuple[np.ndarray, np.ndarray]],
+    wide: np.ndarray,
+) -> np.ndarray:
+    """The sd of a mixture of cells whose second moments overflow float64 (means near
+    1e300): √(Σ w·(var + (mean_cell − mean)²)), about the mixture's mean; inf where even
+    that overflows."""
+    var = np.array([v[wide] for _, v in moments])
+    cells = w > 0  # the cells of the level (an infinite variance elsewhere is not 0·inf)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.sqrt(w[cells] @ (var[cells] + (first[cells] - mean) ** 2))
+
+
 def clipped_normal_moments(
     mu: float, sigma: float, low: float | None, high: float | None
 ) -> tuple[float, float]:
@@ -282,6 +309,13 @@ def clipped_normal_moments(
     E[Y²] = low²·Φ(α) + high²·(1 − Φ(β)) + (μ² + σ²)·(Φ(β) − Φ(α))
             + 2μσ·(φ(α) − φ(β)) + σ²·(α·φ(α) − β·φ(β))
     """
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):  # a bound near 1e308
+        return _clipped_normal_moments(mu, sigma, low, high)
+
+
+def _clipped_normal_moments(
+    mu: float, sigma: float, low: float | None, high: float | None
+) -> tuple[float, float]:
     from scipy.stats import norm
 
     alpha = -np.inf if low is None else (low - mu) / sigma

@@ -1,0 +1,203 @@
+"""A folder's data table checked against its spec as it is read: the columns, the feature
+values and the row design.
+
+The table holds the spec's feature columns, ``y``, the outcome's columns and the design
+columns its processes read (``batch``, ``<block>_group``, a structural scene's
+covariates), nothing else. Feature columns hold numbers, finite, or NaN only in the
+columns a ``missing:`` entry hides (the mask says which cells; ``data.dataset`` checks
+them). Each design column holds its levels only, and the class labels, batches and latent
+groups are the spec's row design (``model.design``: the classes, batches and groups of
+the rows in order, from the spec's seed), so relabelled rows or a streamed folder's parts
+swapped are named. The design is compared a block of rows at a time, never held whole.
+A refusal is one SpecError naming the file (or the part), the row, the column, the value
+and what is allowed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.data.parts import row_place
+
+BLOCK_ROWS = 1 << 18
+"""Rows of the design computed at once when comparing it (bounds the memory)."""
+
+
+def design_levels(layout: Any) -> dict[str, list[str]]:
+    """Every per-row design column the layout's processes read, with its level names."""
+    from synthbio_ppl.processes.registry import modifier_of, process_of
+
+    levels: dict[str, list[str]] = {}
+    for block in layout.blocks:
+        levels.update(process_of(block.kind).design_columns(block))
+    for static in layout.modifiers:
+        levels.update(modifier_of(static.field).design_columns(static))
+    return levels
+
+
+def check_columns(
+    path: Path, frame: pd.DataFrame, features: list[str], layout: Any, outcome: list[str]
+) -> None:
+    """The table has every feature column, ``y``, the outcome's and the design columns,
+    and no other. SpecError naming the data file and the first column absent (with a
+    column the spec does not name, where there is one: a renamed column) or stray."""
+    levels = design_levels(layout)
+    known = {*features, "y", *outcome, *levels}
+    stray = [str(c) for c in frame.columns if c not in known]
+    hint = f"; it holds {stray[0]!r}, which the spec does not name" if stray else ""
+    if frame.columns.has_duplicates:
+        twice = str(frame.columns[frame.columns.duplicated()][0])
+        raise SpecError("", str(path), f"holds the column {twice!r} twice")
+    present = set(frame.columns)
+    absent = [c for c in features if c not in present]
+    if absent:
+        shown = absent[:5] + ([f"... {len(absent) - 5} more"] if len(absent) > 5 else [])
+        raise SpecError(
+            "", str(path), f"lacks feature columns the spec and truth name: {shown}{hint}"
+        )
+    if "y" not in present:
+        raise SpecError("", str(path), f"lacks the column 'y' (each row's class label){hint}")
+    for column, names in levels.items():
+        if column not in present:
+            raise SpecError(
+                "",
+                str(path),
+                f"lacks the design column {column!r} (one of {_shown(names)} per row){hint}",
+            )
+    if stray:
+        raise SpecError(
+            "", str(path), f"holds the column {stray[0]!r}, which is no column of the spec"
+        )
+
+
+def check_features(path: Path, X: pd.DataFrame, masked: list[str]) -> None:
+    """Feature columns hold numbers (not text, not true/false), finite, NaN only in the
+    ``masked`` columns. SpecError naming the file (part), row, column and value. One
+    column at a time: no copy of the table."""
+    hidden = set(masked)
+    for column, values in X.items():
+        kind = values.dtype
+        if pd.api.types.is_bool_dtype(kind) or not pd.api.types.is_numeric_dtype(kind):
+            row = _first_non_number(values)
+            raise SpecError(
+                f"{row_place(path, row)}, column {column!r}",
+                plain(values.iloc[row]),
+                f"a feature column holds numbers only (this one holds {_kind(kind)})",
+            )
+        if kind.kind != "f":
+            continue
+        numbers = values.to_numpy()
+        bad = np.isinf(numbers)
+        if column not in hidden:
+            bad |= np.isnan(numbers)
+        if bad.any():
+            row = int(np.argmax(bad))
+            value = plain(numbers[row])
+            rule = (
+                "feature values must be finite numbers"
+                if np.isinf(numbers[row])
+                else "no missing: entry of the spec hides this column, so it holds numbers only"
+            )
+            raise SpecError(f"{row_place(path, row)}, column {column!r}", value, rule)
+
+
+def check_design(path: Path, frame: pd.DataFrame, spec: Any, layout: Any) -> None:
+    """Each design column holds its levels only, and the class labels (where ``y`` holds
+    the classes), batches and latent groups are the spec's row design, row by row.
+    SpecError naming the file (part), row, column, value and the level allowed there."""
+    from synthbio_ppl.model.design import design_rule
+
+    levels = design_levels(layout)
+    codes = {column: _codes(path, frame[column], column, names) for column, names in levels.items()}
+    classes = spec.label_names == spec.class_names  # else y is the outcome's
+    if classes:
+        levels = {"y": spec.class_names, **levels}
+        codes["y"] = _codes(path, frame["y"], "y", spec.class_names)
+    rule = design_rule(spec)
+    for start in range(0, len(frame), BLOCK_ROWS):
+        stop = min(start + BLOCK_ROWS, len(frame))
+        for column, want in _rule_codes(layout, rule.rows(start, stop), classes).items():
+            differ = codes[column][start:stop] != want
+            if differ.any():
+                at = int(np.argmax(differ))
+                raise SpecError(
+                    f"{row_place(path, start + at)}, column {column!r}",
+                    plain(frame[column].iloc[start + at]),
+                    f"the spec's row design (seed {spec.seed}) places "
+                    f"{levels[column][int(want[at])]!r} there: the rows are not the spec's "
+                    "in order (a label changed, rows reordered or parts swapped)",
+                )
+
+
+def _rule_codes(layout: Any, design: Any, classes: bool) -> dict[str, np.ndarray]:
+    """The design columns' codes the spec's row design gives some rows (a ``Design``):
+    the classes (where ``y`` holds them), the modifiers' assignment (batches) and the
+    latent groups of blocks that have them."""
+    from synthbio_ppl.processes.registry import modifier_of, process_of
+
+    out = {"y": np.asarray(design.y)} if classes else {}
+    for static in layout.modifiers:
+        for column in modifier_of(static.field).design_columns(static):
+            if design.batch is not None:
+                out[column] = np.asarray(design.batch)
+    for block in layout.blocks:
+        process = process_of(block.kind)
+        if process.latent_levels(block):
+            out.update({k: np.asarray(v) for k, v in process.design_codes(block, design).items()})
+    return out
+
+
+def _codes(path: Path, values: pd.Series, column: str, names: list[str]) -> np.ndarray:
+    """A design column's level codes (a value as its level's name; whole numbers as text,
+    ``1`` for the level ``"1"``). SpecError naming the first value that is no level."""
+    found, uniques = pd.factorize(values, use_na_sentinel=True)
+    index = {name: i for i, name in enumerate(names)}
+    lookup = np.array([index.get(_text(u), -1) for u in uniques] + [-1], dtype=np.int64)
+    codes = lookup[found]  # NaN (-1) reads lookup's last entry: no level
+    if (codes < 0).any():
+        row = int(np.argmax(codes < 0))
+        raise SpecError(
+            f"{row_place(path, row)}, column {column!r}",
+            plain(values.iloc[row]),
+            f"must be one of the spec's levels {_shown(names)}",
+        )
+    return codes
+
+
+def plain(value: Any) -> Any:
+    """A value for a message: a numpy scalar as the Python number it shows (a float32 by
+    its shortest decimal, -0.086448 rather than -0.08644799888134003)."""
+    if isinstance(value, np.floating):
+        return float(str(value))
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _first_non_number(values: pd.Series) -> int:
+    """The row of a column's first value that is not a number (0 for a wholly other kind)."""
+    for row, value in enumerate(values):
+        if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number):
+            return row
+    return 0
+
+
+def _kind(kind: Any) -> str:
+    if pd.api.types.is_bool_dtype(kind):
+        return "true/false"
+    if pd.api.types.is_object_dtype(kind) or pd.api.types.is_string_dtype(kind):
+        return "text"
+    return str(kind)
+
+
+def _shown(names: list[str]) -> str:
+    return f"{names[:8]}{'...' if len(names) > 8 else ''}"
