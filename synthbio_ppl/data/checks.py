@@ -40,12 +40,21 @@ def design_levels(layout: Any) -> dict[str, list[str]]:
     return levels
 
 
+AS_WRITTEN = "a dataset folder is read as it was written: "
+"""The start of a refusal's next step after an innocent edit of the folder's data."""
+EDIT_LOADED = "edit the loaded dataset instead (its .X, .y, .covariates)"
+"""Where a column edit belongs: after loading."""
+FIT_EDITED = "or fit the edited table with sb.fit(spec, frame) (no truth to compare then)"
+"""Where an edited table (rows sorted, relabelled) can still go: a fit without the truth."""
+
+
 def check_columns(
     path: Path, frame: pd.DataFrame, features: list[str], layout: Any, outcome: list[str]
 ) -> None:
     """The table has every feature column, ``y``, the outcome's and the design columns,
     and no other. SpecError naming the data file and the first column absent (with a
-    column the spec does not name, where there is one: a renamed column) or stray."""
+    column the spec does not name, where there is one: a renamed column) or stray, and
+    what to do (``AS_WRITTEN``: rename it back, put it back, keep it elsewhere)."""
     levels = design_levels(layout)
     known = {*features, "y", *outcome, *levels}
     stray = [str(c) for c in frame.columns if c not in known]
@@ -57,22 +66,38 @@ def check_columns(
     absent = [c for c in features if c not in present]
     if absent:
         shown = absent[:5] + ([f"... {len(absent) - 5} more"] if len(absent) > 5 else [])
+        step = _put_back(absent, stray)
         raise SpecError(
-            "", str(path), f"lacks feature columns the spec and truth name: {shown}{hint}"
+            "", str(path), f"lacks feature columns the spec and truth name: {shown}{hint}{step}"
         )
     if "y" not in present:
-        raise SpecError("", str(path), f"lacks the column 'y' (each row's class label){hint}")
+        step = _put_back(["y"], stray)
+        raise SpecError("", str(path), f"lacks the column 'y' (each row's class label){hint}{step}")
     for column, names in levels.items():
         if column not in present:
+            step = _put_back([column], stray)
             raise SpecError(
                 "",
                 str(path),
-                f"lacks the design column {column!r} (one of {_shown(names)} per row){hint}",
+                f"lacks the design column {column!r} (one of {_shown(names)} per row){hint}{step}",
             )
     if stray:
         raise SpecError(
-            "", str(path), f"holds the column {stray[0]!r}, which is no column of the spec"
+            "",
+            str(path),
+            f"holds the column {stray[0]!r}, which is no column of the spec; {AS_WRITTEN}"
+            "remove it and keep derived columns in another file (or add them to the "
+            "loaded dataset's .to_frame())",
         )
+
+
+def _put_back(absent: list[str], stray: list[str]) -> str:
+    """The next step for columns the table lacks: rename the stray column back (one
+    absent, one stray: a rename) or put them back, and edit after loading instead."""
+    renamed = len(absent) == 1 and len(stray) == 1
+    fix = f"rename {stray[0]!r} back to {absent[0]!r}" if renamed else "put it back"
+    fix = "put them back" if len(absent) > 1 else fix
+    return f"; {AS_WRITTEN}{fix}, and {EDIT_LOADED}"
 
 
 def check_features(path: Path, X: pd.DataFrame, masked: list[str]) -> None:
@@ -130,7 +155,9 @@ def check_design(path: Path, frame: pd.DataFrame, spec: Any, layout: Any) -> Non
                     plain(frame[column].iloc[start + at]),
                     f"the spec's row design (seed {spec.seed}) places "
                     f"{levels[column][int(want[at])]!r} there: the rows are not the spec's "
-                    "in order (a label changed, rows reordered or parts swapped)",
+                    f"in order (a label changed, rows reordered or parts swapped); {AS_WRITTEN}"
+                    "restore the written row order and labels (sort or relabel after loading "
+                    f"instead), {FIT_EDITED}",
                 )
 
 

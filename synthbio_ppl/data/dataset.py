@@ -12,7 +12,13 @@ import pandas as pd
 import yaml
 
 from synthbio_ppl.core.errors import SpecError
-from synthbio_ppl.data.checks import check_columns, check_design, check_features, plain
+from synthbio_ppl.data.checks import (
+    AS_WRITTEN,
+    check_columns,
+    check_design,
+    check_features,
+    plain,
+)
 from synthbio_ppl.data.describe import dataset_summary
 from synthbio_ppl.data.io import (
     COMPLETE_FILE,
@@ -169,7 +175,12 @@ def load_dataset(directory: str | Path) -> Dataset:
     outcome_columns = _outcome_columns(layout)
     check_columns(data, frame, features, layout, [c for c in outcome_columns if c != "y"])
     if len(frame) != spec.n_rows:  # a part lost or copied in a streamed folder, say
-        raise SpecError("", str(data), f"holds {len(frame)} rows where spec.yaml has {spec.n_rows}")
+        raise SpecError(
+            "",
+            str(data),
+            f"holds {len(frame)} rows where spec.yaml has {spec.n_rows}; {AS_WRITTEN}restore "
+            "the written rows (filter rows after loading instead)",
+        )
     X = frame[features]
     entries = sorted(s.name for s in layout.masks)
     if entries != sorted(truth_obj.missingness or {}):

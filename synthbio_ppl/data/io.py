@@ -18,7 +18,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from synthbio_ppl.core.errors import SpecError
-from synthbio_ppl.data.parts import brief, check_aligned, check_part_sizes, part_files
+from synthbio_ppl.data.parts import (
+    ROWS_KEY,
+    brief,
+    check_aligned,
+    check_part_sizes,
+    part_files,
+)
 from synthbio_ppl.data.truth_numbers import parse_truth
 
 DATA_FILE = "data.parquet"
@@ -38,6 +44,8 @@ EFFECTS_FILE = "effects.parquet"
 """A counterfactual world's per-row effects against the factual one (part of the truth)."""
 EXTRA_FILES = (LATENTS_FILE, MISSING_FILE, COMPLETE_FILE, DROPOUT_FILE, EFFECTS_FILE)
 """Per-row parts of the truth, each optional (a folder of parts when streamed)."""
+TABLE_FILES = (DATA_FILE, *EXTRA_FILES)
+"""Every table of a folder: one file each, or (streamed) a folder of parts, never both."""
 
 
 def check_target(directory: Path, overwrite: bool) -> bool:
@@ -209,7 +217,9 @@ def read_extra(directory: str | Path, name: str) -> pd.DataFrame | None:
 def _read_parquet(path: Path) -> pa.Table:
     """One Parquet file, or a folder of ``part-*.parquet`` files (streamed) in row order;
     SpecError naming the part that cannot be read, that is misnamed or out of place (see
-    ``part_files``), or whose columns differ from the first part's (and the columns)."""
+    ``part_files``), or whose columns differ from the first part's (and the columns). A
+    part holding the first part's columns in another order is read in the first's order,
+    as a single file's columns are read in any order."""
     if not path.is_dir():
         return pq.read_table(path)
     parts = part_files(path)
@@ -220,14 +230,66 @@ def _read_parquet(path: Path) -> pa.Table:
         except (pa.ArrowException, OSError) as exc:
             raise SpecError("", str(part), f"not a readable Parquet part ({brief(exc)})") from None
     first = tables[0].schema
-    for part, table in zip(parts[1:], tables[1:], strict=True):
+    for index, part in enumerate(parts[1:], start=1):
+        table = _in_order(tables[index], first)
         if not table.schema.equals(first):
             raise SpecError("", str(part), _difference(table.schema, first, parts[0].name))
+        tables[index] = table
     check_part_sizes(parts, tables)
     try:
         return pa.concat_tables(tables)
     except pa.ArrowException as exc:
         raise SpecError("", str(path), f"its parts cannot be joined ({brief(exc)})") from None
+
+
+def _in_order(table: pa.Table, first: pa.Schema) -> pa.Table:
+    """``table`` with its columns in ``first``'s order where it holds the same names, each
+    once (their types are compared after); else as it is."""
+    names = table.column_names
+    same = sorted(names) == sorted(first.names) and len(set(names)) == len(names)
+    return table.select(first.names) if same and names != first.names else table
+
+
+def check_one_form(folder: Path) -> None:
+    """Each table of the folder is one file (``data.parquet``) or a folder of parts
+    (``data/``), never both: SpecError naming both and which one a run writes, and the
+    one to remove where the folder's other tables (or the parts' metadata) tell."""
+    for name in TABLE_FILES:
+        file, parts = folder / name, folder / name.removesuffix(".parquet")
+        if not (file.exists() and parts.exists()):
+            continue
+        form = _written_form(folder, name)
+        advice = {
+            "parts": f"this folder's other tables are parts, so remove {name}",
+            "file": f"this folder's other tables are single files, so remove {parts.name}/",
+            "rows": f"{parts.name}/'s parts are a streamed run's, so remove {name}",
+        }.get(form, "remove the one this run did not write")
+        raise SpecError(
+            "",
+            str(file),
+            f"the folder also holds {parts}/, the same table in parts; a run writes only "
+            f"one, {name} (Dataset.to_parquet, synthbio generate) or {parts.name}/ (synthbio "
+            f"generate --rows or --chunk-rows): {advice}",
+        )
+
+
+def _written_form(folder: Path, name: str) -> str | None:
+    """What a run wrote ``name`` as, told by the folder's other tables (``parts`` or
+    ``file``, where they all agree) or else by the first part's row metadata (``rows``:
+    a streamed run's parts carry it); None where nothing tells."""
+    forms = set()
+    for other in TABLE_FILES:
+        single, parts = folder / other, folder / other.removesuffix(".parquet")
+        if other != name and single.exists() != parts.exists():
+            forms.add("file" if single.exists() else "parts")
+    if len(forms) == 1:
+        return forms.pop()
+    try:
+        first = folder / name.removesuffix(".parquet") / "part-000000.parquet"
+        held = ROWS_KEY in (pq.read_schema(first).metadata or {})
+    except (pa.ArrowException, OSError):
+        return None
+    return "rows" if held else None
 
 
 def _difference(schema: pa.Schema, first: pa.Schema, name: str) -> str:
@@ -237,7 +299,10 @@ def _difference(schema: pa.Schema, first: pa.Schema, name: str) -> str:
     ours = {f.name: str(f.type) for f in schema}
     columns = [c for c in dict.fromkeys([*theirs, *ours]) if ours.get(c) != theirs.get(c)]
     if not columns:
-        return f"holds the columns of {name} in another order"
+        twice = next((c for c in schema.names if schema.names.count(c) > 1), None)
+        if twice is not None:
+            return f"holds the column {twice!r} twice"
+        return f"its columns differ from {name}'s in which of them may hold nulls"
     shown = ", ".join(
         f"{c!r} ({ours.get(c, 'absent')} here, {theirs.get(c, 'absent')} there)"
         for c in columns[:3]
@@ -250,9 +315,11 @@ def read_folder(directory: str | Path) -> tuple[pd.DataFrame, dict, str]:
     """The data table, the truth dict and the spec YAML text of a dataset folder.
 
     Raises SpecError naming the file (or part) that is missing or unreadable, a truth.json
-    that is not a JSON object or holds a number the truth cannot (``truth_numbers``), or
-    a streamed folder's parts out of order (``parts``)."""
+    that is not a JSON object or holds a number the truth cannot (``truth_numbers``), a
+    table held both as one file and as parts (``check_one_form``), or a streamed folder's
+    parts out of order (``parts``)."""
     folder = Path(directory)
+    check_one_form(folder)
     data = folder / DATA_FILE
     if not data.is_file() and (folder / DATA_DIR).is_dir():
         data = folder / DATA_DIR  # streamed: data/part-*.parquet
