@@ -108,10 +108,13 @@ def check_disk(
     field: str = "rows",
     written: int = 0,
 ) -> None:
-    """Raise SpecError when ``rows`` rows of ``spec`` written as Parquet below ``folder``
-    would not fit in the free space of its disk, ``written`` bytes of them already there
-    (a resumed run's parts). Drawn values are counted at their full size: random floats
-    leave Parquet's compression next to nothing to remove."""
+    """Raise OSError (ENOSPC, naming the folder) when ``rows`` rows of ``spec`` written as
+    Parquet below ``folder`` would not fit in the free space of its disk, ``written`` bytes
+    of them already there (a resumed run's parts). The environment, not the request, is at
+    fault, so the CLI exits 1; ``field`` names what sets the row count in the advice. Drawn
+    values are counted at their full size: random floats leave Parquet's compression next
+    to nothing to remove."""
+    import errno
     import shutil
     from pathlib import Path
 
@@ -125,11 +128,12 @@ def check_disk(
     except OSError:  # cannot tell: the writer reports a full disk when it happens
         return
     if need > free:
-        raise SpecError(
-            field,
-            f"{rows:,} rows × {layout.n_features:,} features",
-            f"need about {readable_size(need)} more on disk, over the "
-            f"{readable_size(free)} free at {place}; ask for fewer rows or free some space",
+        raise OSError(
+            errno.ENOSPC,
+            f"{rows:,} rows × {layout.n_features:,} features need about "
+            f"{readable_size(need)} more on disk, over the {readable_size(free)} free here; "
+            f"ask for fewer rows ({field}) or free some space",
+            str(place),
         )
 
 

@@ -207,8 +207,21 @@ class BatchEffects(ColumnModifier):
         )
 
     def check_rows(self, group: Batches, n_rows: int) -> None:
+        """Every batch's share must come to at least one row (n·p ≥ 1), so none is left
+        empty by the rounding, whatever the entry point (validate, generate, --rows)."""
         if group.n > n_rows:
             raise SpecError("batches.n", group.n, f"more batches than rows ({n_rows})")
+        shares = group.proportions or [1.0] * group.n
+        for name, share in zip(batch_names(group.n), shares, strict=True):
+            if n_rows * share / sum(shares) < 1:
+                needed = math.ceil(sum(shares) / min(shares))
+                raise SpecError(
+                    "batches.proportions",
+                    shares,
+                    f"{n_rows:,} rows give {name} {n_rows * share:.2g} of a row; give each "
+                    f"batch a share of at least 1/{n_rows:,}, or the scene at least "
+                    f"{needed:,} rows (classes' n, --rows)",
+                )
 
     def memory_bytes(self, layout: BatchLayout, n_classes: int, n_features: int) -> int:
         """Effects (draws, shifts, the truth's table) and the dense rounding programme of
@@ -247,12 +260,6 @@ class BatchEffects(ColumnModifier):
 
         shares = group.proportions or [1.0] * group.n
         batch_counts = largest_remainder(int(class_counts.sum()), np.asarray(shares))
-        if (batch_counts == 0).any():
-            raise SpecError(
-                "batches.proportions",
-                shares,
-                f"{int(class_counts.sum())} rows leave a batch empty; give it a larger share",
-            )
         return confounded_table(class_counts, batch_counts, group.confounding)
 
     def design_columns(self, layout: BatchLayout) -> dict[str, list[str]]:

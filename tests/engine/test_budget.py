@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import re
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +43,13 @@ def test_streamed_memory_does_not_grow_with_rows() -> None:
 
 
 def test_a_stream_larger_than_the_free_disk_is_refused(tmp_path: Path) -> None:
-    """2·10¹¹ rows × 2 features: terabytes, refused before a folder is made."""
-    with pytest.raises(sb.SpecError, match=r"^rows: '200,000,000,000 rows × 2 features'.*on disk"):
+    """2·10¹¹ rows × 2 features: terabytes, refused before a folder is made, as a fault of
+    the environment (OSError, ENOSPC, naming the disk's folder), not of the request."""
+    with pytest.raises(OSError) as info:
         generate_to_parquet(BASE, tmp_path / "d", rows=2 * 10**11)
+    assert re.match(r"200,000,000,000 rows × 2 features need .* on disk", info.value.strerror)
+    assert info.value.errno == errno.ENOSPC and info.value.filename == str(tmp_path)
+    assert not isinstance(info.value, sb.SpecError)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -85,7 +91,7 @@ def test_the_disk_check_counts_every_value_at_its_full_size(
     spec = sb.rescale_rows(BASE, 3_000_000)
     layout = build_layout(spec)
     monkeypatch.setattr(shutil, "disk_usage", lambda _: usage(0, 0, 50 * 2**20))
-    with pytest.raises(sb.SpecError, match=r"^rows: .*need about 68.7 MiB more on disk"):
+    with pytest.raises(OSError, match=r"need about 68.7 MiB more on disk.*\(rows\)"):
         check_disk(spec, layout, spec.n_rows, tmp_path)
     check_disk(spec, layout, spec.n_rows, tmp_path, written=30 * 2**20)  # a resumed run
     monkeypatch.setattr(shutil, "disk_usage", lambda _: usage(0, 0, 100 * 2**20))
@@ -124,3 +130,40 @@ def test_a_modifier_that_takes_the_memory_is_named() -> None:
     with pytest.raises(sb.SpecError, match="class × level rounding") as info:
         sb.generate(spec)
     assert info.value.path == "batches.n"
+
+
+def test_the_cli_reports_a_disk_too_small_as_the_environment(tmp_path: Path, capsys) -> None:
+    """Exit 1 (environment), one line naming the folder whose disk is short."""
+    from synthbio_ppl.cli.app import main
+
+    spec = tmp_path / "s.yaml"
+    spec.write_text("classes: [{name: a, n: 30}, {name: b, n: 30}]\nnoise: [{n: 2}]\n")
+    code = main(["generate", str(spec), "--out", str(tmp_path / "d"), "--rows", "200000000000"])
+    line = capsys.readouterr().err.strip()
+    assert code == 1 and "\n" not in line
+    assert (
+        line.startswith(f"synthbio: error: {tmp_path}: 200,000,000,000 rows") and "(rows)" in line
+    )
+
+
+@pytest.mark.parametrize("shares", [[0.98, 0.01, 0.01], [0.5, 0.49, 0.01]])
+def test_validation_refuses_a_batch_share_below_one_row(shares: list[float], tmp_path) -> None:
+    """60 rows × 1% is 0.6 of a row: refused by `validate`, as by generate, and by --rows
+    that shrinks a scene until a share falls below one row."""
+    from synthbio_ppl.cli.app import main
+    from synthbio_ppl.engine.parquet_writer import run_spec
+
+    spec = {**BASE, "batches": {"n": 3, "proportions": shares}}
+    # batches are named batch0, batch1, ... as in the data; 1% needs 100 rows
+    pattern = r"60 rows give batch[12] 0\.6 of a row; .* at least 100 rows"
+    with pytest.raises(sb.SpecError, match=pattern) as info:
+        sb.validate_spec(spec)
+    assert info.value.path == "batches.proportions"
+    path = tmp_path / "s.yaml"
+    sb.save_spec(
+        sb.validate_spec({**spec, "classes": [{"name": "a", "n": 150}, {"name": "b", "n": 150}]}),
+        path,
+    )
+    assert main(["validate", str(path)]) == 0
+    with pytest.raises(sb.SpecError, match=pattern):
+        run_spec(sb.load_spec(path), None, 60)
