@@ -44,7 +44,16 @@ from synthbio_ppl.cli.twin_inputs import (
 from synthbio_ppl.cli.twin_output import _summary, _write, command_line, missing_summary
 from synthbio_ppl.cli.twin_split import _plain, scoring_frames, stratified_split
 from synthbio_ppl.core.errors import SpecError
-from synthbio_ppl.twins.budget import MAX_SAMPLE_ROWS, check_sample_budget
+from synthbio_ppl.twins.budget import MAX_SAMPLE_ROWS, Spelling, check_sample_budget
+from synthbio_ppl.twins.settings import (
+    DEFAULT_METHOD,
+    FIT_SETTINGS,
+    METHODS,
+    SETTING_NAMES,
+    default_rank,
+    kept_draws,
+    resolve_settings,
+)
 
 if TYPE_CHECKING:  # numpy and pandas load when the command runs, not when it is registered
     import pandas as pd
@@ -98,7 +107,7 @@ def add_twin_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--method",
-        choices=["nuts", "svi", "map"],
+        choices=list(METHODS),
         default=None,
         help="nuts (full posterior, slowest), svi (mean-field) or map (point estimate); "
         "default: sb.twin's default",
@@ -114,7 +123,8 @@ def add_twin_parser(subparsers: Any) -> argparse.ArgumentParser:
         default=None,
         metavar="N",
         help="optimisation (Adam) steps of map and svi, a whole number ≥ 1 (sb.twin's "
-        "svi_steps; default 4000): fewer fit faster, less close to the optimum",
+        f"svi_steps; default {_default('svi_steps')}): fewer fit faster, less close to the "
+        "optimum",
     )
     fitting.add_argument(
         "--learning-rate",
@@ -122,21 +132,22 @@ def add_twin_parser(subparsers: Any) -> argparse.ArgumentParser:
         default=None,
         metavar="RATE",
         help="Adam's first step size for map and svi, decaying to a tenth of it over the "
-        "steps (sb.twin's learning_rate; default 0.01)",
+        f"steps (sb.twin's learning_rate; default {_default('learning_rate')})",
     )
     fitting.add_argument(
         "--warmup",
         type=positive,
         default=None,
         metavar="N",
-        help="NUTS warmup steps (sb.twin's num_warmup; default 500)",
+        help=f"NUTS warmup steps (sb.twin's num_warmup; default {_default('num_warmup')})",
     )
     fitting.add_argument(
         "--samples",
         type=positive,
         default=None,
         metavar="N",
-        help="posterior draws of svi and nuts (sb.twin's num_samples; default 500)",
+        help="posterior draws of svi and nuts (sb.twin's num_samples; default "
+        f"{_default('num_samples')})",
     )
     parser.add_argument(
         "--holdout",
@@ -165,7 +176,8 @@ def run_twin(args: argparse.Namespace) -> None:
     out = Path(args.out)
     check_target(out, args.force)  # before the fit, so a refusal costs nothing
     _check_numbers(args)
-    settings = fit_settings(args)
+    method = args.method or DEFAULT_METHOD
+    settings = fit_settings(args)  # refused here, before the table is read
     real = read_table(path)
     if args.n is not None:  # before the fit, which a refused sample would waste
         check_sample_budget(args.n, real.shape[1] - 1, "--n")
@@ -174,7 +186,7 @@ def run_twin(args: argparse.Namespace) -> None:
     bounds = parse_bounds(args.bounds, real, label, types)
     from synthbio_ppl.twins.columns import read_layout
 
-    read_layout(real, label, types, bounds)  # the whole table, before the split hides a row
+    layout = read_layout(real, label, types, bounds)  # the whole table, before the split
     balance = parse_balance(args.balance, real[label])
     scoring = args.holdout > 0
     has_sklearn = importlib.util.find_spec("sklearn") is not None
@@ -190,11 +202,19 @@ def run_twin(args: argparse.Namespace) -> None:
         )
     train, holdout = stratified_split(real, label, args.holdout, args.seed)
     n = len(train) if args.n is None else args.n
+    _check_fit_budget(args, layout, len(train), method, settings)  # in the options' names
 
     from synthbio_ppl.twins.fitting import twin
 
     fitted = twin(
-        train, label, types=types, bounds=bounds, rank=args.rank, seed=args.seed, **settings
+        train,
+        label,
+        types=types,
+        bounds=bounds,
+        rank=args.rank,
+        method=method,
+        seed=args.seed,
+        **settings,
     )
     synthetic = fitted.sample(n, seed=args.seed + 1, balance=balance)
     one_class = synthetic[label].nunique() < 2
@@ -215,7 +235,7 @@ def run_twin(args: argparse.Namespace) -> None:
         "classes": [_plain(c) for c in fitted.layout.classes],
         "method": fitted.method,
         "rank": fitted.shape.rank,
-        "svi_steps": len(fitted.stats["loss"]) if "loss" in fitted.stats else None,
+        **{name: fitted.fit_settings.get(name) for name in SETTING_NAMES},  # None: unused
         "fit_seconds": round(float(fitted.fit_seconds), 3),
         "seed": args.seed,
         "holdout": args.holdout,
@@ -242,33 +262,40 @@ def _check_numbers(args: argparse.Namespace) -> None:
         raise SpecError("--learning-rate", rate, "must be a positive, finite number")
 
 
-FIT_SETTINGS = (  # (option, sb.twin's argument, the methods it applies to)
-    ("--method", "method", ("nuts", "svi", "map")),
-    ("--svi-steps", "svi_steps", ("map", "svi")),
-    ("--learning-rate", "learning_rate", ("map", "svi")),
-    ("--warmup", "num_warmup", ("nuts",)),
-    ("--samples", "num_samples", ("svi", "nuts")),
-)
-DEFAULT_METHOD = "map"  # sb.twin's
+CLI_NAMES = Spelling(data="REAL", rank="--rank", map="--method map", samples="--samples")
+"""The options a memory refusal advises changing, as the command line spells them."""
+
+
+def _default(name: str) -> Any:
+    """sb.twin's default of the fit setting ``name`` (``twins.settings.FIT_SETTINGS``)."""
+    return next(s.default for s in FIT_SETTINGS if s.name == name)
 
 
 def fit_settings(args: argparse.Namespace) -> dict[str, Any]:
     """sb.twin's fit arguments the command line gives (the rest keep sb.twin's defaults);
-    one given for a method it does not apply to is refused, not ignored."""
+    one given for a method it does not apply to is refused (``twins.settings``, the table
+    sb.twin checks too), naming the option, not ignored."""
     method = args.method or DEFAULT_METHOD
-    settings = {}
-    for option, name, methods in FIT_SETTINGS:
-        value = getattr(args, option.lstrip("-").replace("-", "_"))
-        if value is None:
-            continue
-        if method not in methods:
-            raise SpecError(
-                option,
-                value,
-                f"applies to --method {' or '.join(methods)}, not {method}; drop it",
-            )
-        settings[name] = value
-    return settings
+    given = {s.name: getattr(args, s.option.lstrip("-").replace("-", "_")) for s in FIT_SETTINGS}
+    resolve_settings(method, given, cli=True)
+    return {name: value for name, value in given.items() if value is not None}
+
+
+def _check_fit_budget(
+    args: argparse.Namespace, layout: Any, n_rows: int, method: str, settings: dict[str, Any]
+) -> None:
+    """The twin's memory refusal before the fit, advising the command line's options."""
+    from synthbio_ppl.twins.budget import check_twin_budget
+
+    p = len(layout.numeric)
+    if p == 0:
+        return  # sb.twin refuses it
+    if args.rank is not None and args.rank > p:
+        raise SpecError("--rank", args.rank, f"must be between 1 and the numeric columns ({p})")
+    rank = default_rank(p) if args.rank is None else args.rank
+    n_levels = sum(len(c.levels) for c in layout.categorical)
+    draws = kept_draws(method, resolve_settings(method, settings))
+    check_twin_budget(n_rows, p, n_levels, len(layout.classes), rank, draws, CLI_NAMES)
 
 
 def _score(

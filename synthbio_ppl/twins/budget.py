@@ -10,9 +10,15 @@ not derived. The per-class r×r capacitance matrices and the padded table's per-
 temporaries are added. Correlation matrices (the fidelity report, ``Twin.correlation``)
 hold a few (p, p) float64 arrays. The limit is the engine's (``SYNTHBIO_MEMORY_LIMIT`` or
 80% of physical memory).
+
+A refusal advises only the changes that would bring the estimate under the limit, in the
+caller's names (``Spelling``: ``sb.twin``'s arguments, or the command line's options);
+when the fixed part alone is over the limit, it says that only a higher limit helps.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.engine.budget import LIMIT_VARIABLE, memory_limit, readable_size
@@ -48,21 +54,80 @@ def correlation_bytes(n_numeric: int) -> int:
     return 8 * _CORRELATION_COPIES * n_numeric * n_numeric
 
 
-def check_twin_budget(
+class Spelling(NamedTuple):
+    """How the caller names the table and the settings the refusal advises changing."""
+
+    data: str = "data"
+    rank: str = "rank"
+    map: str = "method='map'"
+    samples: str = "num_samples"
+
+
+PYTHON = Spelling()
+"""``sb.twin``'s argument names (the command line passes its options' names)."""
+
+
+def twin_bytes(
     n_rows: int, n_numeric: int, n_levels: int, n_classes: int, rank: int, n_draws: int
-) -> None:
-    """Raise SpecError (naming ``data``) when the fit or the report's correlation matrices
-    of such a table would exceed the memory limit."""
+) -> int:
+    """Peak bytes of a twin: its fit or the report's correlation matrix, the larger."""
     fit = fit_bytes(n_rows, n_numeric, n_levels, n_classes, rank, n_draws)
-    need, limit = max(fit, correlation_bytes(n_numeric)), memory_limit()
-    if need > limit:
+    return max(fit, correlation_bytes(n_numeric))
+
+
+def least_twin_bytes(n_classes: int) -> int:
+    """The least any twin needs, whatever the table and settings: one row per class, one
+    numeric column, rank 1, one draw (mostly the runtime's fixed part)."""
+    return twin_bytes(n_classes, 1, 0, n_classes, 1, 1)
+
+
+def check_twin_budget(
+    n_rows: int,
+    n_numeric: int,
+    n_levels: int,
+    n_classes: int,
+    rank: int,
+    n_draws: int,
+    names: Spelling = PYTHON,
+) -> None:
+    """Raise SpecError (naming ``data``, or ``names.data``) when the fit or the report's
+    correlation matrices of such a table would exceed the memory limit. The advice names
+    only the changes that bring the estimate under the limit (each alone if one does),
+    spelled as the caller's arguments (``names``); when the fixed part alone exceeds the
+    limit, it says so."""
+    sizes = (n_rows, n_numeric, n_levels, n_classes, rank, n_draws)
+    need, limit = twin_bytes(*sizes), memory_limit()
+    if need <= limit:
+        return
+    draws = f"{n_draws} draw" + ("" if n_draws == 1 else "s")
+    shown = f"{n_rows:,} rows × {n_numeric:,} numeric columns (rank {rank}, {draws})"
+    over = f"needs about {readable_size(need)}, over the memory limit {readable_size(limit)}"
+    least = least_twin_bytes(n_classes)
+    if least > limit:
         raise SpecError(
-            "data",
-            f"{n_rows:,} rows × {n_numeric:,} numeric columns (rank {rank}, {n_draws} draws)",
-            f"needs about {readable_size(need)}, over the memory limit "
-            f"{readable_size(limit)}; give fewer columns, a smaller rank, method='map' or "
-            f"fewer num_samples, or raise {LIMIT_VARIABLE}",
+            names.data,
+            shown,
+            f"{over}; a twin needs at least about {readable_size(least)} whatever the table "
+            f"and settings (JAX's runtime and the compiled fit): raise {LIMIT_VARIABLE}",
         )
+    smaller = {  # each change taken as far as it goes: what the twin would then need
+        "fewer columns": twin_bytes(n_rows, 1, 0, n_classes, 1, n_draws),
+        "fewer rows": twin_bytes(n_classes, n_numeric, n_levels, n_classes, rank, n_draws),
+        f"a smaller {names.rank}": twin_bytes(n_rows, n_numeric, n_levels, n_classes, 1, n_draws),
+        names.map: twin_bytes(n_rows, n_numeric, n_levels, n_classes, rank, 1),
+        f"fewer {names.samples}": twin_bytes(n_rows, n_numeric, n_levels, n_classes, rank, 1),
+    }
+    helps = [change for change, after in smaller.items() if after < need]
+    enough = [change for change in helps if smaller[change] <= limit]
+    advice = _either(enough, "or") if enough else f"{_either(helps, 'and')} together"
+    raise SpecError(names.data, shown, f"{over}; give {advice}, or raise {LIMIT_VARIABLE}")
+
+
+def _either(phrases: list[str], word: str) -> str:
+    """'a', 'a or b', 'a, b or c' (with ``word`` for 'or')."""
+    if len(phrases) < 2:
+        return "".join(phrases)
+    return f"{', '.join(phrases[:-1])} {word} {phrases[-1]}"
 
 
 def check_sample_budget(n_rows: int, n_columns: int, field: str = "n") -> None:

@@ -89,8 +89,12 @@ def _unclipped(layout: TwinLayout, u: np.ndarray) -> np.ndarray:
 def _outside(layout: TwinLayout, x: np.ndarray) -> np.ndarray:
     """(rows,) bool: rows with a value of ``x`` (rows, p) in data units outside its
     column's (low, high), a bound the data pile up on (``TwinColumn.piled``) excepted:
-    clipping onto it keeps the pile."""
-    _, _, low, high = _constants(layout)
+    clipping onto it keeps the pile. An integer column's range reaches half a unit beyond
+    its bounds (the values that round onto them), so a bound value is drawn as often as
+    its neighbours."""
+    low, high = _value_range(layout)
+    integer = np.array([c.kind == "integer" for c in layout.numeric], dtype=bool)
+    low, high = np.where(integer, low - 0.5, low), np.where(integer, high + 0.5, high)
     piled = np.array([c.piled for c in layout.numeric], dtype=bool).reshape(-1, 2)
     low = np.where(piled[:, 0], -np.inf, low)
     high = np.where(piled[:, 1], np.inf, high)
@@ -99,11 +103,18 @@ def _outside(layout: TwinLayout, x: np.ndarray) -> np.ndarray:
 
 def _to_data(layout: TwinLayout, x: np.ndarray) -> np.ndarray:
     """``x`` (rows, p) float64 in the data's units clipped to each column's (low, high),
-    integer columns rounded."""
-    _, _, low, high = _constants(layout)
-    x = np.clip(x, low, high)
+    integer columns rounded (onto the whole numbers within their bounds)."""
+    low, high = _value_range(layout)
     integer = np.array([c.kind == "integer" for c in layout.numeric], dtype=bool)
-    return np.where(integer, np.round(x), x)
+    return np.clip(np.where(integer, np.round(x), x), low, high)
+
+
+def _value_range(layout: TwinLayout) -> tuple[np.ndarray, np.ndarray]:
+    """(low, high) of the values each numeric column takes: its bounds, for an integer
+    column the whole numbers within them (ceil(low), floor(high))."""
+    _, _, low, high = _constants(layout)
+    integer = np.array([c.kind == "integer" for c in layout.numeric], dtype=bool)
+    return np.where(integer, np.ceil(low), low), np.where(integer, np.floor(high), high)
 
 
 def _class_codes(values: pd.Series, layout: TwinLayout) -> np.ndarray:

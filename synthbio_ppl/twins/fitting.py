@@ -45,16 +45,16 @@ from synthbio_ppl.twins.missingness import missing_rates
 from synthbio_ppl.twins.model import TwinData, TwinDesign, TwinShape, twin_model
 from synthbio_ppl.twins.observed_normal import observed_cells
 from synthbio_ppl.twins.posterior import Twin
+from synthbio_ppl.twins.settings import (
+    DEFAULT_METHOD,
+    check_method,
+    default_rank,
+    kept_draws,
+    resolve_settings,
+)
 
 Method = Literal["nuts", "svi", "map"]
 PARAMETERS = ("power", "loc", "noise_sd", "loading", "loading_diag")
-
-
-def default_rank(n_numeric: int) -> int:
-    """r = ⌈0.4·p⌉ capped at p − 1 (at least 1): 12 factors for 30 columns. On the
-    breast-cancer table 6 factors left the correlation error 1.7× larger (Frobenius 2.49
-    vs 1.50, mean of 3 splits) and 20 gained nothing (1.65); see benchmarks/RESULTS.md."""
-    return max(1, min(n_numeric - 1, math.ceil(0.4 * n_numeric)))
 
 
 def twin(
@@ -64,11 +64,11 @@ def twin(
     types: Mapping[str, str] | None = None,
     bounds: Mapping[str, tuple[float | None, float | None]] | None = None,
     rank: int | None = None,
-    method: Method = "map",
-    num_warmup: int = 500,
-    num_samples: int = 500,
-    svi_steps: int = 4000,
-    learning_rate: float = 0.01,
+    method: Method = DEFAULT_METHOD,
+    num_warmup: int | None = None,
+    num_samples: int | None = None,
+    svi_steps: int | None = None,
+    learning_rate: float | None = None,
     seed: int = 0,
     min_rows_per_class: int = MIN_ROWS_PER_CLASS,
 ) -> Twin:
@@ -80,9 +80,15 @@ def twin(
     time zone (``twins.dates``), as are column names that are not strings or hold '/');
     nullable and float32 dtypes come back as they went in. ``bounds`` gives ``(low,
     high)`` per numeric column (default: its observed range; ``Twin.sample`` keeps draws
-    within it); bounds for a categorical column are refused. ``svi_steps`` and
-    ``learning_rate`` set the Adam optimisation of ``map`` and ``svi``.
-    ``rank`` is the number of latent factors per class.
+    within it); bounds for a categorical column are refused. ``rank`` is the number of
+    latent factors per class.
+
+    Fit settings (``twins.settings.FIT_SETTINGS``; None: the default where it applies):
+    ``svi_steps`` (4000) and ``learning_rate`` (0.01) set the Adam optimisation of ``map``
+    and ``svi``, ``num_warmup`` (500) the NUTS warmup, ``num_samples`` (500) the draws of
+    ``svi`` and ``nuts``. One given for a method it does not apply to (``num_warmup`` with
+    ``map``) is refused, not ignored. ``Twin.fit_settings`` holds the values used (None
+    where a setting does not apply).
 
     Feature cells may be missing (NaN, None, ``pd.NA``): the fit uses the observed cells
     (see the module docstring) and the twin keeps each column's missing fraction per class
@@ -91,8 +97,7 @@ def twin(
     model (``twins.columns.MAX_ROBUST_Z``), complex numbers, a list in a cell, or a bad
     bound; for a table whose fit would exceed the memory limit (``twins.budget``).
     """
-    if method not in ("nuts", "svi", "map"):
-        raise SpecError("method", method, "must be 'nuts', 'svi' or 'map'")
+    check_method(method)
     _check_arguments(label, types, bounds, learning_rate)
     counts = (
         ("num_warmup", num_warmup),
@@ -101,8 +106,17 @@ def twin(
         ("min_rows_per_class", min_rows_per_class),
     )
     for name, value in counts:
+        if value is None and name != "min_rows_per_class":
+            continue  # the default, where the setting applies
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
             raise SpecError(name, value, "must be a whole number ≥ 1")
+    given = {
+        "svi_steps": svi_steps,
+        "learning_rate": learning_rate,
+        "num_warmup": num_warmup,
+        "num_samples": num_samples,
+    }
+    settings = resolve_settings(method, given)
     layout = read_layout(data, label, types, bounds, min_rows_per_class)
     p = len(layout.numeric)
     if p == 0:
@@ -112,7 +126,7 @@ def twin(
         raise SpecError("rank", rank, f"must be between 1 and the numeric columns ({p})")
     shape = _shape(layout, rank)
     n_levels = sum(len(c.levels) for c in layout.categorical)
-    n_draws = 1 if method == "map" else num_samples
+    n_draws = kept_draws(method, settings)
     check_twin_budget(len(data), p, n_levels, len(layout.classes), rank, n_draws)
     y = _class_codes(data[label], layout)
     numeric, seen = _numeric_values(data, layout)
@@ -128,7 +142,7 @@ def twin(
     enable_compilation_cache()
     started = time.perf_counter()
     key = jax.random.PRNGKey(seed)
-    run = _fit_program(shape, method, num_warmup, num_samples, svi_steps, learning_rate)
+    run = _fit_program(shape, method, settings)
     draws, stats = run(key, design, observed)
     draws = {k: np.asarray(v) for k, v in draws.items() if k in _sites(shape)}
     bad = [k for k, v in draws.items() if not np.isfinite(v).all()]
@@ -154,6 +168,7 @@ def twin(
         stats={k: np.asarray(v) for k, v in stats.items()},
         fit_seconds=time.perf_counter() - started,
         missing_rates=rates,
+        fit_settings=settings,
     )
 
 
@@ -169,19 +184,17 @@ def _check_arguments(label: Any, types: Any, bounds: Any, learning_rate: Any) ->
         if value is not None and not isinstance(value, Mapping):
             raise SpecError(name, value, "must be a mapping {column: ...}")
     rate = learning_rate
+    if rate is None:  # the default, where it applies
+        return
     if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 < rate < math.inf:
         raise SpecError("learning_rate", rate, "must be a positive, finite number")
 
 
-def _fit_program(
-    shape: TwinShape,
-    method: Method,
-    num_warmup: int,
-    num_samples: int,
-    svi_steps: int,
-    learning_rate: float,
-) -> Any:
-    """``run(key, design, data) -> (draws (draw, ...), stats)``, compiled once per shape."""
+def _fit_program(shape: TwinShape, method: Method, settings: Mapping[str, Any]) -> Any:
+    """``run(key, design, data) -> (draws (draw, ...), stats)``, compiled once per shape;
+    ``settings`` resolved (``twins.settings.resolve_settings``: None where not used)."""
+    svi_steps, learning_rate = settings["svi_steps"], settings["learning_rate"]
+    num_warmup, num_samples = settings["num_warmup"], settings["num_samples"]
 
     def build() -> Any:
         model = partial(twin_model, shape=shape)
@@ -198,5 +211,5 @@ def _fit_program(
 
         return jax.jit(run)
 
-    settings = (method, num_warmup, num_samples, svi_steps, learning_rate)
-    return cached(("twin", shape, *settings), build)
+    key = (method, num_warmup, num_samples, svi_steps, learning_rate)
+    return cached(("twin", shape, *key), build)

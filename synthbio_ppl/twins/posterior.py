@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from numbers import Integral
 from typing import Any, Literal
@@ -47,6 +47,8 @@ class Twin:
 
     ``missing_rates`` (feature columns × classes, float64): the fraction of each column's
     cells missing in each class of the fitted table; None means none were.
+    ``fit_settings``: the fit settings the fit used (``twins.settings``), None where one
+    does not apply to ``method``.
     """
 
     layout: TwinLayout
@@ -57,6 +59,7 @@ class Twin:
     stats: dict[str, np.ndarray]
     fit_seconds: float
     missing_rates: pd.DataFrame | None = None
+    fit_settings: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def n_draws(self) -> int:
@@ -70,7 +73,8 @@ class Twin:
         return (
             f"Twin(label={layout.label!r} ({classes}), {len(layout.numeric)} numeric and "
             f"{len(layout.categorical)} categorical columns, {self.method}, "
-            f"{self.n_draws} draws, fitted in {self.fit_seconds:.1f} s)"
+            f"{self.n_draws} draw{'' if self.n_draws == 1 else 's'}, "
+            f"fitted in {self.fit_seconds:.1f} s)"
         )
 
     def counts(self, n: int | None = None, balance: Balance = None) -> dict[Hashable, int]:

@@ -81,6 +81,8 @@ def test_steps_set_the_fit_length(numbers_csv: Path, tmp_path: Path, option: str
     assert run(numbers_csv, out, option, "7", "--learning-rate", "0.05", quick=QUICK[:-2]) == 0
     metadata = json.loads((out / "report.json").read_text())["metadata"]
     assert metadata["svi_steps"] == 7  # the fit's losses: one per step
+    assert metadata["learning_rate"] == 0.05
+    assert metadata["num_warmup"] is None and metadata["num_samples"] is None  # not map's
     assert "--svi-steps 7 --learning-rate 0.05" in metadata["command"]
     assert len(pd.read_csv(out / "synthetic.csv")) == 40
 
@@ -116,21 +118,115 @@ def test_bad_fit_settings_exit_2_before_the_fit(
 
 
 def test_the_help_gives_sb_twins_defaults() -> None:
+    """sb.twin's fit settings default to None (resolved per method from the shared table,
+    ``twins.settings.FIT_SETTINGS``); the help gives the table's defaults."""
     from synthbio_ppl.cli.twin import DEFAULT_METHOD
     from synthbio_ppl.twins.fitting import twin
+    from synthbio_ppl.twins.settings import FIT_SETTINGS
 
     assert inspect.signature(twin).parameters["method"].default == DEFAULT_METHOD
     subparsers = next(a for a in build_parser()._actions if a.dest == "command")
-    help_text = subparsers.choices["twin"].format_help()
-    defaults = inspect.signature(twin).parameters
-    for option, name in (
-        ("--svi-steps N, --steps N", "svi_steps"),
-        ("--learning-rate", "learning_rate"),
-        ("--warmup", "num_warmup"),
-        ("--samples", "num_samples"),
+    help_text = " ".join(subparsers.choices["twin"].format_help().split())
+    parameters = inspect.signature(twin).parameters
+    assert [s.option for s in FIT_SETTINGS] == [
+        "--svi-steps",
+        "--learning-rate",
+        "--warmup",
+        "--samples",
+    ]
+    for setting in FIT_SETTINGS:
+        assert parameters[setting.name].default is None, setting.name
+        assert setting.option in help_text, setting.option
+        assert f"{setting.name}; default {setting.default})" in help_text, setting.name
+    assert "--svi-steps N, --steps N" in help_text
+
+
+@pytest.mark.parametrize("method", ["map", "svi", "nuts"])
+def test_the_command_line_and_sb_twin_refuse_the_same_settings(
+    tmp_path: Path, capsys, monkeypatch, method: str
+) -> None:
+    """Each setting with each method: the command line exits 2 (before reading the table:
+    the path does not exist) exactly where sb.twin raises a SpecError naming the setting."""
+    import synthbio_ppl.twins.fitting as fitting
+    from synthbio_ppl.core.errors import SpecError
+    from synthbio_ppl.twins.settings import FIT_SETTINGS
+
+    class Fitted(Exception):
+        pass
+
+    def fit(*args: object, **kwargs: object) -> None:
+        raise Fitted
+
+    monkeypatch.setattr(fitting, "_fit_program", fit)
+    values = {"svi_steps": 5, "learning_rate": 0.05, "num_warmup": 5, "num_samples": 5}
+    for setting in FIT_SETTINGS:
+        value = values[setting.name]
+        try:
+            fitting.twin(days(table()), "status", method=method, **{setting.name: value})
+        except Fitted:
+            api_refuses = False
+        except SpecError as exc:
+            assert exc.path == setting.name
+            api_refuses = True
+        extra = ["--method", method, setting.option, str(value)]
+        code = run(tmp_path / "absent.csv", tmp_path / "twin", *extra, quick=["--quiet"])
+        err = capsys.readouterr().err
+        assert (code == 2 and setting.option in err) == api_refuses, (setting, err)
+        assert api_refuses == (method not in setting.methods)
+        if not api_refuses:
+            assert "REAL: " in err and "no such file" in err  # read after the settings
+
+
+def test_every_fit_setting_the_fit_used_is_recorded(numbers_csv: Path, tmp_path: Path) -> None:
+    out = tmp_path / "twin"
+    extra = ["--method", "svi", "--steps", "5", "--samples", "3"]
+    assert run(numbers_csv, out, *extra, quick=["--rank", "1", "--holdout", "0", "--quiet"]) == 0
+    metadata = json.loads((out / "report.json").read_text())["metadata"]
+    assert metadata["method"] == "svi"
+    assert {
+        k: metadata[k] for k in ("svi_steps", "learning_rate", "num_warmup", "num_samples")
+    } == {
+        "svi_steps": 5,
+        "learning_rate": 0.01,  # sb.twin's default, which the fit used
+        "num_warmup": None,  # NUTS only
+        "num_samples": 3,
+    }
+
+
+# --------------------------------------------------------------------------- memory
+
+
+def test_a_memory_refusal_advises_the_command_lines_options(
+    numbers_csv: Path, tmp_path: Path, capsys, no_fit, monkeypatch
+) -> None:
+    """Just above the least a twin needs, the table is refused before the fit, naming
+    REAL and advising --rank, --method map and --samples (not rank=, method='map')."""
+    from synthbio_ppl.engine.budget import LIMIT_VARIABLE
+    from synthbio_ppl.twins.budget import least_twin_bytes
+
+    out = tmp_path / "twin"
+    monkeypatch.setenv(LIMIT_VARIABLE, str(least_twin_bytes(2) + 1))
+    svi = ["--method", "svi", "--samples", "50", "--quiet"]
+    assert run(numbers_csv, out, *svi, quick=[]) == 2
+    err = one_error_line(capsys)
+    assert err.startswith("synthbio: error: REAL: '28 rows × 3 numeric columns (rank 2, 50 draws)'")
+    for advice in (
+        "fewer columns",
+        "fewer rows",
+        "a smaller --rank",
+        "--method map",
+        "fewer --samples",
     ):
-        assert option in help_text, option
-        assert f"{name}; default {defaults[name].default})" in " ".join(help_text.split()), name
+        assert advice in err, err
+    assert "method='map'" not in err and "num_samples" not in err
+    assert run(numbers_csv, out, "--quiet", quick=[]) == 2  # map: no advice on samples
+    err = one_error_line(capsys)
+    assert "(rank 2, 1 draw)" in err and "--method map" not in err and "--samples" not in err
+    monkeypatch.setenv(LIMIT_VARIABLE, "390M")
+    assert run(numbers_csv, out, "--quiet", quick=[]) == 2
+    err = one_error_line(capsys)
+    assert "whatever the table and settings" in err and "fewer" not in err, err
+    assert not out.exists()
 
 
 # --------------------------------------------------------------------------- bounds

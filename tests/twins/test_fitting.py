@@ -643,7 +643,7 @@ def test_a_twin_prints_as_one_line(real, fitted) -> None:
     counts = real["status"].value_counts()
     for label, n in counts.items():
         assert f"{label}: {n}" in text
-    assert f"{fitted.n_draws} draws" in text and fitted.method in text
+    assert fitted.n_draws == 1 and ", 1 draw, " in text and fitted.method in text  # not "1 draws"
 
 
 def test_correlation_is_the_mean_of_each_draws_dense_correlation(fitted) -> None:
