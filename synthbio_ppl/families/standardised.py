@@ -79,11 +79,43 @@ def standardised(family: str, shape: dict[str, Array]) -> dist.Distribution:
     return dist.TransformedDistribution(base, dist.transforms.AffineTransform(-mean / sd, 1.0 / sd))
 
 
-def family_sites(block: str, family: str, standardise: bool) -> dict[str, Array]:
-    """Sample the family's parameter sites ``<block>.<param>`` (fixed when generating)."""
+def family_sites(
+    block: str, family: str, standardise: bool, start: dict[str, Array] | None = None
+) -> dict[str, Array]:
+    """Sample the family's parameter sites ``<block>.<param>`` (fixed when generating).
+    A fit starts a standardised family's bounding shapes where its support is widest
+    (``Family.wide``), and the sites in ``start`` there (``support_start``)."""
     table = FAMILIES[family].shape if standardise else FAMILIES[family].raw
+    start = {**(FAMILIES[family].wide if standardise else {}), **(start or {})}
     return {
-        name: numpyro.sample(f"{block}.{name}", SHAPE_PRIOR.make(p)) for name, p in table.items()
+        name: numpyro.sample(
+            f"{block}.{name}",
+            SHAPE_PRIOR.make(p),
+            infer={"init_value": start[name]} if name in start else None,
+        )
+        for name, p in table.items()
+    }
+
+
+def support_start(
+    family: str, standardise: bool, values: Array, hidden: Array | None
+) -> dict[str, Array]:
+    """A fit's starting values for the parameters that move a family's support (a raw
+    uniform's ``low`` and ``high``): outside the range of ``values`` (the family's own
+    draws, (rows, features), ``hidden`` cells left out) by a tenth of it and 0.5, so the
+    first state's log density is finite, and an SVI guide's first draws (sd 0.1) too.
+    Drawn from their priors instead, they almost never hold every value and NUTS never
+    leaves the start. Empty for other families."""
+    if standardise or family != "uniform":
+        return {}
+    seen = jnp.ones_like(values, dtype=bool) if hidden is None else ~hidden
+    low = jnp.min(jnp.where(seen, values, jnp.inf))
+    high = jnp.max(jnp.where(seen, values, -jnp.inf))
+    margin = 0.1 * (high - low) + 0.5  # SVI guides start 0.1 (sd) around: 5 sds clear
+    found = jnp.isfinite(low) & jnp.isfinite(high)  # no observed cell: the defaults
+    return {
+        "low": jnp.where(found, low - margin, FAMILIES[family].raw["low"].default),
+        "high": jnp.where(found, high + margin, FAMILIES[family].raw["high"].default),
     }
 
 

@@ -7,7 +7,7 @@ A parameter is described by its default and its open/closed lower and upper boun
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from math import inf
 from typing import Literal
 
@@ -40,6 +40,10 @@ class Family:
 
     shape: dict[str, Param]
     raw: dict[str, Param]
+    wide: dict[str, float] = field(default_factory=dict)
+    """A fit's start for shape parameters that bound the standardised family's support:
+    near the normal limit, where that support is widest (±20 sds), so a start holds the
+    data whatever the truth (lognormal σ → 0, gamma shape → ∞, beta a = b → ∞)."""
 
 
 FAMILIES: dict[str, Family] = {
@@ -47,6 +51,7 @@ FAMILIES: dict[str, Family] = {
     "lognormal": Family(
         {"sigma": Param(0.5, **_POSITIVE)},
         {"mu": Param(0.0), "sigma": Param(0.5, **_POSITIVE)},
+        wide={"sigma": 0.05},
     ),
     "uniform": Family({}, {"low": Param(0.0), "high": Param(1.0)}),
     "laplace": Family({}, {"loc": Param(0.0), "scale": Param(1.0, **_POSITIVE)}),
@@ -58,11 +63,13 @@ FAMILIES: dict[str, Family] = {
     "gamma": Family(
         {"shape": Param(2.0, **_POSITIVE)},
         {"shape": Param(2.0, **_POSITIVE), "rate": Param(1.0, **_POSITIVE)},
+        wide={"shape": 400.0},
     ),
     "logistic": Family({}, {"loc": Param(0.0), "scale": Param(1.0, **_POSITIVE)}),
     "beta": Family(
         {"a": Param(2.0, **_POSITIVE), "b": Param(2.0, **_POSITIVE)},
         {"a": Param(2.0, **_POSITIVE), "b": Param(2.0, **_POSITIVE)},
+        wide={"a": 200.0, "b": 200.0},
     ),
 }
 

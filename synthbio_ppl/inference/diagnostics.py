@@ -85,6 +85,15 @@ def check_draws(
     """
     from synthbio_ppl.core.errors import SpecError
 
+    if losses is not None and not np.isfinite(losses).all():
+        first = int(np.argmax(~np.isfinite(losses)))
+        raise SpecError(
+            "data",
+            f"an SVI loss of {losses[first]} at step {first + 1} of {len(losses)}",
+            "the optimisation left the model's support (a start or a step where the data "
+            "lie outside a family's range); lower learning_rate (--learning-rate), or fit "
+            "with NUTS",
+        )
     bad = [k for k, v in samples.items() if not np.isfinite(v).all()]
     if bad:
         why = (
@@ -102,14 +111,15 @@ def check_draws(
                 "NUTS never moved from its starting point: the log density may not be finite "
                 "there (check that every column lies in its family's support, e.g. lognormal "
                 "or gamma values above their lower bound) or warmup found no usable step "
-                "size (raise num_warmup or target_accept)",
+                "size (raise num_warmup, --warmup, or target_accept, --target-accept)",
             )
         divergent = int(np.asarray(stats.get("diverging", 0)).sum())
         if divergent:
             total = int(np.asarray(stats["diverging"]).size)
             warnings.warn(
                 f"{divergent} of {total} NUTS transitions diverged: the posterior may be "
-                "biased; raise target_accept (e.g. 0.95) or num_warmup",
+                "biased; raise target_accept (--target-accept, e.g. 0.95) or num_warmup "
+                "(--warmup)",
                 RuntimeWarning,
                 stacklevel=3,
             )
@@ -124,7 +134,7 @@ def check_draws(
     if method == "svi" and losses is not None and still_falling(np.asarray(losses)):
         warnings.warn(
             "SVI has not converged: its loss was still falling over the second half of the "
-            "steps; raise svi_steps",
+            "steps; raise svi_steps (--svi-steps)",
             RuntimeWarning,
             stacklevel=3,
         )

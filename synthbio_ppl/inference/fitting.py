@@ -47,8 +47,9 @@ from synthbio_ppl.core.precision import precision
 from synthbio_ppl.data.dataset import Dataset
 from synthbio_ppl.inference.arviz_data import to_inference_data
 from synthbio_ppl.inference.diagnostics import check_draws
-from synthbio_ppl.inference.kernels import STATS, init_to_data
+from synthbio_ppl.inference.kernels import STATS, init_to_data, starts_from_data
 from synthbio_ppl.inference.likelihood import row_latents
+from synthbio_ppl.inference.memory import check_fit_memory, compiled
 from synthbio_ppl.inference.problem import Problem, build_problem
 from synthbio_ppl.inference.programs import (
     device_design,
@@ -118,6 +119,15 @@ def fit(
     for name, value in counts.items():
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
             raise SpecError(name, value, "must be a whole number ≥ 1")
+    real = (int, float, np.integer, np.floating)
+    if isinstance(target_accept, bool) or not isinstance(target_accept, real):
+        raise SpecError("target_accept", target_accept, "must be a number in (0, 1)")
+    if not 0 < target_accept < 1:  # also refuses nan
+        raise SpecError("target_accept", target_accept, "must lie strictly in (0, 1)")
+    if isinstance(learning_rate, bool) or not isinstance(learning_rate, real):
+        raise SpecError("learning_rate", learning_rate, "must be a positive, finite number")
+    if not 0 < learning_rate < np.inf:
+        raise SpecError("learning_rate", learning_rate, "must be a positive, finite number")
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed < 2**32:
         raise SpecError("seed", seed, "must be a whole number in [0, 2^32)")
     if fixed is not None and not isinstance(fixed, Mapping):
@@ -153,7 +163,13 @@ def fit(
             )
         elif method == "nuts":
             nuts = (num_warmup, num_samples, num_chains, target_accept, log_likelihood)
-            samples, fields, loglik = nuts_program(layout, noncentred, *nuts)(key, *args)
+            program = _within_memory(
+                nuts_program(layout, noncentred, *nuts),
+                problem,
+                num_chains * num_samples,
+                log_likelihood,
+            )
+            samples, fields, loglik = program(key, *args)
             stats = _nuts_stats(fields)
         else:
             deterministic = [s.name for s in problem.sites.values() if s.deterministic]
@@ -162,7 +178,10 @@ def fit(
             sites = (*problem.free, *deterministic, *latents, *decentred)
             kind = guide_kind(problem, guide)
             svi = (svi_steps, learning_rate, kind, num_samples, sites, log_likelihood)
-            draws, lp, loglik, losses = svi_program(layout, noncentred, *svi)(key, *args)
+            program = _within_memory(
+                svi_program(layout, noncentred, *svi), problem, num_samples, log_likelihood
+            )
+            draws, lp, loglik, losses = program(key, *args)
             samples = jax.tree.map(lambda v: v[None], draws)  # one "chain" of guide draws
             stats = {"lp": np.asarray(lp)[None]}
             loglik = None if loglik is None else loglik[None]
@@ -174,6 +193,26 @@ def fit(
     if progress:
         print(f"done in {time.perf_counter() - started:.1f} s")
     return Fit(idata=idata, method=method, problem=problem, losses=losses)
+
+
+def _within_memory(program: Any, problem: Problem, draws: int, log_likelihood: bool) -> Any:
+    """A function of the program's arguments that compiles it, refuses a run over the
+    memory limit (``inference.memory``) with advice on what the fit still holds, and runs
+    it."""
+
+    def run(key: jax.Array, *args: Any) -> Any:
+        executable = compiled(program, key, *args)
+        what = f"{problem.n_rows:,} rows × {problem.X.shape[1]:,} features, {draws:,} draws"
+        options = ["ask for fewer draws (num_samples, --samples)"]
+        if log_likelihood:
+            options.append(
+                "leave out the pointwise log-likelihood (log_likelihood=False, --no-log-likelihood)"
+            )
+        options.append("fit a sample of the rows (sb.fit on a subset of the table)")
+        check_fit_memory(executable, problem.X.nbytes, what, ", ".join(options))
+        return executable(key, *args)
+
+    return run
 
 
 def _nuts_stats(fields: dict[str, Any]) -> dict[str, np.ndarray]:
@@ -203,13 +242,19 @@ def _run_mcmc(
 ) -> tuple[dict[str, Any], dict[str, np.ndarray], Any]:
     """The same fit through ``numpyro.infer.MCMC`` (progress bar, parallel devices)."""
     from numpyro.infer import MCMC, NUTS
+    from numpyro.infer.initialization import init_to_uniform
 
     chain_method = "parallel" if jax.local_device_count() >= num_chains else "sequential"
+    args = (device_design(problem.design), jnp.asarray(problem.X))
+    mcmc_kw = {} if problem.hidden is None else {"hidden": jnp.asarray(problem.hidden)}
+    model = problem.model(noncentred)
+    # as ``kernels.nuts_chain``: NumPyro's own start unless a site starts from the data
+    data_starts = bool(mcmc_kw) or starts_from_data(model, *args, mcmc_kw)
     mcmc = MCMC(
         NUTS(
-            problem.model(noncentred),
+            model,
             target_accept_prob=target_accept,
-            **({"init_strategy": init_to_data} if problem.hidden is not None else {}),
+            init_strategy=init_to_data if data_starts else init_to_uniform,
         ),
         num_warmup=num_warmup,
         num_samples=num_samples,
@@ -217,8 +262,6 @@ def _run_mcmc(
         chain_method=chain_method,
         progress_bar=progress,
     )
-    args = (device_design(problem.design), jnp.asarray(problem.X))
-    mcmc_kw = {} if problem.hidden is None else {"hidden": jnp.asarray(problem.hidden)}
     with warnings.catch_warnings():
         # NumPyro checks the initial trace with validation on; bounded families (lognormal,
         # gamma, ...) put some data outside the support of a random initial shape parameter.

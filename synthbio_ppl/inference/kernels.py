@@ -23,12 +23,12 @@ Inputs = dict[str, Any]
 
 
 def init_to_data(site: dict[str, Any] | None = None, fallback: Any = None) -> Any:
-    """An init strategy: a latent site that carries ``infer["init_value"]`` (the observed
-    table's placeholders for hidden cells, ``processes.observation``) starts there; every
-    other site as ``fallback`` (default ``init_to_uniform``) would start it. Hidden cells
-    of a column far from 0 then start near its data, not at uniform(−2, 2). Used only
-    when a table has hidden cells (``kw["hidden"]``): fits of complete tables start as
-    NumPyro's defaults do, bit for bit."""
+    """An init strategy: a latent site that carries ``infer["init_value"]`` starts there;
+    every other site as ``fallback`` (default ``init_to_uniform``) would start it, bit for
+    bit. Such values come from the data: the observed table's placeholders for hidden
+    cells (``processes.observation``), so hidden cells of a column far from 0 start near
+    its data, not at uniform(−2, 2); and the bounds of a family whose support moves with
+    them, just outside the data (``families.standardised.support_start``)."""
     from numpyro.infer.initialization import init_to_uniform
 
     if site is None:
@@ -37,6 +37,20 @@ def init_to_data(site: dict[str, Any] | None = None, fallback: Any = None) -> An
     if site["type"] == "sample" and not site["is_observed"] and value is not None:
         return value
     return (fallback or init_to_uniform)(site)
+
+
+def starts_from_data(model: Callable[..., Any], design: Any, X: Any, kw: Inputs) -> bool:
+    """Whether a latent site of ``model`` carries ``infer["init_value"]`` (``init_to_data``).
+    Under ``jit`` the trace is symbolic and costs nothing at run time."""
+    from numpyro import handlers
+
+    trace = handlers.trace(handlers.seed(model, rng_seed=0)).get_trace(design, X, **kw)
+    return any(
+        site["type"] == "sample"
+        and not site["is_observed"]
+        and (site.get("infer") or {}).get("init_value") is not None
+        for site in trace.values()
+    )
 
 
 def decaying_step(step: jax.Array, start: float, steps: int) -> jax.Array:
@@ -61,7 +75,10 @@ def nuts_chain(
     k_init, k_run = jax.random.split(key)
     from numpyro.infer.initialization import init_to_uniform
 
-    strategy = init_to_data if "hidden" in kw else init_to_uniform  # default: as NumPyro's
+    # NumPyro draws init_to_uniform's starts without tracing the model: kept for complete
+    # tables where no site starts from the data, so those fits start as before, bit for bit
+    traced = "hidden" in kw or starts_from_data(model, design, X, kw)
+    strategy = init_to_data if traced else init_to_uniform
     info, potential_fn, postprocess_fn, _ = initialize_model(
         k_init, model, model_args=(design, X), model_kwargs=kw, init_strategy=strategy
     )
@@ -122,7 +139,7 @@ def svi_fit(
 
     auto = AutoMultivariateNormal if guide_kind == "mvn" else AutoNormal
     init = init_to_median(num_samples=15)
-    guide = auto(model, init_loc_fn=init_to_data(fallback=init) if "hidden" in kw else init)
+    guide = auto(model, init_loc_fn=init_to_data(fallback=init))
     optimiser = numpyro.optim.Adam(partial(decaying_step, start=learning_rate, steps=steps))
     svi = SVI(model, guide, optimiser, _ordered_elbo())
     k_init, k_draw = jax.random.split(key)
@@ -164,9 +181,7 @@ def map_fit(
         model,
         model_args=(design, X),
         model_kwargs=kw,
-        init_strategy=init_to_data(fallback=init_to_median())
-        if "hidden" in kw
-        else init_to_median(),
+        init_strategy=init_to_data(fallback=init_to_median()),
     )
     optimiser = numpyro.optim.Adam(partial(decaying_step, start=learning_rate, steps=steps))
 

@@ -89,15 +89,22 @@ def cached(key: tuple[Any, ...], build: Callable[[], Callable[..., Any]]) -> Cal
 def pointwise_loglik(
     layout: Layout, samples: dict[str, jax.Array], design: RowDesign, X: jax.Array, kw: Inputs
 ) -> jax.Array:
-    """log p(x_i | θ) per draw and row, all feature blocks summed: (draws, rows)."""
-    from numpyro.infer import log_likelihood
+    """log p(x_i | θ) per draw and row, all feature blocks summed: (draws, rows).
+
+    One draw at a time (``lax.map``), its sites summed before the next, so the program
+    holds the (draws, rows) result and one draw's terms, not one such array per site."""
+    from numpyro import handlers
 
     model = partial(likelihood_model, layout=layout)
-    values = log_likelihood(model, samples, design, X, **kw)
     observed = [name for names in _column_sites(layout) for name in names]
     # observed per-row design sites (a structural scene's covariate codes) are data too
     observed += [s for b in layout.blocks for s in process_of(b.kind).observed_row_sites(b)]
-    return sum(values[name] for name in observed)
+
+    def one_draw(sample: dict[str, jax.Array]) -> jax.Array:
+        trace = handlers.trace(handlers.substitute(model, sample)).get_trace(design, X, **kw)
+        return sum(trace[name]["fn"].log_prob(trace[name]["value"]) for name in observed)
+
+    return jax.lax.map(one_draw, samples)
 
 
 def _column_sites(layout: Layout) -> list[list[str]]:

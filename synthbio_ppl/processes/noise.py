@@ -7,7 +7,11 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field
 
 from synthbio_ppl.core.lazy import np
-from synthbio_ppl.families.standardised import family_sites, feature_distribution
+from synthbio_ppl.families.standardised import (
+    family_sites,
+    feature_distribution,
+    support_start,
+)
 from synthbio_ppl.processes.base import BlockProcess
 from synthbio_ppl.processes.block import Block, Rows
 from synthbio_ppl.processes.informative import FamilyBlock
@@ -47,7 +51,11 @@ class Noise(BlockProcess):
         return group.family_sites(block.name)
 
     def sample(self, block: Block, rows: Rows) -> dict[str, Array]:
-        params = family_sites(block.name, block.family, block.standardise)
+        start = {}
+        if rows.obs is not None:  # fitting: start where the family holds the data
+            own = (rows.obs - rows.loc_shift) / rows.scale
+            start = support_start(block.family, block.standardise, own, rows.hidden)
+        params = family_sites(block.name, block.family, block.standardise, start)
         with rows.plate:
             shape = (rows.design.y.shape[0], block.n_features)
             fn = feature_distribution(
