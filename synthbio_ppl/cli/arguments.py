@@ -18,8 +18,8 @@ def seed(text: str) -> int:
 def positive(text: str) -> int:
     """A whole number ≥ 1."""
     value = _whole(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: must be a whole number ≥ 1")
+    if not 1 <= value < 2**31:  # steps and draws: compiled loops count in int32
+        raise argparse.ArgumentTypeError(f"{text!r}: must be a whole number from 1 to 2^31 − 1")
     return value
 
 

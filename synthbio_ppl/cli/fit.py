@@ -68,8 +68,10 @@ def run_fit(args: argparse.Namespace) -> None:
     from synthbio_ppl.inference.fitting import fit
 
     for name in ("warmup", "samples", "chains", "svi_steps"):
-        if getattr(args, name) < 1:
-            raise SpecError(f"--{name.replace('_', '-')}", getattr(args, name), "must be ≥ 1")
+        if not 1 <= getattr(args, name) < 2**31:  # compiled loops count in int32
+            raise SpecError(
+                f"--{name.replace('_', '-')}", getattr(args, name), "must be from 1 to 2^31 − 1"
+            )
     if not 0 < args.target_accept < 1:  # also refuses nan
         raise SpecError("--target-accept", args.target_accept, "must lie strictly in (0, 1)")
     if not 0 < args.learning_rate < float("inf"):

@@ -34,7 +34,10 @@ def memory_limit() -> int:
         match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?", text, re.IGNORECASE)
         if match is None:
             raise SpecError(LIMIT_VARIABLE, text, "must be bytes, or a number with K, M, G or T")
-        return int(float(match.group(1)) * _UNITS[match.group(2).upper()])
+        limit = float(match.group(1)) * _UNITS[match.group(2).upper()]
+        if not limit < 2**62:  # beyond any memory (and a float's inf for 400 digits)
+            raise SpecError(LIMIT_VARIABLE, text[:40], "must be below 2^62 bytes (4 EiB)")
+        return int(limit)
     try:
         return int(0.8 * os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
     except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX

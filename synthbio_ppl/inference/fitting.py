@@ -119,6 +119,10 @@ def fit(
     for name, value in counts.items():
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
             raise SpecError(name, value, "must be a whole number ≥ 1")
+        if value >= 2**31:  # the compiled loops count in int32
+            raise SpecError(name, f"{value:,}", f"must be below 2^31 ({2**31:,})")
+    if not isinstance(log_likelihood, bool | np.bool_):
+        raise SpecError("log_likelihood", log_likelihood, "must be True or False")
     real = (int, float, np.integer, np.floating)
     if isinstance(target_accept, bool) or not isinstance(target_accept, real):
         raise SpecError("target_accept", target_accept, "must be a number in (0, 1)")

@@ -110,6 +110,8 @@ def twin(
             continue  # the default, where the setting applies
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
             raise SpecError(name, value, "must be a whole number ≥ 1")
+        if value >= 2**31:  # the compiled loops count in int32
+            raise SpecError(name, f"{value:,}", f"must be below 2^31 ({2**31:,})")
     given = {
         "svi_steps": svi_steps,
         "learning_rate": learning_rate,

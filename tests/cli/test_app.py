@@ -102,7 +102,7 @@ def test_zero_rows_is_refused_not_ignored(tmp_path: Path, capsys) -> None:
         (["generate", "{models}/demo.yaml", "--out", "{tmp}/o", "--seed", str(2**70)], "seed"),
         (["fit", "{tmp}", "--seed", "-5"], "seed"),
         (["twin", "{tmp}/t.csv", "--label", "y", "--out", "{tmp}/o", "--seed", "x"], "whole"),
-        (["cluster", "{tmp}", "--bootstrap", "-1"], "≥ 1"),
+        (["cluster", "{tmp}", "--bootstrap", "-1"], "from 1 to 2^31"),
     ],
 )
 def test_bad_arguments_are_one_line_exit_2(

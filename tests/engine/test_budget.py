@@ -167,3 +167,11 @@ def test_validation_refuses_a_batch_share_below_one_row(shares: list[float], tmp
     assert main(["validate", str(path)]) == 0
     with pytest.raises(sb.SpecError, match=pattern):
         run_spec(sb.load_spec(path), None, 60)
+
+
+def test_a_limit_beyond_any_memory_is_refused_in_one_line(monkeypatch) -> None:
+    """400 digits were read as a float's inf: an internal OverflowError."""
+    monkeypatch.setenv(LIMIT_VARIABLE, "9" * 400)
+    with pytest.raises(sb.SpecError, match="below 2\\^62 bytes") as info:
+        memory_limit()
+    assert info.value.path == LIMIT_VARIABLE

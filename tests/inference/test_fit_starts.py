@@ -106,3 +106,33 @@ def test_the_cli_checks_its_fit_settings(
     assert main(["fit", str(folder), *flags]) == 2
     line = capsys.readouterr().err.strip()
     assert "\n" not in line and line.startswith(f"synthbio: error: {named}:")
+
+
+@pytest.mark.parametrize(
+    ("argument", "value"),
+    [("num_samples", 2**31), ("num_warmup", 2**40), ("svi_steps", 2**31), ("log_likelihood", "no")],
+)
+def test_counts_beyond_int32_and_a_non_flag_are_refused_by_name(
+    argument: str, value: object
+) -> None:
+    """2^31 steps overflowed inside JAX (an internal OverflowError); "no" was read as true."""
+    data = sb.generate({"classes": two_classes(20, 20), "noise": [{"n": 1}]})
+    with pytest.raises(sb.SpecError) as info:
+        sb.fit(None, data, **{argument: value})
+    assert info.value.path == argument
+
+
+def test_the_cli_and_the_twin_refuse_steps_beyond_int32(tmp_path: Path, capsys) -> None:
+    import pandas as pd
+
+    from synthbio_ppl.cli.app import main
+
+    folder = sb.generate({"classes": two_classes(20, 20), "noise": [{"n": 1}]}).to_parquet(
+        tmp_path / "d"
+    )
+    assert main(["fit", str(folder), "--method", "svi", "--svi-steps", str(2**31)]) == 2
+    assert capsys.readouterr().err.strip().startswith("synthbio: error: --svi-steps:")
+    table = pd.DataFrame({"x": np.arange(40.0), "y": ["a", "b"] * 20})
+    with pytest.raises(sb.SpecError) as info:
+        sb.twin(table, "y", svi_steps=2**31)
+    assert info.value.path == "svi_steps"
