@@ -19,6 +19,7 @@ import numpyro.distributions as dist
 import pandas as pd
 
 from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.data.checks import design_levels
 from synthbio_ppl.data.dataset import Dataset
 from synthbio_ppl.inference.likelihood import Site, likelihood_model, model_sites, shaped_like
 from synthbio_ppl.inference.missing_cells import check_hidden_blocks, mask_constants, placeholders
@@ -130,7 +131,7 @@ def build_problem(
     spec = as_spec(spec)
     layout = build_layout(spec)
     columns = layout.columns
-    design_columns = list(_design_levels(layout))
+    design_columns = list(design_levels(layout))
     response = layout.response
     outcome_columns = [] if response is None else response_of(response.field).columns(response)
     if outcome_frame is None and outcome_columns:
@@ -254,16 +255,6 @@ def _response_constants(spec: Spec, layout: Layout, sites: dict[str, Site]) -> d
     return {name: values[name] for name in names if name in sites and name in values}
 
 
-def _design_levels(layout: Layout) -> dict[str, list[str]]:
-    """Every per-row design column the layout's processes read, with its level names."""
-    levels: dict[str, list[str]] = {}
-    for block in layout.blocks:
-        levels.update(process_of(block.kind).design_columns(block))
-    for static in layout.modifiers:
-        levels.update(modifier_of(static.field).design_columns(static))
-    return levels
-
-
 def _class_codes(labels: Any, spec: Spec, n_rows: int) -> np.ndarray:
     names = spec.class_names
     if labels is None and len(names) == 1:  # one class (e.g. a structural scene): no labels
@@ -300,7 +291,7 @@ def _row_design(
         )
     why = "design columns are observed in the fit: give each row's level"
     codes = {
-        name: _codes(frame, name, levels, why) for name, levels in _design_levels(layout).items()
+        name: _codes(frame, name, levels, why) for name, levels in design_levels(layout).items()
     }
     fields: dict[str, Any] = {"y": y, "groups": {}}
     for block in layout.blocks:

@@ -13,8 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 
 import synthbio_ppl as sb
-from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.engine.parquet_writer import generate_to_parquet
+from tests.data.test_tampered_folders import edit, refused
 
 SPEC = {
     "name": "edited",
@@ -41,20 +41,6 @@ def copy(written: dict[str, Path], name: str, tmp_path: Path) -> Path:
     folder = Path(shutil.copytree(written[name], tmp_path / name))
     sb.load_dataset(folder)  # intact
     return folder
-
-
-def edit(path: Path, change) -> None:
-    """Rewrite a Parquet file through pandas, as a user with pandas would."""
-    frame = change(pd.read_parquet(path))
-    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path)
-
-
-def refused(folder: Path) -> str:
-    with pytest.raises(SpecError) as info:
-        sb.load_dataset(folder)
-    message = str(info.value)
-    assert "\n" not in message and len(message) < 500, message
-    return message
 
 
 # -- a table in both forms
