@@ -15,6 +15,7 @@ and what is allowed.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -100,35 +101,84 @@ def _put_back(absent: list[str], stray: list[str]) -> str:
     return f"; {AS_WRITTEN}{fix}, and {EDIT_LOADED}"
 
 
-def check_features(path: Path, X: pd.DataFrame, masked: list[str]) -> None:
-    """Feature columns hold numbers (not text, not true/false), finite, NaN only in the
-    ``masked`` columns. SpecError naming the file (part), row, column and value. One
+COUNTS = "a count column holds whole numbers from 0 to 2^31 - 1"
+"""What a count block's column holds (a fit reads nothing else)."""
+UNHIDDEN = "no missing: entry of the spec hides this column, so it holds numbers only"
+
+
+def whole_columns(layout: Any) -> list[str]:
+    """The columns of whole-number blocks (counts)."""
+    from synthbio_ppl.processes.registry import process_of
+
+    blocks = [b for b in layout.blocks if process_of(b.kind).integer]
+    return [c for b in blocks for c in layout.columns[b.start : b.stop]]
+
+
+def check_features(path: Path, X: pd.DataFrame, masked: list[str], whole: list[str]) -> None:
+    """Feature columns hold numbers (not text, not true/false, not pandas' <NA>), finite,
+    NaN only in the ``masked`` columns, and in the ``whole`` ones (counts) whole numbers
+    from 0 to 2^31 - 1. SpecError naming the file (part), row, column and value. One
     column at a time: no copy of the table."""
-    hidden = set(masked)
+    hidden, counts = set(masked), set(whole)
     for column, values in X.items():
-        kind = values.dtype
-        if pd.api.types.is_bool_dtype(kind) or not pd.api.types.is_numeric_dtype(kind):
-            row = _first_non_number(values)
-            raise SpecError(
-                f"{row_place(path, row)}, column {column!r}",
-                plain(values.iloc[row]),
-                f"a feature column holds numbers only (this one holds {_kind(kind)})",
-            )
-        if kind.kind != "f":
-            continue
-        numbers = values.to_numpy()
-        bad = np.isinf(numbers)
-        if column not in hidden:
+        numbers = numbers_of(path, column, values, "a feature column holds numbers only")
+        if isinstance(values.dtype, pd.api.extensions.ExtensionDtype) and values.hasnans:
+            row = int(np.argmax(values.isna().to_numpy()))
+            rule = _NULLABLE.format(kind=values.dtype) if column in hidden else UNHIDDEN
+            raise SpecError(f"{row_place(path, row)}, column {column!r}", pd.NA, rule)
+        floats = numbers.dtype.kind == "f"
+        if not floats and column not in counts:
+            continue  # whole numbers: finite, never NaN
+        bad = np.isinf(numbers) if floats else np.zeros(len(numbers), dtype=bool)
+        if floats and column not in hidden:
             bad |= np.isnan(numbers)
+        if column in counts:
+            bad |= (numbers < 0) | (numbers >= 2**31)
+            if floats:
+                bad |= (numbers != np.round(numbers)) & ~np.isnan(numbers)
         if bad.any():
             row = int(np.argmax(bad))
-            value = plain(numbers[row])
+            number = float(numbers[row])
             rule = (
                 "feature values must be finite numbers"
-                if np.isinf(numbers[row])
-                else "no missing: entry of the spec hides this column, so it holds numbers only"
+                if math.isinf(number)
+                else UNHIDDEN
+                if math.isnan(number)
+                else COUNTS
             )
-            raise SpecError(f"{row_place(path, row)}, column {column!r}", value, rule)
+            raise SpecError(f"{row_place(path, row)}, column {column!r}", plain(numbers[row]), rule)
+
+
+_NULLABLE = (
+    "a missing cell is NaN in a float column, not pandas' <NA> (this column is pandas' "
+    "nullable {kind}): write the column as float"
+)
+
+
+def numbers_of(path: Path, column: str, values: pd.Series, allowed: str) -> np.ndarray:
+    """A numeric column's values (as stored; a nullable type's as float64, <NA> as NaN).
+    SpecError naming the file (part), row and column of the first value that is not a
+    number (text, true/false) and ``allowed``."""
+    kind = values.dtype
+    if pd.api.types.is_bool_dtype(kind) or not pd.api.types.is_numeric_dtype(kind):
+        row = _first_non_number(values)
+        raise SpecError(
+            f"{row_place(path, row)}, column {column!r}",
+            plain(values.iloc[row]),
+            f"{allowed} (this one holds {_kind(kind)})",
+        )
+    if isinstance(kind, pd.api.extensions.ExtensionDtype):
+        return values.to_numpy(dtype=np.float64, na_value=np.nan)
+    return values.to_numpy()
+
+
+def check_outcome_columns(path: Path, frame: pd.DataFrame, columns: list[str]) -> None:
+    """The outcome's columns beside ``y`` (a survival time and event) hold numbers or
+    true/false, not text: SpecError naming the file (part), row, column and value."""
+    for column in columns:
+        values = frame[column]
+        if not pd.api.types.is_bool_dtype(values.dtype):
+            numbers_of(path, column, values, "the outcome's columns hold numbers")
 
 
 def check_design(path: Path, frame: pd.DataFrame, spec: Any, layout: Any) -> None:

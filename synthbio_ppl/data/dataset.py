@@ -11,13 +11,15 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.core.errors import SpecError, is_disk_full
 from synthbio_ppl.data.checks import (
     AS_WRITTEN,
     check_columns,
     check_design,
     check_features,
+    check_outcome_columns,
     plain,
+    whole_columns,
 )
 from synthbio_ppl.data.describe import dataset_summary
 from synthbio_ppl.data.io import (
@@ -25,6 +27,7 @@ from synthbio_ppl.data.io import (
     DATA_FILE,
     DROPOUT_FILE,
     EFFECTS_FILE,
+    EXTRA_FILES,
     LATENTS_FILE,
     MISSING_FILE,
     beside_y,
@@ -35,9 +38,10 @@ from synthbio_ppl.data.io import (
     write_folder,
 )
 from synthbio_ppl.data.masks import masked_columns, read_mask
-from synthbio_ppl.data.parts import row_place
+from synthbio_ppl.data.parts import check_recorded, row_place
 from synthbio_ppl.data.row_truth import check_row_truth
 from synthbio_ppl.data.truth import Truth
+from synthbio_ppl.data.truth_spec import check_truth
 from synthbio_ppl.model.layout import build_layout
 from synthbio_ppl.model.scene import Spec, validate_spec
 
@@ -91,7 +95,7 @@ class Dataset:
         try:
             return write_folder(directory, table, truth, spec, overwrite, present)
         except OSError as exc:
-            if exc.errno == errno.ENOSPC or "No space left" in str(exc):
+            if is_disk_full(exc):
                 raise OSError(
                     errno.ENOSPC, "the disk is full; nothing was written there", str(directory)
                 ) from exc
@@ -135,10 +139,12 @@ def load_dataset(directory: str | Path) -> Dataset:
     Raises SpecError naming the file (a streamed folder's part), the column or entry,
     the row and the value, and saying what is allowed, when the folder is not such a
     dataset: a missing, renamed or damaged file or column; a streamed folder's parts
-    misnamed or out of order (``data.parts``); truth.json holding an infinity, or NaN but
-    as a table's blank cell (``data.truth_numbers``); a feature value that is text, infinite
-    or NaN outside a masked column; a design column absent, stray, holding a level the
-    spec does not have, or rows not in the spec's row design (``data.checks``); data and
+    misnamed, out of order or rewritten (``data.parts``); truth.json holding an infinity, or
+    NaN but as a table's blank cell (``data.truth_numbers``), or not the truth spec.yaml
+    gives (``data.truth_spec``); a feature value that is text, infinite, NaN outside a
+    masked column or pandas' <NA>, or in a count column not a whole number from 0; an
+    outcome column (time, event) holding text; a design column absent, stray, holding a
+    level the spec does not have, or rows not in the spec's row design (``data.checks``); data and
     mask that disagree (``data.masks``); per-row truth (latents, dropout) not the spec's or
     out of its range (``data.row_truth``).
     """
@@ -190,10 +196,12 @@ def load_dataset(directory: str | Path) -> Dataset:
             f"spec.yaml's missing entries {entries} are not the truth's "
             f"{sorted(truth_obj.missingness or {})}",
         )
+    check_truth(folder, spec, layout, truth_obj)
     hiding = truth_obj.world is None or truth_obj.world.get("masks_hide", True)
     masked = masked_columns(truth_obj) if hiding else []
-    check_features(data, X, masked)
+    check_features(data, X, masked, whole_columns(layout))
     check_design(data, frame, spec, layout)
+    check_recorded([data, *(extra_path(folder, name) for name in EXTRA_FILES)])
     read_mask(folder, truth_obj, X, masked)
     check_row_truth(folder, spec, layout, truth_obj, X)
     labels = spec.label_names
@@ -210,6 +218,7 @@ def load_dataset(directory: str | Path) -> Dataset:
     absent = [c for c in outcome_columns if c not in frame.columns]
     if absent:
         raise SpecError("", str(data), f"lacks the outcome's columns {absent}")
+    check_outcome_columns(data, frame, [c for c in outcome_columns if c != "y"])
     outcome = None
     if outcome_columns:
         outcome = pd.concat(

@@ -48,6 +48,14 @@ def read_mask(folder: Path, truth: Truth, X: pd.DataFrame, masked: list[str]) ->
     assert mask is not None and complete is not None
     if not all(pd.api.types.is_bool_dtype(t) for t in mask.dtypes):
         raise SpecError("", str(extra_path(folder, MISSING_FILE)), "must hold boolean columns")
+    for column, marks in mask.items():  # pandas' nullable boolean may hold <NA>
+        if marks.hasnans:
+            row = int(np.argmax(marks.isna().to_numpy()))
+            raise SpecError(
+                f"{row_place(extra_path(folder, MISSING_FILE), row)}, column {column!r}",
+                pd.NA,
+                "the mask marks every cell true (missing) or false (observed)",
+            )
     if not all(pd.api.types.is_float_dtype(t) for t in complete.dtypes):
         raise SpecError("", str(extra_path(folder, COMPLETE_FILE)), "must hold float columns")
     paths = (extra_path(folder, DATA_FILE), extra_path(folder, MISSING_FILE))
@@ -70,7 +78,11 @@ def _check_column(
     finite and equal the data's observed ones."""
     data_path, mask_path = paths
     full_path = extra_path(folder, COMPLETE_FILE)
-    values, observed = complete.to_numpy(), data.to_numpy()
+    nullable = pd.api.types.is_extension_array_dtype(complete.dtype)  # Float64: <NA> as NaN
+    values = (
+        complete.to_numpy(dtype=np.float64, na_value=np.nan) if nullable else complete.to_numpy()
+    )
+    observed = data.to_numpy()
     hidden, nan = mask.to_numpy(dtype=bool), np.isnan(observed)
     finite = np.isfinite(values)
     if not finite.all():

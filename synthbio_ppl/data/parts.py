@@ -6,7 +6,11 @@ number of rows (its chunk), and each table's parts holding the rows of the data'
 the same name. Its manifest of part checksums and row ranges stays in the staging folder
 and is removed when the run finishes, so a finished folder is checked by these rules (and
 the rows' design by ``data.checks``): a part renamed, lost, copied in or swapped with one
-of another size is named. Only footers are read, never the values twice.
+of another size is named. Each part records the table's rows it holds (``ROWS_KEY``), so
+parts of one size swapped, or a part cut, are named too; a part without that record where
+another part of the folder has it was rewritten (pandas drops it) and is refused, as its
+rows cannot be placed (where no part has it, every part rewritten, only the row design
+can tell). Only footers are read, never the values twice.
 """
 
 from __future__ import annotations
@@ -68,8 +72,10 @@ def part_files(path: Path) -> list[Path]:
 def check_part_sizes(parts: list[Path], tables: list[pa.Table]) -> None:
     """Every part but the last holds the same number of rows (a streamed run's chunk),
     the last no more, and each holds the table's rows its metadata says (``ROWS_KEY``,
-    written since parts carry it): SpecError naming the first part out of place."""
+    written since parts carry it): SpecError naming the first part out of place, or
+    without that record where another part has it (``_rewritten``)."""
     chunk, start = tables[0].num_rows, 0
+    recorded = [ROWS_KEY in (table.schema.metadata or {}) for table in tables]
     for index, (part, table) in enumerate(zip(parts, tables, strict=True)):
         n, last = table.num_rows, index == len(parts) - 1
         if n > chunk or (n < chunk and not last):
@@ -81,15 +87,42 @@ def check_part_sizes(parts: list[Path], tables: list[pa.Table]) -> None:
                 "cut?)",
             )
         held = (table.schema.metadata or {}).get(ROWS_KEY)
+        if held is None and any(recorded):
+            raise SpecError("", str(part), _rewritten(parts[recorded.index(True)].name))
         if held is not None and held != f"{start}:{start + n}".encode():
-            raise SpecError(
-                "",
-                str(part),
-                f"holds rows {held.decode(errors='replace')} of the table where rows "
-                f"{start}:{start + n} belong: parts hold the rows in order (parts swapped "
-                "or renamed?)",
-            )
+            raise SpecError("", str(part), _misplaced(held.decode(errors="replace"), start, n))
         start += n
+
+
+def _rewritten(other: str) -> str:
+    """Why a part without its row record (``ROWS_KEY``) is refused where ``other`` (a
+    part of the same folder) has one: every part a streamed run writes carries it, so
+    the part was rewritten, and nothing tells which rows it holds."""
+    return (
+        f"carries no record of its rows ({ROWS_KEY.decode()} in its metadata), which "
+        f"{other} carries: a streamed run writes it into every part, so this one was "
+        "rewritten (pandas drops it) and its rows cannot be placed; restore the part as "
+        "written (edit the loaded dataset instead)"
+    )
+
+
+def _misplaced(held: str, start: int, n: int) -> str:
+    """How a part's recorded rows ``held`` (``"start:stop"``) part from where it lies,
+    ``start`` with ``n`` rows: rows cut from it or added (its start as recorded), or the
+    rows of another place (parts swapped or renamed)."""
+    first, _, stop = held.partition(":")
+    if first == str(start) and stop.isdigit():
+        written, fewer = int(stop) - start, n < int(stop) - start
+        return (
+            f"holds {n:,} rows where it was written with {written:,} (rows {held} of the "
+            f"table): {abs(written - n):,} rows {'fewer' if fewer else 'more'}, so rows were "
+            f"{'cut from' if fewer else 'added to'} it; restore the part as written (filter "
+            "rows after loading instead)"
+        )
+    return (
+        f"holds rows {held} of the table where rows {start}:{start + n} belong: parts hold "
+        "the rows in order (parts swapped or renamed?)"
+    )
 
 
 def part_rows(path: Path) -> list[tuple[Path, int]]:
@@ -102,6 +135,26 @@ def part_rows(path: Path) -> list[tuple[Path, int]]:
         except (pa.ArrowException, OSError) as exc:
             raise SpecError("", str(part), f"not a readable Parquet part ({brief(exc)})") from None
     return out
+
+
+def check_recorded(tables: list[Path]) -> None:
+    """A streamed folder's tables (folders of parts; the data's first) carry their parts'
+    row record (``ROWS_KEY``) all, or none (every part rewritten): SpecError naming the
+    first part of a table without it where another table's parts have it (within a table
+    the parts agree, ``check_part_sizes``)."""
+    firsts = [part_files(table)[0] for table in tables if table.is_dir()]
+    recorded = [_recorded(part) for part in firsts]
+    if any(recorded) and not all(recorded):
+        lacking, other = firsts[recorded.index(False)], firsts[recorded.index(True)]
+        raise SpecError("", str(lacking), _rewritten(f"{other.parent.name}/{other.name}"))
+
+
+def _recorded(part: Path) -> bool:
+    """Whether a part carries its row record (``ROWS_KEY``), read from its footer."""
+    try:
+        return ROWS_KEY in (pq.read_schema(part).metadata or {})
+    except (pa.ArrowException, OSError) as exc:
+        raise SpecError("", str(part), f"not a readable Parquet part ({brief(exc)})") from None
 
 
 def row_place(path: Path, row: int) -> str:

@@ -71,6 +71,9 @@ class Truth:
         the average effect of every value that moved, over all rows and over those rows.
     effects: that world's per-row effects, counterfactual − factual, rows × every value
         that moved (features, latents, ``outcome.<column>``; saved as effects.parquet).
+    posterior_draw: for a replicated dataset (``Fit.posterior_predictive(as_datasets=
+        True)``), the fit's method and the draw whose parameters the truth holds (not the
+        spec's values); None for a generated one.
     """
 
     features: pd.DataFrame
@@ -89,6 +92,7 @@ class Truth:
     outcome: Any = None
     world: dict[str, Any] | None = None
     effects: pd.DataFrame | None = None
+    posterior_draw: dict[str, Any] | None = None
     observed: pd.DataFrame | None = field(default=None, repr=False)
     _full: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
@@ -157,6 +161,8 @@ class Truth:
                 out[name] = value
         if self.world is not None:
             out["world"] = self.world
+        if self.posterior_draw is not None:
+            out["posterior_draw"] = self.posterior_draw
         return out
 
     def to_json(self) -> str:
@@ -175,6 +181,7 @@ class Truth:
             parameters=data["parameters"],
             **{**tables, "groups": tables.get("groups") or {}},
             world=data.get("world"),
+            posterior_draw=data.get("posterior_draw"),
         )
 
 
@@ -202,10 +209,19 @@ def as_reported(value: Any) -> np.ndarray:
     return array.astype(str).astype(np.float64) if array.dtype == np.float32 else array
 
 
-def build_truth(spec: Spec, layout: Layout, design: Design, sites: dict[str, np.ndarray]) -> Truth:
+def build_truth(
+    spec: Spec,
+    layout: Layout,
+    design: Design,
+    sites: dict[str, np.ndarray],
+    given_means: dict[str, np.ndarray] | None = None,
+) -> Truth:
     """Assemble the truth from the spec, its layout, the design and the population sites
-    (float32 sites reported by ``as_reported``)."""
+    (float32 sites reported by ``as_reported``). ``given_means``: some blocks' level
+    means, (K, n) by block name, taken as given rather than computed (a folder's check
+    takes those of blocks whose every parameter the spec fixes, ``data.truth_spec``)."""
     sites = {name: as_reported(value) for name, value in sites.items()}
+    given = given_means or {}
     classes = spec.class_names
     tables: dict[str, Any] = {}
     for process in BLOCK_PROCESSES:
@@ -213,7 +229,12 @@ def build_truth(spec: Spec, layout: Layout, design: Design, sites: dict[str, np.
             blocks = [b for b in layout.blocks if b.kind == process.kind]
             tables[process.truth_field] = process.truth_table(spec, blocks, sites)
     means = np.concatenate(
-        [process_of(b.kind).level_means(b, sites, len(classes), tables) for b in layout.blocks],
+        [
+            given[b.name]
+            if b.name in given
+            else process_of(b.kind).level_means(b, sites, len(classes), tables)
+            for b in layout.blocks
+        ],
         axis=1,
     )
     columns = layout.columns

@@ -6,8 +6,9 @@ truth writes NaN only as a blank cell of a table (a count block's ``base_mean`` 
 of other blocks' features, a biomarker without a clip limit), and no infinity at all; an
 outcome's undefined score is written as null. So a folder's truth.json is refused where
 it holds an infinity anywhere (or a number too large for a float, read as one), or NaN
-outside a table's cells or in a table that is never blank (``class_means``,
-``effect_sizes``). The whole truth is walked only when such a token was read.
+outside a table's cells (a structural biomarker's class mean may be NaN: one beyond a clip
+has none in closed form; ``data.truth_spec`` compares the cells with the spec's). The
+whole truth is walked only when such a token was read.
 """
 
 from __future__ import annotations

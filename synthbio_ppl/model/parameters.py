@@ -47,7 +47,7 @@ def fixed_sites(spec: Any) -> dict[str, np.ndarray]:
         over = np.isfinite(given) & ~np.isfinite(value)  # -inf: a rate of 0, exactly
         if over.any():
             entry = int(np.flatnonzero(over)[0])
-            path, whole = _spec_path(spec, site, entry)
+            path, whole = spec_path(spec, site, entry)
             raise SpecError(
                 path,
                 values[site] if whole else float(given.reshape(-1)[entry]),
@@ -62,7 +62,7 @@ def mask_entries(spec: Any) -> list[Any]:
     return [entry for mask in MASKS for entry in getattr(spec, mask.field)]
 
 
-def _spec_path(spec: Any, site: str, entry: int = 0) -> tuple[str, bool]:
+def spec_path(spec: Any, site: str, entry: int = 0) -> tuple[str, bool]:
     """The spec field a site's value (its flat entry ``entry``) comes from, and whether
     that field holds the whole site: ``inf0.effect_size`` → ``informative[0].effect_size``,
     ``batch.strength`` → ``batches.strength``, an entry of ``scene.shift`` →
@@ -77,6 +77,13 @@ def _spec_path(spec: Any, site: str, entry: int = 0) -> tuple[str, bool]:
             field = process.param_path(param)
             param = process.entry_path(group, block, param, entry)
             whole = param == field
+    paths = owner_paths(spec, layout)
+    return f"{paths.get(owner, owner)}.{param}", whole
+
+
+def owner_paths(spec: Any, layout: Any) -> dict[str, str]:
+    """``{site prefix: its spec field path}`` for every owner of sites: blocks
+    (``noise[1]``), modifiers (``batches``), mask entries (``missing[0]``), the outcome."""
     paths = {**block_paths(spec), **{m.site_prefix: m.field for m in MODIFIERS}}
     if layout.response is not None:
         paths[layout.response.name] = layout.response.field
@@ -84,4 +91,4 @@ def _spec_path(spec: Any, site: str, entry: int = 0) -> tuple[str, bool]:
     for static in statics:
         index = [m.name for m in statics if m.field == static.field].index(static.name)
         paths[static.name] = f"{static.field}[{index}]"
-    return f"{paths.get(owner, owner)}.{param}", whole
+    return paths

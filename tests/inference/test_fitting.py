@@ -8,6 +8,7 @@ rows and p unit-variance features, the posterior sd of a block's effect size is 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,7 +34,7 @@ def process_fit(name: str) -> tuple[sb.Dataset, Fit]:
     return dataset(case), case_fit(case)
 
 
-def test_inference_data_groups_and_dims() -> None:
+def test_inference_data_groups_and_dims(tmp_path: Path) -> None:
     data, result = process_fit("batches")
     idata = result.idata
     assert {"posterior", "sample_stats", "log_likelihood", "observed_data"} <= set(idata.groups())
@@ -65,6 +66,14 @@ def test_inference_data_groups_and_dims() -> None:
     assert replicate.X.columns.tolist() == data.X.columns.tolist()
     assert replicate.covariates["batch"].tolist() == data.covariates["batch"].tolist()
     assert set(replicate.truth.parameters) >= {"batch.offset", "inf0.effect_size"}
+    # written and read back: its truth holds a posterior draw, not the spec's values, and
+    # says so (loading compares a generated folder's truth with its spec)
+    assert replicate.truth.posterior_draw == {"method": result.method, "draw": 0}
+    back = sb.load_dataset(replicate.to_parquet(tmp_path / "replicate"))
+    assert back.truth.posterior_draw == replicate.truth.posterior_draw
+    assert (
+        back.truth.parameters["inf0.effect_size"] == replicate.truth.parameters["inf0.effect_size"]
+    )
 
 
 def test_recovery_leads_with_the_parameters_of_interest() -> None:
