@@ -41,6 +41,8 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "bounded"))
 ODD = st.one_of(
     st.integers(-(2**40), 2**40),
     st.floats(allow_nan=True, allow_infinity=True),
+    # the edges of float32 and float64: beyond, at and below their largest and smallest
+    st.sampled_from([3.5e38, -3.4e38, 1e300, -1e308, 1e-300, 1e-40, 5e-324]),
     st.booleans(),
     st.none(),
     st.text(max_size=6),

@@ -1,14 +1,22 @@
-"""Generated values are finite, or generation stops naming the block that overflowed."""
+"""Generated values and their truth are finite, or generation stops naming the spec field
+whose numbers overflowed."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.core.precision import SMALLEST
+from synthbio_ppl.data.truth import Truth
+from synthbio_ppl.data.truth_numbers import check_truth_numbers
 from synthbio_ppl.model.layout import Layout, block_paths
-from synthbio_ppl.processes.registry import process_of
+from synthbio_ppl.model.parameters import owner_paths
+from synthbio_ppl.processes.registry import process_of, truth_owners
+from synthbio_ppl.spec.ranges import spec_numbers
 
 
 def check_finite(spec: Any, layout: Layout, values: np.ndarray) -> None:
@@ -29,9 +37,80 @@ def check_finite(spec: Any, layout: Layout, values: np.ndarray) -> None:
     path = block_paths(spec)[block.name]
     if block.columns:  # columns the user named (a scene's biomarkers): name that one
         path = f"{process_of(block.kind).columns_path(block)}.{layout.columns[column]}"
+    tiny = _underflowing(spec, block_paths(spec)[block.name])
+    if tiny is not None:  # a scale that is 0 in the dtype (a lognormal sigma of 1e-300)
+        raise SpecError(
+            tiny[0],
+            tiny[1],
+            f"becomes 0 in {spec.dtype} (its smallest normal number is {SMALLEST[spec.dtype]:.3g}) "
+            f"and makes {layout.columns[column]} non-finite; use a larger value",
+        )
     raise SpecError(
         path,
         f"{n_bad} of {len(values)} values non-finite in {layout.columns[column]}",
         f"its parameters{effects} overflow {spec.dtype}; use smaller ones"
         + (" or dtype: float64" if spec.dtype == "float32" else ""),
     )
+
+
+def check_truth_finite(spec: Any, layout: Layout, truth: Truth) -> None:
+    """Raise SpecError where the truth holds a number that ``load_dataset`` would refuse
+    (an infinity; NaN outside a table's blank cells): values finite in the spec's dtype
+    whose moments overflow it (a population sd from a baseline near 1e300). The error names
+    the spec field that owns the entry (the whole spec for the shared tables)."""
+    if not _may_hold_non_finite(vars(truth)):
+        return
+    try:
+        check_truth_numbers(truth.to_dict(), "truth.json")
+    except SpecError as exc:
+        entry = exc.path.removeprefix("truth.json entry ")
+        raise SpecError(
+            _owner_path(spec, layout, entry),
+            f"the truth's {entry} = {exc.value}",
+            f"its numbers overflow {spec.dtype} in the truth; use smaller ones"
+            + (" or dtype: float64" if spec.dtype == "float32" else ""),
+        ) from None
+
+
+def _owner_path(spec: Any, layout: Layout, entry: str) -> str:
+    """The spec field behind a truth entry: a site's owner (``parameters.miss1.intercept``
+    → ``missing[1]``), a process's own truth (``structure.tables...`` → ``structure``)."""
+    head, _, rest = entry.partition(".")
+    if head == "parameters":
+        return owner_paths(spec, layout).get(rest.partition(".")[0], "")
+    owner = truth_owners().get(head.partition("[")[0])
+    return owner.field if owner is not None else ""
+
+
+def _underflowing(spec: Any, block_path: str) -> tuple[str, float] | None:
+    """The first number of the block's spec field nearer 0 than its dtype's smallest normal
+    number (but not 0), with its path; None where there is none."""
+    for path, value in spec_numbers(spec.model_dump(by_alias=True)):
+        inside = path == block_path or path.startswith((f"{block_path}.", f"{block_path}["))
+        if inside and 0 < abs(value) < SMALLEST[spec.dtype]:
+            return path, value
+    return None
+
+
+def _may_hold_non_finite(value: Any) -> bool:
+    """False where no number in ``value`` (the truth's attributes: frames, arrays, dicts,
+    lists, numbers) can be one the truth refuses: no infinity anywhere, no NaN outside a
+    frame's cells. Vectorised per frame and array,
+    so the exact walk of the truth's JSON form (a large share of a wide dataset's
+    generation time) runs only where it may find one."""
+    if isinstance(value, pd.Series):
+        value = value.to_frame()
+    if isinstance(value, pd.DataFrame):
+        numbers = value.select_dtypes("number").to_numpy(dtype=float)
+        return bool(np.isinf(numbers).any())
+    if isinstance(value, np.ndarray):
+        return value.dtype.kind in "fc" and not bool(np.isfinite(value).all())
+    if isinstance(value, float | np.floating):
+        return not np.isfinite(value)
+    if isinstance(value, dict):
+        return any(_may_hold_non_finite(item) for item in value.values())
+    if isinstance(value, list | tuple):
+        return any(_may_hold_non_finite(item) for item in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _may_hold_non_finite(vars(value))
+    return not isinstance(value, str | int | None)  # anything else: the exact walk decides

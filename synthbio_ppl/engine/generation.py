@@ -15,7 +15,7 @@ from synthbio_ppl.data.truth import Truth, build_truth
 from synthbio_ppl.engine.budget import check_budget
 from synthbio_ppl.engine.counterfactual import add_effects, world_error
 from synthbio_ppl.engine.draw import draw_rows, population_sites
-from synthbio_ppl.engine.finite import check_finite
+from synthbio_ppl.engine.finite import check_finite, check_truth_finite
 from synthbio_ppl.engine.masking import apply_exact, with_mask_sites
 from synthbio_ppl.engine.outcome_sites import with_outcome_sites
 from synthbio_ppl.model.dataset_model import HIDDEN
@@ -84,6 +84,7 @@ def draw_dataset(
     pd.Index(layout.columns)
     sites = population_sites(layout, fixed, spec.seed, spec.dtype, world)
     truth = build_truth(spec, layout, design, {**sites, **settled})
+    check_truth_finite(spec, layout, truth)
     y, outcome, rows = outcome_frames(spec, layout, outputs, truth)
     truth.latents = _joined(latent_frames(spec, outputs), rows)
     truth.dropout = cell_frames(layout, outputs)

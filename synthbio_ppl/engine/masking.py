@@ -18,12 +18,13 @@ from typing import Any
 
 import numpy as np
 
+from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.core.streams import stable_id
 from synthbio_ppl.engine.draw import draw_rows
 from synthbio_ppl.model.dataset_model import HIDDEN, RowDesign, row_codes
 from synthbio_ppl.model.design import Design, DesignRule
 from synthbio_ppl.model.layout import Layout
-from synthbio_ppl.model.parameters import mask_entries
+from synthbio_ppl.model.parameters import mask_entries, owner_paths
 from synthbio_ppl.processes.registry import mask_of
 
 PILOT_ROWS = 8192
@@ -53,9 +54,23 @@ def with_mask_sites(
         drawn_codes = row_codes(layout, head, drawn.get("covariates"))
         counts = {**{k: level_counts(v) for k, v in drawn_codes.items()}, **counts}
     solved: dict[str, np.ndarray] = dict(fixed)
+    paths = owner_paths(spec, layout)
     for entry, static in zip(entries, layout.masks, strict=True):
-        for site, value in mask_of(static.field).solve(entry, static, counts, values).items():
-            solved[site] = np.asarray(value, dtype=spec.dtype)
+        with np.errstate(over="ignore", invalid="ignore"):  # checked just below
+            found = mask_of(static.field).solve(entry, static, counts, values)
+            cast = {site: np.asarray(value, dtype=spec.dtype) for site, value in found.items()}
+        for site, value in cast.items():
+            if not np.isfinite(value).all():
+                given = np.asarray(found[site], dtype=np.float64)
+                worst = float(given[np.argmax(np.abs(np.nan_to_num(given, nan=np.inf)))])
+                raise SpecError(
+                    paths[static.name],
+                    worst,
+                    f"its solved {site.partition('.')[2]} must be finite in {spec.dtype}: its "
+                    "strength is too large for its driver's values; use a smaller strength"
+                    + (" or dtype: float64" if spec.dtype == "float32" else ""),
+                )
+        solved.update(cast)
     return solved
 
 

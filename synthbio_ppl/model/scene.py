@@ -37,6 +37,7 @@ from synthbio_ppl.spec.fields import (
     Flag,
     Strict,
 )
+from synthbio_ppl.spec.ranges import check_numbers_in_range
 
 
 class SceneFields(Strict):
@@ -102,6 +103,7 @@ class SceneFields(Strict):
                 process.check(group, path, names)
                 process.check_dtype(group, path, self.dtype)
                 process.check_rows(group, self.n_rows)
+        check_numbers_in_range(self.model_dump(by_alias=True), self.dtype)
         if not present:
             raise SpecError("", "no feature blocks", "add at least one block of features")
         for modifier in MODIFIERS:

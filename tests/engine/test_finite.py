@@ -63,3 +63,122 @@ def test_a_rare_non_finite_value_is_counted_not_rounded_to_zero_percent() -> Non
     values[417, 1] = np.inf
     with pytest.raises(SpecError, match=r"1 of 1000 values non-finite in inf0_1"):
         check_finite(spec, build_layout(spec), values)
+
+
+BEYOND_FLOAT32 = [
+    (
+        {"noise": [{"n": 2, "distribution": "lognormal", "params": {"sigma": 1e39}}]},
+        "noise[0].params.sigma",
+    ),
+    ({"informative": [{"n": 2, "effect_size": 1e39}]}, "informative[0].effect_size"),
+    ({"informative": [{"n": 2}], "batches": {"n": 2, "strength": 1e39}}, "batches.strength"),
+    (
+        {
+            "informative": [{"n": 2}],
+            "missing": [{"mechanism": "mnar", "rate": 0.2, "strength": -1e39}],
+        },
+        "missing[0].strength",
+    ),
+    (
+        {"structure": {"n": 100, "biomarkers": {"A": {"baseline": 1, "noise": 1e39}}}},
+        "structure.biomarkers.A.noise",
+    ),
+    (
+        {
+            "structure": {
+                "n": 100,
+                "factors": {"F": {"sd": 1.0}},
+                "biomarkers": {"A": {"loadings": {"F": -3.5e38}}},
+            }
+        },
+        "structure.biomarkers.A.loadings.F",
+    ),
+]
+
+
+@pytest.mark.parametrize(("extra", "path"), BEYOND_FLOAT32)
+def test_validation_refuses_what_generation_would_overflow(extra: dict, path: str) -> None:
+    """validate (pure pydantic) names the same field generate would: every number of a
+    spec becomes a value of its dtype, so one beyond float32's largest is refused there."""
+    with pytest.raises(SpecError, match="largest finite float32") as info:
+        sb.validate_spec({**BASE, **extra})
+    assert info.value.path == path
+    sb.validate_spec({**BASE, **extra, "dtype": "float64"})  # float64 holds it
+
+
+def test_intercepts_beyond_the_dtype_name_the_missing_entry(recwarn) -> None:
+    """A strength within float32 whose solved intercepts are not (|strength|·|z| beyond
+    3.4e38) stops at the entry, with no numpy warning on the way."""
+    spec = {
+        **BASE,
+        "informative": [{"n": 2}],
+        "missing": [
+            {"mechanism": "mcar", "rate": 0.1},
+            {"mechanism": "mnar", "rate": 0.2, "strength": 3.4e38, "affects": ["inf0"]},
+        ],
+    }
+    with pytest.raises(SpecError, match="solved intercept must be finite in float32") as info:
+        sb.generate(spec)
+    assert info.value.path == "missing[1]"
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+HUGE_BASELINE = {
+    "dtype": "float64",
+    "structure": {
+        "n": 100,
+        "covariates": {"sex": {"levels": {"female": 0.5, "male": 0.5}}},
+        "biomarkers": {
+            "H": {"baseline": 160, "noise": 1e300, "shifts": {"sex": {"male": 12}}},
+            "W": {"baseline": 52, "noise": 2.8, "depends_on": {"H": {"coef": 0.45}}},
+        },
+    },
+}
+
+
+def test_a_truth_that_overflows_is_refused_in_memory_and_streamed(tmp_path: Path) -> None:
+    """Values that fit float64 (a noise sd of 1e300) whose population sd the truth cannot
+    compute (its variance is beyond 1e308): generation stops naming the process, as load
+    would refuse the truth."""
+    with pytest.raises(SpecError, match="level_sds") as info:
+        sb.generate(HUGE_BASELINE)
+    assert info.value.path == "structure"
+    with pytest.raises(SpecError, match="level_sds"):
+        generate_to_parquet(HUGE_BASELINE, tmp_path / "s", rows=300)
+    assert not any(tmp_path.iterdir())  # refused before anything was staged
+
+
+def test_a_scale_that_underflows_to_zero_is_named() -> None:
+    spec = {**BASE, "noise": [{"n": 2, "distribution": "lognormal", "params": {"sigma": 1e-300}}]}
+    with pytest.raises(SpecError, match="becomes 0 in float32") as info:
+        sb.generate(spec)
+    assert (info.value.path, info.value.value) == ("noise[0].params.sigma", 1e-300)
+
+
+def _injected(truth: Any, where: str) -> None:
+    """Put one infinity (a NaN outside a table) where ``where`` says."""
+    if where == "features":
+        column = truth.features.select_dtypes("number").columns[0]
+        truth.features.loc[truth.features.index[1], column] = np.inf
+    elif where == "class_means":
+        truth.class_means.iloc[0, 0] = -np.inf
+    elif where == "parameters":
+        site = next(iter(truth.parameters))
+        truth.parameters[site] = [float("nan")] * len(truth.parameters[site])
+    else:  # the outcome's own truth, a dataclass of frames and dicts
+        truth.outcome.parameters["intercept"] = -np.inf
+
+
+@pytest.mark.parametrize("where", ["features", "class_means", "parameters", "outcome"])
+def test_the_quick_look_misses_no_value_the_truth_refuses(where: str) -> None:
+    """The truth is walked exactly only where a vectorised look finds a candidate: each
+    kind of container it looks into, given one value load refuses, is refused."""
+    from synthbio_ppl.engine.finite import check_truth_finite
+    from synthbio_ppl.model.layout import build_layout
+
+    spec = sb.load_spec(Path(__file__).parents[2] / "models" / "risk_score.yaml")
+    data = sb.generate(spec)
+    check_truth_finite(spec, build_layout(spec), data.truth)  # as generated: finite
+    _injected(data.truth, where)
+    with pytest.raises(SpecError, match="overflow float32 in the truth"):
+        check_truth_finite(spec, build_layout(spec), data.truth)

@@ -668,6 +668,6 @@ def test_a_key_that_is_a_list_and_rows_beyond_the_engine_are_refused(tmp_path) -
 def test_an_overflowing_value_is_named_where_the_spec_holds_it(spec: dict, path: str) -> None:
     import synthbio_ppl as sb
 
-    with pytest.raises(SpecError, match="overflows float32") as info:
+    with pytest.raises(SpecError, match="largest finite float32") as info:
         sb.generate(spec)
     assert info.value.path == path
