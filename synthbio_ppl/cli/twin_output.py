@@ -62,20 +62,36 @@ def _write(
     scoring: bool,
 ) -> None:
     from synthbio_ppl.data.io import staged_folder
+    from synthbio_ppl.engine.budget import check_free_space, full_disk_named, netcdf_bytes
 
-    with staged_folder(out, overwrite=force) as staging:
-        if suffix == ".parquet":
-            synthetic.to_parquet(staging / "synthetic.parquet", index=False)
-        else:
-            synthetic.to_csv(staging / "synthetic.csv", index=False)
-        (staging / "report.md").write_text(_markdown(metadata, report, scoring))
-        document = {"metadata": metadata, **_report_dict(report, scoring, metadata)}
-        (staging / "report.json").write_text(
-            json.dumps(document, indent=2, allow_nan=False, default=str)
-        )
-        fitted.to_inference_data().to_netcdf(str(staging / "posterior.nc"))
-        fitted.parameters().to_csv(staging / "parameters.csv")
-        fitted.missing_rates.to_csv(staging / "missing_rates.csv")
+    document = {"metadata": metadata, **_report_dict(report, scoring, metadata)}
+    texts = {
+        "report.md": _markdown(metadata, report, scoring),
+        "report.json": json.dumps(document, indent=2, allow_nan=False, default=str),
+        "parameters.csv": fitted.parameters().to_csv(),
+        "missing_rates.csv": fitted.missing_rates.to_csv(),
+    }
+    files = {name: text.encode() for name, text in texts.items()}
+    idata = fitted.to_inference_data()
+    need = netcdf_bytes(idata) + _table_bytes(synthetic, suffix) + sum(map(len, files.values()))
+    check_free_space(out.parent, need, f"the twin's files ({out.name}/)")  # nothing made yet
+    with staged_folder(out, overwrite=force) as staging:  # removed whatever fails inside
+        message = f"the disk is full; {out.name}/ not written, an earlier one there unchanged"
+        with full_disk_named(staging.parent, message):
+            if suffix == ".parquet":
+                synthetic.to_parquet(staging / "synthetic.parquet", index=False)
+            else:
+                synthetic.to_csv(staging / "synthetic.csv", index=False)
+            for name, data in files.items():
+                (staging / name).write_bytes(data)
+            idata.to_netcdf(str(staging / "posterior.nc"))
+
+
+def _table_bytes(table: pd.DataFrame, suffix: str) -> int:
+    """An upper bound on the bytes of ``table`` written as Parquet (its values, unencoded)
+    or CSV (those and 25 characters a cell: a float's longest text and its comma)."""
+    values = int(table.memory_usage(index=False, deep=True).sum())
+    return values if suffix == ".parquet" else values + 25 * table.size
 
 
 def _report_dict(report: Any, scoring: bool, metadata: dict[str, Any]) -> dict[str, Any]:

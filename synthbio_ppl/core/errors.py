@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import reprlib
 from typing import Any
 
@@ -24,7 +25,7 @@ class SpecError(ValueError):
     @property
     def message(self) -> str:
         where = f"{self.path}: " if self.path else ""
-        return f"{where}{_show(self.value)} is not allowed; {self.allowed}"
+        return f"{where}{short_repr(self.value)} is not allowed; {self.allowed}"
 
     def under(self, prefix: str) -> SpecError:
         """The same error with its path placed under ``prefix``."""
@@ -207,7 +208,12 @@ _SHORT.maxlist = _SHORT.maxtuple = _SHORT.maxdict = _SHORT.maxset = 8
 _SHORT.maxlevel = 3
 
 
-def _show(value: Any) -> str:
+def short_repr(value: Any) -> str:
     """A short repr: bounded work even for a huge or deeply nested value (a YAML bomb)."""
     text = _SHORT.repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` reports a full disk (ENOSPC, or a library's "No space left")."""
+    return (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "No space left" in str(exc)

@@ -10,16 +10,23 @@ batch rounding programme). With mask entries (missing values) the table is held 
 more (the observed copy with NaN and the complete values) plus the mask, one byte a cell.
 The limit is 80% of the machine's physical memory, or ``SYNTHBIO_MEMORY_LIMIT`` (bytes,
 or a number with K, M, G or T, e.g. ``64G``). A streamed run is also refused when its
-Parquet would not fit in the free space of the target's disk (``check_disk``).
+Parquet would not fit in the free space of the target's disk (``check_disk``); other
+writers check theirs with ``check_free_space`` (a netCDF's bytes: ``netcdf_bytes``) and
+name the folder of a disk that fills while they write (``full_disk_named``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
-from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.core.errors import SpecError, is_disk_full
 from synthbio_ppl.model.layout import Layout
 from synthbio_ppl.processes.registry import modifier_of, process_of
 
@@ -117,12 +124,17 @@ def check_disk(
     fault, so the CLI exits 1; ``field`` names what sets the row count in the advice. Drawn
     values are counted at their full size: random floats leave Parquet's compression next
     to nothing to remove."""
-    import errno
-    import shutil
-    from pathlib import Path
-
     itemsize = 8 if spec.dtype == "float64" else 4
     need = rows * (layout.n_features * itemsize + 16) - written  # 16: label, covariates
+    what = f"{rows:,} rows × {layout.n_features:,} features"
+    check_free_space(folder, need, what, f"ask for fewer rows ({field}) or free some space")
+
+
+def check_free_space(folder: Any, need: int, what: str, advice: str = "free some space") -> None:
+    """Raise OSError (ENOSPC, naming ``folder``, or the nearest folder above it that exists)
+    when ``need`` bytes of ``what`` would not fit in the free space of its disk: a writer
+    refused before it starts leaves nothing half-written (h5py, for one, crashes the
+    process when the disk fills under it)."""
     place = Path(folder).absolute()
     while not place.exists() and place != place.parent:
         place = place.parent
@@ -133,11 +145,38 @@ def check_disk(
     if need > free:
         raise OSError(
             errno.ENOSPC,
-            f"{rows:,} rows × {layout.n_features:,} features need about "
-            f"{readable_size(need)} more on disk, over the {readable_size(free)} free here; "
-            f"ask for fewer rows ({field}) or free some space",
+            f"{what} need about {readable_size(need)} more on disk, over the "
+            f"{readable_size(free)} free here; {advice}",
             str(place),
         )
+
+
+@contextlib.contextmanager
+def full_disk_named(folder: Any, message: str) -> Iterator[None]:
+    """Re-raise a full disk met inside the block as OSError(ENOSPC, ``message``, ``folder``):
+    the writers' own messages name no path, or a staging file the caller removes."""
+    try:
+        yield
+    except Exception as exc:
+        if is_disk_full(exc):
+            raise OSError(errno.ENOSPC, message, str(folder)) from exc
+        raise
+
+
+NETCDF_MARGIN = 2**20
+"""Bytes added to every netCDF estimate (HDF5's superblock, headers and B-trees)."""
+
+
+def netcdf_bytes(idata: Any) -> int:
+    """An upper bound on the bytes of ``idata`` (ArviZ InferenceData) written as netCDF:
+    its arrays' bytes, a quarter more, its attributes, 16 KiB a variable (coordinates
+    included) and ``NETCDF_MARGIN``. Measured once: files took 2 to 4 KiB a variable beyond
+    the arrays' bytes (a 440 KB fit 508 KB; a 11 KB one, of 38 variables, 147 KB)."""
+    groups = [idata[name] for name in idata.groups()]
+    arrays = sum(int(group.nbytes) for group in groups)
+    attrs = sum(len(str(v)) for group in groups for v in group.attrs.values())
+    variables = sum(len(group.variables) for group in groups)
+    return arrays + arrays // 4 + attrs + variables * 2**14 + NETCDF_MARGIN
 
 
 def readable_size(n: float) -> str:

@@ -27,7 +27,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.core.errors import SpecError, is_disk_full
 from synthbio_ppl.data.io import fsync_path
 from synthbio_ppl.data.parts import ROWS_KEY
 from synthbio_ppl.engine.budget import check_disk
@@ -82,8 +82,8 @@ def generate_to_parquet(
         if resume and chunk_rows is None:
             chunk_rows = (staging.previous() or {}).get("chunk_rows")
         plan = plan_for(resolved, chunk_rows)
+        truth_json = _truth_json(plan)  # before the staging folder is touched: it may refuse
         done = staging.start(plan, resume)
-        truth_json = _truth_json(plan)
         parts = plan.parts
         todo = [i for i in range(len(parts)) if i not in done]
         initial = sum(b - a for i, (a, b) in enumerate(parts) if i in done)
@@ -91,7 +91,7 @@ def generate_to_parquet(
         try:
             _write_parts(plan, staging, parts, todo, bar.update)
         except OSError as exc:
-            if exc.errno == errno.ENOSPC or "No space left" in str(exc):
+            if is_disk_full(exc):
                 raise OSError(
                     errno.ENOSPC,
                     "the disk is full; the finished parts stay there: free some space and "
@@ -259,7 +259,10 @@ def _truth_json(plan: StreamPlan) -> str:
     """The truth, built once for the whole dataset (it does not depend on the chunking)."""
     from synthbio_ppl.data.truth import build_truth
     from synthbio_ppl.engine.draw import population_sites
+    from synthbio_ppl.engine.finite import check_truth_finite
 
     spec = plan.spec
     sites = population_sites(plan.layout, plan.fixed, spec.seed, spec.dtype)
-    return build_truth(spec, plan.layout, plan.design, sites).to_json()
+    truth = build_truth(spec, plan.layout, plan.design, sites)
+    check_truth_finite(spec, plan.layout, truth)
+    return truth.to_json()

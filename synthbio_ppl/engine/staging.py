@@ -9,6 +9,10 @@ recorded parts whose bytes still match and continues after them.
 Nothing here follows a link or removes what this program did not write: a staging folder
 that is a link, or that holds anything but our own files, is refused, and the target is
 checked again at the moment of the rename (``data.io.install``).
+
+A few files written together (a fit's netCDF and recovery table) are staged under hidden
+names beside their targets instead, and renamed into place only when all are complete
+(``staged_files``).
 """
 
 from __future__ import annotations
@@ -18,12 +22,14 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.data.io import fsync_path
+from synthbio_ppl.engine.budget import check_free_space, full_disk_named
 from synthbio_ppl.engine.planning import FORMAT
 
 if TYPE_CHECKING:
@@ -209,6 +215,51 @@ class Staging:
         (self.path / _LOCK).unlink()
         fsync_path(self.path)
         return install(self.path, self.target)
+
+
+@contextlib.contextmanager
+def staged_files(
+    targets: Sequence[Path], need: int, what: str, replace: bool = True
+) -> Iterator[list[Path]]:
+    """Yield a new hidden file beside each of ``targets`` (all in one folder) to write; when
+    the block completes, each is flushed and renamed onto its target.
+
+    First the folder's free space is checked against ``need`` bytes (OSError ENOSPC naming
+    the folder, nothing written). Whatever fails, every staged file is removed and nothing
+    else: an earlier version of the targets stays as it was; a full disk is re-raised as
+    OSError naming the folder. Without ``replace`` a target that appeared meanwhile is
+    refused (SpecError) rather than replaced. ``what`` names the files in the messages.
+    """
+    folder = Path(targets[0]).parent
+    check_free_space(folder, need, what)
+    staged: list[Path] = []
+    umask = os.umask(0)
+    os.umask(umask)
+    message = f"the disk is full; {what} not written, earlier files there unchanged"
+    try:
+        with full_disk_named(folder, message):
+            for target in targets:
+                handle, name = tempfile.mkstemp(
+                    prefix=f".{Path(target).name}.", suffix=Path(target).suffix, dir=folder
+                )
+                os.close(handle)
+                staged.append(Path(name))
+                os.chmod(name, 0o666 & ~umask)  # mkstemp's are private; these are ordinary
+            yield staged
+            for path in staged:
+                fsync_path(path)
+            present = [Path(t).name for t in targets if Path(t).exists()]
+            if present and not replace:
+                raise SpecError(
+                    str(folder), present, "appeared while this run was writing; pass --force"
+                )
+            for target in targets:
+                os.replace(staged[0], target)
+                del staged[0]  # in place: no longer ours to remove
+            fsync_path(folder)
+    finally:
+        for path in staged:
+            path.unlink(missing_ok=True)
 
 
 def _try_lock(handle: Any, target: Path) -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,6 +15,8 @@ import pandas as pd
 from synthbio_ppl.core.precision import precision
 from synthbio_ppl.data.dataset import Dataset
 from synthbio_ppl.data.truth import build_truth
+from synthbio_ppl.engine.budget import netcdf_bytes
+from synthbio_ppl.engine.staging import staged_files
 from synthbio_ppl.inference.arviz_data import coords_and_dims
 from synthbio_ppl.inference.diagnostics import diagnostics, flat_names
 from synthbio_ppl.inference.problem import Problem
@@ -145,10 +145,11 @@ class Fit:
         if not as_datasets:
             return X
         return [
-            self._dataset(X[i], {k: v[pick[i]] for k, v in post.items()}) for i in range(len(pick))
+            self._dataset(X[i], {k: v[pick[i]] for k, v in post.items()}, int(pick[i]))
+            for i in range(len(pick))
         ]
 
-    def _dataset(self, X: np.ndarray, draw: dict[str, np.ndarray]) -> Dataset:
+    def _dataset(self, X: np.ndarray, draw: dict[str, np.ndarray], index: int) -> Dataset:
         from synthbio_ppl.engine.generation import class_labels, covariates_of
 
         problem = self.problem
@@ -162,11 +163,13 @@ class Fit:
         design = Design(y=np.asarray(rd.y), batch=rd.batch, groups=groups, class_batch_table=table)
         sites = {**problem.fixed, **draw}
         frame = pd.DataFrame(X, columns=pd.Index(problem.columns), copy=False)
+        truth = build_truth(spec, layout, design, sites)
+        truth.posterior_draw = {"method": self.method, "draw": index}
         return Dataset(
             X=frame,
             y=class_labels(spec, design),
             covariates=covariates_of(spec, design),
-            truth=build_truth(spec, layout, design, sites),
+            truth=truth,
             spec=spec,
         )
 
@@ -192,18 +195,12 @@ class Fit:
         return ax
 
     def to_netcdf(self, path: str | Path) -> Path:
-        """Write ``idata`` as netCDF (atomically: a temporary file renamed into place)."""
+        """Write ``idata`` as netCDF (atomically: a hidden file beside ``path`` renamed into
+        place), refused before writing where the disk has too little room (OSError, ENOSPC,
+        naming the folder; h5py would crash the process when the disk fills under it)."""
         target = Path(path)
-        handle, temporary = tempfile.mkstemp(
-            suffix=".nc", prefix=f".{target.name}.", dir=target.parent
-        )
-        os.close(handle)
-        try:
-            self.idata.to_netcdf(temporary)
-            os.replace(temporary, target)
-        finally:
-            if os.path.exists(temporary):
-                os.remove(temporary)
+        with staged_files([target], netcdf_bytes(self.idata), target.name) as (staged,):
+            self.idata.to_netcdf(str(staged))
         return target
 
     def __repr__(self) -> str:
