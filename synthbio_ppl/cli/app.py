@@ -6,8 +6,10 @@ Bad input exits with code 2 and one line naming the field, the value and what is
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -55,10 +57,26 @@ def _generate(args: argparse.Namespace) -> None:
         print(f"\nwrote {out}: {files}")
 
 
+def _spec_file(source: str, command: str) -> Path:
+    """The spec file ``validate``/``describe`` read: ``source``, or a dataset folder's
+    ``spec.yaml``; a folder without one is refused in one line."""
+    path = Path(source)
+    if not path.is_dir():
+        return path
+    if (path / "spec.yaml").is_file():
+        return path / "spec.yaml"
+    raise SpecError(
+        "SPEC",
+        str(path),
+        f"a folder without spec.yaml: {command} takes a YAML spec file or a dataset folder "
+        f"(whose spec is {path / 'spec.yaml'})",
+    )
+
+
 def _validate(args: argparse.Namespace) -> None:
     from synthbio_ppl.model.scene import load_spec
 
-    spec = load_spec(args.spec)
+    spec = load_spec(_spec_file(args.spec, "validate"))
     k = len(spec.classes)
     print(f"{args.spec}: valid ({spec.n_rows} rows, {k} class{'' if k == 1 else 'es'})")
 
@@ -67,7 +85,7 @@ def _describe(args: argparse.Namespace) -> None:
     from synthbio_ppl.data.describe import spec_summary
     from synthbio_ppl.model.scene import load_spec
 
-    print(spec_summary(load_spec(args.spec)))
+    print(spec_summary(load_spec(_spec_file(args.spec, "describe"))))
 
 
 def _reference(args: argparse.Namespace) -> None:
@@ -108,11 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_stream_arguments(gen)
     gen.set_defaults(run=_generate)
+    spec_help = "YAML spec file, or a dataset folder (its spec.yaml)"
     val = sub.add_parser("validate", help="check a spec and say what is wrong")
-    val.add_argument("spec")
+    val.add_argument("spec", help=spec_help)
     val.set_defaults(run=_validate)
     desc = sub.add_parser("describe", help="table of blocks, roles and effect sizes")
-    desc.add_argument("spec")
+    desc.add_argument("spec", help=spec_help)
     desc.set_defaults(run=_describe)
     ref = sub.add_parser("reference", help="print the spec field reference (markdown)")
     ref.set_defaults(run=_reference)
@@ -158,11 +177,44 @@ def _add_cluster_parser(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=_cluster)
 
 
+def _warning_collector(
+    lines: list[str],
+) -> Callable[..., None]:
+    """A ``warnings.showwarning`` that keeps each warning as one line, ``synthbio: warning:
+    ...``, in ``lines`` (Python's format names the file and quotes the source, over two to
+    four lines)."""
+
+    def collect(message: Warning | str, *args: object, **kwargs: object) -> None:
+        lines.append("synthbio: warning: " + " ".join(str(message).split()))
+
+    return collect
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code: 0, 2 for bad input (one line naming the field),
     1 for the environment (a file or folder that cannot be read or written), 130 when
-    interrupted. ``--debug`` shows the traceback of an unexpected error instead."""
+    interrupted. ``--debug`` shows the traceback of an unexpected error instead, and
+    warnings in Python's format, as they come; otherwise each warning is one line on
+    stderr after a command that succeeded, and left out after one that failed (whose
+    one line says what to do)."""
     arguments = sys.argv[1:] if argv is None else list(argv)
+    if "--debug" in arguments:
+        return _run(arguments)
+    shown, lines = warnings.showwarning, []
+    warnings.showwarning = _warning_collector(lines)
+    try:
+        code = _run(arguments)
+    finally:
+        warnings.showwarning = shown
+    if code == 0:
+        with contextlib.suppress(OSError):  # stderr closed: lost, as with Python's own
+            for line in lines:
+                print(line, file=sys.stderr)
+    return code
+
+
+def _run(arguments: list[str]) -> int:
+    """``main`` with its arguments, under its warning format."""
     try:
         args = build_parser().parse_args(arguments)
         run: Callable[[argparse.Namespace], None] = args.run

@@ -12,6 +12,7 @@ from typing import Any
 
 from synthbio_ppl.cli.arguments import seed
 from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.core.precision import check_learning_rate
 
 
 def add_fit_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -63,8 +64,11 @@ def fit_paths(directory: str | Path, method: str, missing: str = "model") -> tup
 
 
 def run_fit(args: argparse.Namespace) -> None:
-    """Handler of ``synthbio fit``: fit, then write the InferenceData and recovery table."""
+    """Handler of ``synthbio fit``: fit, then write the InferenceData and recovery table
+    (refused before writing where the disk has too little room for them: OSError)."""
     from synthbio_ppl.data.dataset import load_dataset
+    from synthbio_ppl.engine.budget import netcdf_bytes
+    from synthbio_ppl.engine.staging import staged_files
     from synthbio_ppl.inference.fitting import fit
 
     for name in ("warmup", "samples", "chains", "svi_steps"):
@@ -74,8 +78,7 @@ def run_fit(args: argparse.Namespace) -> None:
             )
     if not 0 < args.target_accept < 1:  # also refuses nan
         raise SpecError("--target-accept", args.target_accept, "must lie strictly in (0, 1)")
-    if not 0 < args.learning_rate < float("inf"):
-        raise SpecError("--learning-rate", args.learning_rate, "must be a positive, finite number")
+    check_learning_rate(args.learning_rate, "--learning-rate")  # float32's range
     data = load_dataset(args.data)
     nc_path, csv_path = fit_paths(args.data, args.method, args.missing)
     existing = [p.name for p in (nc_path, csv_path) if p.exists()]
@@ -99,8 +102,13 @@ def run_fit(args: argparse.Namespace) -> None:
         log_likelihood=args.log_likelihood,
     )
     table = result.recovery()
-    result.to_netcdf(nc_path)
-    table.to_csv(csv_path)
+    text = table.to_csv().encode()
+    need = netcdf_bytes(result.idata) + len(text)
+    what = f"{nc_path.name} and {csv_path.name}"
+    # both staged, renamed into place only when both are complete (an earlier fit's too)
+    with staged_files([nc_path, csv_path], need, what, args.force) as (nc_staged, csv_staged):
+        result.idata.to_netcdf(str(nc_staged))
+        csv_staged.write_bytes(text)
     if not args.quiet:
         covered = table["covered"].dropna()
         share = f"{int(covered.sum())}/{len(covered)}"

@@ -130,7 +130,7 @@ def parse_bounds(
     unbounded, so ``COL=:`` removes the default lower bound of 0. A categorical column
     (declared, or text, boolean or category) is refused: bounds apply to numbers only."""
     from synthbio_ppl.twins.columns import default_kind
-    from synthbio_ppl.twins.dates import refuse_temporal_dtype
+    from synthbio_ppl.twins.dates import refuse_dates_as_numbers, refuse_temporal_dtype
 
     if text is None:
         return {}
@@ -140,6 +140,8 @@ def parse_bounds(
         column = _feature(frame, label, "--bounds", token, key)
         refuse_temporal_dtype(frame[column])  # what the twin would say of a date column
         declared = types.get(column)
+        if declared is None:  # dates kept as text or objects: say so, and how to convert
+            refuse_dates_as_numbers(frame[column], token, "--bounds")
         if (declared or default_kind(frame[column])) == "categorical":
             dtype = frame[column].dtype
             what = "declared categorical in --types" if declared else f"categorical (dtype {dtype})"

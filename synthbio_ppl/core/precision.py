@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from numbers import Real
+from typing import Any
+
+from synthbio_ppl.core.errors import SpecError
 
 
 @contextlib.contextmanager
@@ -35,3 +39,19 @@ def range_phrase(dtype: str) -> str:
     wider = " or dtype: float64" if dtype == "float32" else ""
     largest = f"±{LARGEST[dtype]:.4g}, the largest finite {dtype}"
     return f"must be within {largest}; use a smaller value{wider}"
+
+
+def check_learning_rate(value: Any, name: str) -> float:
+    """``value`` as a float if it is a real number (a numpy scalar too, not a bool) within
+    float32's normal range: beyond it a float32 fit's Adam step overflows, below it the
+    step rounds to 0 and nothing is fitted. Else SpecError naming ``name`` (the argument,
+    or the command line's option)."""
+    low, high = SMALLEST["float32"], LARGEST["float32"]
+    if isinstance(value, bool) or not isinstance(value, Real) or not low <= value <= high:
+        raise SpecError(
+            name,
+            value,
+            f"must be a positive number from {low:.4g} to {high:.4g} (float32's normal "
+            "range: a larger step overflows in a float32 fit, a smaller one rounds to 0)",
+        )
+    return float(value)

@@ -43,7 +43,7 @@ import pandas as pd
 
 from synthbio_ppl.core.cache import enable_compilation_cache
 from synthbio_ppl.core.errors import SpecError
-from synthbio_ppl.core.precision import precision
+from synthbio_ppl.core.precision import check_learning_rate, precision
 from synthbio_ppl.data.dataset import Dataset
 from synthbio_ppl.inference.arviz_data import to_inference_data
 from synthbio_ppl.inference.diagnostics import check_draws
@@ -128,10 +128,7 @@ def fit(
         raise SpecError("target_accept", target_accept, "must be a number in (0, 1)")
     if not 0 < target_accept < 1:  # also refuses nan
         raise SpecError("target_accept", target_accept, "must lie strictly in (0, 1)")
-    if isinstance(learning_rate, bool) or not isinstance(learning_rate, real):
-        raise SpecError("learning_rate", learning_rate, "must be a positive, finite number")
-    if not 0 < learning_rate < np.inf:
-        raise SpecError("learning_rate", learning_rate, "must be a positive, finite number")
+    learning_rate = check_learning_rate(learning_rate, "learning_rate")
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed < 2**32:
         raise SpecError("seed", seed, "must be a whole number in [0, 2^32)")
     if fixed is not None and not isinstance(fixed, Mapping):

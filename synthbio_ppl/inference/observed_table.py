@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.core.precision import LARGEST, range_phrase
 from synthbio_ppl.model.layout import Layout
 from synthbio_ppl.processes.registry import process_of
 
@@ -37,8 +38,8 @@ def feature_matrix(
     """The spec's feature ``columns`` of ``frame`` as an (rows, features) array of ``dtype``.
 
     Raises SpecError naming the column for a missing, unknown (not in ``columns`` nor
-    ``known``) or non-numeric column, an infinite value, or a NaN outside the ``masked``
-    column indices (those a ``missing:`` entry covers).
+    ``known``) or non-numeric column, an infinite value or one beyond ``dtype``'s range,
+    or a NaN outside the ``masked`` column indices (those a ``missing:`` entry covers).
     """
     missing = [c for c in columns if c not in frame.columns]
     if missing:
@@ -73,4 +74,9 @@ def feature_matrix(
             + ("" if infinite else "; add a `missing:` entry that covers the column")
             + ", or drop or impute those rows first",
         )
+    beyond = np.abs(values) > LARGEST[dtype]  # would be inf in the spec's dtype
+    if beyond.any():
+        j = int(np.argmax(beyond.any(axis=0)))
+        i = int(np.argmax(beyond[:, j]))
+        raise SpecError(f"X.{columns[j]}", f"{values[i, j]:g} at row {i}", range_phrase(dtype))
     return values.astype(dtype)

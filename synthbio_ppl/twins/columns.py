@@ -15,8 +15,9 @@ not a missing cell) and a missing class label (``twins.missingness`` learns the 
 
 Refused too, before anything is fitted: dates, durations and complex numbers (the
 refusal gives a conversion to numbers, ``twins.dates``); a categorical cell that is a
-container (a list); a value more than ``MAX_ROBUST_Z`` robust sds from its column's median,
-which the float32 model cannot hold; ``bounds`` for a categorical column.
+container (a list); a value beyond float32's range, or more than ``MAX_ROBUST_Z`` robust
+sds from its column's median, which the float32 model cannot hold; ``bounds`` for a
+categorical column.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.core.precision import LARGEST
 from synthbio_ppl.twins.dates import (
     date_example,
     days_recipe,
@@ -229,6 +231,8 @@ def _column(
     kind = declared or default_kind(values)
     if kind == "categorical":
         if bound is not None:
+            if declared is None:  # a date kept as text or objects, not a category
+                refuse_dates_as_numbers(values, bound, f"bounds.{name}")
             what = "declared categorical in types" if declared else f"categorical (dtype {dtype})"
             raise SpecError(
                 f"bounds.{name}",
@@ -254,6 +258,14 @@ def _column(
             f"data.{name}",
             f"{infinite.size} infinite value(s), the first {first:g} at row {infinite[0]}",
             "every observed value must be finite (NaN marks a missing value)",
+        )
+    beyond = np.flatnonzero(np.abs(every) > LARGEST["float32"])
+    if beyond.size:
+        raise SpecError(
+            f"data.{name}",
+            f"{every[beyond[0]]:g} at row {beyond[0]}",
+            f"the twin fits in float32, whose values lie within ±{LARGEST['float32']:.4g}; "
+            "rescale the column (divide it by a power of ten) or transform it (log)",
         )
     seen = np.flatnonzero(~np.isnan(every))
     x = every[seen]

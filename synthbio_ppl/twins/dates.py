@@ -73,15 +73,19 @@ def date_example(values: pd.Series) -> str | None:
     return str(observed.iloc[0]) if bool(parsed.notna().all()) else None
 
 
-def refuse_dates_as_numbers(values: pd.Series, declared: str) -> None:
-    """``types`` declares a column of dates held as text or objects numeric: say it holds
-    dates and how to convert them (the text ``float`` of a date is not a number)."""
+def refuse_dates_as_numbers(values: pd.Series, value: object, path: str | None = None) -> None:
+    """A column of dates held as text or objects used as numbers (``types`` declares it
+    numeric, or ``bounds`` bound it): say it holds dates and how to convert them (the text
+    ``float`` of a date is not a number). ``path`` names the use (default ``types.<col>``)
+    and ``value`` is what was given there."""
     example = date_example(values)
     if example is None:
         return
     name = str(values.name)
+    kept = " kept as text" if isinstance(values.dropna().iloc[0], str) else ""
     raise SpecError(
-        f"types.{name}",
-        declared,
-        f"column {name!r} holds dates (such as {example!r}), not numbers; {days_recipe(name)}",
+        path or f"types.{name}",
+        value,
+        f"column {name!r} holds dates{kept} (such as {example!r}), not numbers; "
+        f"{days_recipe(name)}",
     )

@@ -14,7 +14,6 @@ to reproduce.
 
 from __future__ import annotations
 
-import math
 import time
 import warnings
 from collections.abc import Mapping
@@ -98,7 +97,7 @@ def twin(
     bound; for a table whose fit would exceed the memory limit (``twins.budget``).
     """
     check_method(method)
-    _check_arguments(label, types, bounds, learning_rate)
+    _check_arguments(label, types, bounds)
     counts = (
         ("num_warmup", num_warmup),
         ("num_samples", num_samples),
@@ -178,18 +177,14 @@ def _sites(shape: TwinShape) -> tuple[str, ...]:
     return PARAMETERS + tuple(f"levels{k}" for k in range(len(shape.n_levels)))
 
 
-def _check_arguments(label: Any, types: Any, bounds: Any, learning_rate: Any) -> None:
-    """The arguments a fit cannot check by reading the table (SpecError naming them)."""
+def _check_arguments(label: Any, types: Any, bounds: Any) -> None:
+    """The arguments a fit cannot check by reading the table (SpecError naming them; the
+    learning rate is checked with the other settings, ``twins.settings``)."""
     if not isinstance(label, str):
         raise SpecError("label", label, "must be the label column's name (a string)")
     for name, value in (("types", types), ("bounds", bounds)):
         if value is not None and not isinstance(value, Mapping):
             raise SpecError(name, value, "must be a mapping {column: ...}")
-    rate = learning_rate
-    if rate is None:  # the default, where it applies
-        return
-    if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 < rate < math.inf:
-        raise SpecError("learning_rate", rate, "must be a positive, finite number")
 
 
 def _fit_program(shape: TwinShape, method: Method, settings: Mapping[str, Any]) -> Any:

@@ -125,7 +125,9 @@ class TwinOversampler:
         table = frame.assign(**{_LABEL: labels})
         options = dict(self.twin_options or {})
         self.twin_ = twin(table, _LABEL, method=self.method, rank=self.rank, seed=seed, **options)
-        new = self.twin_.sample(seed=seed + 1, balance={k: v for k, v in add.items() if v > 0})
+        wanted = {k: v for k, v in add.items() if v > 0}
+        # n given: one row to add in all is a count, not a share of the real table's size
+        new = self.twin_.sample(sum(wanted.values()), seed=seed + 1, balance=wanted)
         new_y = new.pop(_LABEL).to_numpy(dtype=labels.dtype)
         if isinstance(X, pd.DataFrame):
             X_res: Any = pd.concat([X, new.set_axis(X.columns, axis=1)], ignore_index=True)

@@ -27,9 +27,9 @@ from numpyro import handlers
 
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.core.keys import named_key
-from synthbio_ppl.core.rounding import largest_remainder
 from synthbio_ppl.inference.kernels import STATS
 from synthbio_ppl.inference.programs import cached
+from synthbio_ppl.twins.balance import class_counts
 from synthbio_ppl.twins.budget import MAX_SAMPLE_ROWS, check_sample_budget
 from synthbio_ppl.twins.columns import TwinLayout
 from synthbio_ppl.twins.design import _design, _outside, _pad, _to_data, _unclipped
@@ -81,37 +81,9 @@ class Twin:
         """Rows per class for ``n`` rows: the real balance (None), ``"equal"``, or a mapping
         class → weight. Whole-number weights that add up to ``n`` (or with ``n`` omitted)
         are row counts; any other weights are proportions ({0: 1, 1: 3} with n = 100 gives
-        25 and 75)."""
-        classes = list(self.layout.classes)
-        real = np.array([self.class_counts[c] for c in classes], dtype=float)
-        if isinstance(balance, Mapping):
-            unknown = [str(k) for k in balance if k not in classes]
-            if unknown:
-                raise SpecError("balance", unknown, f"classes are {classes}")
-            try:
-                given = np.array([float(balance.get(c, 0)) for c in classes])
-            except (TypeError, ValueError):
-                raise SpecError("balance", dict(balance), "needs numbers") from None
-            if not np.isfinite(given).all() or (given < 0).any() or given.max() <= 0:
-                raise SpecError(
-                    "balance", dict(balance), "needs finite, non-negative values, not all 0"
-                )
-            total = sum(given.tolist())  # inf (no warning) for shares near 1e308: not counts
-            whole = np.allclose(given, np.round(given)) and 1.0 + 1e-9 < total < 2**63
-            if whole and (n is None or round(total) == n):
-                return dict(zip(classes, np.round(given).astype(int).tolist(), strict=True))
-            relative = given / given.max()  # the sum of shares near 1e308 would overflow
-            shares = relative / relative.sum()
-        elif isinstance(balance, str) and balance == "equal":
-            shares = np.full(len(classes), 1.0 / len(classes))
-        elif balance is None:
-            shares = real / real.sum()
-        else:
-            raise SpecError("balance", balance, "must be None, 'equal' or a mapping class → share")
-        n = int(real.sum()) if n is None else n
-        if isinstance(n, bool) or not isinstance(n, Integral) or n < 1:
-            raise SpecError("n", n, "must be a whole number (int) ≥ 1")
-        return dict(zip(classes, largest_remainder(n, shares).tolist(), strict=True))
+        25 and 75), each above 0 coming to at least one row (``twins.balance``)."""
+        real = {c: self.class_counts[c] for c in self.layout.classes}
+        return class_counts(balance, real, n)
 
     def sample(
         self,

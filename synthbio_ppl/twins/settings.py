@@ -12,10 +12,11 @@ it registers its options.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.core.precision import check_learning_rate
 
 METHODS: tuple[str, ...] = ("nuts", "svi", "map")
 DEFAULT_METHOD = "map"
@@ -23,17 +24,19 @@ DEFAULT_METHOD = "map"
 
 class FitSetting(NamedTuple):
     """One fit setting: ``sb.twin``'s argument, the command line's option, the methods it
-    applies to and its default there."""
+    applies to, its default there, and what checks a value given (``check(value, name)``
+    returns it as used, or raises SpecError naming the argument or option)."""
 
     name: str
     option: str
     methods: tuple[str, ...]
     default: int | float
+    check: Callable[[Any, str], Any] | None = None
 
 
 FIT_SETTINGS: tuple[FitSetting, ...] = (
     FitSetting("svi_steps", "--svi-steps", ("map", "svi"), 4000),
-    FitSetting("learning_rate", "--learning-rate", ("map", "svi"), 0.01),
+    FitSetting("learning_rate", "--learning-rate", ("map", "svi"), 0.01, check_learning_rate),
     FitSetting("num_warmup", "--warmup", ("nuts",), 500),
     FitSetting("num_samples", "--samples", ("svi", "nuts"), 500),
 )
@@ -55,9 +58,10 @@ def check_method(method: Any, field: str = "method") -> str:
 
 
 def resolve_settings(method: str, given: Mapping[str, Any], *, cli: bool = False) -> dict[str, Any]:
-    """Every fit setting for ``method``: the value given (not None), else the default where
-    the setting applies, else None. A setting given for a method it does not apply to
-    raises SpecError naming it (``sb.twin``'s argument, or with ``cli`` the option)."""
+    """Every fit setting for ``method``: the value given (not None, as its ``check`` returns
+    it), else the default where the setting applies, else None. A setting given for a
+    method it does not apply to, or refused by its ``check``, raises SpecError naming it
+    (``sb.twin``'s argument, or with ``cli`` the option)."""
     unknown = sorted(set(given) - set(SETTING_NAMES))
     if unknown:
         raise SpecError("settings", unknown, f"fit settings are {', '.join(SETTING_NAMES)}")
@@ -65,6 +69,8 @@ def resolve_settings(method: str, given: Mapping[str, Any], *, cli: bool = False
     for setting in FIT_SETTINGS:
         value = given.get(setting.name)
         applies = method in setting.methods
+        if value is not None and setting.check is not None:
+            value = setting.check(value, setting.option if cli else setting.name)
         if value is not None and not applies:
             if cli:
                 where = f"--method {' or '.join(setting.methods)}, not {method}"

@@ -159,3 +159,21 @@ def test_an_internal_fault_is_one_line_exit_1_and_a_traceback_with_debug(
     ]
     with pytest.raises(RuntimeError, match="a bug"):
         main(["--debug", "validate", str(MODELS / "demo.yaml")])
+
+
+def test_describe_takes_a_dataset_folder_for_its_spec(tmp_path: Path, capsys) -> None:
+    """``describe DIR`` said "'DIR' is not allowed; cannot read the file (Is a directory)";
+    a dataset folder's spec is DIR/spec.yaml, which it now describes."""
+    assert main(["describe", str(MODELS / "demo.yaml")]) == 0
+    expected = capsys.readouterr().out
+    (tmp_path / "spec.yaml").write_text((MODELS / "demo.yaml").read_text())
+    assert main(["describe", str(tmp_path)]) == 0
+    assert capsys.readouterr().out == expected
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["describe", str(empty)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert err.startswith(f"synthbio: error: SPEC: {str(empty)!r} is not allowed; a folder")
+    assert "describe takes a YAML spec file or a dataset folder" in err
+    assert f"{empty}/spec.yaml" in err

@@ -112,3 +112,14 @@ def test_bad_input_raises_spec_error() -> None:
         sb.oversample(X[:, 0], y)
     with pytest.raises(SpecError, match=r"TwinOversampler\.bogus"):
         sb.TwinOversampler().set_params(bogus=1)
+
+
+@pytest.mark.parametrize(("n_minor", "strategy"), [(299, "auto"), (30, {1: 31})])
+def test_one_row_to_add_adds_one_row(n_minor: int, strategy: object) -> None:
+    """A single row to add is a count of one: not read as a share of 100% of the real
+    table's size (which added as many rows as the table holds)."""
+    X, y = imbalanced(n_minor=n_minor, seed=2)
+    sampler = sb.TwinOversampler(sampling_strategy=strategy, twin_options={"svi_steps": 200})
+    X_res, y_res = sampler.fit_resample(X, y)
+    assert len(X_res) == len(X) + 1
+    assert np.bincount(y_res).tolist() == [300, n_minor + 1]
