@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 import synthbio_ppl as sb
 
 
@@ -37,3 +39,13 @@ def test_generate_stays_a_function_after_its_module_is_imported() -> None:
     import synthbio_ppl.engine.generation  # noqa: F401
 
     assert callable(sb.generate) and sb.generate.__module__ == "synthbio_ppl.engine.generation"
+
+
+def test_a_path_given_as_the_data_of_a_fit_says_to_load_it() -> None:
+    with pytest.raises(sb.SpecError, match=r"load it first, sb\.load_dataset\(path\)"):
+        sb.fit(None, "out/demo")
+
+
+def test_too_few_samples_say_how_many_classes_and_which_shares() -> None:
+    with pytest.raises(sb.SpecError, match=r"each of 2 classes to get a row \(equal shares\)"):
+        sb.make_biomedical_classification(n_samples=1)

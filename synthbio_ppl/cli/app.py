@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from synthbio_ppl.cli.arguments import positive, seed
-from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.core.errors import OUTPUT_ARGUMENTS, SpecError
 
 
 class UsageError(Exception):
@@ -77,8 +77,14 @@ def _validate(args: argparse.Namespace) -> None:
     from synthbio_ppl.model.scene import load_spec
 
     spec = load_spec(_spec_file(args.spec, "validate"))
-    k = len(spec.classes)
-    print(f"{args.spec}: valid ({spec.n_rows} rows, {k} class{'' if k == 1 else 'es'})")
+    labels = spec.label_names
+    if labels is None:
+        what = "a continuous outcome"
+    else:
+        k = len(labels)
+        named = "label" if labels != spec.class_names else "class"
+        what = f"{k} {named}{'' if k == 1 else ('es' if named == 'class' else 's')}"
+    print(f"{args.spec}: valid ({spec.n_rows} rows, {what})")
 
 
 def _describe(args: argparse.Namespace) -> None:
@@ -198,6 +204,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     stderr after a command that succeeded, and left out after one that failed (whose
     one line says what to do)."""
     arguments = sys.argv[1:] if argv is None else list(argv)
+    token = OUTPUT_ARGUMENTS.set(("--out", "--force"))  # refusals name the flags
+    try:
+        return _main(arguments)
+    finally:
+        OUTPUT_ARGUMENTS.reset(token)
+
+
+def _main(arguments: list[str]) -> int:
+    """``main`` with its arguments, under its warning format."""
     if "--debug" in arguments:
         return _run(arguments)
     shown, lines = warnings.showwarning, []

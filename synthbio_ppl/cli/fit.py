@@ -12,7 +12,7 @@ from typing import Any
 
 from synthbio_ppl.cli.arguments import seed
 from synthbio_ppl.core.errors import SpecError
-from synthbio_ppl.core.precision import check_learning_rate
+from synthbio_ppl.core.fit_settings import MODEL_FIT_SETTINGS, resolve_settings
 
 
 def add_fit_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -22,18 +22,20 @@ def add_fit_parser(subparsers: Any) -> argparse.ArgumentParser:
         "data", help="dataset folder (spec.yaml, truth.json, data.parquet or data/ of parts)"
     )
     parser.add_argument("--method", choices=["nuts", "svi"], default="nuts")
-    parser.add_argument("--warmup", type=int, default=1000, help="NUTS warmup steps (1000)")
     parser.add_argument(
         "--samples", type=int, default=1000, help="draws per NUTS chain, or SVI guide draws (1000)"
     )
-    parser.add_argument("--chains", type=int, default=1, help="NUTS chains (1)")
-    parser.add_argument(
-        "--target-accept", type=float, default=0.8, help="NUTS target acceptance, in (0, 1) (0.8)"
-    )
-    parser.add_argument("--svi-steps", type=int, default=5000, help="SVI Adam steps (5000)")
-    parser.add_argument(
-        "--learning-rate", type=float, default=0.01, help="SVI's first Adam step size (0.01)"
-    )
+    helps = {
+        "num_warmup": "NUTS warmup steps",
+        "num_chains": "NUTS chains",
+        "target_accept": "NUTS target acceptance, in (0, 1)",
+        "svi_steps": "SVI Adam steps",
+        "learning_rate": "SVI's first Adam step size",
+    }
+    for setting in MODEL_FIT_SETTINGS:  # None: not given (refused for the other method)
+        kind = float if isinstance(setting.default, float) else int
+        text = f"{helps[setting.name]} ({setting.default}; --method {setting.methods[0]} only)"
+        parser.add_argument(setting.option, type=kind, default=None, help=text)
     parser.add_argument("--seed", type=seed, default=0, help="inference seed")
     parser.add_argument(
         "--missing",
@@ -71,14 +73,15 @@ def run_fit(args: argparse.Namespace) -> None:
     from synthbio_ppl.engine.staging import staged_files
     from synthbio_ppl.inference.fitting import fit
 
-    for name in ("warmup", "samples", "chains", "svi_steps"):
-        if not 1 <= getattr(args, name) < 2**31:  # compiled loops count in int32
-            raise SpecError(
-                f"--{name.replace('_', '-')}", getattr(args, name), "must be from 1 to 2^31 − 1"
-            )
-    if not 0 < args.target_accept < 1:  # also refuses nan
-        raise SpecError("--target-accept", args.target_accept, "must lie strictly in (0, 1)")
-    check_learning_rate(args.learning_rate, "--learning-rate")  # float32's range
+    given = {
+        s.name: getattr(args, s.option.lstrip("-").replace("-", "_")) for s in MODEL_FIT_SETTINGS
+    }
+    settings = resolve_settings(MODEL_FIT_SETTINGS, args.method, given, cli=True)
+    counts = {"--samples": args.samples, "--warmup": settings["num_warmup"]}
+    counts |= {"--chains": settings["num_chains"], "--svi-steps": settings["svi_steps"]}
+    for option, value in counts.items():
+        if value is not None and not 1 <= value < 2**31:  # compiled loops count in int32
+            raise SpecError(option, value, "must be from 1 to 2^31 − 1")
     data = load_dataset(args.data)
     nc_path, csv_path = fit_paths(args.data, args.method, args.missing)
     existing = [p.name for p in (nc_path, csv_path) if p.exists()]
@@ -90,13 +93,9 @@ def run_fit(args: argparse.Namespace) -> None:
         data.spec,
         data,
         args.method,
-        num_warmup=args.warmup,
         num_samples=args.samples,
-        num_chains=args.chains,
         seed=args.seed,
-        svi_steps=args.svi_steps,
-        target_accept=args.target_accept,
-        learning_rate=args.learning_rate,
+        **{name: value for name, value in settings.items() if value is not None},
         progress=not args.quiet,
         missing=args.missing,
         log_likelihood=args.log_likelihood,
@@ -112,7 +111,8 @@ def run_fit(args: argparse.Namespace) -> None:
     if not args.quiet:
         covered = table["covered"].dropna()
         share = f"{int(covered.sum())}/{len(covered)}"
-        line = f"{len(table)} parameters; 90% intervals cover the truth for {share}"
+        plural = "" if len(table) == 1 else "s"
+        line = f"{len(table)} parameter{plural}; 90% intervals cover the truth for {share}"
         if args.method == "nuts":  # an SVI guide's draws are independent: no R̂ to report
             line += f"; max r_hat {table['r_hat'].max():.3f}"
         print(line)

@@ -41,7 +41,7 @@ from synthbio_ppl.cli.twin_inputs import (
     read_table,
 )
 from synthbio_ppl.cli.twin_output import _summary, _write, command_line, missing_summary
-from synthbio_ppl.cli.twin_split import _plain, scoring_frames, stratified_split
+from synthbio_ppl.cli.twin_split import _plain, stratified_split
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.twins.budget import MAX_SAMPLE_ROWS, Spelling, check_sample_budget
 from synthbio_ppl.twins.settings import (
@@ -71,7 +71,9 @@ def add_twin_parser(subparsers: Any) -> argparse.ArgumentParser:
             "report.json, posterior.nc, parameters.csv and missing_rates.csv."
         ),
     )
-    parser.add_argument("real", help="the real table: CSV, or Parquet (.parquet, .pq)")
+    parser.add_argument(
+        "real", help="the real table: CSV, tab-separated (.tsv, .tab), or Parquet (.parquet, .pq)"
+    )
     parser.add_argument("--label", required=True, help="the class column")
     parser.add_argument("--out", required=True, help="output folder (written atomically)")
     parser.add_argument(
@@ -89,14 +91,14 @@ def add_twin_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--types",
         default=None,
-        help="COL=KIND,... with KIND continuous, integer or categorical (needed for "
-        "non-numeric columns)",
+        help="COL=KIND,... with KIND continuous, integer or categorical (default: text and "
+        "true/false columns categorical, whole numbers integer, other numbers continuous)",
     )
     parser.add_argument(
         "--bounds",
         default=None,
-        help="COL=LOW:HIGH,... (either side may be empty: unbounded); columns never below 0 "
-        "are bounded below by 0 unless given here",
+        help="COL=LOW:HIGH,... (either side may be empty: unbounded); default: each numeric "
+        "column's observed range",
     )
     parser.add_argument(
         "--rank",
@@ -305,7 +307,7 @@ def _score(
     fidelity part (which never looks at the holdout) is kept."""
     from synthbio_ppl.twins.scoring import score_twin
 
-    frames = scoring_frames(label, train, holdout if len(holdout) else train, synthetic)
+    frames = (train, holdout if len(holdout) else train, synthetic)
     try:
         return score_twin(*frames, label=label, seed=seed)
     except (TypeError, ValueError) as exc:

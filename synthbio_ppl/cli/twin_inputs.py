@@ -19,6 +19,8 @@ if TYPE_CHECKING:  # pandas loads when the command runs, not when it is register
     import pandas as pd
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
+TAB_SUFFIXES = (".tsv", ".tab")
+"""Read with tabs between the cells; any other name but Parquet's as comma-separated."""
 
 
 def read_table(path: Path) -> pd.DataFrame:
@@ -30,15 +32,25 @@ def read_table(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise SpecError("REAL", str(path), "must be a CSV or Parquet file, not a folder")
     parquet = path.suffix.lower() in PARQUET_SUFFIXES
+    sep = "\t" if path.suffix.lower() in TAB_SUFFIXES else ","
     try:
-        frame = pd.read_parquet(path) if parquet else pd.read_csv(path)
+        frame = pd.read_parquet(path) if parquet else pd.read_csv(path, sep=sep)
     except (OSError, ValueError) as exc:  # parser, decoding, empty-file and Arrow errors
         kind = "Parquet" if parquet else "CSV"
         reason = " ".join(str(exc).split())[:120]
         raise SpecError("REAL", str(path), f"cannot be read as {kind} ({reason})") from exc
     if frame.empty:
         raise SpecError("REAL", str(path), "the table has no rows")
-    names = [str(c) for c in frame.columns] if parquet else _csv_header(path)
+    names = [str(c) for c in frame.columns] if parquet else _csv_header(path, sep)
+    other = next((c for c in "\t;|" if c != sep and len(names) == 1 and c in names[0]), None)
+    if other is not None:  # one column whose name holds another separator
+        shown = {"\t": "tabs", ";": "semicolons", "|": "bars"}[other]
+        raise SpecError(
+            "REAL",
+            str(path),
+            f"reads as one column: its cells are separated by {shown}, not commas; write it "
+            "comma-separated" + (" or name it .tsv" if other == "\t" else ""),
+        )
     duplicated = sorted({c for c in names if names.count(c) > 1})
     if duplicated:  # pandas would rename a second `a` to `a.1` silently
         raise SpecError("REAL", duplicated, "column names must be unique")
@@ -65,12 +77,12 @@ def _whole_numbers_with_blanks(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _csv_header(path: Path) -> list[str]:
+def _csv_header(path: Path, sep: str = ",") -> list[str]:
     """The CSV's column names as written (before pandas renames repeated ones)."""
     import csv
 
     with open(path, newline="", encoding="utf-8", errors="replace") as fh:
-        return next(csv.reader(fh), [])
+        return next(csv.reader(fh, delimiter=sep), [])
 
 
 def _check_label(frame: pd.DataFrame, label: str, path: Path) -> str:

@@ -143,6 +143,8 @@ def _markdown(metadata: dict[str, Any], report: Any, scoring: bool) -> str:
 
 def _fidelity_markdown(report: Any, top: int = 10) -> str:
     """Fidelity only (no holdout): the headline distances and the features by KS."""
+    from synthbio_ppl.twins.report import format_number
+
     summary = report.summary()
     lines = [
         "## Fidelity (no holdout)",
@@ -152,7 +154,7 @@ def _fidelity_markdown(report: Any, top: int = 10) -> str:
         "",
         "| metric | value |",
         "|---|---|",
-        *(f"| {m} | {summary[m]:.3g} |" for m in FIDELITY_METRICS),
+        *(f"| {m} | {format_number(summary[m])} |" for m in FIDELITY_METRICS),
         "",
     ]
     per_feature = report.fidelity.per_feature
@@ -165,7 +167,7 @@ def _fidelity_markdown(report: Any, top: int = 10) -> str:
     ]
     for name, row in ranked.iterrows():
         values = (row["ks"], row["wasserstein"], row["real_mean"], row["synthetic_mean"])
-        lines.append(f"| {name} | " + " | ".join(f"{v:.3g}" for v in values) + " |")
+        lines.append(f"| {name} | " + " | ".join(format_number(v) for v in values) + " |")
     missing = report.missing_markdown(top)
     return "\n".join(lines) + "\n" + ("\n" + "\n".join(missing) if missing else "")
 

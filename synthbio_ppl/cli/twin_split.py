@@ -1,10 +1,7 @@
-"""Tables of ``synthbio twin``: the stratified train/holdout split, and the frames scored.
+"""Tables of ``synthbio twin``: the stratified train/holdout split.
 
 The twin is fitted to the train rows only; the holdout rows are the real rows it never
-saw, which the utility and privacy scores need. ``scoring_frames`` one-hot encodes the
-categorical columns, since ``score_twin`` compares numeric features only; a missing
-categorical cell becomes NaN in each of its column's 0/1 columns, so ``score_twin`` sees
-(and compares) it as missing.
+saw, which the utility and privacy scores need.
 """
 
 from __future__ import annotations
@@ -45,42 +42,6 @@ def stratified_split(
             )
         held[rng.choice(rows, size=k, replace=False)] = True
     return frame[~held].reset_index(drop=True), frame[held].reset_index(drop=True)
-
-
-def scoring_frames(label: str, *frames: pd.DataFrame) -> list[pd.DataFrame]:
-    """The tables as ``score_twin`` needs them: every non-numeric feature (a categorical
-    column) one-hot encoded as 0/1 columns ``COL=LEVEL``, levels taken from the first
-    table's observed values; a missing cell is NaN in every ``COL=LEVEL`` column."""
-    import numpy as np
-    import pandas as pd
-
-    first = frames[0]
-    encoded = [
-        name
-        for name in first.columns
-        if name != label
-        and not (
-            pd.api.types.is_numeric_dtype(first[name]) or pd.api.types.is_bool_dtype(first[name])
-        )
-    ]
-    if not encoded:
-        return list(frames)
-    out = []
-    for frame in frames:
-        columns: dict[str, Any] = {}
-        for name in frame.columns:
-            if name not in encoded:
-                columns[name] = frame[name]
-                continue
-            text = frame[name].astype(str)
-            missing = frame[name].isna().to_numpy()
-            for level in sorted(first[name].dropna().astype(str).unique()):
-                hot = (text == level).to_numpy(dtype=np.float64)
-                columns[f"{name}={level}"] = pd.Series(
-                    np.where(missing, np.nan, hot), index=frame.index
-                )
-        out.append(pd.DataFrame(columns, index=frame.index))
-    return out
 
 
 def _plain(value: Any) -> Any:

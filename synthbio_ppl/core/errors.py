@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import errno
 import reprlib
+from contextvars import ContextVar
+from numbers import Integral
 from typing import Any
 
 from synthbio_ppl.core.locations import admitted, is_flag, user_loc
@@ -92,6 +94,10 @@ def from_validation_error(exc: Any, model: Any = None) -> SpecError:
     inner = (first.get("ctx") or {}).get("error")
     if isinstance(inner, SpecError):
         error = inner.under(path)
+    elif first["type"] == "extra_forbidden" and first["where"]:
+        name = str(first["where"][-1])
+        holder = user_loc(model, first["loc"][:-1])[2]
+        error = SpecError(path, name, _unknown_field(name, getattr(holder, "model_fields", {})))
     else:
         value = "(missing)" if first["type"] == ABSENT else first.get("input")
         error = SpecError(path, value, _message(first, errors))
@@ -105,7 +111,11 @@ def from_validation_error(exc: Any, model: Any = None) -> SpecError:
     }
     others = {o for o in places if not (_within(here, o) or _within(o, here))}
     if others:
-        error.allowed += f" (and {len(others)} more problem{'s' if len(others) > 1 else ''})"
+        written = {tuple(str(part) for part in e["where"]): e["where"] for e in errors}
+        at = sorted(format_path(written[o]) for o in others)
+        shown = ", ".join(at[:3]) + (", ..." if len(at) > 3 else "")
+        plural = "s" if len(others) > 1 else ""
+        error.allowed += f" (and {len(others)} more problem{plural}, at {shown})"
         error.args = (error.message,)
     return error
 
@@ -182,6 +192,20 @@ def _message(error: dict[str, Any], errors: list[dict[str, Any]]) -> str:
     return message
 
 
+def _unknown_field(name: str, fields: dict[str, Any]) -> str:
+    """Why a field name is refused: the nearest one the model takes, if one is near (a
+    misspelling), and the fields it takes."""
+    import difflib
+
+    known = [info.alias or field for field, info in fields.items()]
+    if not known:
+        return "unknown field; check the spelling against `synthbio reference`"
+    near = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    hint = f"did you mean {near[0]!r}? " if near else ""
+    listed = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
+    return f"unknown field; {hint}the fields here: {listed}"
+
+
 def _key_message(key: Any, names: bool) -> str:
     """Why a key is refused: a mapping's keys (levels, factors, biomarkers) are names and
     a model's are its field names; YAML read this one as a number or null."""
@@ -217,3 +241,18 @@ def short_repr(value: Any) -> str:
 def is_disk_full(exc: BaseException) -> bool:
     """Whether ``exc`` reports a full disk (ENOSPC, or a library's "No space left")."""
     return (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "No space left" in str(exc)
+
+
+def check_seed(seed: Any, path: str = "seed") -> int:
+    """``seed`` as an int; SpecError naming ``path`` unless it is a whole number (an int or
+    a numpy integer, not true/false) in [0, 2^32), JAX's range for a key."""
+    if isinstance(seed, bool) or not isinstance(seed, Integral) or not 0 <= seed < 2**32:
+        raise SpecError(path, seed, "must be a whole number in [0, 2^32)")
+    return int(seed)
+
+
+OUTPUT_ARGUMENTS: ContextVar[tuple[str, str]] = ContextVar(
+    "output_arguments", default=("directory", "overwrite=True (force=True to generate_to_parquet)")
+)
+"""How a refusal of an output folder names it and the way to replace it: the API's
+arguments, or the command line's (``--out``, ``--force``: ``cli.app.main`` sets them)."""

@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.core.errors import OUTPUT_ARGUMENTS, SpecError
 from synthbio_ppl.data.parts import (
     ROWS_KEY,
     brief,
@@ -51,24 +51,22 @@ TABLE_FILES = (DATA_FILE, *EXTRA_FILES)
 def check_target(directory: Path, overwrite: bool) -> bool:
     """Refuse to replace an existing dataset (or any non-empty folder) unless told to, and
     never a link or a file. Returns whether ``directory`` exists (an empty folder)."""
+    name, replace = OUTPUT_ARGUMENTS.get()
     if directory.is_symlink():
-        raise SpecError("--out", str(directory), "is a link; give the folder itself")
+        raise SpecError(name, str(directory), "is a link; give the folder itself")
     resolved = directory.resolve()
     if resolved == Path.cwd().resolve() or resolved in Path.cwd().resolve().parents:
-        raise SpecError(
-            "--out", str(directory), "is the current folder or holds it; name a new one"
-        )
+        raise SpecError(name, str(directory), "is the current folder or holds it; name a new one")
     above = next((p for p in directory.absolute().parents if p.exists()), None)
     if above is not None and not above.is_dir():
-        raise SpecError("--out", str(directory), f"lies below {above}, which is a file")
+        raise SpecError(name, str(directory), f"lies below {above}, which is a file")
     if directory.exists() and not directory.is_dir():
-        raise SpecError("--out", str(directory), "must be a folder, not a file")
+        raise SpecError(name, str(directory), "must be a folder, not a file")
     if directory.is_dir() and any(directory.iterdir()) and not overwrite:
         raise SpecError(
-            "--out",
+            name,
             str(directory),
-            "the folder is not empty; pass --force (force=True, or overwrite=True to "
-            "Dataset.to_parquet)",
+            f"the folder is not empty; pass {replace} to replace it",
         )
     return directory.is_dir()
 
@@ -91,10 +89,11 @@ def claim_target(target: Path, overwrite: bool, existed: bool, kept: Path | None
     if existed and target.is_dir() and not target.is_symlink() and not any(target.iterdir()):
         return
     where = f"; the finished output is kept in {kept}" if kept is not None else ""
+    name, replace = OUTPUT_ARGUMENTS.get()
     raise SpecError(
-        "--out",
+        name,
         str(target),
-        f"appeared or filled while this run was writing; pass --force to replace it{where}",
+        f"appeared or filled while this run was writing; pass {replace} to replace it{where}",
     )
 
 
@@ -319,6 +318,10 @@ def read_folder(directory: str | Path) -> tuple[pd.DataFrame, dict, str]:
     table held both as one file and as parts (``check_one_form``), or a streamed folder's
     parts out of order (``parts``)."""
     folder = Path(directory)
+    if not folder.is_dir():
+        made = "a file (a spec? make its dataset first: synthbio generate SPEC --out DIR)"
+        what = made if folder.is_file() else "no such folder"
+        raise SpecError("", str(folder), f"not a dataset folder: {what}")
     check_one_form(folder)
     data = folder / DATA_FILE
     if not data.is_file() and (folder / DATA_DIR).is_dir():

@@ -53,8 +53,9 @@ def generate(
     """
     spec = as_spec(spec).with_seed(seed)
     layout = build_layout(spec)
+    # before the world, whose per-row arrays are as long as the table: refused first
+    check_budget(spec, layout, spec.n_rows, paired=bool(without) or bool(do))
     world = build_world(layout, spec.n_rows, without, do, spec.dtype)
-    check_budget(spec, layout, spec.n_rows, paired=not world.factual)
     design = build_design(spec)
     fixed = with_outcome_sites(spec, layout, fixed_sites(spec), design)
     fixed = with_mask_sites(spec, layout, fixed, design)

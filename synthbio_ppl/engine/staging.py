@@ -27,7 +27,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.core.errors import OUTPUT_ARGUMENTS, SpecError
 from synthbio_ppl.data.io import fsync_path
 from synthbio_ppl.engine.budget import check_free_space, full_disk_named
 from synthbio_ppl.engine.planning import FORMAT
@@ -250,8 +250,11 @@ def staged_files(
                 fsync_path(path)
             present = [Path(t).name for t in targets if Path(t).exists()]
             if present and not replace:
+                replace_them = OUTPUT_ARGUMENTS.get()[1]
                 raise SpecError(
-                    str(folder), present, "appeared while this run was writing; pass --force"
+                    str(folder),
+                    present,
+                    f"appeared while this run was writing; pass {replace_them}",
                 )
             for target in targets:
                 os.replace(staged[0], target)

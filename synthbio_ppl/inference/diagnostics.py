@@ -79,17 +79,24 @@ def check_draws(
     """Refuse draws that cannot be a posterior, and warn about ones that may not be.
 
     SpecError: non-finite draws; NUTS draws that never left their starting point (the log
-    density is not finite there, e.g. a value below a family's support). Warnings (with
-    what to do): divergent transitions, split R̂ above ``RHAT_WARNING``, an SVI loss still
-    falling. ``samples`` are (chain, draw, ...) per site.
+    density is not finite there, e.g. a value below a family's support); an SVI loss that
+    stays non-finite to the end. Warnings (with what to do): divergent transitions, split
+    R̂ above ``RHAT_WARNING``, an SVI loss still falling. ``samples`` are (chain, draw,
+    ...) per site.
     """
     from synthbio_ppl.core.errors import SpecError
 
-    if losses is not None and not np.isfinite(losses).all():
-        first = int(np.argmax(~np.isfinite(losses)))
+    # SVI's stable update skips a step whose loss is not finite (a guide draw outside a
+    # family's support), so a few such steps leave the optimisation where it was; one that
+    # never comes back, with no finite loss in its last tenth of steps, left the support
+    last = max(1, len(losses) // 10) if losses is not None else 0
+    if losses is not None and len(losses) and not np.isfinite(losses[-last:]).any():
+        finite = np.flatnonzero(np.isfinite(losses))
+        first = int(finite[-1]) + 1 if finite.size else 0
         raise SpecError(
             "data",
-            f"an SVI loss of {losses[first]} at step {first + 1} of {len(losses)}",
+            f"an SVI loss of {losses[first]} at step {first + 1} of {len(losses)} and at "
+            "every step after",
             "the optimisation left the model's support (a start or a step where the data "
             "lie outside a family's range); lower learning_rate (--learning-rate), or fit "
             "with NUTS",
@@ -125,9 +132,11 @@ def check_draws(
             )
         worst = max((float(np.nanmax(split_rhat(v))) for v in draws.values()), default=1.0)
         if worst > RHAT_WARNING:
+            chains = next(iter(draws.values())).shape[0] if draws else 1
+            more = "run more warmup and draws" + (", or several chains" if chains == 1 else "")
             warnings.warn(
-                f"split R̂ reaches {worst:.3f} (> {RHAT_WARNING}): the chain has not mixed; "
-                "run more warmup and draws, or several chains",
+                f"split R̂ reaches {worst:.3f} (> {RHAT_WARNING}): the "
+                f"{'chain has' if chains == 1 else 'chains have'} not mixed; {more}",
                 RuntimeWarning,
                 stacklevel=3,
             )
@@ -143,11 +152,19 @@ def check_draws(
 def still_falling(losses: np.ndarray, z: float = 3.0) -> bool:
     """Whether a loss trace still falls over its second half: the least-squares slope
     there is negative by more than ``z`` standard errors (the single-sample ELBO is noisy,
-    so a flat trace has a slope within its error)."""
+    so a flat trace has a slope within its error), and the fall over that half is more than
+    the noise of one step's loss (over thousands of steps a fall of a fraction of that
+    noise is significant, but the optimum is already within one estimate's error). Steps
+    whose loss is not finite (skipped by the stable update) are left out."""
     from scipy.stats import linregress
 
+    steps = np.arange(len(losses))[len(losses) // 2 :]
     half = losses[len(losses) // 2 :]
+    kept = np.isfinite(half)
+    steps, half = steps[kept], half[kept]
     if len(half) < 10 or np.ptp(half) == 0:
         return False
-    fit = linregress(np.arange(len(half)), half)
-    return bool(fit.slope < 0 and -fit.slope > z * fit.stderr)
+    fit = linregress(steps, half)
+    noise = float(np.std(half - (fit.intercept + fit.slope * steps)))
+    fall = -fit.slope * (steps[-1] - steps[0])
+    return bool(fit.slope < 0 and -fit.slope > z * fit.stderr and fall > noise)

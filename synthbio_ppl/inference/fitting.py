@@ -42,8 +42,9 @@ import numpyro.distributions as dist
 import pandas as pd
 
 from synthbio_ppl.core.cache import enable_compilation_cache
-from synthbio_ppl.core.errors import SpecError
-from synthbio_ppl.core.precision import check_learning_rate, precision
+from synthbio_ppl.core.errors import SpecError, check_seed
+from synthbio_ppl.core.fit_settings import MODEL_FIT_SETTINGS, resolve_settings
+from synthbio_ppl.core.precision import precision
 from synthbio_ppl.data.dataset import Dataset
 from synthbio_ppl.inference.arviz_data import to_inference_data
 from synthbio_ppl.inference.diagnostics import check_draws
@@ -77,14 +78,14 @@ def fit(
     design: pd.DataFrame | RowDesign | None = None,
     fixed: Mapping[str, Any] | None = None,
     priors: Mapping[str, dist.Distribution] | None = None,
-    num_warmup: int = 1000,
+    num_warmup: int | None = None,
     num_samples: int = 1000,
-    num_chains: int = 1,
+    num_chains: int | None = None,
     seed: int = 0,
     progress: bool = True,
-    target_accept: float = 0.8,
-    svi_steps: int = 5000,
-    learning_rate: float = 0.01,
+    target_accept: float | None = None,
+    svi_steps: int | None = None,
+    learning_rate: float | None = None,
     guide: Literal["auto", "normal", "mvn"] = "auto",
     noncentred: bool | None = None,
     log_likelihood: bool = True,
@@ -97,13 +98,16 @@ def fit(
     class names) default to ``data.y`` or a ``y`` column; ``design`` (columns ``batch``,
     ``<block>_group``) to the Dataset's covariates or the frame's own columns.
 
-    NUTS: ``num_chains`` chains of ``num_warmup`` adapting steps and ``num_samples`` draws,
+    NUTS: ``num_chains`` (default 1) chains of ``num_warmup`` (1000) adapting steps at
+    ``target_accept`` (0.8) and ``num_samples`` draws,
     as one compiled program reused for data of the same shape (``backend="mcmc"`` runs
     ``numpyro.infer.MCMC`` instead, with its progress bar; it recompiles on every call).
     SVI: a guide (``auto``: full-rank normal up to 200 latent dimensions, else mean-field)
-    fitted for ``svi_steps`` Adam steps (step size decaying from ``learning_rate`` to a
-    tenth), then ``num_samples`` draws from it. ``noncentred`` (default: only when batch
-    effects are one per batch) samples β = s·z, z ~ N(0, 1).
+    fitted for ``svi_steps`` (5000) Adam steps (step size decaying from ``learning_rate``,
+    0.01, to a tenth), then ``num_samples`` draws from it. A setting of the other method is
+    refused (SpecError naming it), not ignored (``core.fit_settings.MODEL_FIT_SETTINGS``).
+    ``noncentred`` (default: only when batch effects are one per batch) samples β = s·z,
+    z ~ N(0, 1).
 
     Missing cells (NaN, in columns a ``missing:`` entry hides): ``missing="model"`` fits
     each entry's mechanism with the features, the hidden cells latent where the mask
@@ -114,8 +118,11 @@ def fit(
         raise SpecError("method", method, "must be 'nuts' or 'svi'")
     if backend not in ("program", "mcmc"):
         raise SpecError("backend", backend, "must be 'program' or 'mcmc'")
-    counts = {"num_warmup": num_warmup, "num_samples": num_samples, "num_chains": num_chains}
-    counts["svi_steps"] = svi_steps
+    given = {"num_warmup": num_warmup, "num_chains": num_chains, "svi_steps": svi_steps}
+    given |= {"target_accept": target_accept, "learning_rate": learning_rate}
+    settings = resolve_settings(MODEL_FIT_SETTINGS, method, given)
+    counts = {name: settings[name] for name in ("num_warmup", "num_chains", "svi_steps")}
+    counts = {"num_samples": num_samples, **{k: v for k, v in counts.items() if v is not None}}
     for name, value in counts.items():
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
             raise SpecError(name, value, "must be a whole number ≥ 1")
@@ -123,14 +130,11 @@ def fit(
             raise SpecError(name, f"{value:,}", f"must be below 2^31 ({2**31:,})")
     if not isinstance(log_likelihood, bool | np.bool_):
         raise SpecError("log_likelihood", log_likelihood, "must be True or False")
-    real = (int, float, np.integer, np.floating)
-    if isinstance(target_accept, bool) or not isinstance(target_accept, real):
-        raise SpecError("target_accept", target_accept, "must be a number in (0, 1)")
-    if not 0 < target_accept < 1:  # also refuses nan
-        raise SpecError("target_accept", target_accept, "must lie strictly in (0, 1)")
-    learning_rate = check_learning_rate(learning_rate, "learning_rate")
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed < 2**32:
-        raise SpecError("seed", seed, "must be a whole number in [0, 2^32)")
+    # resolved for the method (None for the other method's: they are not used)
+    num_warmup, num_chains = settings["num_warmup"], settings["num_chains"]
+    target_accept, svi_steps = settings["target_accept"], settings["svi_steps"]
+    learning_rate = settings["learning_rate"]
+    check_seed(seed)
     if fixed is not None and not isinstance(fixed, Mapping):
         raise SpecError("fixed", type(fixed).__name__, "must be a mapping {site: value}")
     if priors is not None and not isinstance(priors, Mapping):
@@ -150,9 +154,11 @@ def fit(
     key = jax.random.PRNGKey(seed)
     started = time.perf_counter()
     if progress:
-        what = f"NUTS, {num_chains} chain(s) × ({num_warmup} warmup + {num_samples})"
-        if method == "svi":
-            what = f"SVI, {svi_steps} steps"
+        what = (
+            f"SVI, {svi_steps} steps"
+            if method == "svi"
+            else f"NUTS, {num_chains} chain(s) × ({num_warmup} warmup + {num_samples})"
+        )
         print(f"fitting {problem.spec.name} ({what}); the first fit of a shape compiles")
     losses = None
     with precision(problem.spec.dtype):

@@ -6,6 +6,7 @@ allowed) for anything the model cannot use.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
@@ -125,7 +126,13 @@ def build_problem(
     elif isinstance(data, pd.DataFrame):
         frame = data
     else:
-        raise SpecError("data", type(data).__name__, "must be a Dataset or a pandas DataFrame")
+        hint = "; a dataset folder's path: load it first, sb.load_dataset(path)"
+        path_like = isinstance(data, str | os.PathLike)
+        raise SpecError(
+            "data",
+            type(data).__name__,
+            "must be a Dataset or a pandas DataFrame" + (hint if path_like else ""),
+        )
     if spec is None:
         raise SpecError("spec", None, "give the spec that describes the data's model")
     spec = as_spec(spec)

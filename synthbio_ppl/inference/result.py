@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from numbers import Integral
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
+from synthbio_ppl.core.errors import SpecError, check_seed
 from synthbio_ppl.core.precision import precision
 from synthbio_ppl.data.dataset import Dataset
 from synthbio_ppl.data.truth import build_truth
@@ -126,7 +128,11 @@ class Fit:
         """Replicated tables from the same model at ``n_draws`` evenly spaced posterior draws,
         with the observed design: an array (n_draws, rows, features), or Datasets whose truth
         is the draw's parameters. With ``missing:`` entries the replicated tables are the
-        complete values (no cell hidden)."""
+        complete values (no cell hidden). SpecError naming ``n_draws`` (a whole number ≥ 1;
+        more than the fit holds gives them all) or ``seed``."""
+        if isinstance(n_draws, bool) or not isinstance(n_draws, Integral) or n_draws < 1:
+            raise SpecError("n_draws", n_draws, "must be a whole number ≥ 1")
+        check_seed(seed)
         problem = self.problem
         post = self.posterior
         total = next(iter(post.values())).shape[0]

@@ -106,8 +106,11 @@ def make_biomedical_classification(
     shares = _class_shares(shares, weights, n_classes, n_samples)
     counts = largest_remainder(n_samples, shares)
     if (counts < 1).any():
+        given = "equal shares" if weights is None else f"shares {weights}"
         raise SpecError(
-            "n_samples", n_samples, f"too few for every class to get a row (shares {weights})"
+            "n_samples",
+            n_samples,
+            f"too few for each of {n_classes} classes to get a row ({given})",
         )
     spec: dict[str, Any] = {
         "name": "make_biomedical_classification",

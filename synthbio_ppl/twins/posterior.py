@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from numpyro import handlers
 
-from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.core.errors import SpecError, check_seed
 from synthbio_ppl.core.keys import named_key
 from synthbio_ppl.inference.kernels import STATS
 from synthbio_ppl.inference.programs import cached
@@ -105,8 +105,7 @@ class Twin:
         from its posterior draw, up to ``REDRAWS`` times (the fitted distribution truncated
         to the bounds), then clipped; a bound the data pile up on is clipped onto at once.
         """
-        if isinstance(seed, bool) or not isinstance(seed, Integral) or not 0 <= seed < 2**32:
-            raise SpecError("seed", seed, "must be a whole number in [0, 2^32)")
+        check_seed(seed)
         if n is not None and (
             isinstance(n, bool) or not isinstance(n, Integral) or not 1 <= n <= MAX_SAMPLE_ROWS
         ):
@@ -195,8 +194,12 @@ class Twin:
 
     def correlation(self, cls: Hashable) -> pd.DataFrame:
         """Posterior mean of class ``cls``'s copula correlation (numeric columns): the mean
-        over draws of (W Wᵀ + diag σ²) scaled to unit diagonal, one (p, p) at a time."""
-        factor, variance = self._scaled_factor(list(self.layout.classes).index(cls))
+        over draws of (W Wᵀ + diag σ²) scaled to unit diagonal, one (p, p) at a time.
+        SpecError for a class the label does not have."""
+        classes = list(self.layout.classes)
+        if cls not in classes:
+            raise SpecError("cls", cls, f"must be one of the label's classes {classes}")
+        factor, variance = self._scaled_factor(classes.index(cls))
         unit = factor / np.sqrt(variance)[:, :, None]
         corr = np.zeros((unit.shape[1], unit.shape[1]))
         for draw in unit:

@@ -322,8 +322,12 @@ def _records(frame: pd.DataFrame, index_name: str) -> list[dict[str, Any]]:
     ]
 
 
-def _format(value: Any) -> str:
+def format_number(value: Any) -> str:
+    """A report's number: three significant digits, without an exponent from 1,000 to
+    10¹² (a mean of 1763.4 reads 1,763, not 1.76e+03); anything else as ``str``."""
     if isinstance(value, float | np.floating):
+        if 1e3 <= abs(value) < 1e12:
+            return f"{value:,.0f}"
         return f"{value:.3g}"
     return str(value)
 
@@ -333,5 +337,5 @@ def _markdown_table(header: list[Any], rows: list[list[Any]]) -> str:
         "| " + " | ".join(map(str, header)) + " |",
         "|" + "|".join("---" for _ in header) + "|",
     ]
-    lines += ["| " + " | ".join(_format(v) for v in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(format_number(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)

@@ -33,6 +33,7 @@ from synthbio_ppl.twins.scoring_inputs import (
     _feature_values,
     _label_codes,
     _location_scale,
+    one_hot_categorical,
 )
 from synthbio_ppl.twins.utility import _utility
 
@@ -52,7 +53,9 @@ def score_twin(
 
     ``real_train`` is the data the synthetic table was made from; ``real_holdout`` real
     rows it never saw. Every column but ``label`` is a feature; all three tables need the
-    same numeric feature columns, finite or NaN (missing); an infinite value, a missing
+    same feature columns, finite or NaN (missing); a categorical one (text, category) is
+    compared one-hot encoded with ``real_train``'s levels (``COL=LEVEL``, 0/1, NaN where
+    missing), as the twin keeps it; an infinite value, a missing
     label or a class unknown to ``real_train`` raises ``ValueError`` naming the table and
     column. ``estimator`` (a scikit-learn classifier,
     cloned for each fit; default StandardScaler + LogisticRegression(max_iter=2000)) is
@@ -60,7 +63,8 @@ def score_twin(
     the membership-inference attack. See ``TwinFidelity``, ``TwinUtility`` and
     ``TwinPrivacy`` for the formulas.
     """
-    frames = {"real_train": real_train, "real_holdout": real_holdout, "synthetic": synthetic}
+    encoded = one_hot_categorical(label, real_train, real_holdout, synthetic)
+    frames = dict(zip(("real_train", "real_holdout", "synthetic"), encoded, strict=True))
     features = _check_columns(frames, label)
     values = {name: _feature_values(frame, features, name) for name, frame in frames.items()}
     classes = _classes(real_train[label])

@@ -11,6 +11,7 @@ of its real-train sd.
 from __future__ import annotations
 
 from collections.abc import Hashable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -138,3 +139,41 @@ def _sd(x: np.ndarray) -> np.ndarray:
     centred = np.where(np.isnan(x), 0.0, x - _mean(x))
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(n >= 2, np.sqrt((centred**2).sum(axis=0) / (n - 1)), np.nan)
+
+
+def one_hot_categorical(label: str, *frames: pd.DataFrame) -> list[pd.DataFrame]:
+    """The tables with every non-numeric feature (a categorical column, text as
+    ``pd.read_csv`` gives it) one-hot encoded as 0/1 columns ``COL=LEVEL``, levels taken
+    from the first table's observed values; a missing cell is NaN in every ``COL=LEVEL``
+    column, so scoring sees (and compares) it as missing. Numeric and boolean columns,
+    columns numeric in any of the tables, and ``label`` are kept as they are."""
+
+    def numeric(column: pd.Series) -> bool:
+        return pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)
+
+    first = frames[0]
+    # text in every table that has it (a column text in one table and numbers in another
+    # is left as it is, for the check of numeric features to name)
+    encoded = [
+        name
+        for name in first.columns
+        if name != label and not any(numeric(f[name]) for f in frames if name in f.columns)
+    ]
+    if not encoded:
+        return list(frames)
+    out = []
+    for frame in frames:
+        columns: dict[str, Any] = {}
+        for name in frame.columns:
+            if name not in encoded:
+                columns[name] = frame[name]
+                continue
+            text = frame[name].astype(str)
+            missing = frame[name].isna().to_numpy()
+            for level in sorted(first[name].dropna().astype(str).unique()):
+                hot = (text == level).to_numpy(dtype=np.float64)
+                columns[f"{name}={level}"] = pd.Series(
+                    np.where(missing, np.nan, hot), index=frame.index
+                )
+        out.append(pd.DataFrame(columns, index=frame.index))
+    return out

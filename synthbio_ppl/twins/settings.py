@@ -12,26 +12,16 @@ it registers its options.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple
+from collections.abc import Mapping
+from typing import Any
 
 from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.core.fit_settings import FitSetting
+from synthbio_ppl.core.fit_settings import resolve_settings as resolve
 from synthbio_ppl.core.precision import check_learning_rate
 
 METHODS: tuple[str, ...] = ("nuts", "svi", "map")
 DEFAULT_METHOD = "map"
-
-
-class FitSetting(NamedTuple):
-    """One fit setting: ``sb.twin``'s argument, the command line's option, the methods it
-    applies to, its default there, and what checks a value given (``check(value, name)``
-    returns it as used, or raises SpecError naming the argument or option)."""
-
-    name: str
-    option: str
-    methods: tuple[str, ...]
-    default: int | float
-    check: Callable[[Any, str], Any] | None = None
 
 
 FIT_SETTINGS: tuple[FitSetting, ...] = (
@@ -58,32 +48,9 @@ def check_method(method: Any, field: str = "method") -> str:
 
 
 def resolve_settings(method: str, given: Mapping[str, Any], *, cli: bool = False) -> dict[str, Any]:
-    """Every fit setting for ``method``: the value given (not None, as its ``check`` returns
-    it), else the default where the setting applies, else None. A setting given for a
-    method it does not apply to, or refused by its ``check``, raises SpecError naming it
-    (``sb.twin``'s argument, or with ``cli`` the option)."""
-    unknown = sorted(set(given) - set(SETTING_NAMES))
-    if unknown:
-        raise SpecError("settings", unknown, f"fit settings are {', '.join(SETTING_NAMES)}")
-    resolved: dict[str, Any] = {}
-    for setting in FIT_SETTINGS:
-        value = given.get(setting.name)
-        applies = method in setting.methods
-        if value is not None and setting.check is not None:
-            value = setting.check(value, setting.option if cli else setting.name)
-        if value is not None and not applies:
-            if cli:
-                where = f"--method {' or '.join(setting.methods)}, not {method}"
-                raise SpecError(setting.option, value, f"applies to {where}; drop it")
-            methods = " or ".join(repr(m) for m in setting.methods)
-            raise SpecError(
-                setting.name,
-                value,
-                f"applies to method {methods}, not {method!r}; drop it (or choose a method "
-                "it applies to)",
-            )
-        resolved[setting.name] = (setting.default if value is None else value) if applies else None
-    return resolved
+    """Every twin fit setting for ``method`` (``core.fit_settings.resolve_settings`` on
+    ``FIT_SETTINGS``)."""
+    return resolve(FIT_SETTINGS, method, given, cli=cli)
 
 
 def kept_draws(method: str, settings: Mapping[str, Any]) -> int:

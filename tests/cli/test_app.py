@@ -35,6 +35,9 @@ def test_generate_refuses_to_overwrite_without_force(tmp_path: Path, capsys) -> 
 def test_validate_and_describe(capsys) -> None:
     assert main(["validate", str(MODELS / "kitchen_sink.yaml")]) == 0
     assert "valid (300 rows, 3 classes)" in capsys.readouterr().out
+    # a binary outcome replaces the (one) class: its labels are counted, not "1 class"
+    assert main(["validate", str(MODELS / "risk_score.yaml")]) == 0
+    assert "valid (2000 rows, 2 labels)" in capsys.readouterr().out
     assert main(["describe", str(MODELS / "kitchen_sink.yaml")]) == 0
     table = capsys.readouterr().out
     for expected in ("genes", "anchor+proxies", "0.8/0.5", "0.1/0.5/0.9", "uniform (raw)"):

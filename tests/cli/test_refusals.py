@@ -97,3 +97,37 @@ def test_bounds_of_a_date_kept_as_text_say_so(tmp_path, capsys, no_fit) -> None:
     assert err.startswith("synthbio: error: --bounds: 'when=0:1' is not allowed; ")
     assert "holds dates kept as text (such as '2021-01-01')" in err, err
     assert "t = pd.to_datetime(data['when'], utc=True)" in err
+
+
+@pytest.mark.parametrize(
+    ("method", "flag", "value"),
+    [("svi", "--warmup", "10"), ("svi", "--chains", "2"), ("svi", "--target-accept", "0.9"),
+     ("nuts", "--svi-steps", "10"), ("nuts", "--learning-rate", "0.1")],
+)  # fmt: skip
+def test_fit_refuses_a_flag_of_the_other_method(
+    tmp_path, capsys, no_fit, method: str, flag: str, value: str
+) -> None:
+    """Ignored before (``synthbio twin`` refused its own); refused before the folder is read."""
+    code = main(["fit", str(tmp_path / "absent"), "--method", method, flag, value])
+    assert code == 2
+    err = one_error_line(capsys)
+    assert err.startswith(f"synthbio: error: {flag}: ") and f"not {method}; drop it" in err
+
+
+@pytest.mark.parametrize(("sep", "words"), [("\t", "tabs"), (";", "semicolons")])
+def test_a_table_with_another_separator_says_so(tmp_path, capsys, no_fit, sep, words) -> None:
+    """It read as one column, and the label was "not a column" of a list of them all."""
+    real = tmp_path / "real.csv"
+    table().drop(columns="when").to_csv(real, index=False, sep=sep)
+    out = tmp_path / "twin"
+    assert main(["twin", str(real), "--label", "status", "--out", str(out), *QUICK]) == 2
+    err = one_error_line(capsys)
+    assert f"reads as one column: its cells are separated by {words}, not commas" in err
+
+
+def test_a_tsv_file_is_read_with_tabs(tmp_path) -> None:
+    from synthbio_ppl.cli.twin_inputs import read_table
+
+    real = tmp_path / "real.tsv"
+    table().to_csv(real, index=False, sep="\t")
+    assert read_table(real).columns.tolist() == ["x", "when", "status"]

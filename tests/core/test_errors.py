@@ -52,3 +52,14 @@ def test_a_number_as_a_field_name_says_a_field_name_is_needed() -> None:
     with pytest.raises(SpecError, match="must be a field name") as info:
         validate_spec(spec)
     assert (info.value.path, info.value.value) == ("informative[0].3", 3)
+
+
+def test_the_other_problems_are_placed() -> None:
+    """One line still, but the user learns where else to look (it said "and 1 more
+    problem" only, so each fix took a run)."""
+    spec = {"classes": [{"name": "a", "n": 50}, {"name": "b", "n": -4}],
+            "informative": [{"n": 2, "efect_size": 1.0}]}  # fmt: skip
+    with pytest.raises(SpecError) as info:
+        validate_spec(spec)
+    assert info.value.path == "classes[1].n"
+    assert info.value.allowed.endswith("(and 1 more problem, at informative[0].efect_size)")

@@ -21,6 +21,8 @@ BASE = {"classes": [{"name": "a", "n": 30}, {"name": "b", "n": 30}], "noise": [{
     "extra",
     [
         {"classes": [{"name": "a", "n": 1_500_000_000}, {"name": "b", "n": 5}]},
+        # the world's per-row arrays (50 GB) were allocated before the check
+        {"classes": [{"name": "a", "n": 50}, {"name": "b", "n": 50_000_000_000}]},
         {"noise": [{"n": 10_000_000}]},  # one 256-row chunk alone is 10 GB
         {"classes": [{"name": "a", "n": 100_000}, {"name": "b", "n": 100_000}],
          "batches": {"n": 100_000}},  # the dense class × batch rounding programme

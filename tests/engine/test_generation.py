@@ -234,12 +234,30 @@ def test_existing_folder_is_not_overwritten_without_force(small_spec, tmp_path) 
     out = tmp_path / "ds"
     data.to_parquet(out)
     before = (out / "data.parquet").read_bytes()
-    with pytest.raises(sb.SpecError, match="not empty"):
+    with pytest.raises(sb.SpecError, match="not empty") as info:
         sb.generate(small_spec, seed=5).to_parquet(out)
+    # the API's names, not the command line's --out/--force
+    assert info.value.path == "directory" and "pass overwrite=True" in info.value.allowed
+    assert "--force" not in str(info.value)
     assert (out / "data.parquet").read_bytes() == before
     sb.generate(small_spec, seed=5).to_parquet(out, overwrite=True)
     assert (out / "data.parquet").read_bytes() != before
     assert [p.name for p in tmp_path.iterdir()] == ["ds"]  # no staging folder left behind
+
+
+def test_the_command_line_names_its_flags_for_an_existing_folder(
+    small_spec, tmp_path, capsys
+) -> None:
+    from synthbio_ppl.cli.app import main
+
+    sb.generate(small_spec).to_parquet(tmp_path / "ds")
+    (tmp_path / "s.yaml").write_text(sb.validate_spec(small_spec).to_yaml())
+    assert main(["generate", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "ds")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("synthbio: error: --out: ") and "pass --force" in err
+    assert "overwrite=True" not in err
+    with pytest.raises(sb.SpecError, match=r"^directory: "):  # the API's names again after
+        sb.generate(small_spec).to_parquet(tmp_path / "ds")
 
 
 def test_make_biomedical_classification_one_liner() -> None:

@@ -21,6 +21,25 @@ def test_a_falling_trace_is_told_from_a_flat_noisy_one() -> None:
     assert not still_falling(np.full(100, 7.0))
 
 
+def test_a_fall_within_one_steps_noise_is_converged() -> None:
+    """Over 20,000 steps a fall of 2 units under noise of sd 5 is significant (slope about
+    9 standard errors), but smaller than one step's noise: the demo's SVI trace at its
+    default 5,000 steps (2.3 nats over the half, noise sd 3.7) was warned about."""
+    steps = np.arange(20000)
+    noise = RNG.normal(0.0, 5.0, steps.size)
+    trace = 300.0 - 2.0 * steps / 10000 + noise
+    from scipy.stats import linregress
+
+    half = linregress(steps[10000:], trace[10000:])
+    assert -half.slope > 3 * half.stderr  # significant: the old rule warned
+    assert not still_falling(trace)
+    trace[::50] = np.nan  # steps skipped by the stable update are left out
+    assert not still_falling(trace)
+    falling = 300.0 - 0.01 * np.arange(2000) + RNG.normal(0.0, 5.0, 2000)
+    falling[::50] = np.nan
+    assert still_falling(falling)
+
+
 def test_nuts_draws_that_never_moved_are_refused() -> None:
     """A value far below a lognormal's support: the log density is -inf at every start."""
     spec = {"classes": [{"name": "a", "n": 20}, {"name": "b", "n": 20}],
@@ -39,6 +58,28 @@ def test_divergences_and_a_drifting_chain_are_warned_about() -> None:
         check_draws(draws, ["a"], stats, None, "nuts")
     text = " ".join(str(w.message) for w in record)
     assert "10 of 400 NUTS transitions diverged" in text and "R̂" in text
+    assert "or several chains" in text  # one chain: more chains would tell
+
+
+def test_chains_that_have_not_mixed_are_not_told_to_run_several() -> None:
+    drift = np.linspace(0, 3, 400)[None, :, None]
+    draws = {"a": RNG.normal(size=(2, 400, 1)) + np.r_[drift, -drift]}
+    with pytest.warns(RuntimeWarning, match="the chains have not mixed") as record:
+        check_draws(draws, ["a"], {}, None, "nuts")
+    assert "several chains" not in str(record[0].message)
+
+
+@pytest.mark.parametrize(
+    ("method", "setting", "value"),
+    [("svi", "num_warmup", 10), ("svi", "num_chains", 2), ("svi", "target_accept", 0.9),
+     ("nuts", "svi_steps", 10), ("nuts", "learning_rate", 0.1)],
+)  # fmt: skip
+def test_a_setting_of_the_other_method_is_refused(method: str, setting: str, value) -> None:
+    """They were ignored silently (the twin refused them); before anything is fitted."""
+    spec = {"classes": [{"name": "a", "n": 20}, {"name": "b", "n": 20}], "noise": [{"n": 2}]}
+    with pytest.raises(sb.SpecError, match=rf"^{setting}: .*applies to method") as info:
+        sb.fit(spec, sb.generate(spec), method, progress=False, **{setting: value})
+    assert info.value.value == value
 
 
 def test_a_clean_chain_passes_silently() -> None:

@@ -397,3 +397,14 @@ def test_recovery_names_a_bad_argument(kwargs: dict, words: str) -> None:
     if "prob" in kwargs:
         with pytest.raises(ValueError, match=words):
             result.nuisance_summary(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("argument", "value"),
+    [("n_draws", 0), ("n_draws", 2.5), ("n_draws", True), ("seed", -1), ("seed", 2**32)],
+)
+def test_posterior_predictive_names_a_bad_argument(argument: str, value: object) -> None:
+    """``n_draws=0`` raised numpy's reshape error; each bad value is named."""
+    _, result = process_fit("batches")
+    with pytest.raises(SpecError, match=f"^{argument}: "):
+        result.posterior_predictive(**{argument: value})

@@ -63,8 +63,18 @@ def test_bad_field_names_path_value_and_rule(
 
 def test_unknown_field_is_named(small_spec: dict[str, Any]) -> None:
     bad = _with(small_spec, "clusters.0.corelation", 0.3)
-    with pytest.raises(SpecError, match=r"^clusters\[0\]\.corelation: .*unknown field"):
+    with pytest.raises(SpecError, match=r"^clusters\[0\]\.corelation: .*unknown field") as info:
         validate_spec(bad)
+    # the misspelt name is the value refused (not its 0.3), with the nearest field
+    assert info.value.value == "corelation"
+    assert "did you mean 'correlation'?" in info.value.allowed
+    assert "structure" in info.value.allowed  # the fields a cluster takes are listed
+
+
+def test_an_unknown_field_far_from_any_gets_the_list_alone(small_spec: dict[str, Any]) -> None:
+    with pytest.raises(SpecError, match=r"^zzz: 'zzz' is not allowed; unknown field; the") as info:
+        validate_spec({**small_spec, "zzz": 1})
+    assert "did you mean" not in info.value.allowed and "informative" in info.value.allowed
 
 
 def test_per_class_correlation_must_name_every_class(small_spec: dict[str, Any]) -> None:

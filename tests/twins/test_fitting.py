@@ -695,3 +695,11 @@ def test_shares_at_the_ends_of_the_float_range_are_proportions(fitted, share) ->
             "case": 199,
             "control": 1,
         }
+
+
+@pytest.mark.parametrize("cls", [0, "Control", None])
+def test_correlation_of_a_class_the_label_lacks_is_named(fitted, cls) -> None:
+    """Labels are text here: ``correlation(0)`` (the docs' example with numeric labels)
+    raised list.index's "0 is not in list"."""
+    with pytest.raises(SpecError, match=r"^cls: .*must be one of the label's classes"):
+        fitted.correlation(cls)

@@ -458,3 +458,39 @@ def test_repr_is_a_few_lines_of_headline_scores(fresh) -> None:
     assert f"MIA AUC {privacy.mia_auc:.3f}" in text
     assert "x0" not in text  # no feature table
     assert str(report) == text
+
+
+def test_text_categorical_columns_are_scored_one_hot() -> None:
+    """A categorical column kept as text (what ``pd.read_csv`` gives, and what ``sb.twin``
+    takes) is scored as its 0/1 columns with the training table's levels, a missing cell
+    NaN in each: the same report as for the table one-hot encoded by hand."""
+    train, holdout, synthetic = tables(seed=5)
+    rng = np.random.default_rng(5)
+    for frame in (train, holdout, synthetic):
+        frame["sex"] = rng.choice(["female", "male"], size=len(frame)).astype(object)
+        frame.loc[frame.index[:3], "sex"] = None
+    by_hand = []
+    for frame in (train, holdout, synthetic):
+        hot = frame.drop(columns="sex")
+        for level in ("female", "male"):
+            hot[f"sex={level}"] = np.where(frame["sex"].isna(), np.nan, frame["sex"] == level)
+        by_hand.append(hot[[*train.columns.drop(["sex", "y"]), "y", "sex=female", "sex=male"]])
+    report = score_twin(train, holdout, synthetic, label="y")
+    expected = score_twin(*by_hand, label="y")
+    assert (
+        report.fidelity.per_feature.index.tolist() == expected.fidelity.per_feature.index.tolist()
+    )
+    assert report.fidelity.max_ks == expected.fidelity.max_ks
+    assert report.privacy.dcr_synthetic_median == expected.privacy.dcr_synthetic_median
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(1763.4, "1,763"), (0.123456, "0.123"), (12.345, "12.3"), (-2500.0, "-2,500"),
+     (2.5e12, "2.5e+12"), (3e-5, "3e-05"), (7, "7")],
+)  # fmt: skip
+def test_report_numbers_read_without_an_exponent_where_one_is_not_needed(value, shown) -> None:
+    """A real mean of 1763.4 read 1.76e+03 in report.md."""
+    from synthbio_ppl.twins.report import format_number
+
+    assert format_number(value) == shown
