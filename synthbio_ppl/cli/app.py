@@ -10,6 +10,7 @@ import contextlib
 import os
 import sys
 import warnings
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -223,8 +224,8 @@ def _main(arguments: list[str]) -> int:
         warnings.showwarning = shown
     if code == 0:
         with contextlib.suppress(OSError):  # stderr closed: lost, as with Python's own
-            for line in lines:
-                print(line, file=sys.stderr)
+            for line, times in Counter(lines).items():  # once each (a streamed run's chunks)
+                print(line + (f" (×{times})" if times > 1 else ""), file=sys.stderr)
     return code
 
 

@@ -12,6 +12,7 @@ import sys
 import time
 from typing import Any
 
+from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.engine.parquet_writer import generate_to_parquet
 from synthbio_ppl.engine.staging import DATA_DIR, SPEC_FILE, TRUTH_FILE, staging_path
 
@@ -54,6 +55,7 @@ def stream_command(args: Any) -> None:
             print(f"{args.out} is complete already (the same spec, seed and rows): "
                   "nothing to resume")  # fmt: skip
         return
+    flags = {"rows": "--rows", "chunk_rows": "--chunk-rows"}
     try:
         out = generate_to_parquet(
             args.spec,
@@ -65,6 +67,10 @@ def stream_command(args: Any) -> None:
             force=args.force,
             progress=False if quiet else getattr(args, "progress", None),
         )
+    except SpecError as exc:  # the engine names its arguments; here they are flags
+        if exc.path in flags:
+            raise SpecError(flags[exc.path], exc.value, exc.allowed) from None
+        raise
     except KeyboardInterrupt:
         where = staging_path(args.out)
         print(

@@ -11,7 +11,7 @@ tables when it registers its options.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from numbers import Real
+from numbers import Integral, Real
 from typing import Any, NamedTuple
 
 from synthbio_ppl.core.errors import SpecError
@@ -71,9 +71,21 @@ def _target_accept(value: Any, name: str) -> float:
     return float(value)
 
 
+MAX_CHAINS = 256
+"""NUTS chains a fit may run: each holds its own sampler state in memory (100,000 of them
+grew past 9 GB before the memory check could run)."""
+
+
+def _chains(value: Any, name: str) -> int:
+    """A whole number from 1 to ``MAX_CHAINS``, else SpecError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, Integral) or not 1 <= value <= MAX_CHAINS:
+        raise SpecError(name, value, f"must be a whole number from 1 to {MAX_CHAINS}")
+    return int(value)
+
+
 MODEL_FIT_SETTINGS: tuple[FitSetting, ...] = (
     FitSetting("num_warmup", "--warmup", ("nuts",), 1000),
-    FitSetting("num_chains", "--chains", ("nuts",), 1),
+    FitSetting("num_chains", "--chains", ("nuts",), 1, _chains),
     FitSetting("target_accept", "--target-accept", ("nuts",), 0.8, _target_accept),
     FitSetting("svi_steps", "--svi-steps", ("svi",), 5000),
     FitSetting("learning_rate", "--learning-rate", ("svi",), 0.01, check_learning_rate),

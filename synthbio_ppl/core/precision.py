@@ -47,11 +47,12 @@ def check_learning_rate(value: Any, name: str) -> float:
     step rounds to 0 and nothing is fitted. Else SpecError naming ``name`` (the argument,
     or the command line's option)."""
     low, high = SMALLEST["float32"], LARGEST["float32"]
-    if isinstance(value, bool) or not isinstance(value, Real) or not low <= value <= high:
+    number = float(value) if isinstance(value, Real) and not isinstance(value, bool) else None
+    if number is None or not low <= number <= high:  # compared as a float: a float16 too
         raise SpecError(
             name,
             value,
             f"must be a positive number from {low:.4g} to {high:.4g} (float32's normal "
             "range: a larger step overflows in a float32 fit, a smaller one rounds to 0)",
         )
-    return float(value)
+    return number

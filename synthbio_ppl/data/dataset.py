@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,8 +93,11 @@ class Dataset:
             extras[MISSING_FILE] = self.truth.hidden_cells
             extras[COMPLETE_FILE] = self.truth.complete_cells
         present = {name: frame for name, frame in extras.items() if frame is not None}
+        # a replicated dataset (Fit.posterior_predictive) holds no per-row latents, masks
+        # or covariates: written only where it loads back, checked before it is in place
+        check = _loadable if self.truth.posterior_draw is not None else None
         try:
-            return write_folder(directory, table, truth, spec, overwrite, present)
+            return write_folder(directory, table, truth, spec, overwrite, present, check)
         except OSError as exc:
             if is_disk_full(exc):
                 raise OSError(
@@ -148,6 +152,8 @@ def load_dataset(directory: str | Path) -> Dataset:
     mask that disagree (``data.masks``); per-row truth (latents, dropout) not the spec's or
     out of its range (``data.row_truth``).
     """
+    if not isinstance(directory, str | os.PathLike):
+        raise SpecError("directory", type(directory).__name__, "must be a folder's path")
     folder = Path(directory)
     frame, truth, spec_text = read_folder(folder)
     try:
@@ -292,3 +298,18 @@ def _differ(features: list[str], columns: list[str]) -> str:
         f"its features name {here} where the spec's column {at} is {there} "
         f"({len(features)} features, the spec {len(columns)} columns)"
     )
+
+
+def _loadable(staging: Path) -> None:
+    """SpecError unless the folder written in ``staging`` loads: a replicated dataset of a
+    scene with per-row latents (counts, outcomes), masks or covariates lacks them."""
+    try:
+        load_dataset(staging)
+    except SpecError as exc:
+        raise SpecError(
+            "as_datasets",
+            "a replicated dataset of this scene",
+            "cannot be written as a folder: it holds no per-row latents, masks or covariates "
+            "of its own; use its X, y and truth in memory "
+            f"(loading it would say: {exc.allowed})",
+        ) from None

@@ -10,7 +10,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -62,6 +62,15 @@ def check_target(directory: Path, overwrite: bool) -> bool:
         raise SpecError(name, str(directory), f"lies below {above}, which is a file")
     if directory.exists() and not directory.is_dir():
         raise SpecError(name, str(directory), "must be a folder, not a file")
+    if directory.is_dir() and overwrite and any(directory.iterdir()) and not _ours(directory):
+        held = sorted(p.name for p in directory.iterdir())
+        shown = ", ".join(held[:4]) + (", ..." if len(held) > 4 else "")
+        raise SpecError(
+            name,
+            str(directory),
+            f"holds files this program did not write ({shown}); {replace} replaces only a "
+            "dataset or twin folder: name a new folder, or empty this one",
+        )
     if directory.is_dir() and any(directory.iterdir()) and not overwrite:
         raise SpecError(
             name,
@@ -69,6 +78,19 @@ def check_target(directory: Path, overwrite: bool) -> bool:
             f"the folder is not empty; pass {replace} to replace it",
         )
     return directory.is_dir()
+
+
+OUR_FOLDERS = (
+    (SPEC_FILE, TRUTH_FILE),
+    ("report.json", "synthetic.csv"),
+    ("report.json", "synthetic.parquet"),
+)
+"""Files that mark a folder this program wrote: a dataset's, a twin's (either table form)."""
+
+
+def _ours(directory: Path) -> bool:
+    """Whether ``directory`` is a folder this program wrote (``OUR_FOLDERS``)."""
+    return any(all((directory / name).is_file() for name in marks) for marks in OUR_FOLDERS)
 
 
 def claim_target(target: Path, overwrite: bool, existed: bool, kept: Path | None = None) -> None:
@@ -172,15 +194,19 @@ def write_folder(
     spec_yaml: str,
     overwrite: bool = False,
     extras: dict[str, pd.DataFrame] | None = None,
+    check: Callable[[Path], None] | None = None,
 ) -> Path:
     """Write the three files of a dataset folder atomically, plus ``extras`` (``{file
-    name: frame}``, e.g. latents.parquet)."""
+    name: frame}``, e.g. latents.parquet); ``check(staging folder)``, if given, may refuse
+    the written folder before it is renamed into place (nothing is left then)."""
     with staged_folder(directory, overwrite) as staging:
         pq.write_table(table, staging / DATA_FILE)
         (staging / TRUTH_FILE).write_text(truth_json)
         (staging / SPEC_FILE).write_text(spec_yaml)
         for name, frame in (extras or {}).items():
             pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), staging / name)
+        if check is not None:
+            check(staging)
     return Path(directory)
 
 
@@ -329,6 +355,9 @@ def read_folder(directory: str | Path) -> tuple[pd.DataFrame, dict, str]:
     missing = [f.name for f in (data, folder / TRUTH_FILE, folder / SPEC_FILE) if not f.exists()]
     if missing:
         raise SpecError("", str(folder), f"not a dataset folder (missing {', '.join(missing)})")
+    for path in (folder / TRUTH_FILE, folder / SPEC_FILE):
+        if not path.is_file():  # a pipe or a device would be read forever
+            raise SpecError("", str(path), "not a regular file (as written: a text file)")
     try:
         frame = _read_parquet(data).to_pandas()
     except (pa.ArrowException, OSError) as exc:

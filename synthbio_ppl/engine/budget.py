@@ -74,12 +74,20 @@ def request_bytes(
     # bounded chunk's when streamed (the design is a rule evaluated chunk by chunk)
     design_rows = min(rows, LEVEL_CHUNK) if streamed else rows
     total += 8 * design_rows * (6 + groups + len(layout.modifiers))
-    total += 8 * classes * layout.n_features * 4  # class means and effect-size tables
+    total += 8 * classes * layout.n_features * 4  # class means
+    total += effect_size_bytes(classes, layout.n_features)
     for block in layout.blocks:
         total += 8 * process_of(block.kind).latent_levels(block) * block.n_features
     for static in layout.modifiers:
         total += modifier_of(static.field).memory_bytes(static, classes, layout.n_features)
     return total
+
+
+def effect_size_bytes(classes: int, n_features: int) -> int:
+    """The truth's effect sizes: one column per pair of classes, each a pandas column of
+    about 2 KiB of its own (2,000 one-row classes peaked at 3.9 GB, measured once)."""
+    pairs = classes * (classes - 1) // 2
+    return pairs * (8 * n_features * 4 + 2048)
 
 
 def check_budget(
@@ -88,6 +96,15 @@ def check_budget(
     """Raise SpecError when the request's estimate exceeds the memory limit."""
     need, limit = request_bytes(spec, layout, rows, streamed, paired), memory_limit()
     classes = len(spec.classes)
+    pairs = effect_size_bytes(classes, layout.n_features)
+    if need > limit and pairs > need / 2:  # the classes alone: name them
+        raise SpecError(
+            "classes",
+            f"{classes:,} classes",
+            f"their {classes * (classes - 1) // 2:,} pairs of effect sizes need about "
+            f"{readable_size(pairs)}, over the memory limit {readable_size(limit)}; use fewer "
+            f"classes, or raise {LIMIT_VARIABLE}",
+        )
     for static in layout.modifiers:  # a modifier that alone takes most: name its field
         modifier = modifier_of(static.field)
         own = modifier.memory_bytes(static, classes, layout.n_features)

@@ -10,13 +10,11 @@ import numpy as np
 import pandas as pd
 
 from synthbio_ppl.core.errors import SpecError
-from synthbio_ppl.core.precision import SMALLEST
 from synthbio_ppl.data.truth import Truth
 from synthbio_ppl.data.truth_numbers import check_truth_numbers
 from synthbio_ppl.model.layout import Layout, block_paths
 from synthbio_ppl.model.parameters import owner_paths
 from synthbio_ppl.processes.registry import process_of, truth_owners
-from synthbio_ppl.spec.ranges import spec_numbers
 
 
 def check_finite(spec: Any, layout: Layout, values: np.ndarray) -> None:
@@ -37,19 +35,12 @@ def check_finite(spec: Any, layout: Layout, values: np.ndarray) -> None:
     path = block_paths(spec)[block.name]
     if block.columns:  # columns the user named (a scene's biomarkers): name that one
         path = f"{process_of(block.kind).columns_path(block)}.{layout.columns[column]}"
-    tiny = _underflowing(spec, block_paths(spec)[block.name])
-    if tiny is not None:  # a scale that is 0 in the dtype (a lognormal sigma of 1e-300)
-        raise SpecError(
-            tiny[0],
-            tiny[1],
-            f"becomes 0 in {spec.dtype} (its smallest normal number is {SMALLEST[spec.dtype]:.3g}) "
-            f"and makes {layout.columns[column]} non-finite; use a larger value",
-        )
     raise SpecError(
         path,
         f"{n_bad} of {len(values)} values non-finite in {layout.columns[column]}",
-        f"its parameters{effects} overflow {spec.dtype}; use smaller ones"
-        + (" or dtype: float64" if spec.dtype == "float32" else ""),
+        f"its parameters{effects} leave {spec.dtype}'s range: a value too large (overflow), "
+        "or a scale too small to compute with (a lognormal sigma near 0); use values nearer "
+        "1" + (", or dtype: float64" if spec.dtype == "float32" else ""),
     )
 
 
@@ -80,16 +71,6 @@ def _owner_path(spec: Any, layout: Layout, entry: str) -> str:
         return owner_paths(spec, layout).get(rest.partition(".")[0], "")
     owner = truth_owners().get(head.partition("[")[0])
     return owner.field if owner is not None else ""
-
-
-def _underflowing(spec: Any, block_path: str) -> tuple[str, float] | None:
-    """The first number of the block's spec field nearer 0 than its dtype's smallest normal
-    number (but not 0), with its path; None where there is none."""
-    for path, value in spec_numbers(spec.model_dump(by_alias=True)):
-        inside = path == block_path or path.startswith((f"{block_path}.", f"{block_path}["))
-        if inside and 0 < abs(value) < SMALLEST[spec.dtype]:
-            return path, value
-    return None
 
 
 def _may_hold_non_finite(value: Any) -> bool:

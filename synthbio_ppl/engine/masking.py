@@ -56,18 +56,19 @@ def with_mask_sites(
     solved: dict[str, np.ndarray] = dict(fixed)
     paths = owner_paths(spec, layout)
     for entry, static in zip(entries, layout.masks, strict=True):
+        mask = mask_of(static.field)
         with np.errstate(over="ignore", invalid="ignore"):  # checked just below
-            found = mask_of(static.field).solve(entry, static, counts, values)
+            found = mask.solve(entry, static, counts, values)
             cast = {site: np.asarray(value, dtype=spec.dtype) for site, value in found.items()}
         for site, value in cast.items():
             if not np.isfinite(value).all():
-                given = np.asarray(found[site], dtype=np.float64)
-                worst = float(given[np.argmax(np.abs(np.nan_to_num(given, nan=np.inf)))])
+                slope = mask.slope_field
+                path = paths[static.name] + (f".{slope}" if slope else "")
                 raise SpecError(
-                    paths[static.name],
-                    worst,
-                    f"its solved {site.partition('.')[2]} must be finite in {spec.dtype}: its "
-                    "strength is too large for its driver's values; use a smaller strength"
+                    path,
+                    getattr(entry, slope) if slope else site,
+                    f"its solved {site.partition('.')[2]} would lie beyond {spec.dtype}'s "
+                    "range: too large for the driver's values; use a smaller value"
                     + (" or dtype: float64" if spec.dtype == "float32" else ""),
                 )
         solved.update(cast)

@@ -30,7 +30,7 @@ from typing import Any
 from synthbio_ppl.core.errors import SpecError, is_disk_full
 from synthbio_ppl.data.io import fsync_path
 from synthbio_ppl.data.parts import ROWS_KEY
-from synthbio_ppl.engine.budget import check_disk
+from synthbio_ppl.engine.budget import check_disk, full_disk_named
 from synthbio_ppl.engine.planning import StreamPlan, chunk_frames, plan_for, rescale_rows
 from synthbio_ppl.engine.progress import Progress
 from synthbio_ppl.engine.staging import (
@@ -83,7 +83,12 @@ def generate_to_parquet(
             chunk_rows = (staging.previous() or {}).get("chunk_rows")
         plan = plan_for(resolved, chunk_rows)
         truth_json = _truth_json(plan)  # before the staging folder is touched: it may refuse
-        done = staging.start(plan, resume)
+        with full_disk_named(
+            staging.path,
+            "the disk is full as this run starts; free some "
+            "space and run again (--resume keeps what is there)",
+        ):
+            done = staging.start(plan, resume)
         parts = plan.parts
         todo = [i for i in range(len(parts)) if i not in done]
         initial = sum(b - a for i, (a, b) in enumerate(parts) if i in done)
@@ -107,7 +112,12 @@ def generate_to_parquet(
             raise
         finally:
             bar.close()
-        return staging.finish(truth_json, plan.spec.to_yaml(), force, existed)
+        with full_disk_named(
+            staging.path,
+            "the disk is full as this run finishes: free some "
+            "space and run again with --resume (resume=True)",
+        ):
+            return staging.finish(truth_json, plan.spec.to_yaml(), force, existed)
 
 
 def _bytes_below(folder: Path) -> int:

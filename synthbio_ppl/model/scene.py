@@ -259,6 +259,8 @@ def validate_spec(data: Spec | dict[str, Any]) -> Spec:
 def load_spec(source: str | Path) -> Spec:
     """Read and validate a YAML spec file; SpecError names the file, line or field."""
     path = Path(source)
+    if path.exists() and not path.is_file():  # a folder, a pipe, a device: never read
+        raise SpecError("", str(path), "not a regular file (a spec is a YAML file)")
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -271,6 +273,8 @@ def load_spec(source: str | Path) -> Spec:
         raise SpecError("", str(path), str(exc)) from None
     except RecursionError:
         raise SpecError("", str(path), "nested too deeply to be a spec") from None
+    except ValueError:  # an integer of more digits than Python converts (4,300)
+        raise SpecError("", str(path), "holds a number of more than 4,300 digits") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

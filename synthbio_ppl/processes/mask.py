@@ -38,6 +38,9 @@ class MaskModifier:
     prefix: str = ""
     site_prefix = "<entry>"
     """How the reference names its sites' prefix (each entry's name)."""
+    slope_field: str | None = None
+    """The entry's field whose size sets the solved sites' (a mechanism's strength): named
+    when they overflow the dtype."""
 
     def reference_sections(self) -> list[tuple[str, type[BaseModel]]]:
         return [(f"{self.field}[]", self.spec_model)]

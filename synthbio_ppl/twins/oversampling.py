@@ -12,12 +12,13 @@ imbalanced-learn's sampler API (``fit_resample``, ``sampling_strategy``), so an
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.core.errors import SpecError, check_seed
 
 SamplingStrategy = str | float | Mapping[Hashable, int]
 _LABEL = "__class__"
@@ -37,16 +38,21 @@ def target_counts(y: np.ndarray, sampling_strategy: SamplingStrategy) -> dict[Ha
         unknown = [str(k) for k in sampling_strategy if k not in have]
         if unknown:
             raise SpecError("sampling_strategy", unknown, f"classes are {list(have)}")
+        for cls, rows in sampling_strategy.items():  # imbalanced-learn's: rows, whole
+            if isinstance(rows, bool) or not isinstance(rows, Integral):
+                allowed = "must be the class's rows after resampling, a whole number (int)"
+                raise SpecError(f"sampling_strategy.{cls}", rows, allowed)
         short = {k: v for k, v in sampling_strategy.items() if v < have[k]}
         if short:
             raise SpecError("sampling_strategy", short, "oversampling cannot remove rows")
         return {k: int(sampling_strategy.get(k, have[k])) - have[k] for k in have}
-    if isinstance(sampling_strategy, float | int) and not isinstance(sampling_strategy, bool):
-        if not np.isfinite(sampling_strategy):
+    if isinstance(sampling_strategy, Real) and not isinstance(sampling_strategy, bool):
+        if not np.isfinite(float(sampling_strategy)):
             raise SpecError("sampling_strategy", sampling_strategy, "must be a finite ratio")
         if len(have) != 2:
             raise SpecError("sampling_strategy", sampling_strategy, "a ratio needs two classes")
-        wanted = int(np.ceil(sampling_strategy * top))
+        # imbalanced-learn's count: int(ratio × majority), rounded down
+        wanted = int(np.floor(float(sampling_strategy) * top))
         if not 0 < sampling_strategy <= 1 or wanted < have[minority]:
             raise SpecError(
                 "sampling_strategy",
@@ -117,18 +123,27 @@ class TwinOversampler:
         labels = np.asarray(y)
         if labels.ndim != 1 or len(labels) != len(frame):
             raise SpecError("y", labels.shape, f"needs one label per row of X ({len(frame)})")
+        if not len(frame):
+            raise SpecError("X", "no rows", "needs rows of at least two classes")
+        missing = int(pd.isna(labels).sum())
+        if missing:
+            raise SpecError("y", f"{missing} missing label(s)", "give every row its class")
+        check_seed(0 if self.random_state is None else self.random_state, "random_state")
         add = target_counts(labels, self.sampling_strategy)
         self.sampling_strategy_ = add
         if sum(add.values()) == 0:
             return X, y
         seed = 0 if self.random_state is None else int(self.random_state)
-        table = frame.assign(**{_LABEL: labels})
+        label = _LABEL
+        while label in frame.columns:  # a feature of that name: the label takes another
+            label = f"_{label}"
+        table = frame.assign(**{label: labels})
         options = dict(self.twin_options or {})
-        self.twin_ = twin(table, _LABEL, method=self.method, rank=self.rank, seed=seed, **options)
+        self.twin_ = twin(table, label, method=self.method, rank=self.rank, seed=seed, **options)
         wanted = {k: v for k, v in add.items() if v > 0}
         # n given: one row to add in all is a count, not a share of the real table's size
         new = self.twin_.sample(sum(wanted.values()), seed=seed + 1, balance=wanted)
-        new_y = new.pop(_LABEL).to_numpy(dtype=labels.dtype)
+        new_y = new.pop(label).to_numpy(dtype=labels.dtype)
         if isinstance(X, pd.DataFrame):
             X_res: Any = pd.concat([X, new.set_axis(X.columns, axis=1)], ignore_index=True)
         else:

@@ -131,3 +131,39 @@ def test_a_tsv_file_is_read_with_tabs(tmp_path) -> None:
     real = tmp_path / "real.tsv"
     table().to_csv(real, index=False, sep="\t")
     assert read_table(real).columns.tolist() == ["x", "when", "status"]
+
+
+def test_a_pipe_or_a_device_is_refused_not_read_forever(tmp_path, capsys) -> None:
+    import os
+
+    pipe = tmp_path / "spec.yaml"
+    os.mkfifo(pipe)
+    for path in (pipe, Path("/dev/zero")):
+        assert main(["validate", str(path)]) == 2
+        assert "not a regular file" in one_error_line(capsys)
+
+
+def test_an_integer_of_thousands_of_digits_is_named(tmp_path, capsys) -> None:
+    spec = tmp_path / "s.yaml"
+    spec.write_text("seed: " + "9" * 5000 + "\nclasses: [{name: a, n: 5}, {name: b, n: 5}]\n")
+    assert main(["validate", str(spec)]) == 2  # was an internal error (exit 1)
+    assert "holds a number of more than 4,300 digits" in one_error_line(capsys)
+
+
+@pytest.mark.parametrize(("flag", "value"), [("--rows", "0"), ("--chunk-rows", "-5")])
+def test_generate_names_its_flags(tmp_path, capsys, flag: str, value: str) -> None:
+    """The engine's refusal named its arguments (rows, chunk_rows), not the flags."""
+    from tests.conftest import MODELS
+
+    argv = ["generate", str(MODELS / "demo.yaml"), "--out", str(tmp_path / "o"), flag, value]
+    if flag == "--chunk-rows":
+        argv += ["--rows", "100"]
+    assert main(argv) == 2
+    assert one_error_line(capsys).startswith(f"synthbio: error: {flag}: {value} is not allowed")
+
+
+def test_fit_refuses_more_chains_than_it_can_hold(tmp_path, capsys, no_fit) -> None:
+    assert main(["fit", str(tmp_path / "absent"), "--chains", "100000"]) == 2
+    assert "--chains: 100000 is not allowed; must be a whole number from 1 to 256" in (
+        one_error_line(capsys)
+    )

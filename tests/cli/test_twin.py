@@ -142,6 +142,12 @@ def test_force_replaces_and_its_absence_refuses(real_csv: Path, tmp_path: Path, 
     assert "--force" in one_error_line(capsys)
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
 
+    # --force replaces only a folder this program wrote: not one holding the user's files
+    assert main([*twin_args(real_csv, out), "--force"]) == 2
+    assert "did not write (keep.txt)" in one_error_line(capsys)
+    (out / "keep.txt").unlink()
+    assert main(twin_args(real_csv, out)) == 0  # an empty folder is taken
+    assert main(twin_args(real_csv, out)) == 2  # the twin now there
     assert main([*twin_args(real_csv, out), "--force"]) == 0
     assert sorted(p.name for p in out.iterdir()) == FILES
     assert leftovers(tmp_path) == []

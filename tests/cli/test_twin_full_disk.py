@@ -22,10 +22,13 @@ QUICK = ["--steps", "20", "--holdout", "0"]
 
 @pytest.fixture
 def earlier(tmp_path: Path) -> Path:
-    """An earlier output of the twin (here one file), which --force would replace."""
+    """An earlier output of the twin (the files that mark one), which --force would
+    replace."""
     out = tmp_path / "twin"
     out.mkdir()
     (out / "report.md").write_text("the earlier twin")
+    (out / "report.json").write_text("{}")
+    (out / "synthetic.csv").write_text("x\n1\n")
     real_table().to_csv(tmp_path / "real.csv", index=False)
     return out
 
@@ -41,7 +44,11 @@ def test_a_disk_too_small_is_refused_before_anything_is_written(
         assert line.startswith(f"synthbio: error: {folder}: the twin's files ({out.name}/) need")
         assert line.endswith("over the 64 KiB free here; free some space")
     assert not (folder / "fresh").exists() and leftovers(folder) == []
-    assert [p.name for p in earlier.iterdir()] == ["report.md"]
+    assert sorted(p.name for p in earlier.iterdir()) == [
+        "report.json",
+        "report.md",
+        "synthetic.csv",
+    ]
     assert (earlier / "report.md").read_text() == "the earlier twin"
 
 
@@ -58,5 +65,9 @@ def test_a_disk_that_fills_while_writing_leaves_no_staging_folder(
         "there unchanged"
     )
     assert leftovers(folder) == []
-    assert [p.name for p in earlier.iterdir()] == ["report.md"]
+    assert sorted(p.name for p in earlier.iterdir()) == [
+        "report.json",
+        "report.md",
+        "synthetic.csv",
+    ]
     assert (earlier / "report.md").read_text() == "the earlier twin"

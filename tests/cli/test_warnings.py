@@ -87,3 +87,25 @@ def test_a_command_that_fails_prints_its_error_line_alone(warning_validate, caps
         assert main(["validate", str(MODELS / "no_such_spec.yaml")]) != 0
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and err[0].startswith("synthbio: error:"), err
+
+
+def test_a_warning_repeated_by_every_chunk_is_printed_once(monkeypatch, capsys) -> None:
+    """A streamed run warned once per chunk: 40 identical lines for one condition."""
+    import synthbio_ppl.model.scene as scene
+
+    load = scene.load_spec
+
+    def load_spec(path: object) -> object:
+        for _ in range(40):
+            warnings.warn("counts of counts0 reach 2^31", RuntimeWarning, stacklevel=2)
+        warnings.warn("another", UserWarning, stacklevel=2)
+        return load(path)
+
+    monkeypatch.setattr(scene, "load_spec", load_spec)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        assert main(["validate", SPEC]) == 0
+    assert capsys.readouterr().err.splitlines() == [
+        "synthbio: warning: counts of counts0 reach 2^31 (×40)",
+        "synthbio: warning: another",
+    ]

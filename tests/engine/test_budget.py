@@ -122,6 +122,28 @@ def test_a_full_disk_names_the_folder_that_keeps_the_parts(
     assert "--resume" in line and not out.exists()
 
 
+def test_a_disk_full_as_the_run_starts_names_the_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """The manifest could not be written: "No space left on device" named no path."""
+    import errno
+
+    from synthbio_ppl.cli.app import main
+    from synthbio_ppl.engine.staging import Staging
+
+    def full(*_: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Staging, "start", full)
+    spec = tmp_path / "s.yaml"
+    sb.save_spec(sb.validate_spec(BASE), spec)
+    out = tmp_path / "out"
+    code = main(["generate", str(spec), "--out", str(out), "--rows", "1000", "--quiet"])
+    line = capsys.readouterr().err.strip()
+    assert code == 1 and "\n" not in line
+    assert f"{tmp_path / '.out.partial'}: the disk is full as this run starts" in line
+
+
 def test_a_modifier_that_takes_the_memory_is_named() -> None:
     """40,000 batches on 50,000 rows: the rounding programme, not rows × features."""
     spec = {
@@ -177,3 +199,12 @@ def test_a_limit_beyond_any_memory_is_refused_in_one_line(monkeypatch) -> None:
     with pytest.raises(sb.SpecError, match="below 2\\^62 bytes") as info:
         memory_limit()
     assert info.value.path == LIMIT_VARIABLE
+
+
+def test_thousands_of_classes_are_refused_by_their_pairs() -> None:
+    """20,000 one-row classes grew to 18 GB (the effect sizes hold a column per pair of
+    classes) before the process was killed; they are refused, naming the classes."""
+    spec = {"classes": [{"name": f"c{i}", "n": 1} for i in range(20_000)],
+            "informative": [{"n": 1}]}  # fmt: skip
+    with pytest.raises(sb.SpecError, match=r"^classes: '20,000 classes' .*199,990,000 pairs"):
+        sb.generate(spec)

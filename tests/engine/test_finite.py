@@ -117,9 +117,9 @@ def test_intercepts_beyond_the_dtype_name_the_missing_entry(recwarn) -> None:
             {"mechanism": "mnar", "rate": 0.2, "strength": 3.4e38, "affects": ["inf0"]},
         ],
     }
-    with pytest.raises(SpecError, match="solved intercept must be finite in float32") as info:
+    with pytest.raises(SpecError, match="solved intercept would lie beyond float32") as info:
         sb.generate(spec)
-    assert info.value.path == "missing[1]"
+    assert (info.value.path, info.value.value) == ("missing[1].strength", 3.4e38)
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
 
 
@@ -148,11 +148,30 @@ def test_a_truth_that_overflows_is_refused_in_memory_and_streamed(tmp_path: Path
     assert not any(tmp_path.iterdir())  # refused before anything was staged
 
 
-def test_a_scale_that_underflows_to_zero_is_named() -> None:
-    spec = {**BASE, "noise": [{"n": 2, "distribution": "lognormal", "params": {"sigma": 1e-300}}]}
-    with pytest.raises(SpecError, match="becomes 0 in float32") as info:
+@pytest.mark.parametrize(
+    ("params", "path"),
+    [({"distribution": "lognormal", "params": {"sigma": 1e-300}}, "noise[0].params.sigma"),
+     ({"distribution": "normal", "standardise": False, "params": {"scale": 1e-300}},
+      "noise[0].params.scale"),
+     ({"distribution": "beta", "standardise": False, "params": {"a": 1e-40}},
+      "noise[0].params.a")],
+)  # fmt: skip
+def test_a_number_that_is_zero_in_the_dtype_is_refused_at_validation(params, path) -> None:
+    """0 in float32 (a raw normal's scale of 1e-300 was an internal error at the draw);
+    validate refuses it by name, as generate does."""
+    with pytest.raises(SpecError, match=r"nearer 0 than 1\.175e-38") as info:
+        sb.validate_spec({**BASE, "noise": [{"n": 2, **params}]})
+    assert info.value.path == path
+    sb.validate_spec({**BASE, "noise": [{"n": 2, **params}], "dtype": "float64"})
+
+
+def test_a_scale_too_small_to_compute_with_is_not_called_an_overflow() -> None:
+    """sigma 1e-20 is a normal float32, but exp(σ²) − 1 is 0 there: advice to use
+    smaller values was backwards."""
+    spec = {**BASE, "noise": [{"n": 2, "distribution": "lognormal", "params": {"sigma": 1e-20}}]}
+    with pytest.raises(SpecError, match="a scale too small to compute with") as info:
         sb.generate(spec)
-    assert (info.value.path, info.value.value) == ("noise[0].params.sigma", 1e-300)
+    assert info.value.path == "noise[0]" and "use smaller" not in str(info.value)
 
 
 def _injected(truth: Any, where: str) -> None:

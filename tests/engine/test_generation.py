@@ -273,3 +273,24 @@ def test_make_biomedical_classification_one_liner() -> None:
     assert (truth.features["role"] == "anchor").sum() == 2
     with pytest.raises(sb.SpecError, match="weights"):
         sb.make_biomedical_classification(n_classes=2, weights=[1.0])
+
+
+def test_force_replaces_only_a_folder_this_program_wrote(small_spec, tmp_path, capsys) -> None:
+    """``generate DIR/s.yaml --out DIR --force`` replaced the user's folder, spec and notes
+    with it; --force replaces a dataset (or twin) folder, nothing else."""
+    from synthbio_ppl.cli.app import main
+
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "s.yaml").write_text(sb.validate_spec(small_spec).to_yaml())
+    (folder / "notes.txt").write_text("precious")
+    argv = ["generate", str(folder / "s.yaml"), "--out", str(folder), "--force", "--quiet"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "holds files this program did not write (notes.txt, s.yaml)" in err
+    assert sorted(p.name for p in folder.iterdir()) == ["notes.txt", "s.yaml"]
+    with pytest.raises(sb.SpecError, match="did not write"):
+        sb.generate(small_spec).to_parquet(folder, overwrite=True)
+    dataset = tmp_path / "ds"
+    sb.generate(small_spec).to_parquet(dataset)
+    sb.generate(small_spec, seed=3).to_parquet(dataset, overwrite=True)  # ours: replaced

@@ -81,6 +81,8 @@ def test_a_target_that_appears_mid_run_is_kept_and_the_parts_resume(
         if len(calls) == 3:  # another writer finishes a dataset there meanwhile
             out.mkdir()
             (out / "theirs.txt").write_text("theirs")
+            (out / "spec.yaml").write_text("theirs")  # with the files that mark a dataset
+            (out / "truth.json").write_text("{}")
         return real(path, table)
 
     monkeypatch.setattr(writer, "_write_part", racing)

@@ -89,11 +89,15 @@ def test_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
     out = tmp_path / "d"
     out.mkdir()
     (out / "keep.txt").write_text("mine")
-    with pytest.raises(SpecError, match="--force"):
+    with pytest.raises(SpecError, match="force=True to generate_to_parquet"):  # the API's
         generate_to_parquet(stream_spec(), out, rows=600)
     assert (out / "keep.txt").read_text() == "mine"
-    generate_to_parquet(stream_spec(), out, rows=600, force=True)
-    assert not (out / "keep.txt").exists()
+    with pytest.raises(SpecError, match="did not write"):  # force replaces only ours
+        generate_to_parquet(stream_spec(), out, rows=600, force=True)
+    assert (out / "keep.txt").read_text() == "mine"
+    (out / "keep.txt").unlink()
+    generate_to_parquet(stream_spec(), out, rows=600)
+    generate_to_parquet(stream_spec(), out, rows=600, seed=1, force=True)
     assert sb.load_dataset(out).X.shape == (600, N_FEATURES)
 
 

@@ -49,9 +49,9 @@ def test_the_pointwise_log_likelihood_is_one_value_per_draw_and_row() -> None:
 def test_a_fit_over_the_limit_is_refused_naming_what_to_ask_for(monkeypatch) -> None:
     data = sb.generate(SPEC)
     monkeypatch.setenv(LIMIT_VARIABLE, "1K")
-    for method in ("nuts", "svi"):
+    for method, steps in (("nuts", {"num_warmup": 10}), ("svi", {"svi_steps": 10})):
         with pytest.raises(sb.SpecError) as info:
-            sb.fit(data.spec, data, method, num_warmup=10, num_samples=30, svi_steps=10)
+            sb.fit(data.spec, data, method, num_samples=30, **steps)
         assert info.value.path == "fit" and info.value.value == "80 rows × 5 features, 30 draws"
         assert "over the limit 1 KiB" in str(info.value)
         assert "--samples" in str(info.value) and "--no-log-likelihood" in str(info.value)

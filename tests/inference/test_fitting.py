@@ -408,3 +408,16 @@ def test_posterior_predictive_names_a_bad_argument(argument: str, value: object)
     _, result = process_fit("batches")
     with pytest.raises(SpecError, match=f"^{argument}: "):
         result.posterior_predictive(**{argument: value})
+
+
+def test_a_replicated_dataset_that_would_not_load_is_not_written(tmp_path: Path) -> None:
+    """With missing values it lacks its mask files: to_parquet wrote a folder (exit 0)
+    that load refused; now it refuses, and leaves nothing."""
+    spec = {"classes": [{"name": "a", "n": 40}, {"name": "b", "n": 40}],
+            "informative": [{"n": 2}], "missing": [{"mechanism": "mcar", "rate": 0.1}]}  # fmt: skip
+    data = sb.generate(spec)
+    result = fit(None, data, "svi", svi_steps=50, num_samples=4, progress=False)
+    replicate = result.posterior_predictive(1, as_datasets=True)[0]
+    with pytest.raises(SpecError, match=r"^as_datasets: .*cannot be written as a folder"):
+        replicate.to_parquet(tmp_path / "rep")
+    assert list(tmp_path.iterdir()) == []

@@ -146,3 +146,13 @@ def test_a_share_too_small_for_one_row_is_refused_saying_what_would_do(fitted) -
     assert fitted.counts(70, {"p": 1, "q": 69}) == {"p": 1, "q": 69}  # exactly one row
     assert fitted.counts(70, {"p": 0, "q": 1}) == {"p": 0, "q": 70}  # left out
     assert fitted.counts(70, {"p": np.float32(1), "q": np.int64(3)}) == {"p": 18, "q": 52}
+
+
+def test_a_float16_learning_rate_of_zero_is_refused() -> None:
+    """np.float16(1e-8) is 0.0: it was compared in float16 (with a cast warning) and let
+    through."""
+    from synthbio_ppl.core.precision import check_learning_rate
+
+    with pytest.raises(sb.SpecError, match=r"^learning_rate: "):
+        check_learning_rate(np.float16(1e-8), "learning_rate")
+    assert check_learning_rate(np.float16(0.01), "learning_rate") == pytest.approx(0.01, 1e-3)

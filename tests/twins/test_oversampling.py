@@ -123,3 +123,45 @@ def test_one_row_to_add_adds_one_row(n_minor: int, strategy: object) -> None:
     X_res, y_res = sampler.fit_resample(X, y)
     assert len(X_res) == len(X) + 1
     assert np.bincount(y_res).tolist() == [300, n_minor + 1]
+
+
+@pytest.mark.parametrize(
+    ("options", "y", "path"),
+    [({"sampling_strategy": {1: "30"}}, None, "sampling_strategy.1"),
+     ({"sampling_strategy": {1: float("nan")}}, None, "sampling_strategy.1"),
+     ({"sampling_strategy": {1: 30.7}}, None, "sampling_strategy.1"),
+     ({"random_state": -1}, None, "random_state"),
+     ({"random_state": "x"}, None, "random_state"),
+     ({}, "nan", "y")],
+)  # fmt: skip
+def test_bad_oversampler_input_is_named(options: dict, y: object, path: str) -> None:
+    """These raised TypeError, ValueError, or were accepted (30.7 truncated, -1)."""
+    X, labels = imbalanced(n_major=40, n_minor=10)
+    if y == "nan":
+        labels = labels.astype(float)
+        labels[0] = np.nan
+    with pytest.raises(SpecError, match=rf"^{path}: "):
+        sb.TwinOversampler(**options).fit_resample(X, labels)
+
+
+def test_numpy_ratios_are_ratios_rounded_down_as_imbalanced_learn_does() -> None:
+    from imblearn.utils import check_sampling_strategy
+
+    y = np.repeat([0, 1], [50, 10])
+    for ratio in (np.float32(0.5), np.float64(0.43), 0.43):
+        ours = target_counts(y, ratio)
+        theirs = check_sampling_strategy(float(ratio), y, "over-sampling")
+        assert ours == {0: 0, 1: theirs[1]}  # 0.43 × 50 = 21.5: 21 rows, 11 added
+
+
+def test_a_feature_named_like_the_internal_label_is_kept(monkeypatch) -> None:
+    frame = pd.DataFrame({"__class__": np.arange(14.0), "b": np.arange(14.0) % 5})
+    y = np.repeat([0, 1], [9, 5])
+    X_res, y_res = sb.TwinOversampler(twin_options={"svi_steps": 100}).fit_resample(frame, y)
+    assert list(X_res.columns) == ["__class__", "b"] and np.bincount(y_res).tolist() == [9, 9]
+
+
+def test_load_dataset_names_a_path_that_is_not_one() -> None:
+    for value in (5, None):
+        with pytest.raises(SpecError, match=r"^directory: .*must be a folder's path"):
+            sb.load_dataset(value)

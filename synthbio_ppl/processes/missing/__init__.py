@@ -66,6 +66,7 @@ LIMIT = Prior(
 
 class MissingValues(MaskModifier):
     field = "missing"
+    slope_field = "strength"
     spec_model = MissingEntry
     description = "Missing values: each entry hides cells of chosen columns (MCAR/MAR/MNAR)."
     priors = (INTERCEPT, STRENGTH, CENTRE, SCALE, LIMIT)
