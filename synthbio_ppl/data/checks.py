@@ -114,11 +114,14 @@ def whole_columns(layout: Any) -> list[str]:
     return [c for b in blocks for c in layout.columns[b.start : b.stop]]
 
 
-def check_features(path: Path, X: pd.DataFrame, masked: list[str], whole: list[str]) -> None:
-    """Feature columns hold numbers (not text, not true/false, not pandas' <NA>), finite,
-    NaN only in the ``masked`` columns, and in the ``whole`` ones (counts) whole numbers
-    from 0 to 2^31 - 1. SpecError naming the file (part), row, column and value. One
-    column at a time: no copy of the table."""
+def check_features(
+    path: Path, X: pd.DataFrame, masked: list[str], whole: list[str], largest: float = math.inf
+) -> None:
+    """Feature columns hold numbers (not text, not true/false, not pandas' <NA>), finite
+    and at most ``largest`` in magnitude (the spec's dtype's), NaN only in the ``masked``
+    columns, and in the ``whole`` ones (counts) whole numbers from 0 to 2^31 - 1.
+    SpecError naming the file (part), row, column and value. One column at a time: no copy
+    of the table."""
     hidden, counts = set(masked), set(whole)
     for column, values in X.items():
         numbers = numbers_of(path, column, values, "a feature column holds numbers only")
@@ -129,7 +132,8 @@ def check_features(path: Path, X: pd.DataFrame, masked: list[str], whole: list[s
         floats = numbers.dtype.kind == "f"
         if not floats and column not in counts:
             continue  # whole numbers: finite, never NaN
-        bad = np.isinf(numbers) if floats else np.zeros(len(numbers), dtype=bool)
+        with np.errstate(invalid="ignore"):  # NaN compares False
+            bad = np.abs(numbers) > largest if floats else np.zeros(len(numbers), dtype=bool)
         if floats and column not in hidden:
             bad |= np.isnan(numbers)
         if column in counts:
@@ -144,6 +148,8 @@ def check_features(path: Path, X: pd.DataFrame, masked: list[str], whole: list[s
                 if math.isinf(number)
                 else UNHIDDEN
                 if math.isnan(number)
+                else f"beyond ±{largest:.4g}, the spec's dtype's largest"
+                if abs(number) > largest
                 else COUNTS
             )
             raise SpecError(f"{row_place(path, row)}, column {column!r}", plain(numbers[row]), rule)

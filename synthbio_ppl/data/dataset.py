@@ -13,6 +13,7 @@ import pandas as pd
 import yaml
 
 from synthbio_ppl.core.errors import SpecError, is_disk_full
+from synthbio_ppl.core.precision import LARGEST
 from synthbio_ppl.data.checks import (
     AS_WRITTEN,
     check_columns,
@@ -205,7 +206,7 @@ def load_dataset(directory: str | Path) -> Dataset:
     check_truth(folder, spec, layout, truth_obj)
     hiding = truth_obj.world is None or truth_obj.world.get("masks_hide", True)
     masked = masked_columns(truth_obj) if hiding else []
-    check_features(data, X, masked, whole_columns(layout))
+    check_features(data, X, masked, whole_columns(layout), LARGEST[spec.dtype])
     check_design(data, frame, spec, layout)
     check_recorded([data, *(extra_path(folder, name) for name in EXTRA_FILES)])
     read_mask(folder, truth_obj, X, masked)

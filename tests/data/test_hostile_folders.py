@@ -303,3 +303,20 @@ def test_loading_compares_the_truth_without_jax(tmp_path: Path) -> None:
         [sys.executable, "-c", code, str(folder)], capture_output=True, text=True, check=True
     )
     assert run.stdout.strip() == "[]", run.stderr[-2000:]
+
+
+def test_a_feature_beyond_the_specs_dtype_is_named(tmp_path) -> None:
+    """A float32 spec's column rewritten as float64 holding 1e39: it loaded, and fit
+    refused it later."""
+    import pandas as pd
+
+    spec = {"classes": [{"name": "a", "n": 20}, {"name": "b", "n": 20}], "noise": [{"n": 2}]}
+    folder = sb.generate(spec).to_parquet(tmp_path / "d")
+    frame = pd.read_parquet(folder / "data.parquet")
+    frame["noise0_0"] = frame["noise0_0"].astype("float64")
+    frame.loc[3, "noise0_0"] = 1e39
+    frame.to_parquet(folder / "data.parquet", index=False)
+    with pytest.raises(
+        sb.SpecError, match=r"row 3, column 'noise0_0': 1e\+39 .*beyond ±3\.403e\+38"
+    ):
+        sb.load_dataset(folder)

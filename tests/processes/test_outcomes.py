@@ -744,3 +744,16 @@ def test_cumulative_incidence_holds_at_far_apart_times() -> None:
     assert np.allclose(curve.drop(columns="time").sum(axis=1), 1.0, atol=1e-3)
     # at t = 0.5 with η = 0: F_tox = 1 − exp(−0.005·√0.5) ≈ 0.00353, less the deaths before it
     assert 0.0030 < curve["cumulative_incidence_tox"].iloc[1] < 0.0036
+
+
+def test_a_time_after_the_end_of_study_is_named_before_the_fit() -> None:
+    """A time of 100 where the study ends at 6: the fit failed with a NaN loss, advising
+    a lower learning rate."""
+    from tests.conftest import MODELS
+
+    data = sb.generate(sb.load_spec(MODELS / "survival_cohort.yaml"))
+    data.outcome.loc[data.outcome.index[5], "time"] = 100.0
+    with pytest.raises(
+        sb.SpecError, match=r"^time: '1 of 1200 values after 6 \(the first at row 5"
+    ):
+        sb.fit(None, data, "svi", svi_steps=5, num_samples=2, progress=False)

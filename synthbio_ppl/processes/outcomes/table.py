@@ -26,6 +26,16 @@ def observed_outcome(
     if static.kind == "continuous":
         return {"y": _numbers(frame["y"], "y", dtype, "finite numbers")}
     time = _numbers(frame[TIME], TIME, dtype, "positive finite numbers", positive=True)
+    end = group.censoring.end_of_study if group.censoring else None
+    if end is not None and (time > np.float64(end) * (1 + 1e-6)).any():  # float32 rounding
+        late = time > np.float64(end) * (1 + 1e-6)
+        raise SpecError(
+            TIME,
+            f"{int(late.sum())} of {len(time)} values after {end:g} (the first at row "
+            f"{int(np.argmax(late))}: {float(time[np.argmax(late)]):g})",
+            f"the study ends at outcome.censoring.end_of_study = {end:g}: every time is "
+            "observed or censored by then",
+        )
     event = pd.to_numeric(frame[EVENT], errors="coerce").to_numpy(dtype=np.float64)
     causes = np.arange(len(static.causes) + 1)
     wrong = ~np.isin(event, causes)
