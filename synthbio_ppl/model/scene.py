@@ -103,7 +103,6 @@ class SceneFields(Strict):
                 process.check(group, path, names)
                 process.check_dtype(group, path, self.dtype)
                 process.check_rows(group, self.n_rows)
-        check_numbers_in_range(self.model_dump(by_alias=True), self.dtype)
         if not present:
             raise SpecError("", "no feature blocks", "add at least one block of features")
         for modifier in MODIFIERS:
@@ -126,6 +125,8 @@ class SceneFields(Strict):
                         path, name, "names a block, modifier or missing entry; choose another"
                     )
             _check_outcome_columns(response, layout)
+        # last: a process's own check of its numbers says more (a time scale, a clip)
+        check_numbers_in_range(self.model_dump(by_alias=True), self.dtype)
         return self
 
     def to_yaml(self) -> str:
