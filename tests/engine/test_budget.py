@@ -100,48 +100,36 @@ def test_the_disk_check_counts_every_value_at_its_full_size(
     check_disk(spec, layout, spec.n_rows, tmp_path)
 
 
+@pytest.mark.parametrize(
+    ("owner", "name", "said"),
+    [
+        ("parquet_writer", "_write_part", "the disk is full; the finished parts stay there"),
+        # the manifest could not be written: "No space left on device" named no path
+        ("staging", "start", "the disk is full as this run starts"),
+    ],
+)
 def test_a_full_disk_names_the_folder_that_keeps_the_parts(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
-) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture,
+    owner: str, name: str, said: str,
+) -> None:  # fmt: skip
     import errno
 
     from synthbio_ppl.cli.app import main
     from synthbio_ppl.engine import parquet_writer
+    from synthbio_ppl.engine.staging import Staging
 
     def full(*_: Any) -> int:
         raise OSError(errno.ENOSPC, "Error writing bytes to file. No space left on device")
 
-    monkeypatch.setattr(parquet_writer, "_write_part", full)
+    monkeypatch.setattr(parquet_writer if owner == "parquet_writer" else Staging, name, full)
     spec = tmp_path / "s.yaml"
     sb.save_spec(sb.validate_spec(BASE), spec)
     out = tmp_path / "out"
     code = main(["generate", str(spec), "--out", str(out), "--rows", "1000", "--quiet"])
     line = capsys.readouterr().err.strip()
     assert code == 1 and "\n" not in line
-    assert f"{tmp_path / '.out.partial'}: the disk is full" in line
+    assert f"{tmp_path / '.out.partial'}: {said}" in line
     assert "--resume" in line and not out.exists()
-
-
-def test_a_disk_full_as_the_run_starts_names_the_folder(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
-) -> None:
-    """The manifest could not be written: "No space left on device" named no path."""
-    import errno
-
-    from synthbio_ppl.cli.app import main
-    from synthbio_ppl.engine.staging import Staging
-
-    def full(*_: Any) -> None:
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(Staging, "start", full)
-    spec = tmp_path / "s.yaml"
-    sb.save_spec(sb.validate_spec(BASE), spec)
-    out = tmp_path / "out"
-    code = main(["generate", str(spec), "--out", str(out), "--rows", "1000", "--quiet"])
-    line = capsys.readouterr().err.strip()
-    assert code == 1 and "\n" not in line
-    assert f"{tmp_path / '.out.partial'}: the disk is full as this run starts" in line
 
 
 def test_a_modifier_that_takes_the_memory_is_named() -> None:

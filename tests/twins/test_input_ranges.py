@@ -15,10 +15,10 @@ import pandas as pd
 import pytest
 
 import synthbio_ppl as sb
-import synthbio_ppl.twins.fitting as fitting
 from synthbio_ppl.core.precision import LARGEST
 from synthbio_ppl.twins.columns import read_layout
 from synthbio_ppl.twins.posterior import Twin
+from tests.twins.test_fit_settings import Fitted, no_fit  # noqa: F401 (a fixture used below)
 
 N = 30
 
@@ -32,18 +32,6 @@ def table(scale: float = 1.0) -> pd.DataFrame:
             "y": np.repeat(["p", "q"], N // 2),
         }
     )
-
-
-class Fitted(Exception):
-    """Raised in place of the fit: the arguments were accepted."""
-
-
-@pytest.fixture
-def no_fit(monkeypatch: pytest.MonkeyPatch) -> None:
-    def fit(*args: object, **kwargs: object) -> None:
-        raise Fitted
-
-    monkeypatch.setattr(fitting, "_fit_program", fit)
 
 
 # --------------------------------------------------------------------------- values
@@ -79,16 +67,18 @@ def test_the_fit_refuses_a_feature_beyond_its_dtype() -> None:
 # --------------------------------------------------------------------------- learning rate
 
 
+@pytest.mark.usefixtures("no_fit")
 @pytest.mark.parametrize("rate", [1e300, 1e-300, 5e-324, "0.1", True, np.bool_(True)])
-def test_learning_rates_outside_float32_or_not_numbers_are_refused(no_fit, rate) -> None:
+def test_learning_rates_outside_float32_or_not_numbers_are_refused(rate) -> None:
     with pytest.raises(sb.SpecError) as info:
         sb.twin(table().drop(columns="when"), label="y", method="map", learning_rate=rate)
     assert info.value.path == "learning_rate"
     assert "1.175e-38 to 3.403e+38" in str(info.value)
 
 
+@pytest.mark.usefixtures("no_fit")
 @pytest.mark.parametrize("rate", [np.float32(0.1), np.float64(0.05), np.int64(1), 0.01])
-def test_numpy_learning_rates_are_accepted(no_fit, rate) -> None:
+def test_numpy_learning_rates_are_accepted(rate) -> None:
     with pytest.raises(Fitted):
         sb.twin(table().drop(columns="when"), label="y", method="svi", learning_rate=rate)
 
