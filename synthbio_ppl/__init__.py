@@ -80,6 +80,11 @@ _EXPORTS: dict[str, str] = {
     "default_estimator": "core.estimators",
     "cluster_check": "clustering.check",
     "plot_cluster_check": "clustering.check",
+    # simulation studies
+    "study": "studies.runner",
+    "Study": "studies.runner",
+    "FitMethod": "studies.methods",
+    "load_study": "studies.study_file",
     # synthetic twins of real tables
     "twin": "twins.fitting",
     "Twin": "twins.posterior",
@@ -102,6 +107,7 @@ __all__ = [
     "Dependency",
     "Factor",
     "Fit",
+    "FitMethod",
     "InformativeGroup",
     "MissingEntry",
     "NoiseGroup",
@@ -111,6 +117,7 @@ __all__ = [
     "Spec",
     "SpecError",
     "StructuralSpec",
+    "Study",
     "Truth",
     "Twin",
     "TwinOversampler",
@@ -132,6 +139,7 @@ __all__ = [
     "generate_to_parquet",
     "load_dataset",
     "load_spec",
+    "load_study",
     "make_biomedical_classification",
     "make_biomedical_regression",
     "make_biomedical_survival",
@@ -149,6 +157,7 @@ __all__ = [
     "selection_stability",
     "setup_lesson",
     "spec_reference",
+    "study",
     "to_dask",
     "twin",
     "validate_spec",
@@ -201,6 +210,9 @@ if TYPE_CHECKING:
         StructuralSpec,
     )
     from synthbio_ppl.spec.fields import ClassSpec
+    from synthbio_ppl.studies.methods import FitMethod
+    from synthbio_ppl.studies.runner import Study, study
+    from synthbio_ppl.studies.study_file import load_study
     from synthbio_ppl.teaching.batch_confounding import confounding
     from synthbio_ppl.teaching.batch_correction import correct_batches, score_correction
     from synthbio_ppl.teaching.cross_validation import compare_cv, selection_cv

@@ -149,6 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     from synthbio_ppl.cli.twin import add_twin_parser
 
     add_twin_parser(sub)
+    from synthbio_ppl.cli.study import add_study_parser
+
+    add_study_parser(sub)
     return parser
 
 

@@ -10,12 +10,15 @@ from typing import Any
 class Progress:
     """A tqdm bar (rows/s, ETA) on stderr, a plain-text fallback, or nothing."""
 
-    def __init__(self, enabled: bool | None, total: int, initial: int, desc: str) -> None:
+    def __init__(
+        self, enabled: bool | None, total: int, initial: int, desc: str, unit: str = "rows"
+    ) -> None:
         if enabled is None:
             enabled = sys.stderr.isatty()
         self.bar: Any = None
         self.enabled = enabled
         self.total, self.n, self.t0, self.n0 = total, initial, time.monotonic(), initial
+        self.unit = unit
         if not enabled:
             return
         try:
@@ -23,7 +26,7 @@ class Progress:
         except ImportError:
             return
         self.bar = tqdm(
-            total=total, initial=initial, desc=desc, unit="rows", unit_scale=True, file=sys.stderr
+            total=total, initial=initial, desc=desc, unit=unit, unit_scale=True, file=sys.stderr
         )
 
     def update(self, rows: int) -> None:
@@ -32,9 +35,10 @@ class Progress:
             self.bar.update(rows)
         elif self.enabled:
             rate = (self.n - self.n0) / max(time.monotonic() - self.t0, 1e-9)
+            shown = f"{rate:,.0f}" if rate >= 10 else f"{rate:.2f}"
             eta = (self.total - self.n) / rate if rate > 0 else float("inf")
             print(
-                f"\r{self.n:,}/{self.total:,} rows  {rate:,.0f} rows/s  ETA {eta:,.0f} s",
+                f"\r{self.n:,}/{self.total:,} {self.unit}  {shown} {self.unit}/s  ETA {eta:,.0f} s",
                 end="",
                 file=sys.stderr,
                 flush=True,

@@ -1,0 +1,172 @@
+"""One method applied to one generated dataset: its selected features and scores (fitted
+on every row), its cross-validated scores under each scheme, or its fit's recovery."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.data.dataset import Dataset
+from synthbio_ppl.studies.methods import FITS, PREDICTS, SCORES, SELECTS, Method, seeded
+
+__all__ = ["SCHEMES", "CVSettings", "MethodResult", "apply_method", "batch_column"]
+
+SCHEMES = {
+    "random": "StratifiedKFold(n_splits, shuffle=True): rows drawn at random into folds",
+    "group": "GroupKFold(n_splits) on the study's `groups` column (whole groups held out)",
+    "leave_one_batch_out": "LeaveOneGroupOut on the batch: each batch held out once",
+}
+"""The cross-validation schemes a classifier is scored under."""
+
+PREDICTION_SCORES = {"auc": "roc_auc", "balanced_accuracy": "balanced_accuracy"}
+"""Metric name -> scikit-learn scorer (one-vs-rest AUC for more than two classes)."""
+
+
+@dataclass(frozen=True)
+class CVSettings:
+    """Which schemes, how many folds, and the column ``group`` CV holds out."""
+
+    schemes: tuple[str, ...] = ("random",)
+    n_splits: int = 5
+    groups: str | None = None
+
+
+@dataclass
+class MethodResult:
+    """What a method gave on one dataset.
+
+    ``selected``: the selected feature names (None: the method selects none);
+    ``scores``: float Series over every feature (larger: more important), or None;
+    ``cv``: ``{scheme: {metric: mean score over folds}}``; ``recovery``: the fit's
+    ``Fit.recovery(nuisance=False)`` table, or None.
+    """
+
+    method: Method
+    selected: list[str] | None = None
+    scores: pd.Series | None = None
+    cv: dict[str, dict[str, float]] = field(default_factory=dict)
+    recovery: pd.DataFrame | None = None
+
+
+def batch_column(data: Dataset) -> str | None:
+    """The covariate holding each row's batch, or None without batches."""
+    return "batch" if "batch" in data.covariates.columns else None
+
+
+def _selection(model: Any, columns: pd.Index) -> tuple[list[str], pd.Series | None]:
+    names = [str(c) for c in columns]
+    steps = [s for _, s in getattr(model, "steps", [])] or [model]
+    head = model[:-1] if hasattr(model, "steps") and not hasattr(steps[-1], "transform") else model
+    kept = list(head.get_feature_names_out(names))
+    selector = next(s for s in reversed(steps) if hasattr(s, "get_support"))
+    raw = getattr(selector, "scores_", None)
+    inner = getattr(selector, "estimator_", None)
+    if raw is None and inner is not None:
+        raw = getattr(inner, "feature_importances_", None)
+        if raw is None and getattr(inner, "coef_", None) is not None:
+            raw = np.abs(np.atleast_2d(inner.coef_)).max(axis=0)
+    scores = None
+    if raw is not None and len(raw) == len(names):  # scored on the original columns
+        scores = pd.Series(np.asarray(raw, dtype=float), index=columns)
+    return [k for k in kept if k in set(names)], scores
+
+
+def _called(method: Method, X: pd.DataFrame, y: pd.Series) -> tuple[list[str], pd.Series | None]:
+    out = method.estimator(X, y)
+    scores = None
+    if isinstance(out, dict):
+        scores = out.get("scores")
+        out = out.get("selected", [])
+        if scores is not None:
+            scores = pd.Series(np.asarray(scores, dtype=float), index=X.columns)
+    arr = np.asarray(out)
+    if arr.dtype == bool:
+        if arr.shape != (X.shape[1],):
+            raise SpecError(
+                f"methods.{method.name}",
+                f"a mask of shape {arr.shape}",
+                f"a boolean selection needs one entry per feature ({X.shape[1]})",
+            )
+        return [str(c) for c in X.columns[arr]], scores
+    names = [str(v) for v in out]
+    unknown = sorted(set(names) - {str(c) for c in X.columns})
+    if unknown:
+        raise SpecError(
+            f"methods.{method.name}", unknown[:3], "selected names must be columns of X"
+        )
+    return list(dict.fromkeys(names)), scores
+
+
+def _splits(scheme: str, data: Dataset, settings: CVSettings, seed: int) -> tuple[Any, Any]:
+    from sklearn.model_selection import GroupKFold, LeaveOneGroupOut, StratifiedKFold
+
+    if scheme == "random":
+        return StratifiedKFold(settings.n_splits, shuffle=True, random_state=seed), None
+    column = settings.groups if scheme == "group" else batch_column(data)
+    groups = np.asarray(data.covariates[column])
+    if scheme == "group":
+        n_groups = len(pd.unique(groups))
+        return GroupKFold(min(settings.n_splits, n_groups)), groups
+    return LeaveOneGroupOut(), groups
+
+
+def _cross_validated(
+    method: Method, data: Dataset, settings: CVSettings, seed: int
+) -> dict[str, dict[str, float]]:
+    from sklearn.model_selection import cross_validate
+
+    y = np.asarray(data.y.astype(str))
+    multi = len(pd.unique(y)) > 2
+    scoring = {
+        k: ("roc_auc_ovr" if multi and k == "auc" else v) for k, v in PREDICTION_SCORES.items()
+    }
+    out = {}
+    for scheme in settings.schemes:
+        cv, groups = _splits(scheme, data, settings, seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # a fold holding one class: NaN
+            table = cross_validate(
+                seeded(method.estimator, seed),
+                data.X,
+                y,
+                groups=groups,
+                cv=cv,
+                scoring=scoring,
+                error_score=np.nan,
+            )
+        out[scheme] = {
+            k: float(np.nanmean(table[f"test_{k}"]))
+            if np.isfinite(table[f"test_{k}"]).any()
+            else float("nan")
+            for k in scoring
+        }
+    return out
+
+
+def apply_method(method: Method, data: Dataset, settings: CVSettings, seed: int) -> MethodResult:
+    """Run ``method`` on ``data`` with every random choice seeded by ``seed``."""
+    result = MethodResult(method)
+    if FITS in method.gives:
+        from synthbio_ppl.inference.fitting import fit
+
+        spec = method.estimator
+        fitted = fit(None, data, spec.method, seed=seed, progress=False, **dict(spec.settings))
+        result.recovery = fitted.recovery(nuisance=False)
+        return result
+    y = data.y
+    if SELECTS in method.gives and not hasattr(method.estimator, "get_params"):
+        result.selected, result.scores = _called(method, data.X, y)
+        return result
+    if SELECTS in method.gives:
+        model = seeded(method.estimator, seed).fit(data.X, np.asarray(y.astype(str)))
+        result.selected, result.scores = _selection(model, data.X.columns)
+        if SCORES not in method.gives:
+            result.scores = None
+    if PREDICTS in method.gives:
+        result.cv = _cross_validated(method, data, settings, seed)
+    return result

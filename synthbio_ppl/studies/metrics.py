@@ -1,0 +1,220 @@
+"""A study's metrics, scored against the truth of each generated dataset.
+
+Feature selection (S the selected set, T the truly informative one, ``truth.features.
+signal``): precision |S∩T|/|S|, recall |S∩T|/|T|, F1 2|S∩T|/(|S|+|T|), Jaccard
+|S∩T|/|S∪T|; ``rank_correlation``: Spearman's ρ between the method's per-feature score and
+the true |effect size|; ``stability``: the mean pairwise Jaccard index of the sets one
+method selects across a scenario's replicates (Kalousis, Prados & Hilario 2007, Knowl.
+Inf. Syst. 12:95), a summary over replicates. Prediction: cross-validated ROC AUC and
+balanced accuracy under each scheme, the Bayes classifier's (``oracle``) on the same table,
+and the gap oracle − method. Fits: ``coverage`` (share of the parameters of interest inside
+their central 90% interval), ``bias`` (posterior mean − truth, per parameter) and
+``mean_z`` (mean standardised error).
+
+A user metric is a function ``f(data, result) -> float | {name: float} | None`` of the
+Dataset and the ``MethodResult``, called for every method (None: no row).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.data.dataset import Dataset
+from synthbio_ppl.studies.apply import PREDICTION_SCORES, MethodResult
+from synthbio_ppl.studies.methods import FITS, PREDICTS, SCORES, SELECTS
+
+__all__ = [
+    "GAPS",
+    "METRICS",
+    "Metric",
+    "Row",
+    "gap_rows",
+    "method_rows",
+    "oracle_rows",
+    "resolve_metrics",
+]
+
+Row = tuple[str, str, str, float]
+"""(metric, scheme, parameter, value): one entry of a cell's tidy table."""
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A metric: its name, what a method must give for it, and how it is computed."""
+
+    name: str
+    needs: str | None
+    compute: Callable[[Dataset, MethodResult], Any] | None = None
+    about: str = ""
+
+
+def _selection(data: Dataset, result: MethodResult) -> dict[str, float]:
+    signal = data.truth.features["signal"].astype(bool)
+    truth = set(signal.index[signal].astype(str))
+    chosen = set(result.selected or [])
+    hits, n_sel, n_true = len(chosen & truth), len(chosen), len(truth)
+    union = len(chosen | truth)
+    return {
+        "precision": hits / n_sel if n_sel else float("nan"),
+        "recall": hits / n_true if n_true else float("nan"),
+        "f1": 2 * hits / (n_sel + n_true) if n_sel + n_true else float("nan"),
+        "jaccard": hits / union if union else 1.0,
+        "n_selected": float(n_sel),
+    }
+
+
+def _rank_correlation(data: Dataset, result: MethodResult) -> float:
+    from scipy.stats import spearmanr
+
+    if result.scores is None:
+        return float("nan")
+    true = data.truth.features["effect_size"].reindex(result.scores.index.astype(str)).abs()
+    ok = np.isfinite(result.scores.to_numpy()) & np.isfinite(true.to_numpy(dtype=float))
+    if ok.sum() < 3 or np.ptp(true.to_numpy(dtype=float)[ok]) == 0:
+        return float("nan")
+    return float(spearmanr(result.scores.to_numpy()[ok], true.to_numpy(dtype=float)[ok])[0])
+
+
+def _fit_metric(name: str) -> Callable[[Dataset, MethodResult], Any]:
+    def compute(data: Dataset, result: MethodResult) -> Any:
+        table = result.recovery
+        known = table[table["truth"].notna()]
+        if name == "coverage":
+            return float(known["covered"].astype(float).mean()) if len(known) else float("nan")
+        if name == "mean_z":
+            return float(known["z"].mean()) if len(known) else float("nan")
+        return [(name, "", str(p), float(v)) for p, v in (known["mean"] - known["truth"]).items()]
+
+    return compute
+
+
+_SELECTION = ("precision", "recall", "f1", "jaccard", "n_selected")
+METRICS: dict[str, Metric] = {
+    **{
+        m: Metric(m, SELECTS, about="of the selected set against the true informative set")
+        for m in _SELECTION
+    },
+    "rank_correlation": Metric(
+        "rank_correlation", SCORES, _rank_correlation, "Spearman ρ of score and true |d|"
+    ),
+    "stability": Metric("stability", SELECTS, about="mean pairwise Jaccard over replicates"),
+    **{m: Metric(m, PREDICTS, about="cross-validated, per scheme") for m in PREDICTION_SCORES},
+    **{
+        f"{m}_gap": Metric(f"{m}_gap", PREDICTS, about=f"oracle {m} − the method's")
+        for m in PREDICTION_SCORES
+    },
+    **{
+        m: Metric(m, FITS, _fit_metric(m), about="of the fit's parameters of interest")
+        for m in ("coverage", "bias", "mean_z")
+    },
+}
+"""Every built-in metric by name."""
+
+GAPS = {f"{m}_gap": m for m in PREDICTION_SCORES}
+"""Gap metric -> the score it compares with the oracle's."""
+
+
+def resolve_metrics(metrics: Any, gives: set[str]) -> list[Metric]:
+    """The study's metrics: names of built-ins and user functions. SpecError for an
+    unknown name, or a metric that no method of the study can be scored by."""
+    if metrics is None:
+        metrics = [m for m in METRICS if METRICS[m].needs in gives and m not in GAPS]
+    if isinstance(metrics, str | bytes) or not hasattr(metrics, "__iter__"):
+        raise SpecError("metrics", metrics, "give a list of metric names or functions")
+    out = []
+    for i, metric in enumerate(metrics):
+        if callable(metric):
+            name = getattr(metric, "__name__", f"metric{i}")
+            if name in METRICS or name == "<lambda>":
+                name = f"custom{i}" if name == "<lambda>" else f"custom_{name}"
+            out.append(Metric(name, None, metric, "a user function"))
+            continue
+        if metric not in METRICS:
+            raise SpecError(f"metrics[{i}]", metric, f"one of {', '.join(METRICS)}, or a function")
+        chosen = METRICS[metric]
+        if chosen.needs not in gives:
+            word = {
+                SELECTS: "a feature selector",
+                SCORES: "a selector that scores features",
+                PREDICTS: "a classifier",
+                FITS: "a fit method (sb.FitMethod)",
+            }[chosen.needs]
+            raise SpecError(f"metrics[{i}]", metric, f"needs {word}; no method of the study is one")
+        out.append(chosen)
+    names = [m.name for m in out]
+    if len(set(names)) != len(names):
+        raise SpecError("metrics", names, "each metric once")
+    return out
+
+
+def method_rows(data: Dataset, result: MethodResult, metrics: list[Metric]) -> list[Row]:
+    """The tidy rows of one method on one dataset (metrics it cannot give are skipped)."""
+    rows: list[Row] = []
+    gives = result.method.gives
+    selection = _selection(data, result) if SELECTS in gives else {}
+    for metric in metrics:
+        if metric.needs is not None and metric.needs not in gives:
+            continue
+        if metric.name in selection:
+            rows.append((metric.name, "", "", selection[metric.name]))
+        elif metric.name in PREDICTION_SCORES:
+            rows += [(metric.name, s, "", v[metric.name]) for s, v in result.cv.items()]
+        elif metric.compute is not None:
+            rows += _as_rows(metric.name, metric.compute(data, result))
+    return rows
+
+
+def oracle_rows(
+    data: Dataset, log_likelihood: np.ndarray, metrics: list[Metric], schemes: tuple[str, ...]
+) -> list[Row]:
+    """The Bayes classifier's AUC and balanced accuracy on the whole table, once per
+    scheme (it is not trained, so every scheme scores it alike)."""
+    from sklearn.metrics import balanced_accuracy_score, roc_auc_score
+
+    wanted = {GAPS.get(m.name, m.name) for m in metrics} & set(PREDICTION_SCORES)
+    names = [str(c) for c in data.y.cat.categories] if hasattr(data.y, "cat") else None
+    y = np.asarray(data.y.astype(str))
+    names = names or sorted(pd.unique(y))
+    prior = np.array([np.mean(y == n) for n in names])
+    logpost = log_likelihood + np.log(np.where(prior > 0, prior, 1e-300))
+    post = np.exp(logpost - logpost.max(axis=1, keepdims=True))
+    post /= post.sum(axis=1, keepdims=True)
+    value = {
+        "auc": roc_auc_score(y == names[1], post[:, 1])
+        if len(names) == 2
+        else roc_auc_score(y, post, multi_class="ovr", labels=names),
+        # balanced accuracy weighs classes alike: its Bayes rule ignores the class shares
+        "balanced_accuracy": balanced_accuracy_score(
+            y, np.asarray(names)[np.argmax(log_likelihood, axis=1)]
+        ),
+    }
+    return [(m, s, "", float(value[m])) for m in sorted(wanted) for s in schemes]
+
+
+def gap_rows(result: MethodResult, oracle: list[Row], metrics: list[Metric]) -> list[Row]:
+    """oracle − method for each requested gap metric and scheme."""
+    best = {(m, s): v for m, s, _, v in oracle}
+    rows = []
+    for metric in metrics:
+        base = GAPS.get(metric.name)
+        if base is not None:
+            rows += [(metric.name, s, "", best[(base, s)] - v[base]) for s, v in result.cv.items()]
+    return rows
+
+
+def _as_rows(name: str, value: Any) -> list[Row]:
+    """A metric's value as rows: a number one row; a mapping one row per key, named
+    ``<metric>.<key>``; built-in rows as they are; None none."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    if isinstance(value, dict):
+        return [(f"{name}.{k}", "", "", float(v)) for k, v in value.items()]
+    return [(name, "", "", float(value))]

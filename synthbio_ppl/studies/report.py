@@ -1,0 +1,110 @@
+"""A finished study's files: results.parquet, summary.parquet and .csv, plots/ and a short
+markdown report (the design, the methods, and each metric's mean per scenario)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from synthbio_ppl.studies.cells import ORACLE
+from synthbio_ppl.studies.plan import Plan
+from synthbio_ppl.studies.store import CellStore
+
+__all__ = ["study_report", "write_outputs"]
+
+
+def _cell(mean: float, se: float) -> str:
+    if pd.isna(mean):
+        return "–"
+    if pd.isna(se):
+        return f"{mean:.3g}"
+    return f"{mean:.3g} ± {se:.2g}" if se > 1e-12 * max(abs(mean), 1.0) else f"{mean:.3g} ± 0"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(r) + " |" for r in rows]
+
+
+def study_report(
+    plan: Plan, summary: pd.DataFrame, name: str | None = None, figures: list[str] | None = None
+) -> str:
+    """The report's markdown text: ``plan``'s design and methods, then each metric's
+    mean ± Monte Carlo se per scenario from ``summary``; ``name`` its title."""
+    base = plan.scenarios[0].spec
+    lines = [
+        f"# {name}" if name else f"# Study on {base.name!r}",
+        "",
+        f"{len(plan.scenarios)} scenario(s) × {plan.replicates} replicate(s) = "
+        f"{len(plan.cells)} datasets; study seed {plan.seed} (replicate r's dataset seed is "
+        "the same in every scenario).",
+        "",
+        "## Grid",
+        "",
+    ]
+    if plan.axes:
+        for path in plan.axes:
+            values = list(dict.fromkeys(str(s.values.get(path)) for s in plan.scenarios))
+            lines.append(f"- `{path}`: {', '.join(values)}")
+    else:
+        lines.append("- the base scene alone")
+    lines += ["", "## Methods", ""]
+    for m in plan.methods:
+        lines.append(f"- **{m.name}** ({m.kind}): `{' '.join(repr(m.estimator).split())}`")
+    if plan.oracle:
+        lines.append(f"- **{ORACLE}**: the Bayes classifier of the true model (the best score)")
+    schemes = ", ".join(plan.cv.schemes)
+    lines += ["", f"Classifiers are scored by {plan.cv.n_splits}-fold CV: {schemes}.", ""]
+    lines += ["## Results (mean ± Monte Carlo standard error over replicates)", ""]
+    for metric in dict.fromkeys(summary["metric"]):
+        part = summary[(summary["metric"] == metric) & (summary["parameter"] == "")]
+        if part.empty:
+            part = summary[summary["metric"] == metric]
+            part = part.groupby(["scenario", "method", "scheme"], as_index=False)[["mean"]].mean()
+            part["se"] = float("nan")
+            title = f"### {metric} (averaged over parameters)"
+        else:
+            title = f"### {metric}"
+        columns = list(dict.fromkeys(zip(part["method"], part["scheme"], strict=True)))
+        header = ["scenario", *(f"{m} ({s})" if s else m for m, s in columns)]
+        rows = []
+        for scenario in plan.scenarios:
+            here = part[part["scenario"] == scenario.index]
+            cells = []
+            for method, scheme in columns:
+                hit = here[(here["method"] == method) & (here["scheme"] == scheme)]
+                cells.append(_cell(*hit[["mean", "se"]].iloc[0]) if len(hit) else "–")
+            rows.append([scenario.label, *cells])
+        lines += [title, "", *_table(header, rows), ""]
+    if figures:
+        lines += ["## Figures", ""] + [f"![{f}]({f})" for f in figures]
+    return "\n".join(lines) + "\n"
+
+
+def write_outputs(
+    plan: Plan, table: pd.DataFrame, summary: pd.DataFrame, name: str | None, store: CellStore
+) -> None:
+    """results.parquet, summary.parquet/.csv, plots/*.png (with matplotlib) and report.md,
+    each renamed into place whole."""
+    store.put("results.parquet", lambda p: table.to_parquet(p, index=False))
+    store.put("summary.parquet", lambda p: summary.to_parquet(p, index=False))
+    store.put("summary.csv", lambda p: summary.to_csv(p, index=False))
+    figures: list[str] = []
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg", force=False)
+        import matplotlib.pyplot as plt
+    except ImportError:
+        plt = None
+    if plt is not None:
+        from synthbio_ppl.studies.plots import plot_metric, plotted_metrics
+
+        (store.folder / "plots").mkdir(exist_ok=True)
+        for metric, scheme in plotted_metrics(table):
+            file = f"plots/{metric}{'_' + scheme if scheme else ''}.png"
+            fig = plot_metric(table, plan.axes, metric, scheme)
+            store.put(file, lambda p, fig=fig: fig.savefig(p, dpi=110, format="png"))
+            plt.close(fig)
+            figures.append(file)
+    text = study_report(plan, summary, name, figures)
+    store.put("report.md", lambda p: p.write_text(text))

@@ -1,0 +1,182 @@
+"""``study``: every cell of a plan, run by joblib (or a Dask client), each written as it
+finishes, then the tidy table, its summary, plots and a report."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.engine.progress import Progress
+from synthbio_ppl.model.scene import SpecLike
+from synthbio_ppl.studies.cells import Cell, run_cell
+from synthbio_ppl.studies.plan import Plan, build_plan
+from synthbio_ppl.studies.store import CellStore
+from synthbio_ppl.studies.summary import summarise
+
+__all__ = ["Study", "study"]
+
+
+@dataclass
+class Study:
+    """A finished study.
+
+    ``table``: the tidy results, one row per (scenario, replicate, method, metric, scheme,
+    parameter), the grid's paths as columns after ``scenario``; ``summary``: mean, sd,
+    Monte Carlo se and 95% interval over replicates (plus ``stability``); ``plan``: what
+    ran; ``folder``: where it was written (None in memory); ``name``: the report's title
+    (default: the base spec's name).
+    """
+
+    plan: Plan
+    table: pd.DataFrame
+    summary: pd.DataFrame
+    folder: Path | None = None
+    name: str | None = None
+
+    def plot(self, metric: str, scheme: str | None = None) -> Any:
+        """The metric against each grid path, a line per method (see ``studies.plots``)."""
+        from synthbio_ppl.studies.plots import plot_metric
+
+        return plot_metric(self.table, self.plan.axes, metric, scheme)
+
+    def report(self) -> str:
+        """A short markdown report: the design, the methods and the summary per scenario."""
+        from synthbio_ppl.studies.report import study_report
+
+        return study_report(self.plan, self.summary, self.name)
+
+    def __repr__(self) -> str:
+        p = self.plan
+        return (
+            f"Study(scenarios={len(p.scenarios)}, replicates={p.replicates}, "
+            f"methods={[m.name for m in p.methods]}, rows={len(self.table)})"
+        )
+
+
+def _axes(plan: Plan) -> pd.DataFrame:
+    """One row per scenario, a column per grid path (lists and mappings as JSON text)."""
+    rows = []
+    for s in plan.scenarios:
+        values = {p: s.values.get(p) for p in plan.axes}
+        rows.append(
+            {p: json.dumps(v) if isinstance(v, list | dict) else v for p, v in values.items()}
+        )
+    return pd.DataFrame(rows, index=pd.Index([s.index for s in plan.scenarios], name="scenario"))
+
+
+def _run(plan: Plan, todo: list[tuple[int, int]], n_jobs: int, client: Any) -> Iterator[Cell]:
+    if client is not None:
+        from distributed import as_completed
+
+        shared = client.scatter(plan, broadcast=True)
+        futures = [client.submit(run_cell, shared, s, r, pure=False) for s, r in todo]
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+        finally:
+            client.cancel(futures)
+        return
+    if n_jobs == 1:  # in this process: the compiled generators stay warm between cells
+        for s, r in todo:
+            yield run_cell(plan, s, r)
+        return
+    from joblib import Parallel, delayed
+
+    parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+    yield from parallel(delayed(run_cell)(plan, s, r) for s, r in todo)
+
+
+def study(
+    base: SpecLike,
+    grid: Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]] | None = None,
+    methods: Mapping[str, Any] | None = None,
+    metrics: Sequence[Any] | None = None,
+    replicates: int = 1,
+    *,
+    seed: int = 0,
+    cv: Mapping[str, Any] | None = None,
+    out: str | Path | None = None,
+    overwrite: bool = False,
+    n_jobs: int = 1,
+    client: Any = None,
+    progress: bool | None = None,
+    name: str | None = None,
+) -> Study:
+    """Run a simulation study: every scenario of ``grid`` × ``replicates``, every method
+    on each dataset, every metric scored against the dataset's truth.
+
+    ``base``: a spec (Spec, dict or YAML path). ``grid``: ``{path: [values]}``, the full
+    factorial over spec field paths (``informative[0].effect_size``, ``noise[0].n``,
+    ``batches.confounding``), or a list of ``{path: value}`` scenarios. ``methods``:
+    ``{name: method}``, each a scikit-learn selector or classifier (or Pipeline), a callable
+    ``f(X, y) -> selected features``, a preset name (``studies.methods.PRESETS``) or
+    ``FitMethod``. ``metrics``: names from ``studies.metrics.METRICS`` or functions
+    ``f(data, result)``; default: every built-in metric the methods can be scored by.
+    ``cv``: ``{"schemes": ["random", "group", "leave_one_batch_out"], "n_splits": 5,
+    "groups": covariate}`` for the classifiers. Replicate r's dataset has the seed
+    ``cell_seed(seed, r)`` in every scenario; methods' unset ``random_state`` is derived
+    from it, so the table does not depend on ``n_jobs`` or the client.
+
+    ``out``: a folder; each finished cell is written there at once, and a run with the
+    same study and folder resumes where a stopped one ended. It gets ``results.parquet``,
+    ``summary.parquet``/``.csv``, ``report.md`` and ``plots/`` when done. ``n_jobs``:
+    joblib workers (1: this process); ``client``: a ``dask.distributed.Client`` instead.
+    ``progress``: a bar of finished cells on stderr (None: when stderr is a terminal).
+
+    Raises SpecError, before any cell runs, for a grid path the base spec lacks, a value
+    its field refuses, a method that neither selects, classifies nor fits, an unknown
+    metric, or a metric or scheme that needs what a scenario's scene lacks; and naming
+    the method, scenario and replicate when a method fails (finished cells are kept).
+    """
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
+        raise SpecError("n_jobs", n_jobs, "a positive number of workers, or -1 for every core")
+    plan = build_plan(base, grid, methods, metrics, replicates, seed, cv)
+    store = None if out is None else CellStore(out, plan, overwrite)
+    done = set() if store is None else store.done()
+    todo = [cell for cell in plan.cells if cell not in done]
+    kept: list[Cell] = []
+    bar = Progress(progress, len(plan.cells), len(plan.cells) - len(todo), "study", "cells")
+    try:
+        for cell in _run(plan, todo, n_jobs, client):
+            if store is None:
+                kept.append(cell)
+            else:
+                store.write(cell)
+            bar.update(1)
+    finally:
+        bar.close()
+    if store is None:
+        table = pd.concat([c.table for c in kept], ignore_index=True)
+        selected = {(c.scenario, c.replicate): c.selected for c in kept}
+    else:
+        table, selected = store.read()
+    return _finish(plan, table, selected, store, name)
+
+
+def _finish(
+    plan: Plan,
+    table: pd.DataFrame,
+    selected: dict[tuple[int, int], dict[str, list[str]]],
+    store: CellStore | None,
+    name: str | None,
+) -> Study:
+    axes = _axes(plan)
+    order = {m.name: i for i, m in enumerate(plan.methods)}
+    table = table.assign(_m=table["method"].map(order).fillna(-1))
+    table = table.sort_values(["scenario", "replicate", "_m"], kind="stable", ignore_index=True)
+    table = table.drop(columns="_m")
+    table = axes.reset_index().merge(table, on="scenario", how="right")
+    stability = any(m.name == "stability" for m in plan.metrics)
+    summary = summarise(table.drop(columns=list(axes.columns)), selected, axes, stability)
+    result = Study(plan, table, summary, None if store is None else store.folder, name)
+    if store is not None:
+        from synthbio_ppl.studies.report import write_outputs
+
+        write_outputs(plan, table, summary, name, store)
+    return result

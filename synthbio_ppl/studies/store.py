@@ -1,0 +1,161 @@
+"""A study's folder: ``study.json`` (what was asked, its fingerprint), one Parquet file per
+finished cell under ``cells/`` (written whole, then renamed into place, so a stopped run
+leaves only finished cells), and the results once every cell is in."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from synthbio_ppl.core.errors import SpecError, is_disk_full
+from synthbio_ppl.studies.cells import COLUMNS, Cell
+from synthbio_ppl.studies.plan import Plan
+
+__all__ = ["STUDY_FILE", "CellStore"]
+
+STUDY_FILE = "study.json"
+CELL_FOLDER = "cells"
+SELECTED_KEY = b"synthbio.selected"
+OUR_FILES = {
+    STUDY_FILE,
+    CELL_FOLDER,
+    "results.parquet",
+    "summary.parquet",
+    "summary.csv",
+    "report.md",
+    "plots",
+}
+"""What a study folder may hold; ``overwrite`` replaces only a folder holding no more."""
+
+
+def _cell_name(scenario: int, replicate: int) -> str:
+    return f"s{scenario:05d}_r{replicate:05d}.parquet"
+
+
+class CellStore:
+    """The cells of one study in ``folder``: resumed when the folder holds the same study
+    (the plan's fingerprint), refused when it holds another one or other files, unless
+    ``overwrite`` (which replaces a study folder only)."""
+
+    def __init__(self, folder: str | Path, plan: Plan, overwrite: bool = False) -> None:
+        self.folder = Path(folder)
+        self.cells = self.folder / CELL_FOLDER
+        self.fingerprint = plan.fingerprint()
+        if self.folder.exists() and not self.folder.is_dir():
+            raise SpecError("out", str(self.folder), "is a file; give a folder for the study")
+        if self.folder.is_dir():
+            self._claim(overwrite)
+        try:
+            self.cells.mkdir(parents=True, exist_ok=True)
+            described = {
+                "fingerprint": self.fingerprint,
+                "scenarios": [{"index": s.index, "values": s.values} for s in plan.scenarios],
+                "methods": {m.name: m.kind for m in plan.methods},
+                "metrics": [m.name for m in plan.metrics],
+                "replicates": plan.replicates,
+                "seed": plan.seed,
+            }
+            self._replace(self.folder / STUDY_FILE, json.dumps(described, indent=1, default=str))
+        except OSError as exc:
+            raise _named(exc, self.folder) from None
+
+    def _claim(self, overwrite: bool) -> None:
+        present = {p.name for p in self.folder.iterdir() if not p.name.endswith(".partial")}
+        record = self.folder / STUDY_FILE
+        if not present:
+            return
+        if not present <= OUR_FILES or not record.is_file():
+            raise SpecError(
+                "out", str(self.folder), "holds files of its own; give a new or empty folder"
+            )
+        try:
+            held = json.loads(record.read_text()).get("fingerprint")
+        except (OSError, ValueError, AttributeError):
+            held = None
+        if held == self.fingerprint:
+            return  # the same study: resumed
+        if not overwrite:
+            raise SpecError(
+                "out",
+                str(self.folder),
+                "holds another study's cells (its scenarios, methods, metrics, replicates or "
+                "seed differ); give a new folder, or overwrite=True (--force) to replace it",
+            )
+        for name in present:
+            path = self.folder / name
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+
+    def done(self) -> set[tuple[int, int]]:
+        """The (scenario, replicate) cells already written and readable."""
+        out = set()
+        for path in self.cells.glob("s*_r*.parquet"):
+            try:
+                scenario, replicate = (int(p[1:]) for p in path.stem.split("_"))
+                pd.read_parquet(path, columns=["value"])
+            except (ValueError, OSError):
+                continue  # unreadable: its cell runs again
+            out.add((scenario, replicate))
+        return out
+
+    def write(self, cell: Cell) -> None:
+        """Write one finished cell whole (temporary file, then renamed into place)."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pandas(cell.table, preserve_index=False)
+        meta = {**(table.schema.metadata or {}), SELECTED_KEY: json.dumps(cell.selected).encode()}
+        target = self.cells / _cell_name(cell.scenario, cell.replicate)
+        partial = target.with_suffix(".partial")
+        try:
+            pq.write_table(table.replace_schema_metadata(meta), partial)
+            os.replace(partial, target)
+        except OSError as exc:
+            partial.unlink(missing_ok=True)
+            raise _named(exc, self.folder) from None
+
+    def read(self) -> tuple[pd.DataFrame, dict[tuple[int, int], dict[str, list[str]]]]:
+        """Every written cell's rows (scenario, replicate order) and selected sets."""
+        import pyarrow.parquet as pq
+
+        frames, selected = [], {}
+        for path in sorted(self.cells.glob("s*_r*.parquet")):
+            table = pq.read_table(path)
+            scenario, replicate = (int(p[1:]) for p in path.stem.split("_"))
+            raw = (table.schema.metadata or {}).get(SELECTED_KEY, b"{}")
+            selected[(scenario, replicate)] = json.loads(raw)
+            frames.append(table.to_pandas())
+        table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
+        return table, selected
+
+    def put(self, name: str, write: Any) -> Path:
+        """Write one result file through ``write(path)``, renamed into place whole."""
+        target = self.folder / name
+        partial = target.with_name(f".{target.name}.partial")
+        try:
+            write(partial)
+            os.replace(partial, target)
+        except OSError as exc:
+            partial.unlink(missing_ok=True)
+            raise _named(exc, self.folder) from None
+        return target
+
+    def _replace(self, target: Path, text: str) -> None:
+        partial = target.with_name(f".{target.name}.partial")
+        partial.write_text(text)
+        os.replace(partial, target)
+
+
+def _named(exc: OSError, folder: Path) -> OSError:
+    if is_disk_full(exc):
+        return OSError(
+            errno.ENOSPC,
+            "the disk is full; the finished cells are kept, rerun to resume",
+            str(folder),
+        )
+    return OSError(exc.errno, f"cannot write the study ({exc.strerror})", str(folder))
