@@ -11,7 +11,9 @@ batches the batch is summed out, as the design mixes them within each class:
 
     p(x_i | k) = Σ_b p(b | k) · p(x_i | k, b),
 
-p(b | k) the table's share of class k's rows in batch b (exact, from the design).
+p(b | k) the table's share of class k's rows in batch b (exact, from the design). Where a
+binary outcome drawn from the features is ``y``, the Bayes classifier is its true
+probability per row, P(y = 1 | x_i), kept in the row truth.
 """
 
 from __future__ import annotations
@@ -29,23 +31,26 @@ from synthbio_ppl.data.dataset import Dataset
 from synthbio_ppl.inference.likelihood import row_latents
 from synthbio_ppl.inference.problem import build_problem
 from synthbio_ppl.model.dataset_model import dataset_model
-from synthbio_ppl.model.layout import Layout
-from synthbio_ppl.processes.registry import process_of
+from synthbio_ppl.model.layout import Layout, build_layout
+from synthbio_ppl.processes.registry import process_of, response_of
 
-__all__ = ["class_log_likelihood", "oracle_unavailable"]
+__all__ = ["class_log_likelihood", "class_posterior", "oracle_unavailable"]
 
 
 def oracle_unavailable(layout: Layout, n_classes: int) -> str | None:
     """Why a scene has no tractable Bayes classifier (None: it has one).
 
-    The class posterior needs p(x | class) in closed form: no per-row latent values
-    (structural factors, library sizes), no latent row groups (pseudo-classes), no
-    missing cells, no outcome replacing the classes, and two classes or more.
+    An outcome that is ``y`` has its own (its row truth). Otherwise the class posterior
+    needs p(x | class) in closed form: no per-row latent values (structural factors,
+    library sizes), no latent row groups (pseudo-classes), no missing cells, no outcome
+    beside the classes, and two classes or more.
     """
     if n_classes < 2:
         return "the scene has one class"
     if layout.response is not None:
-        return "the scene has an outcome"
+        if response_of(layout.response.field).replaces_labels(layout.response):
+            return None
+        return "the scene has an outcome beside its classes"
     if layout.masks:
         return "the scene hides cells (missing values)"
     if row_latents(layout):
@@ -54,6 +59,30 @@ def oracle_unavailable(layout: Layout, n_classes: int) -> str | None:
     if grouped:
         return f"block {grouped[0]!r} draws latent row groups (pseudo-classes)"
     return None
+
+
+def class_posterior(data: Dataset) -> np.ndarray:
+    """P(y = k | x_i) for every row i and level k of ``y`` (in ``data.y``'s category order),
+    float64 (rows, levels): the outcome's own where it is ``y``, else from
+    ``class_log_likelihood`` and the table's class shares. SpecError as there."""
+    layout = build_layout(data.spec)
+    response = layout.response
+    if response is not None and oracle_unavailable(layout, 2) is None:
+        latents = data.truth.latents if data.truth is not None else None
+        found = None
+        if latents is not None:
+            found = response_of(response.field).label_probabilities(response, latents)
+        if found is None:
+            raise SpecError("truth", data.spec.name, "no Bayes classifier here: no row truth")
+        return found
+    ll = class_log_likelihood(data)
+    codes = np.asarray(data.y.cat.codes) if hasattr(data.y, "cat") else None
+    if codes is None:
+        raise SpecError("y", data.y.dtype, "the Bayes classifier needs categorical labels")
+    share = np.bincount(codes, minlength=ll.shape[1]) / len(codes)
+    with np.errstate(divide="ignore"):
+        log_post = ll + np.log(share)
+    return np.exp(log_post - logsumexp(log_post, axis=1, keepdims=True))
 
 
 def class_log_likelihood(data: Dataset) -> np.ndarray:

@@ -89,6 +89,12 @@ class ResponseProcess:
         """The levels of ``y`` when a categorical outcome replaces the classes."""
         return None
 
+    def label_probabilities(self, static: Any, rows: pd.DataFrame) -> np.ndarray | None:
+        """P(y = each level | x) per row, (rows, levels) float64, read from the row truth
+        ``rows`` (the Bayes classifier), where a categorical outcome replaces the
+        classes; None otherwise."""
+        return None
+
     def columns(self, static: Any) -> list[str]:
         """The table columns that hold the outcome (``y`` when it replaces the labels)."""
         raise NotImplementedError

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from synthbio_ppl.core.errors import SpecError, short_repr
+from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.studies.apply import apply_method
 from synthbio_ppl.studies.metrics import Row, gap_rows, method_rows, oracle_rows
 from synthbio_ppl.studies.plan import Plan, cell_seed
@@ -21,6 +21,14 @@ COLUMNS = ["scenario", "replicate", "seed", "method", "metric", "scheme", "param
 
 ORACLE = "oracle"
 """The method name of the Bayes classifier's rows."""
+
+
+class MethodFailed(SpecError):
+    """A method that raised on a cell's dataset: names the method, the cell and the error."""
+
+    @property
+    def message(self) -> str:
+        return f"{self.path}: failed on {self.value}: {self.allowed}"
 
 
 @dataclass
@@ -46,9 +54,9 @@ def run_cell(plan: Plan, scenario: int, replicate: int) -> Cell:
     rows: list[tuple[str, Row]] = []
     oracle: list[Row] = []
     if plan.oracle:
-        from synthbio_ppl.inference.oracle import class_log_likelihood
+        from synthbio_ppl.inference.oracle import class_posterior
 
-        oracle = oracle_rows(data, class_log_likelihood(data), plan.metrics, plan.cv.schemes)
+        oracle = oracle_rows(data, class_posterior(data), plan.metrics, plan.cv.schemes)
         rows += [(ORACLE, r) for r in oracle]
     selected = {}
     for method in plan.methods:
@@ -59,10 +67,11 @@ def run_cell(plan: Plan, scenario: int, replicate: int) -> Cell:
         except SpecError:
             raise
         except Exception as exc:
-            raise SpecError(
+            label = plan.scenarios[scenario].label
+            raise MethodFailed(
                 f"methods.{method.name}",
-                f"scenario {scenario}, replicate {replicate}",
-                f"the method failed there: {type(exc).__name__}: {short_repr(str(exc))}",
+                f"scenario {scenario} ({label}), replicate {replicate}",
+                f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}",
             ) from exc
         rows += [(method.name, r) for r in found]
         if result.selected is not None:

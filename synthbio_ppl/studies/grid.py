@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.model.scene import Spec, validate_spec
 
@@ -51,7 +53,9 @@ def parse_path(path: str) -> tuple[str | int, ...]:
     at = 0
     for match in _PART.finditer(path):
         gap = path[at : match.start()]
-        if gap not in ("", ".") or (gap == "." and not parts) or (match.group(2) and gap):
+        name = match.group(1) is not None
+        # a name follows a dot (the first one nothing); an index follows directly
+        if gap != ("." if name and parts else ""):
             break
         parts.append(match.group(1) if match.group(1) else int(match.group(2)))
         at = match.end()
@@ -106,8 +110,16 @@ def _set(tree: Any, path: str, parts: tuple[str | int, ...], value: Any) -> None
 
 
 def _levels(path: str, values: Any) -> list[Any]:
-    if isinstance(values, str | bytes | Mapping) or not isinstance(values, Sequence):
+    listed = isinstance(values, Sequence) or (
+        hasattr(values, "__iter__") and hasattr(values, "shape")
+    )
+    if (
+        isinstance(values, str | bytes | Mapping)
+        or not listed
+        or (hasattr(values, "shape") and np.ndim(values) != 1)
+    ):
         raise SpecError(f"grid.{path}", values, "give a list of the values to try")
+    values = list(values)
     if not values:
         raise SpecError(f"grid.{path}", values, "give at least one value to try")
     return [_plain(v) for v in values]

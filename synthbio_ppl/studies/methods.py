@@ -16,6 +16,7 @@ A method is one of:
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 from collections.abc import Callable, Mapping
@@ -207,7 +208,7 @@ def _from_entry(name: str, entry: Any, where: str) -> Any:
     if "class" in entry:
         return _built(entry, where)
     raise SpecError(
-        where, short_repr(dict(entry)), "give a preset, {class: ..., params: ...} or {fit: ...}"
+        where, dict(entry), "give a preset, {class: ..., params: ...} or {fit: ...}"
     )
 
 
@@ -228,10 +229,10 @@ def build_method(name: str, entry: Any, where: str | None = None) -> Method:
         raise SpecError(where, type(estimator).__name__, "has no fit method")
     if not is_estimator:
         if callable(estimator):
-            return Method(name, estimator, frozenset({SELECTS}))
+            return Method(name, estimator, frozenset({SELECTS, SCORES}))  # scores if it gives them
         raise SpecError(
             where,
-            short_repr(estimator),
+            estimator,
             "a method is a scikit-learn selector or classifier, a callable f(X, y) -> "
             "selected features, a preset or sb.FitMethod",
         )
@@ -265,13 +266,16 @@ def build_methods(methods: Mapping[str, Any]) -> list[Method]:
 
 def seeded(estimator: Any, seed: int) -> Any:
     """A clone of ``estimator`` whose unset ``random_state`` parameters (nested ones too)
-    are ``seed``, so its result depends on the cell, not on the worker that ran it."""
+    are ``seed``, and whose function parameters that take a ``random_state`` (a score
+    function such as ``mutual_info_classif``) get it, so its result depends on the cell,
+    not on the worker that ran it."""
     from sklearn.base import clone
 
     model = clone(estimator)
-    unset = {
-        key: seed
-        for key, value in model.get_params(deep=True).items()
-        if (key == "random_state" or key.endswith("__random_state")) and value is None
-    }
+    unset: dict[str, Any] = {}
+    for key, value in model.get_params(deep=True).items():
+        if (key == "random_state" or key.endswith("__random_state")) and value is None:
+            unset[key] = seed
+        elif inspect.isfunction(value) and "random_state" in inspect.signature(value).parameters:
+            unset[key] = functools.partial(value, random_state=seed)
     return model.set_params(**unset) if unset else model

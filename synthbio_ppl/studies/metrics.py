@@ -54,8 +54,18 @@ class Metric:
     about: str = ""
 
 
-def _selection(data: Dataset, result: MethodResult) -> dict[str, float]:
+def true_set(data: Dataset) -> pd.Series:
+    """Whether each feature is truly informative: it carries class signal, or an outcome
+    that is ``y`` reads it (bool Series over the features)."""
     signal = data.truth.features["signal"].astype(bool)
+    if data.spec.label_names != data.spec.class_names:  # an outcome is y: what it reads
+        read = getattr(data.truth.outcome, "features", None) or []
+        signal = signal | signal.index.isin(read)
+    return signal
+
+
+def _selection(data: Dataset, result: MethodResult) -> dict[str, float]:
+    signal = true_set(data)
     truth = set(signal.index[signal].astype(str))
     chosen = set(result.selected or [])
     hits, n_sel, n_true = len(chosen & truth), len(chosen), len(truth)
@@ -120,11 +130,16 @@ GAPS = {f"{m}_gap": m for m in PREDICTION_SCORES}
 """Gap metric -> the score it compares with the oracle's."""
 
 
-def resolve_metrics(metrics: Any, gives: set[str]) -> list[Metric]:
-    """The study's metrics: names of built-ins and user functions. SpecError for an
-    unknown name, or a metric that no method of the study can be scored by."""
+def resolve_metrics(metrics: Any, gives: set[str], replicates: int) -> list[Metric]:
+    """The study's metrics: names of built-ins and user functions (None: every built-in
+    the methods can be scored by, but the gaps, and stability below two replicates).
+    SpecError for an unknown name, or a metric no method of the study can be scored by."""
     if metrics is None:
-        metrics = [m for m in METRICS if METRICS[m].needs in gives and m not in GAPS]
+        metrics = [
+            m
+            for m in METRICS
+            if METRICS[m].needs in gives and m not in GAPS and (m != "stability" or replicates > 1)
+        ]
     if isinstance(metrics, str | bytes) or not hasattr(metrics, "__iter__"):
         raise SpecError("metrics", metrics, "give a list of metric names or functions")
     out = []
@@ -171,29 +186,25 @@ def method_rows(data: Dataset, result: MethodResult, metrics: list[Metric]) -> l
 
 
 def oracle_rows(
-    data: Dataset, log_likelihood: np.ndarray, metrics: list[Metric], schemes: tuple[str, ...]
+    data: Dataset, posterior: np.ndarray, metrics: list[Metric], schemes: tuple[str, ...]
 ) -> list[Row]:
-    """The Bayes classifier's AUC and balanced accuracy on the whole table, once per
-    scheme (it is not trained, so every scheme scores it alike)."""
+    """The Bayes classifier's AUC and balanced accuracy on the whole table from its
+    ``posterior`` (rows, levels), once per scheme (it is not trained, so every scheme
+    scores it alike). Its balanced accuracy weighs the levels alike, so its rule is the
+    largest posterior over prior, p(k | x) / π_k (the largest likelihood)."""
     from sklearn.metrics import balanced_accuracy_score, roc_auc_score
 
     wanted = {GAPS.get(m.name, m.name) for m in metrics} & set(PREDICTION_SCORES)
-    names = [str(c) for c in data.y.cat.categories] if hasattr(data.y, "cat") else None
+    names = [str(c) for c in data.y.cat.categories]
     y = np.asarray(data.y.astype(str))
-    names = names or sorted(pd.unique(y))
     prior = np.array([np.mean(y == n) for n in names])
-    logpost = log_likelihood + np.log(np.where(prior > 0, prior, 1e-300))
-    post = np.exp(logpost - logpost.max(axis=1, keepdims=True))
-    post /= post.sum(axis=1, keepdims=True)
-    value = {
-        "auc": roc_auc_score(y == names[1], post[:, 1])
-        if len(names) == 2
-        else roc_auc_score(y, post, multi_class="ovr", labels=names),
-        # balanced accuracy weighs classes alike: its Bayes rule ignores the class shares
-        "balanced_accuracy": balanced_accuracy_score(
-            y, np.asarray(names)[np.argmax(log_likelihood, axis=1)]
-        ),
-    }
+    if len(names) == 2:
+        auc = roc_auc_score(y == names[1], posterior[:, 1])
+    else:
+        auc = roc_auc_score(y, posterior, multi_class="ovr", labels=names)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rule = np.argmax(posterior / prior, axis=1)
+    value = {"auc": auc, "balanced_accuracy": balanced_accuracy_score(y, np.asarray(names)[rule])}
     return [(m, s, "", float(value[m])) for m in sorted(wanted) for s in schemes]
 
 

@@ -147,7 +147,7 @@ def build_plan(
     seed = check_seed(seed)
     built = build_methods(methods or {})
     gives = set().union(*(m.gives for m in built))
-    chosen = resolve_metrics(metrics, gives)
+    chosen = resolve_metrics(metrics, gives, int(replicates))
     settings = _check_cv(cv)
     every = scenarios(spec, grid)
     predicts = PREDICTS in gives

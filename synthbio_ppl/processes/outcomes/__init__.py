@@ -298,6 +298,12 @@ class OutcomeProcess(ResponseProcess):
             )
         return pd.DataFrame({"y": y})
 
+    def label_probabilities(self, static: OutcomeLayout, rows: pd.DataFrame) -> np.ndarray | None:
+        if static.kind != "binary":
+            return None
+        p = rows[f"{static.name}.probability"].to_numpy(dtype=np.float64)
+        return np.column_stack([1.0 - p, p])
+
     def row_truth_columns(self, static: OutcomeLayout) -> list[str]:
         """η; binary: P(y = 1); survival: each cause's η and failure time, and the
         censoring time where censoring is random (what scoring the truth reads)."""

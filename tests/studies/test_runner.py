@@ -1,0 +1,183 @@
+"""Running a study: the same table whatever the workers, a stopped run resumed, the
+folder's files, the generator compiled once per layout."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import jax
+import pandas as pd
+import pytest
+from sklearn.feature_selection import SelectKBest, f_classif
+
+import synthbio_ppl as sb
+from synthbio_ppl.studies.plan import cell_seed
+
+BASE = {
+    "classes": [{"name": "a", "n": 30}, {"name": "b", "n": 30}],
+    "informative": [{"n": 3, "effect_size": 1.0}],
+    "noise": [{"n": 12}],
+    "batches": {"n": 2, "strength": 0.5, "confounding": 0.5},
+}
+GRID = {"informative[0].effect_size": [0.4, 1.2], "noise[0].n": [6, 12]}
+METHODS = {
+    "t": SelectKBest(f_classif, k=3),
+    "forest": {"preset": "random_forest", "k": 3, "n_estimators": 20},  # random_state unset
+    "lr": "logistic_regression",
+}
+METRICS = ["precision", "recall", "stability", "auc", "balanced_accuracy"]
+CV = {"schemes": ["random", "leave_one_batch_out"], "n_splits": 3}
+
+
+def _run(**kwargs) -> sb.Study:
+    return sb.study(BASE, GRID, METHODS, METRICS, 2, seed=3, cv=CV, progress=False, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def serial() -> sb.Study:
+    return _run()
+
+
+def test_table_shape_and_seeds(serial: sb.Study) -> None:
+    table = serial.table
+    assert list(table.columns[:3]) == ["scenario", "informative[0].effect_size", "noise[0].n"]
+    assert set(table["method"]) == {"t", "forest", "lr"}
+    # replicate r has one seed in every scenario, and the replicates differ
+    seeds = table.groupby("replicate")["seed"].unique()
+    assert [len(s) for s in seeds] == [1, 1] and seeds[0][0] != seeds[1][0]
+    assert seeds[1][0] == cell_seed(3, 1)
+    rows = table[(table["method"] == "lr") & (table["metric"] == "auc")]
+    assert sorted(set(rows["scheme"])) == ["leave_one_batch_out", "random"]
+    assert len(rows) == 4 * 2 * 2
+
+
+def test_same_table_with_two_workers(serial: sb.Study) -> None:
+    parallel = _run(n_jobs=2)
+    pd.testing.assert_frame_equal(parallel.table, serial.table)
+    pd.testing.assert_frame_equal(parallel.summary, serial.summary)
+
+
+def test_same_table_on_a_dask_client(serial: sb.Study) -> None:
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(n_workers=1, threads_per_worker=2, processes=False) as cluster,
+        Client(cluster) as client,
+    ):
+        on_dask = _run(client=client)
+    pd.testing.assert_frame_equal(on_dask.table, serial.table)
+
+
+class FailOnce:
+    """A selector that fails in one cell while a flag file exists and logs every call."""
+
+    def __init__(self, flag: Path, log: Path) -> None:
+        self.flag, self.log = flag, log
+
+    def __call__(self, X: pd.DataFrame, y: pd.Series) -> list[str]:
+        with self.log.open("a") as out:
+            out.write(f"{X.shape[1]}\n")
+        if (
+            self.flag.exists() and X.shape[1] == 9
+        ):  # scenario 1: noise[0].n = 6 at d = 0.4... any one
+            raise RuntimeError("stopped here")
+        return list(X.columns[:2])
+
+
+def test_a_stopped_run_resumes_where_it_ended(tmp_path: Path) -> None:
+    flag, log = tmp_path / "flag", tmp_path / "calls"
+    flag.touch()
+    grid = {"noise[0].n": [12, 6]}  # 15 then 9 features
+    kwargs = dict(metrics=["precision"], replicates=3, seed=1, progress=False)
+    picker = FailOnce(flag, log)
+    with pytest.raises(
+        sb.SpecError,
+        match=r"^methods\.pick: failed on scenario 1 \(noise\[0\]\.n=6\), replicate 0: "
+        r"RuntimeError: stopped here$",
+    ):
+        sb.study(BASE, grid, {"pick": picker}, out=tmp_path / "run", **kwargs)
+    cells = sorted(p.name for p in (tmp_path / "run" / "cells").iterdir())
+    assert cells == [f"s00000_r0000{r}.parquet" for r in range(3)]  # scenario 0 kept whole
+    assert not (tmp_path / "run" / "results.parquet").exists()
+    flag.unlink()
+    log.write_text("")
+    resumed = sb.study(BASE, grid, {"pick": picker}, out=tmp_path / "run", **kwargs)
+    assert log.read_text().split() == ["9"] * 3  # only scenario 1's cells ran again
+    whole = sb.study(BASE, grid, {"pick": FailOnce(flag, log)}, **kwargs)
+    pd.testing.assert_frame_equal(resumed.table, whole.table)
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "run" / "results.parquet"), whole.table
+    )
+
+
+def test_the_folder_s_files(tmp_path: Path, serial: sb.Study) -> None:
+    out = tmp_path / "study"
+    done = _run(out=out)
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "results.parquet"), serial.table)
+    summary = pd.read_csv(out / "summary.csv", keep_default_na=False, na_values=[""])
+    assert len(summary) == len(serial.summary)
+    report = (out / "report.md").read_text()
+    assert (
+        "## Grid" in report
+        and "`noise[0].n`: 6, 12" in report
+        and "![plots/auc_random.png]" in report
+    )
+    assert (out / "plots" / "auc_leave_one_batch_out.png").stat().st_size > 1000
+    assert json.loads((out / "study.json").read_text())["replicates"] == 2
+    assert done.folder == out
+    again = _run(out=out)  # every cell done: nothing runs, the same table
+    pd.testing.assert_frame_equal(again.table, serial.table)
+
+
+def test_another_study_s_folder_is_refused_then_replaced(tmp_path: Path) -> None:
+    kwargs = dict(methods={"t": "t_test"}, metrics=["precision"], progress=False)
+    sb.study(BASE, out=tmp_path / "s", **kwargs)
+    with pytest.raises(sb.SpecError, match="holds another study's cells"):
+        sb.study(BASE, out=tmp_path / "s", seed=5, **kwargs)
+    replaced = sb.study(BASE, out=tmp_path / "s", seed=5, overwrite=True, **kwargs)
+    assert replaced.table["seed"].iloc[0] == cell_seed(5, 0)
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep")
+    with pytest.raises(sb.SpecError, match="holds files of its own"):
+        sb.study(BASE, out=tmp_path / "mine", overwrite=True, **kwargs)
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep"
+
+
+class _Compiles(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage().startswith("Finished XLA compilation"):
+            self.names.append(record.getMessage())
+
+
+def test_a_sweep_over_values_compiles_the_generator_once_per_layout() -> None:
+    base = {
+        "classes": [{"name": "a", "n": 23}, {"name": "b", "n": 29}],
+        "informative": [{"n": 2, "effect_size": 0.8}],
+        "noise": [{"n": 7}],
+    }
+    kwargs = dict(methods={"t": "t_test"}, metrics=["precision"], progress=False)
+    sb.study(base, **kwargs)  # this layout's programs built
+    seen = _Compiles()
+    logging.getLogger("jax").addHandler(seen)
+    jax.config.update("jax_log_compiles", True)
+    try:
+        sb.study(
+            base,
+            {"informative[0].effect_size": [0.1, 0.5, 2.0], "classes[0].name": ["a", "c"]},
+            replicates=2,
+            **kwargs,
+        )
+        values = len(seen.names)
+        sb.study(base, {"noise[0].n": [3, 4]}, **kwargs)  # two new layouts
+        layouts = len(seen.names) - values
+    finally:
+        jax.config.update("jax_log_compiles", False)
+        logging.getLogger("jax").removeHandler(seen)
+    assert values == 0
+    assert layouts >= 2
