@@ -65,7 +65,7 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 import synthbio_ppl as sb  # noqa: E402
-from synthbio_ppl.studies import runner  # noqa: E402
+from synthbio_ppl.studies import plots, runner  # noqa: E402
 from synthbio_ppl.studies.plan import cell_seed  # noqa: E402
 from synthbio_ppl.studies.store import CellStore  # noqa: E402
 
@@ -173,13 +173,15 @@ class Parts:
 
 @contextmanager
 def instrumented(log: Any = None) -> Iterator[Parts]:
-    """Time ``build_plan``, ``run_cell``, ``CellStore.write`` and ``_finish`` of
-    ``synthbio_ppl.studies.runner`` (wrapped here, restored after; a wrapper costs about a
-    microsecond a call), and with ``log`` (a ``compile_log``) count each cell's
-    compilations. Only for ``n_jobs=1``: the wrappers do not travel to worker processes."""
+    """Time ``build_plan``, ``run_cell``, ``CellStore.write``, ``_finish`` and, inside it,
+    ``summarise``, the figures (``plots.plot_metric``) and the result files
+    (``CellStore.put``: PNG files apart) of ``synthbio_ppl.studies`` (wrapped here,
+    restored after; a wrapper costs about a microsecond a call), and with ``log`` (a
+    ``compile_log``) count each cell's compilations. Only for ``n_jobs=1``: the wrappers
+    do not travel to worker processes."""
     parts = Parts()
-    saved = {n: getattr(runner, n) for n in ("build_plan", "run_cell", "_finish")}
-    saved_write = CellStore.write
+    saved = {n: getattr(runner, n) for n in ("build_plan", "run_cell", "_finish", "summarise")}
+    saved_write, saved_put, saved_plot = CellStore.write, CellStore.put, plots.plot_metric
 
     def timed_part(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -207,13 +209,26 @@ def instrumented(log: Any = None) -> Iterator[Parts]:
     runner.build_plan = timed_part("plan", saved["build_plan"])
     runner.run_cell = cell
     runner._finish = timed_part("finish", saved["_finish"])
+    runner.summarise = timed_part("summary", saved["summarise"])
+    plots.plot_metric = timed_part("plot figures", saved_plot)
     CellStore.write = timed_part("store writes", saved_write)  # type: ignore[method-assign]
+
+    def put(self: CellStore, name: str, write: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return saved_put(self, name, write)
+        finally:
+            kind = "png files" if name.endswith(".png") else "other files"
+            parts.add(kind, time.perf_counter() - start)
+
+    CellStore.put = put  # type: ignore[method-assign]
     try:
         yield parts
     finally:
         for name, fn in saved.items():
             setattr(runner, name, fn)
-        CellStore.write = saved_write  # type: ignore[method-assign]
+        CellStore.write, CellStore.put = saved_write, saved_put  # type: ignore[method-assign]
+        plots.plot_metric = saved_plot
 
 
 # --------------------------------------------------------------------------- hand-written loops
@@ -514,13 +529,15 @@ def report(
     rows = []
     for name in (MEM, OUT):
         runs = by[name]
-        parts = ["plan", "cells", "store writes", "finish"]
-        med = {p: statistics.median([r.parts.get(p, 0.0) for r in runs]) for p in parts}
+        top = ["plan", "cells", "store writes", "finish"]
+        inner = ["summary", "plot figures", "png files", "other files"]
+        med = {p: statistics.median([r.parts.get(p, 0.0) for r in runs]) for p in top + inner}
         total = statistics.median([r.wall for r in runs])
-        rest = statistics.median([r.wall - sum(r.parts.get(p, 0.0) for p in parts) for r in runs])
-        rows.append([name, f"{total:.2f}", *(f"{med[p]:.3f}" for p in parts), f"{rest:.3f}"])
+        rest = statistics.median([r.wall - sum(r.parts.get(p, 0.0) for p in top) for r in runs])
+        rows.append([name, f"{total:.2f}", *(f"{med[p]:.3f}" for p in top + inner), f"{rest:.3f}"])
     head = ["variant", "total", "`build_plan`", "`run_cell` (all cells)", "`CellStore.write`"]
-    head += ["`_finish` (summary; with out=: files, plots, report)", "rest"]
+    head += ["`_finish`", "of which `summarise`", "figures (`plot_metric`)", "PNG files"]
+    head += ["results, summary, report files", "rest"]
     out += [table(rows, head), ""]
     files = by[OUT][0].parts.get("files")
     if files:

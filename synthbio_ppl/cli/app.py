@@ -241,8 +241,9 @@ def _run(arguments: list[str]) -> int:
     except (SpecError, UsageError) as exc:
         print(f"synthbio: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("synthbio: interrupted; nothing was written", file=sys.stderr)
+    except KeyboardInterrupt as exc:  # a command that keeps finished work says so
+        kept = str(exc) or "nothing was written"
+        print(f"synthbio: interrupted; {kept}", file=sys.stderr)
         return 130
     except BrokenPipeError:  # the reader closed the pipe (| head): stop quietly
         devnull = os.open(os.devnull, os.O_WRONLY)

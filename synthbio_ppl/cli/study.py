@@ -65,6 +65,10 @@ def run_study(args: argparse.Namespace) -> None:
             progress=None if not args.quiet else False,
             name=spec_file.name,
         )
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt(
+            f"the finished cells are kept in {args.out}; run the same command to resume"
+        ) from None
     finally:
         if client is not None:
             client.close()

@@ -10,7 +10,7 @@ import pandas as pd
 
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.studies.apply import apply_method
-from synthbio_ppl.studies.metrics import Row, gap_rows, method_rows, oracle_rows
+from synthbio_ppl.studies.metrics import MetricFailed, Row, gap_rows, method_rows, oracle_rows
 from synthbio_ppl.studies.plan import Plan, cell_seed
 
 __all__ = ["COLUMNS", "ORACLE", "Cell", "run_cell"]
@@ -66,6 +66,13 @@ def run_cell(plan: Plan, scenario: int, replicate: int) -> Cell:
             found += gap_rows(result, oracle, plan.metrics)
         except SpecError:
             raise
+        except MetricFailed as failed:
+            label = plan.scenarios[scenario].label
+            raise MethodFailed(
+                f"metrics.{failed.name}",
+                f"method {method.name!r}, scenario {scenario} ({label}), replicate {replicate}",
+                f"{type(failed.error).__name__}: {' '.join(str(failed.error).split())[:300]}",
+            ) from failed.error
         except Exception as exc:
             label = plan.scenarios[scenario].label
             raise MethodFailed(

@@ -19,6 +19,7 @@ import numpy as np
 
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.model.scene import Spec, validate_spec
+from synthbio_ppl.spec.fields import IMPLICIT_CLASS
 
 __all__ = ["MAX_SCENARIOS", "Scenario", "parse_path", "scenarios"]
 
@@ -166,6 +167,9 @@ def scenarios(
         raise SpecError("grid", grid, "a mapping {path: [values]} or a list of {path: value}")
     parsed = {path: parse_path(path) for point in points for path in point}
     dumped = base.model_dump(mode="json")
+    touched = {parsed[p][0] for p in parsed}
+    if base.class_names == [IMPLICIT_CLASS] and "classes" not in touched:
+        del dumped["classes"]  # implicit: the rows come from the block (outcome.n), as given
     out = []
     for index, point in enumerate(points):
         tree = json.loads(json.dumps(dumped))

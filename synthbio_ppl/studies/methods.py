@@ -207,9 +207,7 @@ def _from_entry(name: str, entry: Any, where: str) -> Any:
         return FitMethod(str(settings.pop("method", "svi")), settings)
     if "class" in entry:
         return _built(entry, where)
-    raise SpecError(
-        where, dict(entry), "give a preset, {class: ..., params: ...} or {fit: ...}"
-    )
+    raise SpecError(where, dict(entry), "give a preset, {class: ..., params: ...} or {fit: ...}")
 
 
 def build_method(name: str, entry: Any, where: str | None = None) -> Method:

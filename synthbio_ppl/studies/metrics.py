@@ -33,6 +33,7 @@ __all__ = [
     "GAPS",
     "METRICS",
     "Metric",
+    "MetricFailed",
     "Row",
     "gap_rows",
     "method_rows",
@@ -180,9 +181,23 @@ def method_rows(data: Dataset, result: MethodResult, metrics: list[Metric]) -> l
             rows.append((metric.name, "", "", selection[metric.name]))
         elif metric.name in PREDICTION_SCORES:
             rows += [(metric.name, s, "", v[metric.name]) for s, v in result.cv.items()]
-        elif metric.compute is not None:
+        elif metric.compute is not None and metric.needs is not None:
             rows += _as_rows(metric.name, metric.compute(data, result))
+        elif metric.compute is not None:  # a user's function: its failure names it
+            try:
+                value = metric.compute(data, result)
+                rows += _as_rows(metric.name, value)
+            except Exception as exc:
+                raise MetricFailed(metric.name, exc) from exc
     return rows
+
+
+class MetricFailed(Exception):
+    """A user metric that raised (or returned what is not a number): its name and error."""
+
+    def __init__(self, name: str, error: Exception) -> None:
+        self.name, self.error = name, error
+        super().__init__(f"{name}: {type(error).__name__}: {error}")
 
 
 def oracle_rows(

@@ -104,3 +104,9 @@ def test_a_value_may_be_a_list_itself(base: sb.Spec) -> None:
     ]
     out = scenarios(base, {"classes": classes})
     assert [[c.n for c in s.spec.classes] for s in out] == [[10, 30], [25, 25]]
+
+
+def test_a_scene_whose_rows_come_from_its_outcome_varies_them_there() -> None:
+    spec = sb.load_spec("models/risk_score.yaml")
+    out = scenarios(spec, {"outcome.n": [300, 500]})
+    assert [s.spec.n_rows for s in out] == [300, 500]

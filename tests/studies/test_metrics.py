@@ -203,7 +203,7 @@ def test_a_score_function_s_random_state_is_the_cell_s() -> None:
 
 def test_an_outcome_that_is_y_is_scored_against_what_it_reads() -> None:
     spec = sb.load_spec("models/risk_score.yaml").model_dump()
-    spec["outcome"]["n"] = 400
+    spec["outcome"]["n"] = spec["classes"][0]["n"] = 400
     methods = {"t": {"preset": "t_test", "k": 7}, "lr": "logistic_regression"}
     study = sb.study(
         spec, methods=methods, metrics=["precision", "auc_gap"], seed=2, progress=False

@@ -99,3 +99,27 @@ def test_an_output_path_that_is_a_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(sb.SpecError, match="is a file"):
         sb.study(BASE, methods=PICK, out=target, progress=False)
     assert target.read_text() == "x"
+
+
+def test_a_failing_user_metric_is_named_with_its_cell() -> None:
+    def broken(data: sb.Dataset, result) -> float:
+        return 1 / 0
+
+    with pytest.raises(
+        sb.SpecError,
+        match=r"^metrics\.broken: failed on method 't', scenario 0 \(base\), replicate 0: ZeroDivisionError",
+    ):
+        sb.study(BASE, methods=PICK, metrics=["precision", broken], progress=False)
+
+
+def test_a_group_scheme_holds_out_a_covariate() -> None:
+    base = {**BASE, "batches": {"n": 4, "strength": 0.5}}
+    study = sb.study(
+        base,
+        methods=LR,
+        metrics=["auc"],
+        cv={"schemes": ["group"], "groups": "batch", "n_splits": 2},
+        progress=False,
+    )
+    assert set(study.table["scheme"]) == {"group"}
+    assert study.table["value"].between(0, 1).all()

@@ -160,3 +160,16 @@ def test_a_file_that_is_not_a_study(tmp_path: Path, capsys: pytest.CaptureFixtur
     (tmp_path / "s.yaml").write_text("base: [unclosed\n")
     assert main(["study", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "o")]) == 2
     assert "not a readable YAML study file at line" in one_line(capsys)
+
+
+def test_an_interrupted_command_says_the_cells_are_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import synthbio_ppl.studies.runner as runner
+
+    def stop(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "study", stop)
+    assert main(["study", str(write(tmp_path)), "--out", str(tmp_path / "o")]) == 130
+    assert "finished cells are kept" in capsys.readouterr().err
