@@ -18,13 +18,17 @@ probability per row, P(y = 1 | x_i), kept in the row truth.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import numpy as np
 from scipy.special import logsumexp
 
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.core.lazy import jnp
+from synthbio_ppl.core.memory_maps import make_room_for_programs
 from synthbio_ppl.core.precision import precision
 from synthbio_ppl.core.streams import ROWS
 from synthbio_ppl.data.dataset import Dataset
@@ -91,8 +95,6 @@ def class_log_likelihood(data: Dataset) -> np.ndarray:
     Raises SpecError (path ``truth``) for a dataset without its truth or a scene that
     ``oracle_unavailable`` names.
     """
-    from numpyro import handlers
-
     if data.truth is None or not data.truth.parameters:
         raise SpecError("truth", None, "the Bayes classifier needs the dataset's truth")
     problem = build_problem(None, data)
@@ -106,6 +108,7 @@ def class_log_likelihood(data: Dataset) -> np.ndarray:
     batch = problem.design.batch
     n_batches = 1 if batch is None else len(_batch_levels(problem.layout)[0])
     out = np.empty((n, n_classes))
+    program = _row_log_likelihood(problem.layout)
     with precision(problem.spec.dtype):
         for k in range(n_classes):
             terms = np.empty((n, n_batches))
@@ -113,14 +116,7 @@ def class_log_likelihood(data: Dataset) -> np.ndarray:
                 design = problem.design._replace(y=np.full(n, k, dtype=np.int32))
                 if batch is not None:
                     design = design._replace(batch=np.full(n, b, dtype=np.int32))
-                model = partial(dataset_model, problem.layout, design, X)
-                traced = handlers.trace(handlers.seed(handlers.substitute(model, params), 0))
-                total = jnp.zeros(n)
-                for site in traced.get_trace().values():
-                    in_rows = any(f.name == ROWS for f in site.get("cond_indep_stack", ()))
-                    if site["type"] == "sample" and site["is_observed"] and in_rows:
-                        total = total + site["fn"].log_prob(site["value"])
-                terms[:, b] = np.asarray(total, dtype=np.float64)
+                terms[:, b] = np.asarray(program(params, X, design), dtype=np.float64)
             if batch is None:
                 out[:, k] = terms[:, 0]
                 continue
@@ -129,6 +125,28 @@ def class_log_likelihood(data: Dataset) -> np.ndarray:
             with np.errstate(divide="ignore"):
                 out[:, k] = logsumexp(terms + np.log(share), axis=1)
     return out
+
+
+@functools.lru_cache(maxsize=8)
+def _row_log_likelihood(layout: Layout) -> Callable[..., Any]:
+    """The layout's compiled Σ_sites log p(x_i | design_i, θ) per row: (params, X (rows,
+    features), design) -> (rows,), the sum over the observed sites in the rows plate."""
+    import jax
+    from numpyro import handlers
+
+    make_room_for_programs()
+
+    def run(params: dict[str, Any], X: Any, design: Any) -> Any:
+        model = partial(dataset_model, layout, design, X)
+        traced = handlers.trace(handlers.seed(handlers.substitute(model, params), 0))
+        total = jnp.zeros(X.shape[0])
+        for site in traced.get_trace().values():
+            in_rows = any(f.name == ROWS for f in site.get("cond_indep_stack", ()))
+            if site["type"] == "sample" and site["is_observed"] and in_rows:
+                total = total + site["fn"].log_prob(site["value"])
+        return total
+
+    return jax.jit(run)
 
 
 def _batch_levels(layout: Layout) -> list[list[str]]:
