@@ -9,7 +9,11 @@ from synthbio_ppl.studies.cells import ORACLE
 from synthbio_ppl.studies.plan import Plan
 from synthbio_ppl.studies.store import CellStore
 
-__all__ = ["study_report", "write_outputs"]
+__all__ = ["MAX_PARAMETERS", "study_report", "write_outputs"]
+
+MAX_PARAMETERS = 30
+"""A per-parameter metric (a fit's bias) shows at most this many parameters per scenario
+in the report (summary.csv holds them all)."""
 
 
 def _cell(mean: float, se: float) -> str:
@@ -52,29 +56,26 @@ def study_report(
         lines.append(f"- **{m.name}** ({m.kind}): `{' '.join(repr(m.estimator).split())}`")
     if plan.oracle:
         lines.append(f"- **{ORACLE}**: the Bayes classifier of the true model (the best score)")
-    schemes = ", ".join(plan.cv.schemes)
-    lines += ["", f"Classifiers are scored by {plan.cv.n_splits}-fold CV: {schemes}.", ""]
-    lines += ["## Results (mean ± Monte Carlo standard error over replicates)", ""]
+    if any(m.kind == "classifier" for m in plan.methods):
+        schemes = ", ".join(plan.cv.schemes)
+        lines += ["", f"Classifiers are scored by {plan.cv.n_splits}-fold CV: {schemes}."]
+    lines += ["", "## Results (mean ± Monte Carlo standard error over replicates)", ""]
     for metric in dict.fromkeys(summary["metric"]):
-        part = summary[(summary["metric"] == metric) & (summary["parameter"] == "")]
-        if part.empty:
-            part = summary[summary["metric"] == metric]
-            part = part.groupby(["scenario", "method", "scheme"], as_index=False)[["mean"]].mean()
-            part["se"] = float("nan")
-            title = f"### {metric} (averaged over parameters)"
-        else:
-            title = f"### {metric}"
+        part = summary[summary["metric"] == metric]
+        keys = ["parameter"] if (part["parameter"] != "").any() else []
         columns = list(dict.fromkeys(zip(part["method"], part["scheme"], strict=True)))
-        header = ["scenario", *(f"{m} ({s})" if s else m for m, s in columns)]
+        header = ["scenario", *keys, *(f"{m} ({s})" if s else m for m, s in columns)]
         rows = []
         for scenario in plan.scenarios:
             here = part[part["scenario"] == scenario.index]
-            cells = []
-            for method, scheme in columns:
-                hit = here[(here["method"] == method) & (here["scheme"] == scheme)]
-                cells.append(_cell(*hit[["mean", "se"]].iloc[0]) if len(hit) else "–")
-            rows.append([scenario.label, *cells])
-        lines += [title, "", *_table(header, rows), ""]
+            for parameter in list(dict.fromkeys(here["parameter"]))[:MAX_PARAMETERS]:
+                at = here[here["parameter"] == parameter]
+                cells = []
+                for method, scheme in columns:
+                    hit = at[(at["method"] == method) & (at["scheme"] == scheme)]
+                    cells.append(_cell(*hit[["mean", "se"]].iloc[0]) if len(hit) else "–")
+                rows.append([scenario.label, *([parameter] if keys else []), *cells])
+        lines += [f"### {metric}", "", *_table(header, rows), ""]
     if figures:
         lines += ["## Figures", ""] + [f"![{f}]({f})" for f in figures]
     return "\n".join(lines) + "\n"
