@@ -116,7 +116,7 @@ def _splits(scheme: str, data: Dataset, settings: CVSettings, seed: int) -> tupl
 
 
 def _cross_validated(
-    method: Method, data: Dataset, settings: CVSettings, seed: int
+    method: Method, X: pd.DataFrame, data: Dataset, settings: CVSettings, seed: int
 ) -> dict[str, dict[str, float]]:
     from sklearn.model_selection import cross_validate
 
@@ -132,7 +132,7 @@ def _cross_validated(
             warnings.simplefilter("ignore", UserWarning)  # a fold holding one class: NaN
             table = cross_validate(
                 seeded(method.estimator, seed),
-                data.X,
+                X,
                 y,
                 groups=groups,
                 cv=cv,
@@ -148,8 +148,21 @@ def _cross_validated(
     return out
 
 
+def shuffled_columns(X: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """``X`` with its columns in a random order drawn from ``seed`` (names kept).
+
+    The generator writes blocks in order, the informative ones first; a method that breaks
+    ties by position (``SelectKBest`` keeps the last of equal scores, ``SelectFromModel``
+    the first) would gain or lose by that order alone.
+    """
+    order = np.random.default_rng([seed, 1]).permutation(X.shape[1])
+    return X.iloc[:, order]
+
+
 def apply_method(method: Method, data: Dataset, settings: CVSettings, seed: int) -> MethodResult:
-    """Run ``method`` on ``data`` with every random choice seeded by ``seed``."""
+    """Run ``method`` on ``data`` with every random choice seeded by ``seed``; selectors and
+    classifiers see the columns in an order drawn from ``seed`` (``shuffled_columns``), a
+    fit sees the table as the model writes it."""
     result = MethodResult(method)
     if FITS in method.gives:
         from synthbio_ppl.inference.fitting import fit
@@ -158,15 +171,15 @@ def apply_method(method: Method, data: Dataset, settings: CVSettings, seed: int)
         fitted = fit(None, data, spec.method, seed=seed, progress=False, **dict(spec.settings))
         result.recovery = fitted.recovery(nuisance=False)
         return result
-    y = data.y
+    X, y = shuffled_columns(data.X, seed), data.y
     if SELECTS in method.gives and not hasattr(method.estimator, "get_params"):
-        result.selected, result.scores = _called(method, data.X, y)
+        result.selected, result.scores = _called(method, X, y)
         return result
     if SELECTS in method.gives:
-        model = seeded(method.estimator, seed).fit(data.X, np.asarray(y.astype(str)))
-        result.selected, result.scores = _selection(model, data.X.columns)
+        model = seeded(method.estimator, seed).fit(X, np.asarray(y.astype(str)))
+        result.selected, result.scores = _selection(model, X.columns)
         if SCORES not in method.gives:
             result.scores = None
     if PREDICTS in method.gives:
-        result.cv = _cross_validated(method, data, settings, seed)
+        result.cv = _cross_validated(method, X, data, settings, seed)
     return result

@@ -31,6 +31,8 @@ __all__ = [
     "Method",
     "build_method",
     "build_methods",
+    "canonical",
+    "described",
     "seeded",
 ]
 
@@ -82,14 +84,15 @@ def _mutual_information(k: int = 10) -> Any:
     return _preset_selector(k, mutual_info_classif)
 
 
-def _l1_logistic(k: int = 10, C: float = 0.1) -> Any:
+def _l1_logistic(k: int = 10, C: float = 1.0) -> Any:
     from sklearn.feature_selection import SelectFromModel
     from sklearn.linear_model import LogisticRegression
 
+    # the lasso's own selection: non-zero coefficients only, the k largest of them
     return SelectFromModel(
         LogisticRegression(**_l1_penalty(), solver="liblinear", C=C),
         max_features=k,
-        threshold=-float("inf"),
+        threshold=1e-12,
     )
 
 
@@ -123,9 +126,10 @@ PRESETS: dict[str, Callable[..., Any]] = {
     "mutual_information": _mutual_information,
     "logistic_regression": _logistic_regression,
 }
-"""Named methods: the four selectors of the lesson (top ``k`` features by the univariate
-F-test, by |coefficient| of an L1 logistic regression, by random-forest importance, by
-mutual information) and the default classifier (standardise, L2 logistic regression)."""
+"""Named methods: the four selectors of the lesson (the top ``k`` features by the univariate
+F-test, by |coefficient| of an L1 logistic regression (at most ``k``: its non-zero ones),
+by random-forest importance, by mutual information) and the default classifier
+(standardise, L2 logistic regression)."""
 
 
 def _import(path: str, where: str) -> Any:
@@ -277,3 +281,63 @@ def seeded(estimator: Any, seed: int) -> Any:
         elif inspect.isfunction(value) and "random_state" in inspect.signature(value).parameters:
             unset[key] = functools.partial(value, random_state=seed)
     return model.set_params(**unset) if unset else model
+
+
+def _code(fn: Any) -> str:
+    """A digest of a function's source (its bytecode where the source is not at hand), so
+    that an edited function is another method."""
+    import hashlib
+
+    try:
+        text = inspect.getsource(fn)
+    except (OSError, TypeError):
+        code = getattr(fn, "__code__", None)
+        text = code.co_code.hex() if code is not None else ""
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _name(obj: Any) -> str:
+    return f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', repr(obj))}"
+
+
+def canonical(value: Any) -> Any:
+    """A description of a method, parameter or metric that is the same in every process
+    (no memory addresses) and changes when the code of a user's function changes: what a
+    study's fingerprint is made of."""
+    if isinstance(value, FitMethod):
+        return {"fit": value.method, "settings": canonical(dict(value.settings))}
+    if hasattr(value, "get_params") and not inspect.isclass(value):
+        params = value.get_params(deep=False)
+        return {
+            "class": _name(type(value)),
+            "params": {k: canonical(params[k]) for k in sorted(params)},
+        }
+    if isinstance(value, functools.partial):
+        return {
+            "partial": canonical(value.func),
+            "args": [canonical(a) for a in value.args],
+            "keywords": {k: canonical(v) for k, v in sorted(value.keywords.items())},
+        }
+    if isinstance(value, list | tuple):
+        return [canonical(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): canonical(v) for k, v in value.items()}
+    if inspect.isfunction(value) or inspect.ismethod(value):
+        return {"function": _name(value), "code": _code(value)}
+    if inspect.isclass(value):
+        return {"type": _name(value)}
+    if callable(value) and not isinstance(value, str | int | float | bool):
+        state = canonical(vars(value)) if hasattr(value, "__dict__") else None
+        return {"callable": _name(type(value)), "code": _code(type(value)), "state": state}
+    return repr(value)
+
+
+def described(estimator: Any) -> str:
+    """A method as one line of text: scikit-learn's repr (functions by name, not address),
+    or a function's qualified name."""
+    import re
+
+    if hasattr(estimator, "get_params") or isinstance(estimator, FitMethod):
+        text = " ".join(repr(estimator).split())
+        return re.sub(r"<function (\S+) at 0x[0-9a-fA-F]+>", r"\1", text)
+    return getattr(estimator, "__qualname__", None) or type(estimator).__qualname__

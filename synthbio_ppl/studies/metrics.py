@@ -2,10 +2,12 @@
 
 Feature selection (S the selected set, T the truly informative one, ``truth.features.
 signal``): precision |S∩T|/|S|, recall |S∩T|/|T|, F1 2|S∩T|/(|S|+|T|), Jaccard
-|S∩T|/|S∪T|; ``rank_correlation``: Spearman's ρ between the method's per-feature score and
-the true |effect size|; ``stability``: the mean pairwise Jaccard index of the sets one
-method selects across a scenario's replicates (Kalousis, Prados & Hilario 2007, Knowl.
-Inf. Syst. 12:95), a summary over replicates. Prediction: cross-validated ROC AUC and
+|S∩T|/|S∪T|; ``ranking_auc``: the probability that a truly informative feature scores
+above another one (ties ½); ``rank_correlation``: Spearman's ρ between the method's score
+and the true |effect size| over the truly informative features; ``stability``: the mean
+pairwise Jaccard index of the sets one method selects across a scenario's replicates
+(Kalousis, Prados & Hilario 2007, Knowl. Inf. Syst. 12:95), a summary over replicates.
+Prediction: cross-validated ROC AUC and
 balanced accuracy under each scheme, the Bayes classifier's (``oracle``) on the same table,
 and the gap oracle − method. Fits: ``coverage`` (share of the parameters of interest inside
 their central 90% interval), ``bias`` (posterior mean − truth, per parameter) and
@@ -80,16 +82,31 @@ def _selection(data: Dataset, result: MethodResult) -> dict[str, float]:
     }
 
 
-def _rank_correlation(data: Dataset, result: MethodResult) -> float:
+def _ranking(data: Dataset, result: MethodResult) -> dict[str, float]:
+    """``ranking_auc``: P(a random truly informative feature scores above a random other
+    one), ties ½; ``rank_correlation``: Spearman's ρ of the score and the true |effect
+    size| over the truly informative features (NaN below three, or when their effects are
+    equal). Neither has a ceiling that moves with the number of noise features."""
     from scipy.stats import spearmanr
+    from sklearn.metrics import roc_auc_score
 
+    nan = {"ranking_auc": float("nan"), "rank_correlation": float("nan")}
     if result.scores is None:
-        return float("nan")
-    true = data.truth.features["effect_size"].reindex(result.scores.index.astype(str)).abs()
-    ok = np.isfinite(result.scores.to_numpy()) & np.isfinite(true.to_numpy(dtype=float))
-    if ok.sum() < 3 or np.ptp(true.to_numpy(dtype=float)[ok]) == 0:
-        return float("nan")
-    return float(spearmanr(result.scores.to_numpy()[ok], true.to_numpy(dtype=float)[ok])[0])
+        return nan
+    scores = result.scores.copy()
+    scores.index = scores.index.astype(str)
+    scores = scores[np.isfinite(scores.to_numpy(dtype=float))]
+    signal = true_set(data).reindex(scores.index).fillna(False).astype(bool)
+    out = dict(nan)
+    if 0 < signal.sum() < len(signal):
+        out["ranking_auc"] = float(roc_auc_score(signal, scores))
+    true = data.truth.features["effect_size"].reindex(scores.index[signal]).abs()
+    true = true.to_numpy(dtype=float)
+    ok = np.isfinite(true)
+    if ok.sum() >= 3 and np.ptp(true[ok]) > 0:
+        mine = scores[signal].to_numpy(dtype=float)[ok]
+        out["rank_correlation"] = float(spearmanr(mine, true[ok])[0])
+    return out
 
 
 def _fit_metric(name: str) -> Callable[[Dataset, MethodResult], Any]:
@@ -111,8 +128,9 @@ METRICS: dict[str, Metric] = {
         m: Metric(m, SELECTS, about="of the selected set against the true informative set")
         for m in _SELECTION
     },
+    "ranking_auc": Metric("ranking_auc", SCORES, about="P(a true feature outscores another)"),
     "rank_correlation": Metric(
-        "rank_correlation", SCORES, _rank_correlation, "Spearman ρ of score and true |d|"
+        "rank_correlation", SCORES, about="Spearman ρ of score and true |d| over true features"
     ),
     "stability": Metric("stability", SELECTS, about="mean pairwise Jaccard over replicates"),
     **{m: Metric(m, PREDICTS, about="cross-validated, per scheme") for m in PREDICTION_SCORES},
@@ -174,6 +192,8 @@ def method_rows(data: Dataset, result: MethodResult, metrics: list[Metric]) -> l
     rows: list[Row] = []
     gives = result.method.gives
     selection = _selection(data, result) if SELECTS in gives else {}
+    if SCORES in gives:
+        selection.update(_ranking(data, result))
     for metric in metrics:
         if metric.needs is not None and metric.needs not in gives:
             continue

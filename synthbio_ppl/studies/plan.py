@@ -17,7 +17,7 @@ from synthbio_ppl.model.layout import build_layout
 from synthbio_ppl.model.scene import SpecLike, as_spec
 from synthbio_ppl.studies.apply import SCHEMES, CVSettings
 from synthbio_ppl.studies.grid import Scenario, scenarios
-from synthbio_ppl.studies.methods import PREDICTS, Method, build_methods
+from synthbio_ppl.studies.methods import PREDICTS, Method, build_methods, canonical
 from synthbio_ppl.studies.metrics import GAPS, Metric, resolve_metrics
 
 __all__ = ["MAX_REPLICATES", "Plan", "build_plan", "cell_seed"]
@@ -58,20 +58,16 @@ class Plan:
         """A digest of what determines the results (a resumed run must match it)."""
         described = {
             "scenarios": [s.spec.model_dump(mode="json") for s in self.scenarios],
-            "methods": [(m.name, _described(m.estimator)) for m in self.methods],
-            "metrics": [m.name for m in self.metrics],
+            "methods": [(m.name, canonical(m.estimator)) for m in self.methods],
+            "metrics": [
+                (m.name, canonical(m.compute) if m.needs is None else "") for m in self.metrics
+            ],
             "replicates": self.replicates,
             "seed": self.seed,
             "cv": [list(self.cv.schemes), self.cv.n_splits, self.cv.groups],
         }
         text = json.dumps(described, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _described(estimator: Any) -> str:
-    if hasattr(estimator, "get_params"):
-        return repr(estimator)
-    return getattr(estimator, "__qualname__", None) or repr(estimator)
 
 
 def _check_cv(cv: Mapping[str, Any] | None) -> CVSettings:

@@ -18,64 +18,88 @@ from synthbio_ppl.studies.summary import interval
 __all__ = ["plot_metric", "plotted_metrics"]
 
 
-def plotted_metrics(table: pd.DataFrame) -> list[tuple[str, str | None]]:
-    """(metric, scheme) pairs of a study's ``table`` with a figure of their own: each
-    metric, and each scheme of a cross-validated one separately."""
-    out = []
+def plotted_metrics(table: pd.DataFrame, summary: pd.DataFrame) -> list[tuple[str, str | None]]:
+    """(metric, scheme) pairs of a study with a figure of their own: each metric of the
+    ``table`` (each scheme of a cross-validated one separately), then those only the
+    ``summary`` holds (``stability``)."""
+    out: list[tuple[str, str | None]] = []
     for metric in dict.fromkeys(table["metric"]):
         schemes = [s for s in dict.fromkeys(table.loc[table["metric"] == metric, "scheme"]) if s]
         out += [(metric, s) for s in schemes] if len(schemes) > 1 else [(metric, None)]
+    out += [(m, None) for m in dict.fromkeys(summary["metric"]) if m not in set(table["metric"])]
     return out
 
 
-def _pyplot() -> Any:
-    try:
-        import matplotlib
+def _figure(n_panels: int, pyplot: bool) -> tuple[Any, Any]:
+    size = (4.2 * n_panels, 3.4)
+    if not pyplot:  # a file only: no pyplot, so the user's backend is left as it is
+        from matplotlib.figure import Figure
 
-        if matplotlib.get_backend().lower().startswith("qt"):
-            matplotlib.use("Agg")
+        fig = Figure(figsize=size)
+        return fig, fig.subplots(1, n_panels, squeeze=False)
+    try:
         import matplotlib.pyplot as plt
     except ImportError:
         raise ImportError("plots need matplotlib: pip install 'synthbio_ppl[plot]'") from None
-    return plt
+    return plt.subplots(1, n_panels, figsize=size, squeeze=False)
 
 
-def plot_metric(
-    table: pd.DataFrame, axes: list[str], metric: str, scheme: str | None = None
-) -> Any:
-    """One row of panels, a panel per grid path of ``axes`` (one panel without a grid), of
-    a study's tidy ``table``; returns the matplotlib Figure. Raises SpecError for a metric
-    or scheme the table lacks."""
+def _rows(
+    table: pd.DataFrame, summary: pd.DataFrame, metric: str, scheme: str | None
+) -> pd.DataFrame:
     rows = table[table["metric"] == metric]
+    if rows.empty:  # a summary over replicates (stability): one value per scenario
+        rows = summary[summary["metric"] == metric].rename(columns={"mean": "value"})
+        rows = rows.assign(replicate=0)
     if rows.empty:
-        known = ", ".join(dict.fromkeys(table["metric"])) or "none"
-        raise SpecError("metric", metric, f"the study's table holds {known}")
+        known = ", ".join(dict.fromkeys([*table["metric"], *summary["metric"]])) or "none"
+        raise SpecError("metric", metric, f"the study holds {known}")
     if scheme is not None:
         if scheme not in set(rows["scheme"]):
             known = ", ".join(s for s in dict.fromkeys(rows["scheme"]) if s) or "none"
             raise SpecError("scheme", scheme, f"{metric} was scored under: {known}")
         rows = rows[rows["scheme"] == scheme]
-    plt = _pyplot()
+    return rows
+
+
+def _marginal(part: pd.DataFrame, column: str | None, level: Any) -> pd.Series:
+    """Per replicate, the mean over the scenarios (and parameters) at ``level`` of the
+    path ``column``: the values whose spread across replicates is the Monte Carlo error
+    (replicate r has the same seed in every scenario)."""
+    at = part if column is None else part[part[column] == level]
+    return at.groupby("replicate")["value"].mean()
+
+
+def plot_metric(
+    table: pd.DataFrame,
+    summary: pd.DataFrame,
+    axes: list[str],
+    metric: str,
+    scheme: str | None = None,
+    pyplot: bool = True,
+) -> Any:
+    """One row of panels, a panel per grid path of ``axes`` (one panel without a grid): at
+    each value of the path, the mean over the other paths' values and replicates, with the
+    95% t interval of that mean across replicates (none for a metric with one value per
+    scenario, ``stability``). A line per method (and CV scheme); the Bayes classifier
+    (``oracle``) dashed. ``table``/``summary``: a study's; ``pyplot=False`` builds the
+    Figure without pyplot (for a file). Returns the matplotlib Figure. Raises SpecError
+    for a metric or scheme the study lacks."""
+    rows = _rows(table, summary, metric, scheme)
     axes_paths = axes or [None]
-    fig, panels = plt.subplots(
-        1, len(axes_paths), figsize=(4.2 * len(axes_paths), 3.4), squeeze=False
-    )
+    fig, panels = _figure(len(axes_paths), pyplot)
     lines = [c for c in ("method", "scheme") if rows[c].nunique() > 1 or c == "method"]
     for ax, path in zip(panels[0], axes_paths, strict=True):
-        x_col = path if path is not None else "method"
-        levels = list(dict.fromkeys(rows[x_col])) if path else ["all"]
-        numeric = all(isinstance(v, numbers.Number) for v in levels) and path is not None
+        levels = list(dict.fromkeys(rows[path])) if path else ["all"]
+        numeric = path is not None and all(
+            isinstance(v, numbers.Number) and not isinstance(v, bool) for v in levels
+        )
         where = {v: (float(v) if numeric else i) for i, v in enumerate(levels)}
         for key, part in rows.groupby(lines, sort=False):
             key = key if isinstance(key, tuple) else (key,)
-            stats = [
-                interval(part.loc[part[x_col] == v, "value"] if path else part["value"])
-                for v in levels
-            ]
+            stats = [interval(_marginal(part, path, v)) for v in levels]
             xs = np.array([where[v] for v in levels], dtype=float)
             mean = np.array([s["mean"] for s in stats])
-            low = np.array([s["ci_low"] for s in stats])
-            high = np.array([s["ci_high"] for s in stats])
             oracle = key[0] == ORACLE
             ax.plot(
                 xs,
@@ -86,7 +110,8 @@ def plot_metric(
                 markersize=4,
             )
             if not oracle:
-                ax.fill_between(xs, low, high, alpha=0.15)
+                low = np.array([s["ci_low"] for s in stats])
+                ax.fill_between(xs, low, np.array([s["ci_high"] for s in stats]), alpha=0.15)
         if not numeric:
             ax.set_xticks(range(len(levels)), [str(v) for v in levels], rotation=20)
         elif min(levels) > 0 and max(levels) >= 10 * min(levels):  # sizes: n, p
@@ -95,6 +120,6 @@ def plot_metric(
         ax.set_ylabel(metric + (f" ({scheme})" if scheme else ""))
         ax.grid(alpha=0.3)
     panels[0][-1].legend(fontsize=8, frameon=False)
-    fig.suptitle(f"{metric}: mean over replicates and the other paths, 95% interval")
+    fig.suptitle(f"{metric}: mean over the other paths' values, 95% interval over replicates")
     fig.tight_layout()
     return fig

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from synthbio_ppl.studies.cells import ORACLE
+from synthbio_ppl.studies.methods import described
 from synthbio_ppl.studies.plan import Plan
 from synthbio_ppl.studies.store import CellStore
 
@@ -53,7 +54,7 @@ def study_report(
         lines.append("- the base scene alone")
     lines += ["", "## Methods", ""]
     for m in plan.methods:
-        lines.append(f"- **{m.name}** ({m.kind}): `{' '.join(repr(m.estimator).split())}`")
+        lines.append(f"- **{m.name}** ({m.kind}): `{described(m.estimator)}`")
     if plan.oracle:
         lines.append(f"- **{ORACLE}**: the Bayes classifier of the true model (the best score)")
     if any(m.kind == "classifier" for m in plan.methods):
@@ -91,21 +92,17 @@ def write_outputs(
     store.put("summary.csv", lambda p: summary.to_csv(p, index=False))
     figures: list[str] = []
     try:
-        import matplotlib
-
-        matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt
-    except ImportError:
-        plt = None
-    if plt is not None:
+        import matplotlib  # noqa: F401
+    except ImportError:  # no plots without the extra "plot"
+        pass
+    else:
         from synthbio_ppl.studies.plots import plot_metric, plotted_metrics
 
         (store.folder / "plots").mkdir(exist_ok=True)
-        for metric, scheme in plotted_metrics(table):
+        for metric, scheme in plotted_metrics(table, summary):
             file = f"plots/{metric}{'_' + scheme if scheme else ''}.png"
-            fig = plot_metric(table, plan.axes, metric, scheme)
+            fig = plot_metric(table, summary, plan.axes, metric, scheme, pyplot=False)
             store.put(file, lambda p, fig=fig: fig.savefig(p, dpi=110, format="png"))
-            plt.close(fig)
             figures.append(file)
     text = study_report(plan, summary, name, figures)
     store.put("report.md", lambda p: p.write_text(text))

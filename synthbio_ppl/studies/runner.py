@@ -40,10 +40,11 @@ class Study:
     name: str | None = None
 
     def plot(self, metric: str, scheme: str | None = None) -> Any:
-        """The metric against each grid path, a line per method (see ``studies.plots``)."""
+        """The metric against each grid path, a line per method, with 95% intervals over
+        replicates (``studies.plots.plot_metric``); returns the matplotlib Figure."""
         from synthbio_ppl.studies.plots import plot_metric
 
-        return plot_metric(self.table, self.plan.axes, metric, scheme)
+        return plot_metric(self.table, self.summary, self.plan.axes, metric, scheme)
 
     def report(self) -> str:
         """A short markdown report: the design, the methods and the summary per scenario."""
@@ -156,7 +157,7 @@ def study(
         selected = {(c.scenario, c.replicate): c.selected for c in kept}
     else:
         table, selected = store.read()
-    return _finish(plan, table, selected, store, name)
+    return _finish(plan, table, selected, store, name, fresh=bool(todo))
 
 
 def _finish(
@@ -165,6 +166,7 @@ def _finish(
     selected: dict[tuple[int, int], dict[str, list[str]]],
     store: CellStore | None,
     name: str | None,
+    fresh: bool,
 ) -> Study:
     axes = _axes(plan)
     order = {m.name: i for i, m in enumerate(plan.methods)}
@@ -174,9 +176,25 @@ def _finish(
     table = axes.reset_index().merge(table, on="scenario", how="right")
     stability = any(m.name == "stability" for m in plan.metrics)
     summary = summarise(table.drop(columns=list(axes.columns)), selected, axes, stability)
+    summary = _in_table_order(summary, table, order)
     result = Study(plan, table, summary, None if store is None else store.folder, name)
-    if store is not None:
+    if store is not None and (fresh or not store.finished()):
         from synthbio_ppl.studies.report import write_outputs
 
         write_outputs(plan, table, summary, name, store)
     return result
+
+
+def _in_table_order(
+    summary: pd.DataFrame, table: pd.DataFrame, methods: dict[str, int]
+) -> pd.DataFrame:
+    """The summary by scenario, then methods as given (the oracle first), then metrics,
+    schemes and parameters as the table first holds them (summary-only metrics last)."""
+    keys = {"_m": summary["method"].map(methods).fillna(-1)}
+    for column in ("metric", "scheme", "parameter"):
+        first = {v: i for i, v in enumerate(dict.fromkeys(table[column]))}
+        keys[f"_{column}"] = summary[column].map(first).fillna(len(first))
+    ordered = summary.assign(**keys).sort_values(
+        ["scenario", "_m", "_metric", "_scheme", "_parameter"], kind="stable", ignore_index=True
+    )
+    return ordered.drop(columns=list(keys))

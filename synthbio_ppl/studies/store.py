@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from synthbio_ppl.core.errors import SpecError, is_disk_full
+from synthbio_ppl.core.errors import OUTPUT_ARGUMENTS, SpecError, is_disk_full
 from synthbio_ppl.studies.cells import COLUMNS, Cell
 from synthbio_ppl.studies.plan import Plan
 
@@ -34,6 +34,13 @@ OUR_FILES = {
 """What a study folder may hold; ``overwrite`` replaces only a folder holding no more."""
 
 
+def _arguments() -> tuple[str, str]:
+    """The output folder's argument and the way to replace it, as the caller spells them."""
+    return (
+        ("--out", "--force") if OUTPUT_ARGUMENTS.get()[0] == "--out" else ("out", "overwrite=True")
+    )
+
+
 def _cell_name(scenario: int, replicate: int) -> str:
     return f"s{scenario:05d}_r{replicate:05d}.parquet"
 
@@ -48,7 +55,9 @@ class CellStore:
         self.cells = self.folder / CELL_FOLDER
         self.fingerprint = plan.fingerprint()
         if self.folder.exists() and not self.folder.is_dir():
-            raise SpecError("out", str(self.folder), "is a file; give a folder for the study")
+            raise SpecError(
+                _arguments()[0], str(self.folder), "is a file; give a folder for the study"
+            )
         if self.folder.is_dir():
             self._claim(overwrite)
         try:
@@ -82,14 +91,18 @@ class CellStore:
             return  # the same study: resumed
         if not overwrite:
             raise SpecError(
-                "out",
+                _arguments()[0],
                 str(self.folder),
                 "holds another study's cells (its scenarios, methods, metrics, replicates or "
-                "seed differ); give a new folder, or overwrite=True (--force) to replace it",
+                f"seed differ); give a new folder, or {_arguments()[1]} to replace it",
             )
         for name in present:
             path = self.folder / name
             shutil.rmtree(path) if path.is_dir() else path.unlink()
+
+    def finished(self) -> bool:
+        """Whether the results and the report of every cell are written."""
+        return all((self.folder / n).is_file() for n in ("results.parquet", "report.md"))
 
     def done(self) -> set[tuple[int, int]]:
         """The (scenario, replicate) cells already written and readable."""

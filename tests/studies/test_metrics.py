@@ -55,7 +55,7 @@ def test_selection_metrics_by_hand() -> None:
 
 def test_a_boolean_mask_and_an_empty_selection() -> None:
     def first_two(X: pd.DataFrame, y: pd.Series) -> np.ndarray:
-        return np.arange(X.shape[1]) < 2
+        return X.columns.isin(["inf0_0", "inf0_1"])  # a mask over the columns as given
 
     def nothing(X: pd.DataFrame, y: pd.Series) -> list[str]:
         return []
@@ -81,7 +81,8 @@ def test_rank_correlation_with_distinct_true_effects(order: list[float], rho: fl
     }
 
     def scored(X: pd.DataFrame, y: pd.Series) -> dict:
-        return {"selected": list(X.columns[:1]), "scores": order}
+        by_name = dict(zip(["inf0_0", "inf1_0", "inf2_0"], order, strict=True))
+        return {"selected": list(X.columns[:1]), "scores": [by_name[c] for c in X.columns]}
 
     study = sb.study(spec, methods={"s": scored}, metrics=["rank_correlation"], progress=False)
     assert _values(study, "s")["rank_correlation"] == pytest.approx(rho)
@@ -216,3 +217,22 @@ def test_an_outcome_that_is_y_is_scored_against_what_it_reads() -> None:
     assert _values(study, "t")["precision"] == pytest.approx(len(chosen & read) / 7)
     oracle = _values(study, "oracle")["auc/random"]
     assert oracle == pytest.approx(data.truth.outcome.scores["realised_bayes_auc"], abs=1e-9)
+
+
+def test_methods_see_the_columns_in_an_order_drawn_per_cell() -> None:
+    """The generator writes the informative block first: a method taking the first
+    columns must not find it by position."""
+    seen = []
+
+    def first_three(X: pd.DataFrame, y: pd.Series) -> list[str]:
+        seen.append(list(X.columns))
+        return list(X.columns[:3])
+
+    spec = {**SPEC, "noise": [{"n": 60}]}
+    study = sb.study(
+        spec, methods={"first": first_three}, metrics=["recall"], replicates=4, progress=False
+    )
+    assert len({tuple(c) for c in seen}) == 4  # another order in each replicate
+    assert all(sorted(c) == sorted(seen[0]) for c in seen)
+    # P(recall > 0) for 3 of 63 columns at random is 1 − C(60,3)/C(63,3) ≈ 0.14 per replicate
+    assert study.table["value"].mean() < 0.5

@@ -181,3 +181,65 @@ def test_a_sweep_over_values_compiles_the_generator_once_per_layout() -> None:
         logging.getLogger("jax").removeHandler(seen)
     assert values == 0
     assert layouts >= 2
+
+
+FINGERPRINT = """
+import synthbio_ppl as sb
+from synthbio_ppl.studies.plan import build_plan
+base = {"classes": [{"name": "a", "n": 20}, {"name": "b", "n": 20}], "informative": [{"n": 2, "effect_size": 1.0}]}
+print(build_plan(base, None, {"mi": "mutual_information", "l1": "l1_logistic"}, ["precision"]).fingerprint())
+"""
+
+
+def test_the_fingerprint_is_the_same_in_every_process() -> None:
+    """A score function's repr holds its address: a fingerprint made of it would refuse
+    to resume the same study from another process."""
+    import subprocess
+    import sys
+
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", FINGERPRINT], capture_output=True, text=True, check=True
+        ).stdout
+        for _ in range(2)
+    ]
+    assert runs[0] == runs[1] and len(runs[0].strip()) == 16
+
+
+def test_an_edited_user_function_is_another_study(tmp_path: Path) -> None:
+    from synthbio_ppl.studies.plan import build_plan
+
+    namespace: dict = {}
+    exec("def m(data, result):\n    return 1.0\n", namespace)
+    first = build_plan(BASE, None, {"t": "t_test"}, ["precision", namespace["m"]]).fingerprint()
+    source = tmp_path / "metric.py"
+    source.write_text("def m(data, result):\n    return 2.0\n")
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("edited_metric", source)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    second = build_plan(BASE, None, {"t": "t_test"}, ["precision", module.m]).fingerprint()
+    assert first != second
+
+
+def test_writing_the_plots_leaves_the_matplotlib_backend_alone(tmp_path: Path) -> None:
+    import matplotlib
+
+    before = matplotlib.get_backend()
+    sb.study(
+        BASE, methods={"t": "t_test"}, metrics=["precision"], out=tmp_path / "s", progress=False
+    )
+    assert matplotlib.get_backend() == before
+    assert (tmp_path / "s" / "plots" / "precision.png").is_file()
+
+
+def test_stability_is_plotted_and_the_summary_keeps_the_given_order(serial: sb.Study) -> None:
+    fig = serial.plot("stability")
+    assert len(fig.axes) == 2
+    methods = list(dict.fromkeys(serial.summary["method"]))
+    assert methods == ["oracle", "t", "forest", "lr"] or methods == ["t", "forest", "lr"]
+    metrics = list(dict.fromkeys(serial.summary.loc[serial.summary["method"] == "t", "metric"]))
+    assert metrics == ["precision", "recall", "stability"]
+    with pytest.raises(sb.SpecError, match="metric: 'f1'.*the study holds precision"):
+        serial.plot("f1")
