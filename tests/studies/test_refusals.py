@@ -107,7 +107,8 @@ def test_a_failing_user_metric_is_named_with_its_cell() -> None:
 
     with pytest.raises(
         sb.SpecError,
-        match=r"^metrics\.broken: failed on method 't', scenario 0 \(base\), replicate 0: ZeroDivisionError",
+        match=r"^metrics\.broken: failed on method 't', scenario 0 \(base\), replicate 0: "
+        r"ZeroDivisionError",
     ):
         sb.study(BASE, methods=PICK, metrics=["precision", broken], progress=False)
 

@@ -186,8 +186,10 @@ def test_a_sweep_over_values_compiles_the_generator_once_per_layout() -> None:
 FINGERPRINT = """
 import synthbio_ppl as sb
 from synthbio_ppl.studies.plan import build_plan
-base = {"classes": [{"name": "a", "n": 20}, {"name": "b", "n": 20}], "informative": [{"n": 2, "effect_size": 1.0}]}
-print(build_plan(base, None, {"mi": "mutual_information", "l1": "l1_logistic"}, ["precision"]).fingerprint())
+base = {"classes": [{"name": "a", "n": 20}, {"name": "b", "n": 20}],
+        "informative": [{"n": 2, "effect_size": 1.0}]}
+methods = {"mi": "mutual_information", "l1": "l1_logistic"}
+print(build_plan(base, None, methods, ["precision"]).fingerprint())
 """
 
 
@@ -241,5 +243,5 @@ def test_stability_is_plotted_and_the_summary_keeps_the_given_order(serial: sb.S
     assert methods == ["oracle", "t", "forest", "lr"] or methods == ["t", "forest", "lr"]
     metrics = list(dict.fromkeys(serial.summary.loc[serial.summary["method"] == "t", "metric"]))
     assert metrics == ["precision", "recall", "stability"]
-    with pytest.raises(sb.SpecError, match="metric: 'f1'.*the study holds precision"):
+    with pytest.raises(sb.SpecError, match=r"metric: 'f1'.*the study holds precision"):
         serial.plot("f1")
