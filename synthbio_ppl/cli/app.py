@@ -77,7 +77,18 @@ def _spec_file(source: str, command: str) -> Path:
 def _validate(args: argparse.Namespace) -> None:
     from synthbio_ppl.model.scene import load_spec
 
-    spec = load_spec(_spec_file(args.spec, "validate"))
+    source = _spec_file(args.spec, "validate")
+    if source.is_file() and source.suffix in (".yaml", ".yml") and _is_study(source):
+        from synthbio_ppl.studies.study_file import study_plan
+
+        plan = study_plan(source)
+        print(
+            f"{args.spec}: valid study ({len(plan.scenarios)} scenario(s) × "
+            f"{plan.replicates} replicate(s) = {len(plan.cells)} datasets, "
+            f"{len(plan.methods)} method(s), {len(plan.metrics)} metric(s))"
+        )
+        return
+    spec = load_spec(source)
     labels = spec.label_names
     if labels is None:
         what = "a continuous outcome"
@@ -86,6 +97,17 @@ def _validate(args: argparse.Namespace) -> None:
         named = "label" if labels != spec.class_names else "class"
         what = f"{k} {named}{'' if k == 1 else ('es' if named == 'class' else 's')}"
     print(f"{args.spec}: valid ({spec.n_rows} rows, {what})")
+
+
+def _is_study(path: Path) -> bool:
+    """A study file (``base`` and ``methods``): read without importing the studies."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
+        return False  # the spec reader names what is wrong
+    return isinstance(data, dict) and {"base", "methods"} <= set(data)
 
 
 def _describe(args: argparse.Namespace) -> None:
@@ -134,8 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_stream_arguments(gen)
     gen.set_defaults(run=_generate)
     spec_help = "YAML spec file, or a dataset folder (its spec.yaml)"
-    val = sub.add_parser("validate", help="check a spec and say what is wrong")
-    val.add_argument("spec", help=spec_help)
+    val = sub.add_parser("validate", help="check a spec (or a study file) and say what is wrong")
+    val.add_argument("spec", help=spec_help + "; or a study file")
     val.set_defaults(run=_validate)
     desc = sub.add_parser("describe", help="table of blocks, roles and effect sizes")
     desc.add_argument("spec", help=spec_help)

@@ -27,8 +27,9 @@ from pydantic import Field, ValidationError
 from synthbio_ppl.core.errors import SpecError, from_validation_error
 from synthbio_ppl.model.scene import Spec, load_spec, validate_spec
 from synthbio_ppl.spec.fields import Strict
+from synthbio_ppl.studies.plan import Plan, build_plan
 
-__all__ = ["StudyFile", "load_study"]
+__all__ = ["StudyFile", "load_study", "study_plan"]
 
 
 class StudyFile(Strict):
@@ -80,3 +81,18 @@ def load_study(path: str | Path) -> tuple[StudyFile, Spec]:
         except SpecError as exc:
             raise exc.under("base") from None
     return study, base
+
+
+def study_plan(path: str | Path, replicates: int | None = None) -> Plan:
+    """A study file checked whole, as ``sb.study`` checks it before its first cell (every
+    scenario's spec, the methods, metrics and schemes); SpecError names what is wrong."""
+    study, base = load_study(path)
+    return build_plan(
+        base,
+        study.grid,
+        study.methods,
+        study.metrics,
+        replicates or study.replicates,
+        study.seed,
+        study.cv,
+    )

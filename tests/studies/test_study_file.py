@@ -173,3 +173,24 @@ def test_an_interrupted_command_says_the_cells_are_kept(
     monkeypatch.setattr(runner, "study", stop)
     assert main(["study", str(write(tmp_path)), "--out", str(tmp_path / "o")]) == 130
     assert "finished cells are kept" in capsys.readouterr().err
+
+
+STUDIES = sorted((Path(__file__).resolve().parents[2] / "models" / "studies").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", STUDIES, ids=lambda p: p.stem)
+def test_every_catalogue_study_is_valid(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(path)]) == 0
+    assert "valid study (" in capsys.readouterr().out
+
+
+def test_validate_names_a_study_file_s_problem(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, STUDY.replace("[precision, recall, auc]", "[precision, recal]"))
+    assert main(["validate", str(path)]) == 2
+    assert "metrics[1]: 'recal'" in one_line(capsys)
+
+
+def test_at_least_one_catalogue_study() -> None:
+    assert STUDIES
