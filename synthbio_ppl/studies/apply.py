@@ -83,7 +83,7 @@ def _called(method: Method, X: pd.DataFrame, y: pd.Series) -> tuple[list[str], p
         scores = out.get("scores")
         out = out.get("selected", [])
         if scores is not None:
-            scores = pd.Series(np.asarray(scores, dtype=float), index=X.columns)
+            scores = _scores(method, scores, X.columns)
     arr = np.asarray(out)
     if arr.dtype == bool:
         if arr.shape != (X.shape[1],):
@@ -100,6 +100,37 @@ def _called(method: Method, X: pd.DataFrame, y: pd.Series) -> tuple[list[str], p
             f"methods.{method.name}", unknown[:3], "selected names must be columns of X"
         )
     return list(dict.fromkeys(names)), scores
+
+
+def _scores(method: Method, scores: Any, columns: pd.Index) -> pd.Series:
+    """A callable's per-feature scores as a float Series over ``columns``: a Series by its
+    feature names (any order), anything else by position in the X it was given."""
+    where = f"methods.{method.name}"
+    if isinstance(scores, pd.Series):
+        names = scores.index.astype(str)
+        missing = sorted(set(columns.astype(str)) - set(names))
+        unknown = sorted(set(names) - set(columns.astype(str)))
+        if missing or unknown or names.has_duplicates:
+            raise SpecError(
+                where,
+                f"scores for {len(scores)} names",
+                "a Series of scores is indexed by X's column names, each once"
+                + (f" (missing {missing[:3]})" if missing else "")
+                + (f" (unknown {unknown[:3]})" if unknown else ""),
+            )
+        values = pd.Series(scores.to_numpy(), index=names).reindex(columns.astype(str))
+    else:
+        values = np.asarray(scores)
+        if values.shape != (len(columns),):
+            raise SpecError(
+                where,
+                f"scores of shape {values.shape}",
+                f"one score per column of X ({len(columns)}), in X's order",
+            )
+    try:
+        return pd.Series(np.asarray(values, dtype=float), index=columns)
+    except (TypeError, ValueError):
+        raise SpecError(where, "scores", "scores must be numbers") from None
 
 
 def _splits(scheme: str, data: Dataset, settings: CVSettings, seed: int) -> tuple[Any, Any]:

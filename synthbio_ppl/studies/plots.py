@@ -27,7 +27,15 @@ def plotted_metrics(table: pd.DataFrame, summary: pd.DataFrame) -> list[tuple[st
         schemes = [s for s in dict.fromkeys(table.loc[table["metric"] == metric, "scheme"]) if s]
         out += [(metric, s) for s in schemes] if len(schemes) > 1 else [(metric, None)]
     out += [(m, None) for m in dict.fromkeys(summary["metric"]) if m not in set(table["metric"])]
-    return out
+    return [(m, s) for m, s in out if _has_values(table, summary, m)]
+
+
+def _has_values(table: pd.DataFrame, summary: pd.DataFrame, metric: str) -> bool:
+    """Whether any cell gave ``metric`` a number (one NaN everywhere has no figure)."""
+    values = table.loc[table["metric"] == metric, "value"]
+    if values.empty:
+        values = summary.loc[summary["metric"] == metric, "mean"]
+    return bool(np.isfinite(values.to_numpy(dtype=float)).any())
 
 
 def _figure(n_panels: int, pyplot: bool) -> tuple[Any, Any]:
@@ -120,6 +128,8 @@ def plot_metric(
         ax.set_ylabel(metric + (f" ({scheme})" if scheme else ""))
         ax.grid(alpha=0.3)
     panels[0][-1].legend(fontsize=8, frameon=False)
-    fig.suptitle(f"{metric}: mean over the other paths' values, 95% interval over replicates")
+    banded = rows["replicate"].nunique() > 1
+    band = ", 95% interval over replicates" if banded else " (one value per scenario)"
+    fig.suptitle(f"{metric}: mean over the other paths' values{band}")
     fig.tight_layout()
     return fig

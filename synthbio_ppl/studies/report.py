@@ -3,6 +3,7 @@ markdown report (the design, the methods, and each metric's mean per scenario)."
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from synthbio_ppl.studies.cells import ORACLE
@@ -10,7 +11,15 @@ from synthbio_ppl.studies.methods import described
 from synthbio_ppl.studies.plan import Plan
 from synthbio_ppl.studies.store import CellStore
 
-__all__ = ["MAX_PARAMETERS", "study_report", "write_outputs"]
+__all__ = ["MAX_PARAMETERS", "NAN_REASONS", "study_report", "write_outputs"]
+
+NAN_REASONS = {
+    "rank_correlation": "it needs three truly informative features of unequal true effects",
+    "recall": "the scenes have no truly informative feature",
+    "precision": "the methods selected nothing",
+    "ranking_auc": "the methods gave no scores, or every feature (or none) is informative",
+}
+"""Why a built-in metric is NaN in every cell (the report says so instead of a table)."""
 
 MAX_PARAMETERS = 30
 """A per-parameter metric (a fit's bias) shows at most this many parameters per scenario
@@ -76,6 +85,10 @@ def study_report(
                     hit = at[(at["method"] == method) & (at["scheme"] == scheme)]
                     cells.append(_cell(*hit[["mean", "se"]].iloc[0]) if len(hit) else "–")
                 rows.append([scenario.label, *([parameter] if keys else []), *cells])
+        if not np.isfinite(part["mean"].to_numpy(dtype=float)).any():
+            lines += [f"### {metric}", "", f"NaN in every cell: {NAN_REASONS.get(metric, '')}"]
+            lines += [""]
+            continue
         lines += [f"### {metric}", "", *_table(header, rows), ""]
     if figures:
         lines += ["## Figures", ""] + [f"![{f}]({f})" for f in figures]

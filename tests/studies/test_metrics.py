@@ -236,3 +236,45 @@ def test_methods_see_the_columns_in_an_order_drawn_per_cell() -> None:
     assert all(sorted(c) == sorted(seen[0]) for c in seen)
     # P(recall > 0) for 3 of 63 columns at random is 1 − C(60,3)/C(63,3) ≈ 0.14 per replicate
     assert study.table["value"].mean() < 0.5
+
+
+def test_a_callable_s_score_series_is_read_by_name() -> None:
+    """Scores sorted by name, not in X's (shuffled) order, still land on their features."""
+
+    def by_name(X: pd.DataFrame, y: pd.Series) -> dict:
+        f, _ = f_classif(X, y.astype(str))
+        scores = pd.Series(f, index=X.columns).sort_index()
+        return {"selected": list(scores.nlargest(3).index), "scores": scores}
+
+    def by_position(X: pd.DataFrame, y: pd.Series) -> dict:
+        f, _ = f_classif(X, y.astype(str))
+        return {"selected": list(X.columns[np.argsort(-f)[:3]]), "scores": f}
+
+    spec = {**SPEC, "informative": [{"n": 3, "effect_size": 3.0}], "noise": [{"n": 30}]}
+    study = sb.study(
+        spec,
+        methods={"name": by_name, "position": by_position},
+        metrics=["ranking_auc"],
+        replicates=2,
+        progress=False,
+    )
+    values = study.table.pivot_table(index="replicate", columns="method", values="value")
+    np.testing.assert_allclose(values["name"], values["position"])
+    assert (values["name"] == 1.0).all()  # d = 3 on 80 rows: every true feature on top
+
+
+@pytest.mark.parametrize(
+    ("scores", "match"),
+    [
+        (lambda X: pd.Series(1.0, index=list(X.columns[:-1])), "missing"),
+        (lambda X: pd.Series(1.0, index=[*X.columns, "zzz"]), "unknown"),
+        (lambda X: np.ones(3), "one score per column of X"),
+        (lambda X: ["a"] * X.shape[1], "scores must be numbers"),
+    ],
+)
+def test_bad_scores_are_named(scores, match: str) -> None:
+    def method(X: pd.DataFrame, y: pd.Series) -> dict:
+        return {"selected": [], "scores": scores(X)}
+
+    with pytest.raises(sb.SpecError, match=match):
+        sb.study(SPEC, methods={"m": method}, metrics=["ranking_auc"], progress=False)

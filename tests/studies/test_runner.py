@@ -245,3 +245,18 @@ def test_stability_is_plotted_and_the_summary_keeps_the_given_order(serial: sb.S
     assert metrics == ["precision", "recall", "stability"]
     with pytest.raises(sb.SpecError, match=r"metric: 'f1'.*the study holds precision"):
         serial.plot("f1")
+
+
+def test_a_metric_nan_everywhere_is_said_not_drawn(tmp_path: Path) -> None:
+    """Three informative features of one effect size: rank_correlation has no value."""
+    sb.study(
+        BASE,
+        methods={"t": "t_test"},
+        metrics=["precision", "rank_correlation"],
+        out=tmp_path / "s",
+        progress=False,
+    )
+    report = (tmp_path / "s" / "report.md").read_text()
+    assert "### rank_correlation\n\nNaN in every cell: it needs three truly informative" in report
+    assert not (tmp_path / "s" / "plots" / "rank_correlation.png").exists()
+    assert (tmp_path / "s" / "plots" / "precision.png").exists()
