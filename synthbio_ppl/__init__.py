@@ -83,7 +83,7 @@ _EXPORTS: dict[str, str] = {
     # simulation studies
     "study": "studies.runner",
     "Study": "studies.runner",
-    "FitMethod": "studies.methods",
+    "FitMethod": "studies.method_types",
     "load_study": "studies.study_file",
     # synthetic twins of real tables
     "twin": "twins.fitting",
@@ -210,7 +210,7 @@ if TYPE_CHECKING:
         StructuralSpec,
     )
     from synthbio_ppl.spec.fields import ClassSpec
-    from synthbio_ppl.studies.methods import FitMethod
+    from synthbio_ppl.studies.method_types import FitMethod
     from synthbio_ppl.studies.runner import Study, study
     from synthbio_ppl.studies.study_file import load_study
     from synthbio_ppl.teaching.batch_confounding import confounding

@@ -29,6 +29,10 @@ class SpecError(ValueError):
         where = f"{self.path}: " if self.path else ""
         return f"{where}{short_repr(self.value)} is not allowed; {self.allowed}"
 
+    def __reduce__(self) -> tuple[Any, tuple[str, Any, str]]:
+        """Rebuilt from its three parts: it crosses process boundaries (a worker's error)."""
+        return (type(self), (self.path, self.value, self.allowed))
+
     def under(self, prefix: str) -> SpecError:
         """The same error with its path placed under ``prefix``."""
         return SpecError(_join(prefix, self.path), self.value, self.allowed)

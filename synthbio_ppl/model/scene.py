@@ -259,28 +259,35 @@ def validate_spec(data: Spec | dict[str, Any]) -> Spec:
 
 def load_spec(source: str | Path) -> Spec:
     """Read and validate a YAML spec file; SpecError names the file, line or field."""
+    return validate_spec(read_yaml(source, "a spec is a YAML file", "a spec"))
+
+
+def read_yaml(source: str | Path, kind: str, what: str) -> Any:
+    """The document of a YAML file, read by YAML's safe loader with the spec's rules (a
+    key given twice, aliases that expand too far, 4,300-digit numbers refused); SpecError
+    names the file and the line. ``kind`` says what the file should be ("a spec is a
+    YAML file"), ``what`` the thing read ("a spec", "a study")."""
     path = Path(source)
     if path.exists() and not path.is_file():  # a folder, a pipe, a device: never read
-        raise SpecError("", str(path), "not a regular file (a spec is a YAML file)")
+        raise SpecError("", str(path), f"not a regular file ({kind})")
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise SpecError("", str(path), f"cannot read the file ({exc.strerror})") from None
     except UnicodeDecodeError:
-        raise SpecError("", str(path), "not a text file (a spec is UTF-8 YAML)") from None
+        raise SpecError("", str(path), f"not a text file ({what} is UTF-8 YAML)") from None
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)
+        return yaml.load(text, Loader=_UniqueKeyLoader)
     except _BadDocument as exc:
         raise SpecError("", str(path), str(exc)) from None
     except RecursionError:
-        raise SpecError("", str(path), "nested too deeply to be a spec") from None
+        raise SpecError("", str(path), f"nested too deeply to be {what}") from None
     except ValueError:  # an integer of more digits than Python converts (4,300)
         raise SpecError("", str(path), "holds a number of more than 4,300 digits") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise SpecError("", str(path), f"not valid YAML{where}") from None
-    return validate_spec(data)
 
 
 class _BadDocument(Exception):

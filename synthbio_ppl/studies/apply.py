@@ -12,7 +12,8 @@ import pandas as pd
 
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.data.dataset import Dataset
-from synthbio_ppl.studies.methods import FITS, PREDICTS, SCORES, SELECTS, Method, seeded
+from synthbio_ppl.studies.method_types import FITS, PREDICTS, SCORES, SELECTS, Method
+from synthbio_ppl.studies.methods import seeded
 
 __all__ = ["SCHEMES", "CVSettings", "MethodResult", "apply_method", "batch_column"]
 

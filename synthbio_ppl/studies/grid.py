@@ -26,7 +26,9 @@ __all__ = ["MAX_SCENARIOS", "Scenario", "parse_path", "scenarios"]
 MAX_SCENARIOS = 100_000
 """More scenarios than this are refused: a study that size is a typo, not a plan."""
 
-_PART = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
+_PART = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)|\[([0-9]+)\]")
+SET_BY_THE_STUDY = {"seed": "a study sets each replicate's seed (cell_seed); vary `replicates`"}
+"""Spec paths a grid may not vary, and why."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,44 @@ def parse_path(path: str) -> tuple[str | int, ...]:
             "(informative[0].effect_size, batches.confounding)",
         )
     return tuple(parts)
+
+
+def _text_of(parts: tuple[str | int, ...]) -> str:
+    """A parsed path written back (``noise[00].n`` -> ``noise[0].n``)."""
+    out = ""
+    for part in parts:
+        out = f"{out}[{part}]" if isinstance(part, int) else (f"{out}.{part}" if out else part)
+    return out
+
+
+def _check_paths(parsed: dict[str, tuple[str | int, ...]]) -> None:
+    """Refuse a path the study sets itself, and two paths that set the same field (one
+    the same as, or inside, the other): the second would override the first unseen."""
+    for path, parts in parsed.items():
+        if parts[0] in SET_BY_THE_STUDY:
+            raise SpecError(f"grid.{path}", path, SET_BY_THE_STUDY[str(parts[0])])
+    items = list(parsed.items())
+    for i, (path, parts) in enumerate(items):
+        for other, theirs in items[i + 1 :]:
+            short, long = sorted((parts, theirs), key=len)
+            if long[: len(short)] == short:
+                raise SpecError(
+                    f"grid.{other}",
+                    other,
+                    f"sets the same field as grid path {path!r} ({_text_of(short)}); "
+                    "give each field once",
+                )
+
+
+def _get(tree: Any, parts: tuple[str | int, ...]) -> Any:
+    """The value at ``parts`` in the dumped spec, or None where the path is absent."""
+    node = tree
+    for part in parts:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return node
 
 
 def _set(tree: Any, path: str, parts: tuple[str | int, ...], value: Any) -> None:
@@ -166,6 +206,7 @@ def scenarios(
     else:
         raise SpecError("grid", grid, "a mapping {path: [values]} or a list of {path: value}")
     parsed = {path: parse_path(path) for point in points for path in point}
+    _check_paths(parsed)
     dumped = base.model_dump(mode="json")
     touched = {parsed[p][0] for p in parsed}
     if base.class_names == [IMPLICIT_CLASS] and "classes" not in touched:
@@ -182,7 +223,9 @@ def scenarios(
             raise SpecError(
                 f"grid (scenario {index}: {values})", exc.value, f"{exc.path}: {exc.allowed}"
             ) from None
-        out.append(Scenario(index, point, spec))
+        # a listed scenario that leaves a path alone has the base's value there
+        given = {p: point[p] if p in point else _get(dumped, parsed[p]) for p in parsed}
+        out.append(Scenario(index, given, spec))
     return out
 
 

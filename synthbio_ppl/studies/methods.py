@@ -19,117 +19,15 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
 from synthbio_ppl.core.errors import SpecError, short_repr
+from synthbio_ppl.studies.fingerprints import described
+from synthbio_ppl.studies.method_types import FITS, PREDICTS, SCORES, SELECTS, FitMethod, Method
+from synthbio_ppl.studies.presets import PRESETS
 
-__all__ = [
-    "PRESETS",
-    "FitMethod",
-    "Method",
-    "build_method",
-    "build_methods",
-    "canonical",
-    "described",
-    "seeded",
-]
-
-SELECTS, SCORES, PREDICTS, FITS = "selects", "scores", "predicts", "fits"
-"""What a method gives: a feature set, per-feature scores, class predictions, a fit."""
-
-
-@dataclass(frozen=True)
-class FitMethod:
-    """The scene's own model fitted back by ``sb.fit(data, method, **settings)`` (the
-    fit's ``seed`` is the cell's); scored by the coverage and bias of its parameters."""
-
-    method: str = "svi"
-    settings: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Method:
-    """A named method and what it gives (``SELECTS``, ``SCORES``, ``PREDICTS``, ``FITS``)."""
-
-    name: str
-    estimator: Any
-    gives: frozenset[str]
-
-    @property
-    def kind(self) -> str:
-        if FITS in self.gives:
-            return "fit"
-        if PREDICTS in self.gives:
-            return "classifier"
-        return "selector"
-
-
-def _preset_selector(k: int, score: Callable[..., Any]) -> Any:
-    from sklearn.feature_selection import SelectKBest
-
-    return SelectKBest(score, k=k)
-
-
-def _t_test(k: int = 10) -> Any:
-    from sklearn.feature_selection import f_classif
-
-    return _preset_selector(k, f_classif)  # two classes: F = t², the same ranking
-
-
-def _mutual_information(k: int = 10) -> Any:
-    from sklearn.feature_selection import mutual_info_classif
-
-    return _preset_selector(k, mutual_info_classif)
-
-
-def _l1_logistic(k: int = 10, C: float = 1.0) -> Any:
-    from sklearn.feature_selection import SelectFromModel
-    from sklearn.linear_model import LogisticRegression
-
-    # the lasso's own selection: non-zero coefficients only, the k largest of them
-    return SelectFromModel(
-        LogisticRegression(**_l1_penalty(), solver="liblinear", C=C),
-        max_features=k,
-        threshold=1e-12,
-    )
-
-
-def _l1_penalty() -> dict[str, Any]:
-    """The L1 penalty as the installed scikit-learn spells it (1.8 deprecates ``penalty``
-    for ``l1_ratio``; before 1.8 ``l1_ratio`` alone is ignored)."""
-    import sklearn
-
-    major, minor = (int(p) for p in sklearn.__version__.split(".")[:2])
-    return {"l1_ratio": 1.0} if (major, minor) >= (1, 8) else {"penalty": "l1"}
-
-
-def _random_forest(k: int = 10, n_estimators: int = 200) -> Any:
-    from sklearn.ensemble import RandomForestClassifier
-    from sklearn.feature_selection import SelectFromModel
-
-    model = RandomForestClassifier(n_estimators=n_estimators)
-    return SelectFromModel(model, max_features=k, threshold=-float("inf"))
-
-
-def _logistic_regression() -> Any:
-    from synthbio_ppl.core.estimators import default_estimator
-
-    return default_estimator()
-
-
-PRESETS: dict[str, Callable[..., Any]] = {
-    "t_test": _t_test,
-    "l1_logistic": _l1_logistic,
-    "random_forest": _random_forest,
-    "mutual_information": _mutual_information,
-    "logistic_regression": _logistic_regression,
-}
-"""Named methods: the four selectors of the lesson (the top ``k`` features by the univariate
-F-test, by |coefficient| of an L1 logistic regression (at most ``k``: its non-zero ones),
-by random-forest importance, by mutual information) and the default classifier
-(standardise, L2 logistic regression)."""
+__all__ = ["build_method", "build_methods", "seeded"]
 
 
 def _import(path: str, where: str) -> Any:
@@ -194,7 +92,7 @@ def _from_entry(name: str, entry: Any, where: str) -> Any:
         return entry
     if "preset" in entry:
         preset = entry["preset"]
-        if preset not in PRESETS:
+        if not isinstance(preset, str) or preset not in PRESETS:
             raise SpecError(f"{where}.preset", preset, f"presets: {', '.join(PRESETS)}")
         options = {k: v for k, v in entry.items() if k != "preset"}
         allowed = list(inspect.signature(PRESETS[preset]).parameters)
@@ -205,10 +103,11 @@ def _from_entry(name: str, entry: Any, where: str) -> Any:
                 )
         return PRESETS[preset](**options)
     if "fit" in entry:
-        if set(entry) != {"fit"}:
-            raise SpecError(where, sorted(entry), "a fit method is {fit: {method: ..., ...}}")
-        settings = dict(entry["fit"] or {})
-        return FitMethod(str(settings.pop("method", "svi")), settings)
+        settings = entry["fit"] if entry["fit"] is not None else {}
+        if set(entry) != {"fit"} or not isinstance(settings, Mapping):
+            raise SpecError(where, entry, "a fit method is {fit: {method: svi, svi_steps: ...}}")
+        settings = dict(settings)
+        return FitMethod(settings.pop("method", "svi"), settings)
     if "class" in entry:
         return _built(entry, where)
     raise SpecError(where, dict(entry), "give a preset, {class: ..., params: ...} or {fit: ...}")
@@ -220,12 +119,15 @@ def build_method(name: str, entry: Any, where: str | None = None) -> Method:
     where = where or f"methods.{name}"
     estimator = _from_entry(name, entry, where)
     if isinstance(estimator, FitMethod):
-        if estimator.method not in ("nuts", "svi", "map"):
-            raise SpecError(f"{where}.fit.method", estimator.method, "nuts, svi or map")
+        _check_fit(estimator, f"{where}.fit")
         return Method(name, estimator, frozenset({FITS}))
     from sklearn.base import is_classifier
     from sklearn.feature_selection import SelectorMixin
 
+    if inspect.isclass(estimator):
+        raise SpecError(
+            where, estimator.__name__, f"is a class; give an instance ({estimator.__name__}())"
+        )
     is_estimator = hasattr(estimator, "get_params")
     if is_estimator and not callable(getattr(estimator, "fit", None)):
         raise SpecError(where, type(estimator).__name__, "has no fit method")
@@ -251,7 +153,65 @@ def build_method(name: str, entry: Any, where: str | None = None) -> Method:
             "neither selects features (a SelectorMixin, or a Pipeline holding one) nor "
             "classifies (a classifier, or a Pipeline ending in one)",
         )
+    _check_params(estimator, where)
     return Method(name, estimator, frozenset(gives))
+
+
+def _check_params(estimator: Any, where: str) -> None:
+    """scikit-learn's own check of an estimator's parameters and of those of the
+    estimators inside it (otherwise done by ``fit``, in the first cell)."""
+    from sklearn.base import BaseEstimator
+
+    try:
+        inner = [
+            v for v in estimator.get_params(deep=True).values() if isinstance(v, BaseEstimator)
+        ]
+        for model in [estimator, *inner]:
+            check = getattr(model, "_validate_params", None)
+            if callable(check):
+                check()
+    except (ValueError, TypeError, AttributeError) as exc:
+        text = " ".join(str(exc).split())[:300]
+        raise SpecError(where, described(estimator), f"scikit-learn refuses it: {text}") from None
+
+
+FIT_OPTIONS = {
+    "num_samples": "a whole number of draws",
+    "guide": "auto, normal or mvn",
+    "noncentred": "true or false",
+    "missing": "model or ignore",
+}
+"""``fit``'s arguments a fit method may set besides the per-method ones (the study sets
+``seed`` and ``progress``)."""
+
+
+def _check_fit(method: FitMethod, where: str) -> None:
+    """A fit method's method and settings, checked as ``fit`` checks them."""
+    from synthbio_ppl.core.fit_settings import MODEL_FIT_SETTINGS, resolve_settings
+
+    if method.method not in ("nuts", "svi"):
+        raise SpecError(f"{where}.method", method.method, "nuts or svi")
+    if not isinstance(method.settings, Mapping):
+        raise SpecError(f"{where}.settings", method.settings, "a mapping of fit settings")
+    per_method = {s.name for s in MODEL_FIT_SETTINGS}
+    allowed = sorted(per_method | set(FIT_OPTIONS))
+    for key, value in method.settings.items():
+        if key not in allowed:
+            raise SpecError(f"{where}.{key}", value, f"fit settings are {', '.join(allowed)}")
+        whole = key in ("num_samples", "svi_steps", "num_warmup")
+        if whole and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise SpecError(f"{where}.{key}", value, "a whole number, at least 1")
+    checks = {"guide": ("auto", "normal", "mvn"), "missing": ("model", "ignore")}
+    for key, choices in checks.items():
+        if key in method.settings and method.settings[key] not in choices:
+            raise SpecError(f"{where}.{key}", method.settings[key], f"one of {', '.join(choices)}")
+    if "noncentred" in method.settings and not isinstance(method.settings["noncentred"], bool):
+        raise SpecError(f"{where}.noncentred", method.settings["noncentred"], "true or false")
+    given = {k: v for k, v in method.settings.items() if k in per_method}
+    try:
+        resolve_settings(MODEL_FIT_SETTINGS, method.method, given)
+    except SpecError as exc:
+        raise exc.under(where) from None
 
 
 def build_methods(methods: Mapping[str, Any]) -> list[Method]:
@@ -281,63 +241,3 @@ def seeded(estimator: Any, seed: int) -> Any:
         elif inspect.isfunction(value) and "random_state" in inspect.signature(value).parameters:
             unset[key] = functools.partial(value, random_state=seed)
     return model.set_params(**unset) if unset else model
-
-
-def _code(fn: Any) -> str:
-    """A digest of a function's source (its bytecode where the source is not at hand), so
-    that an edited function is another method."""
-    import hashlib
-
-    try:
-        text = inspect.getsource(fn)
-    except (OSError, TypeError):
-        code = getattr(fn, "__code__", None)
-        text = code.co_code.hex() if code is not None else ""
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
-
-
-def _name(obj: Any) -> str:
-    return f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', repr(obj))}"
-
-
-def canonical(value: Any) -> Any:
-    """A description of a method, parameter or metric that is the same in every process
-    (no memory addresses) and changes when the code of a user's function changes: what a
-    study's fingerprint is made of."""
-    if isinstance(value, FitMethod):
-        return {"fit": value.method, "settings": canonical(dict(value.settings))}
-    if hasattr(value, "get_params") and not inspect.isclass(value):
-        params = value.get_params(deep=False)
-        return {
-            "class": _name(type(value)),
-            "params": {k: canonical(params[k]) for k in sorted(params)},
-        }
-    if isinstance(value, functools.partial):
-        return {
-            "partial": canonical(value.func),
-            "args": [canonical(a) for a in value.args],
-            "keywords": {k: canonical(v) for k, v in sorted(value.keywords.items())},
-        }
-    if isinstance(value, list | tuple):
-        return [canonical(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): canonical(v) for k, v in value.items()}
-    if inspect.isfunction(value) or inspect.ismethod(value):
-        return {"function": _name(value), "code": _code(value)}
-    if inspect.isclass(value):
-        return {"type": _name(value)}
-    if callable(value) and not isinstance(value, str | int | float | bool):
-        state = canonical(vars(value)) if hasattr(value, "__dict__") else None
-        return {"callable": _name(type(value)), "code": _code(type(value)), "state": state}
-    return repr(value)
-
-
-def described(estimator: Any) -> str:
-    """A method as one line of text: scikit-learn's repr (functions by name, not address),
-    or a function's qualified name."""
-    import re
-
-    if hasattr(estimator, "get_params") or isinstance(estimator, FitMethod):
-        text = " ".join(repr(estimator).split())
-        return re.sub(r"<function (\S+) at 0x[0-9a-fA-F]+>", r"\1", text)
-    return getattr(estimator, "__qualname__", None) or type(estimator).__qualname__

@@ -29,7 +29,7 @@ import pandas as pd
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.data.dataset import Dataset
 from synthbio_ppl.studies.apply import PREDICTION_SCORES, MethodResult
-from synthbio_ppl.studies.methods import FITS, PREDICTS, SCORES, SELECTS
+from synthbio_ppl.studies.method_types import FITS, PREDICTS, SCORES, SELECTS
 
 __all__ = [
     "GAPS",

@@ -16,8 +16,10 @@ from synthbio_ppl.data.checks import design_levels
 from synthbio_ppl.model.layout import build_layout
 from synthbio_ppl.model.scene import SpecLike, as_spec
 from synthbio_ppl.studies.apply import SCHEMES, CVSettings
+from synthbio_ppl.studies.fingerprints import canonical
 from synthbio_ppl.studies.grid import Scenario, scenarios
-from synthbio_ppl.studies.methods import PREDICTS, Method, build_methods, canonical
+from synthbio_ppl.studies.method_types import PREDICTS, Method
+from synthbio_ppl.studies.methods import build_methods
 from synthbio_ppl.studies.metrics import GAPS, Metric, resolve_metrics
 
 __all__ = ["MAX_REPLICATES", "Plan", "build_plan", "cell_seed"]

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from synthbio_ppl.studies.cells import ORACLE
-from synthbio_ppl.studies.methods import described
+from synthbio_ppl.studies.fingerprints import described
 from synthbio_ppl.studies.plan import Plan
 from synthbio_ppl.studies.store import CellStore
 

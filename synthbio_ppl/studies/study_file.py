@@ -21,11 +21,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import Field, ValidationError
 
 from synthbio_ppl.core.errors import SpecError, from_validation_error
-from synthbio_ppl.model.scene import Spec, load_spec, validate_spec
+from synthbio_ppl.model.scene import Spec, load_spec, read_yaml, validate_spec
 from synthbio_ppl.spec.fields import Strict
 from synthbio_ppl.studies.plan import Plan, build_plan
 
@@ -51,15 +50,9 @@ def load_study(path: str | Path) -> tuple[StudyFile, Spec]:
     """Read and check a study file; its base spec read relative to the file. SpecError
     names the file, or the field and value, for anything it cannot use."""
     source = Path(path)
-    if not source.is_file():
-        why = "no such file" if not source.exists() else "not a regular file"
-        raise SpecError("", str(source), f"{why} (a study is a YAML file)")
-    try:
-        data = yaml.safe_load(source.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise SpecError("", str(source), f"not a readable YAML study file{where}") from None
+    if not source.exists():
+        raise SpecError("", str(source), "no such file (a study is a YAML file)")
+    data = read_yaml(source, "a study is a YAML file", "a study")
     if not isinstance(data, dict):
         raise SpecError("", str(source), "a study file is a mapping of fields (base, grid, ...)")
     try:

@@ -159,7 +159,7 @@ def test_a_file_that_is_not_a_study(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "a study file is a mapping" in one_line(capsys)
     (tmp_path / "s.yaml").write_text("base: [unclosed\n")
     assert main(["study", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "o")]) == 2
-    assert "not a readable YAML study file at line" in one_line(capsys)
+    assert "not valid YAML at line 2" in one_line(capsys)
 
 
 def test_an_interrupted_command_says_the_cells_are_kept(
@@ -194,3 +194,10 @@ def test_validate_names_a_study_file_s_problem(
 
 def test_at_least_one_catalogue_study() -> None:
     assert STUDIES
+
+
+def test_a_key_given_twice_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """YAML's rule; a second grid key would silently drop the first axis."""
+    path = write(tmp_path, STUDY.replace("replicates: 2", "replicates: 2\nreplicates: 3"))
+    assert main(["validate", str(path)]) == 2
+    assert "'replicates' is given twice" in one_line(capsys)
