@@ -48,7 +48,13 @@ def run_study(args: argparse.Namespace) -> None:
     if args.scheduler:
         from distributed import Client
 
-        client = Client(args.scheduler)
+        try:
+            client = Client(args.scheduler, timeout="20s")
+        except (OSError, ValueError, TypeError, TimeoutError) as exc:
+            text = " ".join(str(exc).split())[:200]
+            raise SpecError(
+                "--scheduler", args.scheduler, f"no Dask scheduler answers there ({text})"
+            ) from None
     try:
         result = study(
             base,

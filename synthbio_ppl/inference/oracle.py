@@ -84,9 +84,12 @@ def class_posterior(data: Dataset) -> np.ndarray:
     if codes is None:
         raise SpecError("y", data.y.dtype, "the Bayes classifier needs categorical labels")
     share = np.bincount(codes, minlength=ll.shape[1]) / len(codes)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):
         log_post = ll + np.log(share)
-    return np.exp(log_post - logsumexp(log_post, axis=1, keepdims=True))
+        post = np.exp(log_post - logsumexp(log_post, axis=1, keepdims=True))
+    impossible = ~np.isfinite(post).all(axis=1)  # a row no class can give: the shares
+    post[impossible] = share
+    return post
 
 
 def class_log_likelihood(data: Dataset) -> np.ndarray:
@@ -143,7 +146,14 @@ def _row_log_likelihood(layout: Layout) -> Callable[..., Any]:
         for site in traced.get_trace().values():
             in_rows = any(f.name == ROWS for f in site.get("cond_indep_stack", ()))
             if site["type"] == "sample" and site["is_observed"] and in_rows:
-                total = total + site["fn"].log_prob(site["value"])
+                fn, value = site["fn"], site["value"]
+                log_p = fn.log_prob(value)
+                # outside a class's support the density is 0; numpyro's log_prob gives NaN
+                # there (the log of a negative number: a located lognormal below its lower
+                # bound, whose declared support is all reals) where it should give −inf
+                inside = fn.support.check(value)
+                inside = jnp.all(inside.reshape(log_p.shape + (-1,)), axis=-1)
+                total = total + jnp.where(inside & ~jnp.isnan(log_p), log_p, -jnp.inf)
         return total
 
     return jax.jit(run)

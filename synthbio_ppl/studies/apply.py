@@ -24,6 +24,7 @@ SCHEMES = {
 }
 """The cross-validation schemes a classifier is scored under."""
 
+
 PREDICTION_SCORES = {"auc": "roc_auc", "balanced_accuracy": "balanced_accuracy"}
 """Metric name -> scikit-learn scorer (one-vs-rest AUC for more than two classes)."""
 
@@ -35,6 +36,8 @@ class CVSettings:
     schemes: tuple[str, ...] = ("random",)
     n_splits: int = 5
     groups: str | None = None
+    scores: tuple[str, ...] = tuple(PREDICTION_SCORES)
+    """The prediction scores asked for (directly or by their gap): only these are run."""
 
 
 @dataclass
@@ -79,13 +82,28 @@ def _selection(model: Any, columns: pd.Index) -> tuple[list[str], pd.Series | No
 
 def _called(method: Method, X: pd.DataFrame, y: pd.Series) -> tuple[list[str], pd.Series | None]:
     out = method.estimator(X, y)
+    where = f"methods.{method.name}"
     scores = None
     if isinstance(out, dict):
+        keys = set(out)
+        if "selected" not in keys or not keys <= {"selected", "scores"}:
+            raise SpecError(
+                where,
+                sorted(map(str, keys)),
+                "returned a mapping: its keys are 'selected' (required) and 'scores'",
+            )
         scores = out.get("scores")
-        out = out.get("selected", [])
+        out = out["selected"]
         if scores is not None:
             scores = _scores(method, scores, X.columns)
-    arr = np.asarray(out)
+    if out is None or isinstance(out, str | bytes) or not hasattr(out, "__iter__"):
+        raise SpecError(
+            where,
+            out,
+            "returned what is not a selection: a list of column names or a boolean "
+            "mask over X's columns",
+        )
+    arr = np.asarray(list(out) if not hasattr(out, "shape") else out)
     if arr.dtype == bool:
         if arr.shape != (X.shape[1],):
             raise SpecError(
@@ -155,28 +173,35 @@ def _cross_validated(
     y = np.asarray(data.y.astype(str))
     multi = len(pd.unique(y)) > 2
     scoring = {
-        k: ("roc_auc_ovr" if multi and k == "auc" else v) for k, v in PREDICTION_SCORES.items()
+        k: ("roc_auc_ovr" if multi and k == "auc" else v)
+        for k, v in PREDICTION_SCORES.items()
+        if k in settings.scores
     }
     out = {}
     for scheme in settings.schemes:
         cv, groups = _splits(scheme, data, settings, seed)
+        folds = list(cv.split(X, y, groups))
+        nan = dict.fromkeys(scoring, float("nan"))
+        # a fold that cannot be scored leaves its scheme without a score (the mean of the
+        # others would score other data): a training fold of one class fits nothing, a
+        # test fold of one class has no AUC
+        if any(len(np.unique(y[train])) < 2 for train, _ in folds):
+            out[scheme] = nan
+            continue
+        one_class = any(len(np.unique(y[test])) < 2 for _, test in folds)
+        wanted = {k: v for k, v in scoring.items() if not (one_class and k == "auc")}
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # a fold holding one class: NaN
+            warnings.simplefilter("ignore", UserWarning)  # balanced accuracy of one class
             table = cross_validate(
                 seeded(method.estimator, seed),
                 X,
                 y,
                 groups=groups,
-                cv=cv,
-                scoring=scoring,
-                error_score=np.nan,
+                cv=folds,
+                scoring=wanted,
+                error_score="raise",
             )
-        out[scheme] = {
-            k: float(np.nanmean(table[f"test_{k}"]))
-            if np.isfinite(table[f"test_{k}"]).any()
-            else float("nan")
-            for k in scoring
-        }
+        out[scheme] = {**nan, **{k: float(np.mean(table[f"test_{k}"])) for k in wanted}}
     return out
 
 
@@ -200,7 +225,10 @@ def apply_method(method: Method, data: Dataset, settings: CVSettings, seed: int)
         from synthbio_ppl.inference.fitting import fit
 
         spec = method.estimator
-        fitted = fit(None, data, spec.method, seed=seed, progress=False, **dict(spec.settings))
+        try:
+            fitted = fit(None, data, spec.method, seed=seed, progress=False, **dict(spec.settings))
+        except SpecError as exc:
+            raise exc.under(f"methods.{method.name}.fit") from None
         result.recovery = fitted.recovery(nuisance=False)
         return result
     X, y = shuffled_columns(data.X, seed), data.y

@@ -140,7 +140,12 @@ def build_method(name: str, entry: Any, where: str | None = None) -> Method:
             "a method is a scikit-learn selector or classifier, a callable f(X, y) -> "
             "selected features, a preset or sb.FitMethod",
         )
-    steps = [s for _, s in getattr(estimator, "steps", [])] or [estimator]
+    try:
+        steps = [s for _, s in getattr(estimator, "steps", [])] or [estimator]
+    except (TypeError, ValueError):
+        _check_params(estimator, where)  # steps that are not (name, estimator) pairs
+        raise
+
     gives = set()
     if any(isinstance(step, SelectorMixin) for step in steps):
         gives |= {SELECTS, SCORES}

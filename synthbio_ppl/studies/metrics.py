@@ -19,6 +19,7 @@ Dataset and the ``MethodResult``, called for every method (None: no row).
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.core.errors import SpecError, short_repr
 from synthbio_ppl.data.dataset import Dataset
 from synthbio_ppl.studies.apply import PREDICTION_SCORES, MethodResult
 from synthbio_ppl.studies.method_types import FITS, PREDICTS, SCORES, SELECTS
@@ -159,8 +160,13 @@ def resolve_metrics(metrics: Any, gives: set[str], replicates: int) -> list[Metr
             for m in METRICS
             if METRICS[m].needs in gives and m not in GAPS and (m != "stability" or replicates > 1)
         ]
-    if isinstance(metrics, str | bytes) or not hasattr(metrics, "__iter__"):
+    if isinstance(metrics, str | bytes | dict) or not hasattr(metrics, "__iter__"):
         raise SpecError("metrics", metrics, "give a list of metric names or functions")
+    metrics = list(metrics)
+    if not metrics:
+        raise SpecError(
+            "metrics", metrics, "give at least one metric (None: every one that applies)"
+        )
     out = []
     for i, metric in enumerate(metrics):
         if callable(metric):
@@ -169,6 +175,10 @@ def resolve_metrics(metrics: Any, gives: set[str], replicates: int) -> list[Metr
                 name = f"custom{i}" if name == "<lambda>" else f"custom_{name}"
             out.append(Metric(name, None, metric, "a user function"))
             continue
+        if not isinstance(metric, str):
+            raise SpecError(
+                f"metrics[{i}]", metric, "a metric's name, or a function f(data, result)"
+            )
         if metric not in METRICS:
             raise SpecError(f"metrics[{i}]", metric, f"one of {', '.join(METRICS)}, or a function")
         chosen = METRICS[metric]
@@ -202,7 +212,8 @@ def method_rows(data: Dataset, result: MethodResult, metrics: list[Metric]) -> l
         elif metric.name in PREDICTION_SCORES:
             rows += [(metric.name, s, "", v[metric.name]) for s, v in result.cv.items()]
         elif metric.compute is not None and metric.needs is not None:
-            rows += _as_rows(metric.name, metric.compute(data, result))
+            value = metric.compute(data, result)
+            rows += value if isinstance(value, list) else [(metric.name, "", "", float(value))]
         elif metric.compute is not None:  # a user's function: its failure names it
             try:
                 value = metric.compute(data, result)
@@ -255,12 +266,19 @@ def gap_rows(result: MethodResult, oracle: list[Row], metrics: list[Metric]) -> 
 
 
 def _as_rows(name: str, value: Any) -> list[Row]:
-    """A metric's value as rows: a number one row; a mapping one row per key, named
-    ``<metric>.<key>``; built-in rows as they are; None none."""
+    """A user metric's value as rows: a number one row; a mapping of numbers one row per
+    key, named ``<metric>.<key>``; None none. TypeError for anything else."""
     if value is None:
         return []
-    if isinstance(value, list):
-        return value
     if isinstance(value, dict):
-        return [(f"{name}.{k}", "", "", float(v)) for k, v in value.items()]
-    return [(name, "", "", float(value))]
+        return [(f"{name}.{k}", "", "", _number(v)) for k, v in value.items()]
+    return [(name, "", "", _number(value))]
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"returned {short_repr(value)}; a metric returns a number, a mapping of numbers "
+            "{name: number}, or None"
+        )
+    return float(value)

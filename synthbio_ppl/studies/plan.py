@@ -6,16 +6,17 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from synthbio_ppl.core.errors import SpecError, check_seed
 from synthbio_ppl.data.checks import design_levels
+from synthbio_ppl.engine.budget import check_budget
 from synthbio_ppl.model.layout import build_layout
 from synthbio_ppl.model.scene import SpecLike, as_spec
-from synthbio_ppl.studies.apply import SCHEMES, CVSettings
+from synthbio_ppl.studies.apply import PREDICTION_SCORES, SCHEMES, CVSettings
 from synthbio_ppl.studies.fingerprints import canonical
 from synthbio_ppl.studies.grid import Scenario, scenarios
 from synthbio_ppl.studies.method_types import PREDICTS, Method
@@ -73,6 +74,8 @@ class Plan:
 
 
 def _check_cv(cv: Mapping[str, Any] | None) -> CVSettings:
+    if cv is not None and not isinstance(cv, Mapping):
+        raise SpecError("cv", cv, "a mapping {schemes: [...], n_splits: 5, groups: covariate}")
     cv = dict(cv or {})
     unknown = sorted(set(cv) - {"schemes", "n_splits", "groups"})
     if unknown:
@@ -83,15 +86,15 @@ def _check_cv(cv: Mapping[str, Any] | None) -> CVSettings:
     if not isinstance(schemes, Sequence) or not schemes:
         raise SpecError("cv.schemes", schemes, f"a list of schemes from {', '.join(SCHEMES)}")
     for i, scheme in enumerate(schemes):
-        if scheme not in SCHEMES:
+        if not isinstance(scheme, str) or scheme not in SCHEMES:
             raise SpecError(f"cv.schemes[{i}]", scheme, f"one of {', '.join(SCHEMES)}")
     n_splits = cv.get("n_splits", 5)
-    if isinstance(n_splits, bool) or not isinstance(n_splits, int) or n_splits < 2:
+    if isinstance(n_splits, bool) or not isinstance(n_splits, int | np.integer) or n_splits < 2:
         raise SpecError("cv.n_splits", n_splits, "a whole number of folds, at least 2")
     groups = cv.get("groups")
     if "group" in schemes and not isinstance(groups, str):
         raise SpecError("cv.groups", groups, "scheme 'group' needs the covariate to hold out")
-    return CVSettings(tuple(dict.fromkeys(schemes)), n_splits, groups)
+    return CVSettings(tuple(dict.fromkeys(schemes)), int(n_splits), groups)
 
 
 def _check_scenarios(
@@ -110,6 +113,18 @@ def _check_scenarios(
         if labels is None or len(labels) < 2:
             raise SpecError(
                 "base", where, "a study scores class labels: its scene needs two classes"
+            )
+        try:
+            check_budget(spec, layout, spec.n_rows)
+        except SpecError as exc:
+            raise SpecError(f"grid ({where})", exc.value, f"{exc.path}: {exc.allowed}") from None
+        smallest = min(c.n for c in spec.classes) if labels == spec.class_names else 0
+        if predicts and "random" in cv.schemes and smallest and cv.n_splits > smallest:
+            raise SpecError(
+                "cv.n_splits",
+                cv.n_splits,
+                f"{where}'s smallest class has {smallest} rows: stratified folds need at most "
+                "that many splits",
             )
         columns = design_levels(layout)
         if predicts and "leave_one_batch_out" in cv.schemes and "batch" not in columns:
@@ -147,6 +162,8 @@ def build_plan(
     gives = set().union(*(m.gives for m in built))
     chosen = resolve_metrics(metrics, gives, int(replicates))
     settings = _check_cv(cv)
+    asked = {GAPS.get(m.name, m.name) for m in chosen} & set(PREDICTION_SCORES)
+    settings = replace(settings, scores=tuple(k for k in PREDICTION_SCORES if k in asked))
     every = scenarios(spec, grid)
     predicts = PREDICTS in gives
     oracle = _check_scenarios(every, chosen, settings, predicts)

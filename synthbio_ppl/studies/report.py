@@ -3,6 +3,8 @@ markdown report (the design, the methods, and each metric's mean per scenario)."
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -113,7 +115,8 @@ def write_outputs(
 
         (store.folder / "plots").mkdir(exist_ok=True)
         for metric, scheme in plotted_metrics(table, summary):
-            file = f"plots/{metric}{'_' + scheme if scheme else ''}.png"
+            stem = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{metric}{'_' + scheme if scheme else ''}")
+            file = f"plots/{stem}.png"
             fig = plot_metric(table, summary, plan.axes, metric, scheme, pyplot=False)
             store.put(file, lambda p, fig=fig: fig.savefig(p, dpi=110, format="png"))
             figures.append(file)

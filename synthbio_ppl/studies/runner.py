@@ -4,11 +4,13 @@ finishes, then the tidy table, its summary, plots and a report."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from synthbio_ppl.core.errors import SpecError
@@ -61,14 +63,44 @@ class Study:
 
 
 def _axes(plan: Plan) -> pd.DataFrame:
-    """One row per scenario, a column per grid path (lists and mappings as JSON text)."""
-    rows = []
-    for s in plan.scenarios:
-        values = {p: s.values.get(p) for p in plan.axes}
-        rows.append(
-            {p: json.dumps(v) if isinstance(v, list | dict) else v for p, v in values.items()}
+    """One row per scenario, a column per grid path: its values as they are where they are
+    all numbers, all text or all flags (None where absent), else every one as JSON text
+    (lists, mappings, or a mix that one Parquet column cannot hold)."""
+    index = pd.Index([s.index for s in plan.scenarios], name="scenario")
+    columns = {}
+    for path in plan.axes:
+        values = [s.values.get(path) for s in plan.scenarios]
+        given = [v for v in values if v is not None]
+        kinds = {
+            bool if isinstance(v, bool) else float if isinstance(v, int | float) else type(v)
+            for v in given
+        }
+        plain = len(kinds) <= 1 and kinds <= {bool, float, str}
+        columns[path] = values if plain else [json.dumps(v) for v in values]
+    return pd.DataFrame(columns, index=index)
+
+
+MAX_JOBS_PER_CORE = 4
+"""``n_jobs`` may ask for at most this many workers per core (each is a Python process
+with JAX loaded)."""
+
+
+def _check_run(n_jobs: Any, client: Any, out: Any) -> None:
+    """The run's own arguments, refused by name before anything is planned or written."""
+    limit = MAX_JOBS_PER_CORE * (os.cpu_count() or 1)
+    whole = isinstance(n_jobs, int | np.integer) and not isinstance(n_jobs, bool)
+    if not whole or n_jobs == 0 or n_jobs < -1 or n_jobs > limit:
+        raise SpecError(
+            "n_jobs",
+            n_jobs,
+            f"a number of workers from 1 to {limit} (4 per core), or -1 for every core",
         )
-    return pd.DataFrame(rows, index=pd.Index([s.index for s in plan.scenarios], name="scenario"))
+    if client is not None and not all(hasattr(client, a) for a in ("submit", "scatter", "cancel")):
+        raise SpecError("client", type(client).__name__, "a dask.distributed.Client, or None")
+    if out is not None and not isinstance(out, str | os.PathLike):
+        raise SpecError(
+            "out", out, "a folder path (str or pathlib.Path), or None to keep it in memory"
+        )
 
 
 def _run(plan: Plan, todo: list[tuple[int, int]], n_jobs: int, client: Any) -> Iterator[Cell]:
@@ -83,6 +115,7 @@ def _run(plan: Plan, todo: list[tuple[int, int]], n_jobs: int, client: Any) -> I
         finally:
             client.cancel(futures)
         return
+    n_jobs = int(n_jobs)
     if n_jobs == 1:  # in this process: the compiled generators stay warm between cells
         for s, r in todo:
             yield run_cell(plan, s, r)
@@ -135,8 +168,7 @@ def study(
     metric, or a metric or scheme that needs what a scenario's scene lacks; and naming
     the method, scenario and replicate when a method fails (finished cells are kept).
     """
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
-        raise SpecError("n_jobs", n_jobs, "a positive number of workers, or -1 for every core")
+    _check_run(n_jobs, client, out)
     plan = build_plan(base, grid, methods, metrics, replicates, seed, cv)
     store = None if out is None else CellStore(out, plan, overwrite)
     done = set() if store is None else store.done()

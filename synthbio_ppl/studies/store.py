@@ -7,6 +7,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,30 @@ OUR_FILES = {
 """What a study folder may hold; ``overwrite`` replaces only a folder holding no more."""
 
 
+CELL_FILE = re.compile(r"s([0-9]{5})_r([0-9]{5})\.parquet")
+PLOT_FILE = re.compile(r"[A-Za-z0-9_.-]+\.png")
+
+
+def _foreign(folder: Path) -> list[str]:
+    """The files and folders in a study folder that a study did not write."""
+    out = []
+    for path in sorted(folder.iterdir()):
+        name = path.name
+        if name.endswith(".partial"):
+            continue
+        if name not in OUR_FILES or path.is_dir() != (name in (CELL_FOLDER, "plots")):
+            out.append(name)
+        elif path.is_dir():
+            pattern = CELL_FILE if name == CELL_FOLDER else PLOT_FILE
+            out += [
+                f"{name}/{p.name}"
+                for p in sorted(path.iterdir())
+                if not p.name.endswith(".partial")
+                and not (pattern.fullmatch(p.name) and p.is_file())
+            ]
+    return out
+
+
 def _arguments() -> tuple[str, str]:
     """The output folder's argument and the way to replace it, as the caller spells them."""
     return (
@@ -54,6 +79,7 @@ class CellStore:
         self.folder = Path(folder)
         self.cells = self.folder / CELL_FOLDER
         self.fingerprint = plan.fingerprint()
+        self.expected = set(plan.cells)
         if self.folder.exists() and not self.folder.is_dir():
             raise SpecError(
                 _arguments()[0], str(self.folder), "is a file; give a folder for the study"
@@ -75,13 +101,17 @@ class CellStore:
             raise _named(exc, self.folder) from None
 
     def _claim(self, overwrite: bool) -> None:
-        present = {p.name for p in self.folder.iterdir() if not p.name.endswith(".partial")}
-        record = self.folder / STUDY_FILE
+        present = [p for p in self.folder.iterdir() if not p.name.endswith(".partial")]
         if not present:
             return
-        if not present <= OUR_FILES or not record.is_file():
+        foreign = _foreign(self.folder)
+        record = self.folder / STUDY_FILE
+        if foreign or not record.is_file():
+            shown = ", ".join(foreign[:3]) or "no study.json"
             raise SpecError(
-                "out", str(self.folder), "holds files of its own; give a new or empty folder"
+                _arguments()[0],
+                str(self.folder),
+                f"holds files of its own ({shown}); give a new or empty folder",
             )
         try:
             held = json.loads(record.read_text()).get("fingerprint")
@@ -96,24 +126,32 @@ class CellStore:
                 "holds another study's cells (its scenarios, methods, metrics, replicates or "
                 f"seed differ); give a new folder, or {_arguments()[1]} to replace it",
             )
-        for name in present:
-            path = self.folder / name
+        for path in present:  # every one written by a study (_foreign found none other)
             shutil.rmtree(path) if path.is_dir() else path.unlink()
 
     def finished(self) -> bool:
         """Whether the results and the report of every cell are written."""
         return all((self.folder / n).is_file() for n in ("results.parquet", "report.md"))
 
+    def _cell_files(self) -> dict[tuple[int, int], Path]:
+        """The written cells of this study's plan, by (scenario, replicate)."""
+        out = {}
+        for path in sorted(self.cells.glob("s*_r*.parquet")):
+            match = CELL_FILE.fullmatch(path.name)
+            key = (int(match[1]), int(match[2])) if match else None
+            if key in self.expected:
+                out[key] = path
+        return out
+
     def done(self) -> set[tuple[int, int]]:
         """The (scenario, replicate) cells already written and readable."""
         out = set()
-        for path in self.cells.glob("s*_r*.parquet"):
+        for key, path in self._cell_files().items():
             try:
-                scenario, replicate = (int(p[1:]) for p in path.stem.split("_"))
                 pd.read_parquet(path, columns=["value"])
             except (ValueError, OSError):
                 continue  # unreadable: its cell runs again
-            out.add((scenario, replicate))
+            out.add(key)
         return out
 
     def write(self, cell: Cell) -> None:
@@ -137,11 +175,10 @@ class CellStore:
         import pyarrow.parquet as pq
 
         frames, selected = [], {}
-        for path in sorted(self.cells.glob("s*_r*.parquet")):
+        for key, path in self._cell_files().items():
             table = pq.read_table(path)
-            scenario, replicate = (int(p[1:]) for p in path.stem.split("_"))
             raw = (table.schema.metadata or {}).get(SELECTED_KEY, b"{}")
-            selected[(scenario, replicate)] = json.loads(raw)
+            selected[key] = json.loads(raw)
             frames.append(table.to_pandas())
         table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
         return table, selected

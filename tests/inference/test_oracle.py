@@ -122,3 +122,20 @@ def test_class_posterior_weighs_the_likelihood_by_the_class_shares() -> None:
     ll = class_log_likelihood(data)
     odds = np.exp(ll[:, 1] - ll[:, 0]) * (10 / 30)
     np.testing.assert_allclose(class_posterior(data)[:, 1], odds / (1 + odds), rtol=1e-9)
+
+
+def test_a_row_outside_a_class_s_support_is_impossible_there() -> None:
+    """A shifted lognormal: a value below one class's lower bound has density 0 there
+    (log-likelihood −inf, not NaN), and the posterior is certain of the other class."""
+    spec = {
+        "classes": [{"name": "a", "n": 200}, {"name": "b", "n": 200}],
+        "informative": [{"n": 3, "effect_size": 0.5, "distribution": "lognormal"}],
+    }
+    data = sb.generate(spec, seed=1)
+    ll = class_log_likelihood(data)
+    assert not np.isnan(ll).any()
+    assert np.isneginf(ll).any()  # some rows lie outside one class's support
+    posterior = class_posterior(data)
+    assert np.isfinite(posterior).all()
+    certain = np.isneginf(ll).any(axis=1)
+    np.testing.assert_allclose(posterior[certain].max(axis=1), 1.0)

@@ -260,3 +260,60 @@ def test_a_metric_nan_everywhere_is_said_not_drawn(tmp_path: Path) -> None:
     assert "### rank_correlation\n\nNaN in every cell: it needs three truly informative" in report
     assert not (tmp_path / "s" / "plots" / "rank_correlation.png").exists()
     assert (tmp_path / "s" / "plots" / "precision.png").exists()
+
+
+def test_an_axis_of_mixed_values_is_written_as_json_text(tmp_path: Path) -> None:
+    grid = [
+        {"informative[0].effect_size": 1.0},
+        {"informative[0].effect_size": 0.5, "noise[0].n": 4},
+    ]
+    study = sb.study(BASE, grid, {"t": "t_test"}, ["precision"], out=tmp_path / "s", progress=False)
+    axes = study.table.drop_duplicates("scenario").set_index("scenario")
+    assert axes["noise[0].n"].tolist() == [12, 4]  # the base's 12 where a scenario leaves it
+    mixed = sb.study(
+        BASE,
+        {"informative[0].effect_size": [1.0, "0.5"]},
+        {"t": "t_test"},
+        ["precision"],
+        out=tmp_path / "m",
+        progress=False,
+    )
+    assert mixed.table["informative[0].effect_size"].unique().tolist() == ["1.0", '"0.5"']
+    assert (tmp_path / "m" / "report.md").is_file()
+
+
+def test_replacing_a_study_keeps_the_user_s_files(tmp_path: Path) -> None:
+    kwargs = dict(methods={"t": "t_test"}, metrics=["precision"], progress=False)
+    out = tmp_path / "s"
+    sb.study(BASE, out=out, **kwargs)
+    for mine in (out / "plots" / "notes.txt", out / "cells" / "mine.txt"):
+        mine.write_text("mine")
+        with pytest.raises(
+            sb.SpecError, match=f"holds files of its own \\({mine.parent.name}/{mine.name}"
+        ):
+            sb.study(BASE, out=out, seed=9, overwrite=True, **kwargs)
+        assert mine.read_text() == "mine"
+        mine.unlink()
+
+
+def test_a_cell_file_outside_the_plan_is_left_out(tmp_path: Path) -> None:
+    kwargs = dict(
+        methods={"t": "t_test"}, metrics=["precision"], progress=False, out=tmp_path / "s"
+    )
+    first = sb.study(BASE, **kwargs)
+    cell = tmp_path / "s" / "cells" / "s00000_r00000.parquet"
+    (cell.parent / "s00007_r00000.parquet").write_bytes(cell.read_bytes())
+    (tmp_path / "s" / "report.md").unlink()  # so that the outputs are written again
+    again = sb.study(BASE, **kwargs)
+    pd.testing.assert_frame_equal(again.table, first.table)
+
+
+def test_a_metric_name_is_a_safe_file_name(tmp_path: Path) -> None:
+    def odd(data: sb.Dataset, result) -> dict:
+        return {"a/b": 1.0, "../c": 2.0}
+
+    sb.study(BASE, methods={"t": "t_test"}, metrics=[odd], out=tmp_path / "s", progress=False)
+    assert sorted(p.name for p in (tmp_path / "s" / "plots").iterdir()) == [
+        "odd..._c.png",
+        "odd.a_b.png",
+    ]
