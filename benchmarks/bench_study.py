@@ -16,13 +16,22 @@ timed four ways in each round, warm, the order rotated from round to round:
   (``generate_dataset(DatasetConfig)``, ``n_informative=10``, ``n_noise``,
   ``class_sep=[d]``, 50 + 50 rows).
 
+Then the same cells once more, interleaved one by one (each cell: the study's
+``run_cell``, the own loop's cell, that cell scored by AUC and balanced accuracy as the
+study scores every classifier, and that cell with X as a numpy array), so that a change of
+load hits every variant alike: the steadiest measure of the study's overhead.
+
 Before the rounds, a first study in a fresh process (an empty persistent compilation
 cache) counts XLA compilations per cell from JAX's compile log (``jax_log_compiles``): a
 sweep over values must compile the generator once per layout (each noise size is a
 layout; the effect sizes add none). After the rounds, ``n_jobs=2`` against ``n_jobs=1``:
 the first parallel call starts joblib's worker processes, which import synthbio_ppl and
-compile (or read from the persistent cache) their own generator; a second call reuses
-them; a third starts new workers with the persistent cache off.
+compile (or read from the persistent cache) their own generator; then the same workers
+and ``n_jobs=1`` alternate; last, new workers with the persistent cache off.
+
+Timings run with this process's BLAS/OpenMP pools limited to 1 thread (threadpoolctl;
+``--blas-threads``), as joblib limits its workers; the study in memory and the own loop
+are timed once more with the pools as they were.
 
 Run: ``.venv/bin/python benchmarks/bench_study.py [--quick] [--rounds N]``. Prints the
 machine, versions, date and load, then markdown tables.
@@ -48,10 +57,6 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 CACHE_ENV = "SYNTHBIO_CACHE_DIR"
-# a fresh persistent compilation cache, set before synthbio_ppl generates anything, so the
-# first study's compilations are real ones (bench_generate.py does the same)
-_CACHE = tempfile.mkdtemp(prefix="bench-study-jax-cache-")
-os.environ[CACHE_ENV] = _CACHE
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -325,14 +330,18 @@ def peer_loop(design: Design, seed: int) -> Loop:
     return loop
 
 
-def max_difference(study_table: pd.DataFrame, loop: Loop) -> float:
-    """Largest |study - own loop| over every (scenario, replicate, metric)."""
+def max_difference(study_table: pd.DataFrame, loop: Loop) -> dict[str, float]:
+    """Largest |study - own loop| over every (scenario, replicate), for the selection
+    metrics and for the AUC apart (inf: the two hold different cells or metrics)."""
     rows = study_table[["scenario", "replicate", "metric", "value"]].itertuples(index=False)
     theirs = {(int(s), int(r), str(m)): float(v) for s, r, m, v in rows}
     if set(theirs) != set(loop.values):
-        return float("inf")
-    diffs = [abs(theirs[k] - loop.values[k]) for k in theirs]
-    return float(np.nanmax(diffs)) if diffs else 0.0
+        return {"selection": float("inf"), "auc": float("inf")}
+    out = {}
+    for group, metrics in (("selection", {"precision", "recall", "f1"}), ("auc", {"auc"})):
+        diffs = [abs(theirs[k] - loop.values[k]) for k in theirs if k[2] in metrics]
+        out[group] = float(np.nanmax(diffs)) if diffs else 0.0
+    return out
 
 
 # --------------------------------------------------------------------------- timing
@@ -414,26 +423,101 @@ def shutdown_workers() -> None:
     get_reusable_executor().shutdown(wait=True)
 
 
-def parallel(design: Design, seed: int) -> list[tuple[str, Run]]:
-    """n_jobs=2: new workers (cache shared with this process), the same workers again,
-    new workers with the persistent cache off (every worker compiles); n_jobs=1 after."""
-    out = []
+NEW, AGAIN, OFF, ONE = (
+    "n_jobs=2, new workers (persistent cache filled by this process)",
+    "n_jobs=2, the same workers again",
+    "n_jobs=2, new workers, persistent cache off (each compiles)",
+    "n_jobs=1 (this process, warm)",
+)
+
+
+def parallel(design: Design, seed: int, repeats: int) -> dict[str, list[Run]]:
+    """n_jobs=2 with new workers (the persistent cache shared with this process); then
+    ``repeats`` times n_jobs=2 on the same workers and n_jobs=1, alternating; last n_jobs=2
+    with new workers and the persistent cache off (every worker compiles)."""
+    out: dict[str, list[Run]] = {NEW: [], AGAIN: [], ONE: [], OFF: []}
     shutdown_workers()
-    first = timed(lambda: run_study(design, seed, None, n_jobs=2))
-    out.append(("n_jobs=2, new workers (persistent cache filled by this process)", first))
-    again = timed(lambda: run_study(design, seed, None, n_jobs=2))
-    out.append(("n_jobs=2, the same workers again", again))
+    out[NEW].append(timed(lambda: run_study(design, seed, None, n_jobs=2)))
+    for _ in range(repeats):
+        out[AGAIN].append(timed(lambda: run_study(design, seed, None, n_jobs=2)))
+        out[ONE].append(timed(lambda: run_study(design, seed, None, n_jobs=1)))
     shutdown_workers()
     saved = os.environ[CACHE_ENV]
     os.environ[CACHE_ENV] = "off"  # read by the new workers only: this process's is set
     try:
-        run = timed(lambda: run_study(design, seed, None, n_jobs=2))
+        out[OFF].append(timed(lambda: run_study(design, seed, None, n_jobs=2)))
     finally:
         os.environ[CACHE_ENV] = saved
         shutdown_workers()
-    out.append(("n_jobs=2, new workers, persistent cache off (each compiles)", run))
-    out.append(("n_jobs=1 (this process, warm)", timed(lambda: run_study(design, seed, None, 1))))
     return out
+
+
+# --------------------------------------------------------------------------- paired cells
+
+
+def own_cell(design: Design, cell: tuple[int, float, int, int], seed: int, how: str) -> Any:
+    """One hand-written cell: ``how`` "auc" (the own loop's), "auc+ba" (scored by AUC and
+    balanced accuracy in one ``cross_validate``, as the study scores every classifier) or
+    "numpy" (the own loop's, X given to scikit-learn as a numpy array)."""
+    from sklearn.model_selection import cross_validate
+
+    _, effect, noise, replicate = cell
+    s = cell_seed(seed, replicate)
+    data = sb.generate(spec_dict(design, effect, noise), seed=s)
+    X, y = data.X, np.asarray(data.y.astype(str))
+    truth = data.truth.features["signal"].reindex(X.columns).to_numpy(dtype=bool)
+    if how == "numpy":
+        X = X.to_numpy()
+    if how != "auc+ba":
+        return score(design, X, y, truth, s % 2**31)
+    chosen = selector(design).fit(X, y).get_support()
+    cv = StratifiedKFold(design.folds, shuffle=True, random_state=s % 2**31)
+    both = {"auc": "roc_auc", "balanced_accuracy": "balanced_accuracy"}
+    table = cross_validate(classifier(), X, y, cv=cv, scoring=both, error_score=np.nan)
+    return {
+        "precision": precision_score(truth, chosen, zero_division=np.nan),
+        "recall": recall_score(truth, chosen, zero_division=np.nan),
+        "f1": f1_score(truth, chosen, zero_division=np.nan),
+        "auc": float(np.mean(table["test_auc"])),
+    }
+
+
+PAIRED = {
+    "study cell (`run_cell`)": "study",
+    "own cell (AUC scorer only)": "auc",
+    "own cell, scored by AUC and balanced accuracy": "auc+ba",
+    "own cell, X as a numpy array": "numpy",
+}
+
+
+def paired_cells(design: Design, seed: int) -> dict[str, list[float]]:
+    """Every cell of the study once per variant, the variants interleaved cell by cell in a
+    rotating order (so load changes hit them alike): wall and CPU seconds summed."""
+    from synthbio_ppl.studies.cells import run_cell
+    from synthbio_ppl.studies.plan import build_plan
+
+    plan = build_plan(
+        spec_dict(design, design.effects[0], design.noises[0]),
+        design.grid(),
+        {"kbest": selector(design), "logreg": classifier()},
+        METRICS,
+        design.replicates,
+        seed,
+        {"n_splits": design.folds},
+    )
+    names = list(PAIRED)
+    totals = {name: [0.0, 0.0] for name in names}
+    for k, cell in enumerate(cells_in_order(design)):
+        for name in names[k % len(names) :] + names[: k % len(names)]:
+            how = PAIRED[name]
+            cpu, start = time.process_time(), time.perf_counter()
+            if how == "study":
+                run_cell(plan, cell[0], cell[3])
+            else:
+                own_cell(design, cell, seed, how)
+            totals[name][0] += time.perf_counter() - start
+            totals[name][1] += time.process_time() - cpu
+    return totals
 
 
 # --------------------------------------------------------------------------- report
@@ -451,11 +535,12 @@ def report(
     cold: Cold,
     rounds: list[dict[str, Run]],
     loads: list[str],
-    diffs: list[float],
-    par: list[tuple[str, Run]] | None,
+    diffs: list[dict[str, float]],
+    par: dict[str, list[Run]] | None,
     default: list[tuple[str, Run]] | None = None,
     limit: int | None = None,
     before: str = "",
+    paired: list[dict[str, list[float]]] | None = None,
 ) -> str:
     out: list[str] = []
     n = design.cells
@@ -469,8 +554,13 @@ def report(
     out += ["- methods: `SelectKBest(f_classif, k=10)`; `StandardScaler + LogisticRegression`"]
     out += [f"  by {design.folds}-fold stratified CV; metrics: {', '.join(METRICS)}"]
     out += [
-        f"- own loop's values against the study's table, max |difference| per round: "
-        f"{', '.join(f'{d:.1e}' for d in diffs)} (same datasets, same folds)",
+        "- own loop's values against the study's table (same datasets, same folds), max "
+        "|difference| per round: precision/recall/F1 "
+        + ", ".join(f"{d['selection']:.1e}" for d in diffs)
+        + "; AUC "
+        + ", ".join(f"{d['auc']:.1e}" for d in diffs)
+        + " (the study hands the classifier the columns in an order drawn per cell, "
+        "`studies.apply.shuffled_columns`; the fit's floating-point sums move with it)",
         "",
     ]
     rows = []
@@ -500,27 +590,25 @@ def report(
     head += ["generation s (share) / time in cells", "/ own loop", "/ peer loop"]
     out += [table(rows, head), ""]
 
-    out += ["### Key ratios per round", ""]
+    out += ["### Key ratios per round (wall; CPU seconds of this process in brackets)", ""]
+    pairs = {
+        "mem/own": (MEM, OWN),
+        "out/own": (OUT, OWN),
+        "mem/peer": (MEM, PEER),
+        "own/peer": (OWN, PEER),
+    }
     rows = []
     for i, r in enumerate(rounds):
-        rows.append(
-            [
-                str(i + 1),
-                loads[i],
-                f"{r[MEM].wall / r[OWN].wall:.3f}",
-                f"{r[OUT].wall / r[OWN].wall:.3f}",
-                f"{r[MEM].wall / r[PEER].wall:.2f}",
-                f"{r[OWN].wall / r[PEER].wall:.2f}",
-            ]
-        )
-    ratio = {
-        "mem/own": [r[MEM].wall / r[OWN].wall for r in rounds],
-        "out/own": [r[OUT].wall / r[OWN].wall for r in rounds],
-        "mem/peer": [r[MEM].wall / r[PEER].wall for r in rounds],
-        "own/peer": [r[OWN].wall / r[PEER].wall for r in rounds],
-    }
-    fmts = {"mem/own": "{:.3f}", "out/own": "{:.3f}", "mem/peer": "{:.2f}", "own/peer": "{:.2f}"}
-    rows.append(["median (range)", "", *(spread(v, fmts[k]) for k, v in ratio.items())])
+        cells = [
+            f"{r[a].wall / r[b].wall:.3f} ({r[a].cpu / r[b].cpu:.3f})" for a, b in pairs.values()
+        ]
+        rows.append([str(i + 1), loads[i], *cells])
+    summary = []
+    for a, b in pairs.values():
+        w = [r[a].wall / r[b].wall for r in rounds]
+        c = [r[a].cpu / r[b].cpu for r in rounds]
+        summary.append(f"{spread(w, '{:.3f}')}; CPU {spread(c, '{:.3f}')}")
+    rows.append(["median (range)", "", *summary])
     head = ["round", "load (1 min) at start", "study in memory / own loop"]
     head += ["study out= / own loop", "study in memory / peer loop", "own loop / peer loop"]
     out += [table(rows, head), ""]
@@ -551,6 +639,24 @@ def report(
         f"{in_cells - own_gen - own_methods:+.2f} s",
         "",
     ]
+
+    if paired:
+        out += ["## The same cells interleaved one by one (paired, n_jobs=1)", ""]
+        out += [
+            "Every cell once per variant, the variants in a rotating order within each cell, "
+            f"seconds summed over the {n} cells; repeated {len(paired)} times.",
+            "",
+        ]
+        own_key = "own cell (AUC scorer only)"
+        rows = []
+        for name in PAIRED:
+            w = [p[name][0] for p in paired]
+            c = [p[name][1] for p in paired]
+            rw = [p[name][0] / p[own_key][0] for p in paired]
+            rc = [p[name][1] / p[own_key][1] for p in paired]
+            rows.append([name, spread(w), spread(c), spread(rw, "{:.3f}"), spread(rc, "{:.3f}")])
+        head = ["variant", "wall s", "CPU s", "wall / own cell", "CPU / own cell"]
+        out += [table(rows, head), ""]
 
     out += ["## Compilations during the first study of the process (sweep over values)", ""]
     out += [
@@ -597,14 +703,27 @@ def report(
 
     if par:
         out += ["## n_jobs=2 against n_jobs=1 (joblib, in memory)", ""]
-        base = dict(par)["n_jobs=1 (this process, warm)"].wall
-        rows = [
-            [name, f"{r.wall:.2f}", f"{n / r.wall:.1f}", f"{r.cpu:.2f}", f"{r.wall / base:.2f}x"]
-            for name, r in par
-        ]
-        head = ["run", "wall s", "cells/s", "CPU s of this process", "/ n_jobs=1"]
+        base = statistics.median([r.wall for r in par[ONE]])
+        rows = []
+        for name, runs in par.items():
+            w = [r.wall for r in runs]
+            med = statistics.median(w)
+            rows.append(
+                [
+                    f"{name} (n={len(runs)})",
+                    spread(w),
+                    f"{n / med:.1f}",
+                    spread([r.cpu for r in runs]),
+                    f"{med / base:.2f}x",
+                ]
+            )
+        head = ["run", "wall s, median (range)", "cells/s", "CPU s of this process"]
+        head += ["/ n_jobs=1"]
         out += [table(rows, head), ""]
+        ratios = [a.wall / b.wall for a, b in zip(par[AGAIN], par[ONE], strict=True)]
         out += [
+            "- n_jobs=2 (same workers) / n_jobs=1, each pair run back to back: "
+            + ", ".join(f"{x:.2f}" for x in ratios),
             "- joblib's workers run with BLAS/OpenMP limited to cores // n_jobs threads "
             "(here 1); this process "
             + ("as it was" if limit is None else f"limited to {limit}")
@@ -657,6 +776,10 @@ def main(argv: list[str] | None = None) -> None:
     n_rounds = args.rounds or (2 if args.quick else 3)
     limit = None if args.blas_threads == "default" else int(args.blas_threads)
     start = time.perf_counter()
+    # a fresh persistent compilation cache, set before synthbio_ppl generates anything, so
+    # the first study's compilations are real ones (bench_generate.py does the same)
+    cache = tempfile.mkdtemp(prefix="bench-study-jax-cache-")
+    os.environ[CACHE_ENV] = cache
     command = ".venv/bin/python benchmarks/bench_study.py" + " ".join(
         [""] + (argv if argv is not None else sys.argv[1:])
     )
@@ -681,7 +804,7 @@ def main(argv: list[str] | None = None) -> None:
             cold = cold_study(design)
             rounds: list[dict[str, Run]] = []
             loads: list[str] = []
-            diffs: list[float] = []
+            diffs: list[dict[str, float]] = []
             names = list(VARIANTS)
             for i in range(n_rounds):
                 loads.append(f"{os.getloadavg()[0]:.2f}")
@@ -692,17 +815,21 @@ def main(argv: list[str] | None = None) -> None:
                     found[name] = VARIANTS[name](design, i + 1)
                 rounds.append(found)
                 diffs.append(max_difference(found[MEM].result.table, found[OWN].result))
+            paired = []
+            for i in range(n_rounds):
+                print(f"[paired {i + 1}] cell by cell ...", file=sys.stderr, flush=True)
+                paired.append(paired_cells(design, 10 + i))
             par = None
             if not args.no_parallel:
                 print("[parallel] n_jobs=2 ...", file=sys.stderr, flush=True)
-                par = parallel(design, 1)
+                par = parallel(design, 1, n_rounds)
         if limit is not None and not args.no_default_threads:
             print("[threads] default thread pools ...", file=sys.stderr, flush=True)
             default = default_threads(design, 1)
     finally:
-        shutil.rmtree(_CACHE, ignore_errors=True)
+        shutil.rmtree(cache, ignore_errors=True)
     print()
-    print(report(design, cold, rounds, loads, diffs, par, default, limit, before))
+    print(report(design, cold, rounds, loads, diffs, par, default, limit, before, paired))
     end = load(os.getloadavg())
     print(f"- load average at end: {end}; total {time.perf_counter() - start:.0f} s")
 
