@@ -153,7 +153,9 @@ def study(
     ``FitMethod``. ``metrics``: names from ``studies.metrics.METRICS`` or functions
     ``f(data, result)``; default: every built-in metric the methods can be scored by.
     ``cv``: ``{"schemes": ["random", "group", "leave_one_batch_out"], "n_splits": 5,
-    "groups": covariate}`` for the classifiers. Replicate r's dataset has the seed
+    "groups": covariate}`` for the classifiers. Selectors and classifiers see X's columns
+    in an order drawn per cell (names kept; ``apply.shuffled_columns``). Replicate r's
+    dataset has the seed
     ``cell_seed(seed, r)`` in every scenario; methods' unset ``random_state`` is derived
     from it, so the table does not depend on ``n_jobs`` or the client.
 
