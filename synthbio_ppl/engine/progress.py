@@ -26,7 +26,12 @@ class Progress:
         except ImportError:
             return
         self.bar = tqdm(
-            total=total, initial=initial, desc=desc, unit=unit, unit_scale=True, file=sys.stderr
+            total=total,
+            initial=initial,
+            desc=desc,
+            unit=unit,
+            unit_scale=unit == "rows",
+            file=sys.stderr,
         )
 
     def update(self, rows: int) -> None:

@@ -152,7 +152,7 @@ def _row_log_likelihood(layout: Layout) -> Callable[..., Any]:
                 # there (the log of a negative number: a located lognormal below its lower
                 # bound, whose declared support is all reals) where it should give −inf
                 inside = fn.support.check(value)
-                inside = jnp.all(inside.reshape(log_p.shape + (-1,)), axis=-1)
+                inside = jnp.all(inside.reshape((*log_p.shape, -1)), axis=-1)
                 total = total + jnp.where(inside & ~jnp.isnan(log_p), log_p, -jnp.inf)
         return total
 

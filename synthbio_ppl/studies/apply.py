@@ -69,6 +69,10 @@ def _selection(model: Any, columns: pd.Index) -> tuple[list[str], pd.Series | No
     kept = list(head.get_feature_names_out(names))
     selector = next(s for s in reversed(steps) if hasattr(s, "get_support"))
     raw = getattr(selector, "scores_", None)
+    if raw is None and getattr(selector, "variances_", None) is not None:
+        raw = selector.variances_  # VarianceThreshold
+    if raw is None and getattr(selector, "ranking_", None) is not None:
+        raw = -np.asarray(selector.ranking_, dtype=float)  # RFE: rank 1 is the best
     inner = getattr(selector, "estimator_", None)
     if raw is None and inner is not None:
         raw = getattr(inner, "feature_importances_", None)
@@ -236,10 +240,13 @@ def apply_method(method: Method, data: Dataset, settings: CVSettings, seed: int)
         result.selected, result.scores = _called(method, X, y)
         return result
     if SELECTS in method.gives:
-        model = seeded(method.estimator, seed).fit(X, np.asarray(y.astype(str)))
+        # class codes 0..K−1: a regression-based selector (SelectFromModel(Lasso())) takes
+        # them where it would refuse the class names
+        codes = np.asarray(y.cat.codes) if hasattr(y, "cat") else np.asarray(y.astype(str))
+        model = seeded(method.estimator, seed).fit(X, codes)
         result.selected, result.scores = _selection(model, X.columns)
         if SCORES not in method.gives:
             result.scores = None
-    if PREDICTS in method.gives:
+    if PREDICTS in method.gives and settings.scores:  # no prediction score asked: no CV
         result.cv = _cross_validated(method, X, data, settings, seed)
     return result

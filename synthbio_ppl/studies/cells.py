@@ -56,7 +56,7 @@ def run_cell(plan: Plan, scenario: int, replicate: int) -> Cell:
     if plan.oracle:
         from synthbio_ppl.inference.oracle import class_posterior
 
-        oracle = oracle_rows(data, class_posterior(data), plan.metrics, plan.cv.schemes)
+        oracle = oracle_rows(data, class_posterior(data), plan.metrics)
         rows += [(ORACLE, r) for r in oracle]
     selected = {}
     for method in plan.methods:

@@ -119,6 +119,12 @@ def _set(tree: Any, path: str, parts: tuple[str | int, ...], value: Any) -> None
         if isinstance(part, int):
             if not isinstance(node, list):
                 raise SpecError(f"grid.{path}", value, f"{walked} is not a list; drop [{part}]")
+            if part >= len(node) and not node:
+                raise SpecError(
+                    f"grid.{path}",
+                    value,
+                    f"the base spec has no {walked}; add a `{walked}:` entry to vary it",
+                )
             if part >= len(node):
                 raise SpecError(
                     f"grid.{path}",

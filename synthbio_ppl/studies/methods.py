@@ -16,6 +16,7 @@ A method is one of:
 
 from __future__ import annotations
 
+import difflib
 import functools
 import importlib
 import inspect
@@ -30,6 +31,11 @@ from synthbio_ppl.studies.presets import PRESETS
 __all__ = ["build_method", "build_methods", "seeded"]
 
 
+def _presets_hint(given: Any) -> str:
+    near = difflib.get_close_matches(given, PRESETS, n=1) if isinstance(given, str) else []
+    return (f"did you mean {near[0]!r}? " if near else "") + f"presets: {', '.join(PRESETS)}"
+
+
 def _import(path: str, where: str) -> Any:
     module_name, _, name = path.rpartition(".")
     if not module_name:
@@ -39,7 +45,10 @@ def _import(path: str, where: str) -> Any:
     except ImportError:
         raise SpecError(where, path, f"no module {module_name!r} can be imported") from None
     if not hasattr(module, name):
-        raise SpecError(where, path, f"module {module_name!r} has no {name!r}")
+        public = [n for n in dir(module) if not n.startswith("_")]
+        near = difflib.get_close_matches(name, public, n=1)
+        hint = f"; did you mean {module_name}.{near[0]}?" if near else ""
+        raise SpecError(where, path, f"module {module_name!r} has no {name!r}{hint}")
     return getattr(module, name)
 
 
@@ -86,14 +95,14 @@ def _from_entry(name: str, entry: Any, where: str) -> Any:
     """A Python object, a preset name, or a study file's mapping as an estimator."""
     if isinstance(entry, str):
         if entry not in PRESETS:
-            raise SpecError(where, entry, f"not a preset; presets: {', '.join(PRESETS)}")
+            raise SpecError(where, entry, f"not a preset; {_presets_hint(entry)}")
         return PRESETS[entry]()
     if not isinstance(entry, Mapping):
         return entry
     if "preset" in entry:
         preset = entry["preset"]
         if not isinstance(preset, str) or preset not in PRESETS:
-            raise SpecError(f"{where}.preset", preset, f"presets: {', '.join(PRESETS)}")
+            raise SpecError(f"{where}.preset", preset, _presets_hint(preset))
         options = {k: v for k, v in entry.items() if k != "preset"}
         allowed = list(inspect.signature(PRESETS[preset]).parameters)
         for key in options:

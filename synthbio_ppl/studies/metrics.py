@@ -19,6 +19,7 @@ Dataset and the ``MethodResult``, called for every method (None: no row).
 
 from __future__ import annotations
 
+import difflib
 import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -180,7 +181,11 @@ def resolve_metrics(metrics: Any, gives: set[str], replicates: int) -> list[Metr
                 f"metrics[{i}]", metric, "a metric's name, or a function f(data, result)"
             )
         if metric not in METRICS:
-            raise SpecError(f"metrics[{i}]", metric, f"one of {', '.join(METRICS)}, or a function")
+            near = difflib.get_close_matches(metric, METRICS, n=1)
+            hint = f"did you mean {near[0]!r}? " if near else ""
+            raise SpecError(
+                f"metrics[{i}]", metric, f"{hint}one of {', '.join(METRICS)}, or a function"
+            )
         chosen = METRICS[metric]
         if chosen.needs not in gives:
             word = {
@@ -231,13 +236,12 @@ class MetricFailed(Exception):
         super().__init__(f"{name}: {type(error).__name__}: {error}")
 
 
-def oracle_rows(
-    data: Dataset, posterior: np.ndarray, metrics: list[Metric], schemes: tuple[str, ...]
-) -> list[Row]:
+def oracle_rows(data: Dataset, posterior: np.ndarray, metrics: list[Metric]) -> list[Row]:
     """The Bayes classifier's AUC and balanced accuracy on the whole table from its
-    ``posterior`` (rows, levels), once per scheme (it is not trained, so every scheme
-    scores it alike). Its balanced accuracy weighs the levels alike, so its rule is the
-    largest posterior over prior, p(k | x) / π_k (the largest likelihood)."""
+    ``posterior`` (rows, levels), with no scheme (it is not trained: every scheme's gap
+    is measured against the same score). Its balanced accuracy weighs the levels alike,
+    so its rule is the largest posterior over prior, p(k | x) / π_k (the largest
+    likelihood)."""
     from sklearn.metrics import balanced_accuracy_score, roc_auc_score
 
     wanted = {GAPS.get(m.name, m.name) for m in metrics} & set(PREDICTION_SCORES)
@@ -251,17 +255,17 @@ def oracle_rows(
     with np.errstate(divide="ignore", invalid="ignore"):
         rule = np.argmax(posterior / prior, axis=1)
     value = {"auc": auc, "balanced_accuracy": balanced_accuracy_score(y, np.asarray(names)[rule])}
-    return [(m, s, "", float(value[m])) for m in sorted(wanted) for s in schemes]
+    return [(m, "", "", float(value[m])) for m in PREDICTION_SCORES if m in wanted]
 
 
 def gap_rows(result: MethodResult, oracle: list[Row], metrics: list[Metric]) -> list[Row]:
     """oracle − method for each requested gap metric and scheme."""
-    best = {(m, s): v for m, s, _, v in oracle}
+    best = {m: v for m, _, _, v in oracle}
     rows = []
     for metric in metrics:
         base = GAPS.get(metric.name)
         if base is not None:
-            rows += [(metric.name, s, "", best[(base, s)] - v[base]) for s, v in result.cv.items()]
+            rows += [(metric.name, s, "", best[base] - v[base]) for s, v in result.cv.items()]
     return rows
 
 

@@ -138,7 +138,12 @@ def _check_scenarios(
             why = oracle_unavailable(layout, len(labels))
             if why is not None:
                 gap = next(m.name for m in metrics if m.name in GAPS)
-                raise SpecError("metrics", gap, f"needs the Bayes classifier; {where}: {why}")
+                raise SpecError(
+                    "metrics",
+                    gap,
+                    f"needs the Bayes classifier; {where}: {why}; drop the gap metrics, or "
+                    "vary a scene that has one (docs/studies.md: the best achievable score)",
+                )
     return wants_oracle and predicts
 
 

@@ -15,7 +15,19 @@ from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.studies.cells import ORACLE
 from synthbio_ppl.studies.summary import interval
 
-__all__ = ["plot_metric", "plotted_metrics"]
+__all__ = ["BOUNDS", "plot_metric", "plotted_metrics"]
+
+BOUNDS = {
+    **dict.fromkeys(
+        ("precision", "recall", "f1", "jaccard", "ranking_auc", "stability", "auc"), (0.0, 1.0)
+    ),
+    "balanced_accuracy": (0.0, 1.0),
+    "coverage": (0.0, 1.0),
+    "rank_correlation": (-1.0, 1.0),
+    "auc_gap": (-1.0, 1.0),
+    "balanced_accuracy_gap": (-1.0, 1.0),
+}
+"""The range of a built-in metric: a plotted interval is clipped to it."""
 
 
 def plotted_metrics(table: pd.DataFrame, summary: pd.DataFrame) -> list[tuple[str, str | None]]:
@@ -66,7 +78,7 @@ def _rows(
         if scheme not in set(rows["scheme"]):
             known = ", ".join(s for s in dict.fromkeys(rows["scheme"]) if s) or "none"
             raise SpecError("scheme", scheme, f"{metric} was scored under: {known}")
-        rows = rows[rows["scheme"] == scheme]
+        rows = rows[rows["scheme"].isin([scheme, ""])]  # the oracle's rows have no scheme
     return rows
 
 
@@ -119,11 +131,16 @@ def plot_metric(
             )
             if not oracle:
                 low = np.array([s["ci_low"] for s in stats])
-                ax.fill_between(xs, low, np.array([s["ci_high"] for s in stats]), alpha=0.15)
+                high = np.array([s["ci_high"] for s in stats])
+                if metric in BOUNDS:  # the t interval knows nothing of the metric's range
+                    low, high = np.clip(low, *BOUNDS[metric]), np.clip(high, *BOUNDS[metric])
+                ax.fill_between(xs, low, high, alpha=0.15)
         if not numeric:
             ax.set_xticks(range(len(levels)), [str(v) for v in levels], rotation=20)
         elif min(levels) > 0 and max(levels) >= 10 * min(levels):  # sizes: n, p
             ax.set_xscale("log")
+            ax.set_xticks(xs, [f"{v:g}" for v in levels])  # the grid's values, not decades
+            ax.minorticks_off()
         ax.set_xlabel(path or "")
         ax.set_ylabel(metric + (f" ({scheme})" if scheme else ""))
         ax.grid(alpha=0.3)

@@ -69,8 +69,19 @@ def study_report(
     if plan.oracle:
         lines.append(f"- **{ORACLE}**: the Bayes classifier of the true model (the best score)")
     if any(m.kind == "classifier" for m in plan.methods):
-        schemes = ", ".join(plan.cv.schemes)
-        lines += ["", f"Classifiers are scored by {plan.cv.n_splits}-fold CV: {schemes}."]
+        k = plan.cv.n_splits
+        said = {
+            "random": f"`random`: {k}-fold stratified CV, rows shuffled",
+            "group": f"`group`: GroupKFold on `{plan.cv.groups}` ({k} folds, or one per "
+            "group where there are fewer)",
+            "leave_one_batch_out": "`leave_one_batch_out`: one fold per batch",
+        }
+        schemes = "; ".join(said[s] for s in plan.cv.schemes)
+        lines += [
+            "",
+            f"Classifiers are scored by cross-validation ({schemes}); every method "
+            "of a cell gets the same folds.",
+        ]
     lines += ["", "## Results (mean ± Monte Carlo standard error over replicates)", ""]
     for metric in dict.fromkeys(summary["metric"]):
         part = summary[summary["metric"] == metric]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.engine.progress import Progress
 from synthbio_ppl.model.scene import SpecLike
 from synthbio_ppl.studies.cells import Cell, run_cell
-from synthbio_ppl.studies.plan import Plan, build_plan
+from synthbio_ppl.studies.plan import Plan, build_plan, cell_seed
 from synthbio_ppl.studies.store import CellStore
 from synthbio_ppl.studies.summary import summarise
 
@@ -40,6 +40,23 @@ class Study:
     summary: pd.DataFrame
     folder: Path | None = None
     name: str | None = None
+    selected: dict[tuple[int, int], dict[str, list[str]]] = field(default_factory=dict)
+    """Each cell's selected feature names per selecting method, by (scenario, replicate)."""
+
+    def dataset(self, scenario: int, replicate: int) -> Any:
+        """The Dataset a cell's methods were scored on (generated again: same spec, same
+        seed, the same values on the same JAX version)."""
+        if not (0 <= scenario < len(self.plan.scenarios) and 0 <= replicate < self.plan.replicates):
+            raise SpecError(
+                "cell",
+                (scenario, replicate),
+                f"scenarios 0..{len(self.plan.scenarios) - 1}, replicates "
+                f"0..{self.plan.replicates - 1}",
+            )
+        from synthbio_ppl.engine.generation import generate
+
+        spec = self.plan.scenarios[scenario].spec
+        return generate(spec, seed=cell_seed(self.plan.seed, replicate))
 
     def plot(self, metric: str, scheme: str | None = None) -> Any:
         """The metric against each grid path, a line per method, with 95% intervals over
@@ -211,7 +228,8 @@ def _finish(
     stability = any(m.name == "stability" for m in plan.metrics)
     summary = summarise(table.drop(columns=list(axes.columns)), selected, axes, stability)
     summary = _in_table_order(summary, table, order)
-    result = Study(plan, table, summary, None if store is None else store.folder, name)
+    folder = None if store is None else store.folder
+    result = Study(plan, table, summary, folder, name, dict(sorted(selected.items())))
     if store is not None and (fresh or not store.finished()):
         from synthbio_ppl.studies.report import write_outputs
 

@@ -80,6 +80,14 @@ class CellStore:
         self.cells = self.folder / CELL_FOLDER
         self.fingerprint = plan.fingerprint()
         self.expected = set(plan.cells)
+        self.described = {
+            "fingerprint": self.fingerprint,
+            "scenarios": [{"index": s.index, "values": s.values} for s in plan.scenarios],
+            "methods": {m.name: m.kind for m in plan.methods},
+            "metrics": [m.name for m in plan.metrics],
+            "replicates": plan.replicates,
+            "seed": plan.seed,
+        }
         if self.folder.exists() and not self.folder.is_dir():
             raise SpecError(
                 _arguments()[0], str(self.folder), "is a file; give a folder for the study"
@@ -88,15 +96,8 @@ class CellStore:
             self._claim(overwrite)
         try:
             self.cells.mkdir(parents=True, exist_ok=True)
-            described = {
-                "fingerprint": self.fingerprint,
-                "scenarios": [{"index": s.index, "values": s.values} for s in plan.scenarios],
-                "methods": {m.name: m.kind for m in plan.methods},
-                "metrics": [m.name for m in plan.metrics],
-                "replicates": plan.replicates,
-                "seed": plan.seed,
-            }
-            self._replace(self.folder / STUDY_FILE, json.dumps(described, indent=1, default=str))
+            text = json.dumps(self.described, indent=1, default=str)
+            self._replace(self.folder / STUDY_FILE, text)
         except OSError as exc:
             raise _named(exc, self.folder) from None
 
@@ -114,17 +115,24 @@ class CellStore:
                 f"holds files of its own ({shown}); give a new or empty folder",
             )
         try:
-            held = json.loads(record.read_text()).get("fingerprint")
-        except (OSError, ValueError, AttributeError):
-            held = None
-        if held == self.fingerprint:
+            held = json.loads(record.read_text())
+        except (OSError, ValueError):
+            held = {}
+        held = held if isinstance(held, dict) else {}
+        if held.get("fingerprint") == self.fingerprint:
             return  # the same study: resumed
         if not overwrite:
+            mine = json.loads(json.dumps(self.described, default=str))
+            differ = [k for k in mine if k != "fingerprint" and held.get(k) != mine[k]]
+            what = (
+                ", ".join(differ)
+                or "the scenarios' specs, the methods' parameters or a function's code"
+            )
             raise SpecError(
                 _arguments()[0],
                 str(self.folder),
-                "holds another study's cells (its scenarios, methods, metrics, replicates or "
-                f"seed differ); give a new folder, or {_arguments()[1]} to replace it",
+                f"holds another study's cells (its {what} differ); give a new folder, or "
+                f"{_arguments()[1]} to replace it",
             )
         for path in present:  # every one written by a study (_foreign found none other)
             shutil.rmtree(path) if path.is_dir() else path.unlink()

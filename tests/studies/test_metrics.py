@@ -121,7 +121,7 @@ def test_cv_scores_oracle_and_gap_by_hand() -> None:
     got = _values(study, "lr")
     assert got["auc/random"] == pytest.approx(auc, abs=1e-12)
     assert got["auc_gap/random"] == pytest.approx(oracle - auc, abs=1e-12)
-    assert _values(study, "oracle")["auc/random"] == pytest.approx(oracle, abs=1e-12)
+    assert _values(study, "oracle")["auc"] == pytest.approx(oracle, abs=1e-12)
 
 
 def test_stability_is_the_mean_pairwise_jaccard() -> None:
@@ -215,7 +215,7 @@ def test_an_outcome_that_is_y_is_scored_against_what_it_reads() -> None:
         data.X.columns[SelectKBest(f_classif, k=7).fit(data.X, data.y.astype(str)).get_support()]
     )
     assert _values(study, "t")["precision"] == pytest.approx(len(chosen & read) / 7)
-    oracle = _values(study, "oracle")["auc/random"]
+    oracle = _values(study, "oracle")["auc"]
     assert oracle == pytest.approx(data.truth.outcome.scores["realised_bayes_auc"], abs=1e-9)
 
 
@@ -278,3 +278,42 @@ def test_bad_scores_are_named(scores, match: str) -> None:
 
     with pytest.raises(sb.SpecError, match=match):
         sb.study(SPEC, methods={"m": method}, metrics=["ranking_auc"], progress=False)
+
+
+def test_regression_and_ranking_selectors_are_scored() -> None:
+    """A LASSO selector gets class codes (it refuses class names); RFE's ranking and
+    VarianceThreshold's variances are their scores."""
+    from sklearn.feature_selection import RFE, SelectFromModel, VarianceThreshold
+    from sklearn.linear_model import Lasso
+
+    spec = {**SPEC, "informative": [{"n": 3, "effect_size": 3.0}], "noise": [{"n": 12}]}
+    methods = {
+        "lasso": SelectFromModel(Lasso(alpha=0.05)),
+        "rfe": RFE(LogisticRegression(max_iter=500), n_features_to_select=3),
+        "variance": VarianceThreshold(),
+    }
+    study = sb.study(spec, methods=methods, metrics=["recall", "ranking_auc"], progress=False)
+    got = study.table.pivot_table(index="method", columns="metric", values="value")
+    assert got.loc["lasso", "recall"] == 1.0 and got.loc["rfe", "ranking_auc"] > 0.9
+    assert np.isfinite(got.loc["variance", "ranking_auc"])
+    # d = 3: an informative feature's variance (1 + d²/4 with both classes) beats noise's
+    assert got.loc["variance", "ranking_auc"] > 0.9
+
+
+def test_the_oracle_is_one_row_per_score() -> None:
+    cv = {"schemes": ["random", "group"], "groups": "batch", "n_splits": 2}
+    base = {**SPEC, "batches": {"n": 2, "strength": 0.5}}
+    study = sb.study(
+        base,
+        methods={"lr": LogisticRegression()},
+        metrics=["auc", "auc_gap"],
+        cv=cv,
+        progress=False,
+    )
+    oracle = study.table[study.table["method"] == "oracle"]
+    assert oracle[["metric", "scheme"]].values.tolist() == [["auc", ""]]
+    rows = study.table.set_index(["method", "metric", "scheme"])["value"]
+    for scheme in ("random", "group"):
+        gap = rows[("lr", "auc_gap", scheme)]
+        assert gap == pytest.approx(rows[("oracle", "auc", "")] - rows[("lr", "auc", scheme)])
+    assert study.plot("auc", "group") is not None

@@ -230,3 +230,23 @@ def test_a_fold_that_cannot_be_scored_leaves_the_scheme_without_a_score() -> Non
     )
     rows = study.table.set_index("scheme")["value"]
     assert np.isnan(rows["leave_one_batch_out"]) and 0 <= rows["random"] <= 1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        (dict(metrics=["precison"]), "did you mean 'precision'"),
+        (dict(methods={"r": "random-forest"}), "did you mean 'random_forest'"),
+        (
+            dict(methods={"r": {"class": "sklearn.ensemble.RandomForest"}}),
+            "did you mean sklearn.ensemble.RandomForest",
+        ),
+        (
+            dict(grid={"clusters[0].correlation": [0.5]}),
+            r"the base spec has no clusters; add a `clusters:` entry",
+        ),
+    ],
+)
+def test_near_misses_are_named(kwargs: dict, match: str) -> None:
+    with pytest.raises(sb.SpecError, match=match):
+        sb.study(BASE, **{"methods": PICK, **kwargs}, progress=False)

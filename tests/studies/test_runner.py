@@ -317,3 +317,22 @@ def test_a_metric_name_is_a_safe_file_name(tmp_path: Path) -> None:
         "odd..._c.png",
         "odd.a_b.png",
     ]
+
+
+def test_a_cell_s_dataset_and_selections(serial: sb.Study) -> None:
+    data = serial.dataset(1, 1)
+    row = serial.table[(serial.table["scenario"] == 1) & (serial.table["replicate"] == 1)].iloc[0]
+    assert data.spec.noise[0].n == row["noise[0].n"]
+    chosen = SelectKBest(f_classif, k=3).fit(data.X, data.y.astype(str)).get_support()
+    assert sorted(serial.selected[(1, 1)]["t"]) == sorted(data.X.columns[chosen])
+    with pytest.raises(sb.SpecError, match="cell"):
+        serial.dataset(9, 0)
+
+
+def test_the_refusal_of_another_study_says_what_differs(tmp_path: Path) -> None:
+    kwargs = dict(methods={"t": "t_test"}, progress=False, out=tmp_path / "s")
+    sb.study(BASE, metrics=["precision"], **kwargs)
+    with pytest.raises(sb.SpecError, match=r"its metrics differ"):
+        sb.study(BASE, metrics=["recall"], **kwargs)
+    with pytest.raises(sb.SpecError, match=r"its replicates, seed differ"):
+        sb.study(BASE, metrics=["precision"], replicates=2, seed=1, **kwargs)
