@@ -58,14 +58,15 @@ class Plan:
         return [(s.index, r) for s in self.scenarios for r in range(self.replicates)]
 
     def fingerprint(self) -> str:
-        """A digest of what determines the results (a resumed run must match it)."""
+        """A digest of what determines a cell's results (a resumed run must match it). The
+        number of replicates is not part of it: replicate r's cells are the same in a study
+        of any size, so a finished study grows by running it again with more."""
         described = {
             "scenarios": [s.spec.model_dump(mode="json") for s in self.scenarios],
             "methods": [(m.name, canonical(m.estimator)) for m in self.methods],
             "metrics": [
                 (m.name, canonical(m.compute) if m.needs is None else "") for m in self.metrics
             ],
-            "replicates": self.replicates,
             "seed": self.seed,
             "cv": [list(self.cv.schemes), self.cv.n_splits, self.cv.groups],
         }

@@ -97,7 +97,9 @@ class CellStore:
         try:
             self.cells.mkdir(parents=True, exist_ok=True)
             text = json.dumps(self.described, indent=1, default=str)
-            self._replace(self.folder / STUDY_FILE, text)
+            record = self.folder / STUDY_FILE
+            self.unchanged = record.is_file() and record.read_text() == text
+            self._replace(record, text)
         except OSError as exc:
             raise _named(exc, self.folder) from None
 
@@ -123,7 +125,8 @@ class CellStore:
             return  # the same study: resumed
         if not overwrite:
             mine = json.loads(json.dumps(self.described, default=str))
-            differ = [k for k in mine if k != "fingerprint" and held.get(k) != mine[k]]
+            same = ("fingerprint", "replicates")  # a study may grow by replicates
+            differ = [k for k in mine if k not in same and held.get(k) != mine[k]]
             what = (
                 ", ".join(differ)
                 or "the scenarios' specs, the methods' parameters or a function's code"
@@ -138,8 +141,10 @@ class CellStore:
             shutil.rmtree(path) if path.is_dir() else path.unlink()
 
     def finished(self) -> bool:
-        """Whether the results and the report of every cell are written."""
-        return all((self.folder / n).is_file() for n in ("results.parquet", "report.md"))
+        """Whether the results and the report of this very study are written (not of the
+        same study with another number of replicates)."""
+        written = all((self.folder / n).is_file() for n in ("results.parquet", "report.md"))
+        return self.unchanged and written
 
     def _cell_files(self) -> dict[tuple[int, int], Path]:
         """The written cells of this study's plan, by (scenario, replicate)."""

@@ -334,5 +334,21 @@ def test_the_refusal_of_another_study_says_what_differs(tmp_path: Path) -> None:
     sb.study(BASE, metrics=["precision"], **kwargs)
     with pytest.raises(sb.SpecError, match=r"its metrics differ"):
         sb.study(BASE, metrics=["recall"], **kwargs)
-    with pytest.raises(sb.SpecError, match=r"its replicates, seed differ"):
+    with pytest.raises(sb.SpecError, match=r"its seed differ"):
         sb.study(BASE, metrics=["precision"], replicates=2, seed=1, **kwargs)
+
+
+def test_a_finished_study_grows_by_replicates(tmp_path: Path) -> None:
+    """Replicate r's cells do not depend on how many replicates there are: a study run
+    again with more runs only the new ones, and gives the larger study's table."""
+    flag, log = tmp_path / "never", tmp_path / "calls"
+    kwargs = dict(methods={"pick": FailOnce(flag, log)}, metrics=["precision"], progress=False)
+    sb.study(BASE, {"noise[0].n": [12, 6]}, replicates=2, out=tmp_path / "s", **kwargs)
+    log.write_text("")
+    grown = sb.study(BASE, {"noise[0].n": [12, 6]}, replicates=3, out=tmp_path / "s", **kwargs)
+    assert sorted(log.read_text().split()) == ["15", "9"]  # replicate 2 of each scenario
+    whole = sb.study(BASE, {"noise[0].n": [12, 6]}, replicates=3, **kwargs)
+    pd.testing.assert_frame_equal(grown.table, whole.table)
+    fewer = sb.study(BASE, {"noise[0].n": [12, 6]}, replicates=1, out=tmp_path / "s", **kwargs)
+    assert set(fewer.table["replicate"]) == {0}
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "s" / "results.parquet"), fewer.table)
