@@ -116,7 +116,7 @@ def _called(method: Method, X: pd.DataFrame, y: pd.Series) -> tuple[list[str], p
                 f"a boolean selection needs one entry per feature ({X.shape[1]})",
             )
         return [str(c) for c in X.columns[arr]], scores
-    names = [str(v) for v in out]
+    names = [str(v) for v in arr.ravel().tolist()]  # ``out`` may be a spent generator
     unknown = sorted(set(names) - {str(c) for c in X.columns})
     if unknown:
         raise SpecError(

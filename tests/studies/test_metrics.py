@@ -317,3 +317,11 @@ def test_the_oracle_is_one_row_per_score() -> None:
         gap = rows[("lr", "auc_gap", scheme)]
         assert gap == pytest.approx(rows[("oracle", "auc", "")] - rows[("lr", "auc", scheme)])
     assert study.plot("auc", "group") is not None
+
+
+def test_a_generator_of_names_is_a_selection() -> None:
+    def lazily(X: pd.DataFrame, y: pd.Series):
+        return (c for c in X.columns if c.startswith("inf0_"))
+
+    study = sb.study(SPEC, methods={"g": lazily}, metrics=["recall", "n_selected"], progress=False)
+    assert _values(study, "g") == {"recall": 1.0, "n_selected": 3.0}
