@@ -201,3 +201,14 @@ def test_a_key_given_twice_is_refused(tmp_path: Path, capsys: pytest.CaptureFixt
     path = write(tmp_path, STUDY.replace("replicates: 2", "replicates: 2\nreplicates: 3"))
     assert main(["validate", str(path)]) == 2
     assert "'replicates' is given twice" in one_line(capsys)
+
+
+def test_the_guide_s_study_file_is_valid(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = Path(__file__).resolve().parents[2]
+    text = (root / "docs" / "studies.md").read_text().split("```yaml\n")[1].split("```")[0]
+    (tmp_path / "demo.yaml").write_text((root / "models" / "demo.yaml").read_text())
+    (tmp_path / "study.yaml").write_text(text)
+    assert main(["validate", str(tmp_path / "study.yaml")]) == 0
+    assert "120 datasets, 3 method(s), 3 metric(s)" in capsys.readouterr().out
