@@ -3,6 +3,7 @@ on every row), its cross-validated scores under each scheme, or its fit's recove
 
 from __future__ import annotations
 
+import time
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,7 +48,8 @@ class MethodResult:
     ``selected``: the selected feature names (None: the method selects none);
     ``scores``: float Series over every feature (larger: more important), or None;
     ``cv``: ``{scheme: {metric: mean score over folds}}``; ``recovery``: the fit's
-    ``Fit.recovery(nuisance=False)`` table, or None.
+    ``Fit.recovery(nuisance=False)`` table, or None; ``seconds``: the wall time the method
+    took on the dataset (its fit, selection and cross-validation).
     """
 
     method: Method
@@ -55,6 +57,7 @@ class MethodResult:
     scores: pd.Series | None = None
     cv: dict[str, dict[str, float]] = field(default_factory=dict)
     recovery: pd.DataFrame | None = None
+    seconds: float = float("nan")
 
 
 def batch_column(data: Dataset) -> str | None:
@@ -223,7 +226,14 @@ def shuffled_columns(X: pd.DataFrame, seed: int) -> pd.DataFrame:
 def apply_method(method: Method, data: Dataset, settings: CVSettings, seed: int) -> MethodResult:
     """Run ``method`` on ``data`` with every random choice seeded by ``seed``; selectors and
     classifiers see the columns in an order drawn from ``seed`` (``shuffled_columns``), a
-    fit sees the table as the model writes it."""
+    fit sees the table as the model writes it. ``seconds`` holds the wall time it took."""
+    start = time.perf_counter()
+    result = _applied(method, data, settings, seed)
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def _applied(method: Method, data: Dataset, settings: CVSettings, seed: int) -> MethodResult:
     result = MethodResult(method)
     if FITS in method.gives:
         from synthbio_ppl.inference.fitting import fit

@@ -33,6 +33,9 @@ from synthbio_ppl.data.dataset import Dataset
 from synthbio_ppl.studies.apply import PREDICTION_SCORES, MethodResult
 from synthbio_ppl.studies.method_types import FITS, PREDICTS, SCORES, SELECTS
 
+ANY = "any"
+"""A metric every method gives."""
+
 __all__ = [
     "GAPS",
     "METRICS",
@@ -144,8 +147,13 @@ METRICS: dict[str, Metric] = {
         m: Metric(m, FITS, _fit_metric(m), about="of the fit's parameters of interest")
         for m in ("coverage", "bias", "mean_z")
     },
+    "seconds": Metric("seconds", ANY, about="the method's wall time on the dataset"),
 }
 """Every built-in metric by name."""
+
+UNTIMED = {"seconds"}
+"""Metrics left out of the default: a wall time differs from run to run (and worker to
+worker), the other metrics do not."""
 
 GAPS = {f"{m}_gap": m for m in PREDICTION_SCORES}
 """Gap metric -> the score it compares with the oracle's."""
@@ -159,7 +167,10 @@ def resolve_metrics(metrics: Any, gives: set[str], replicates: int) -> list[Metr
         metrics = [
             m
             for m in METRICS
-            if METRICS[m].needs in gives and m not in GAPS and (m != "stability" or replicates > 1)
+            if (METRICS[m].needs in gives or METRICS[m].needs == ANY)
+            and m not in GAPS
+            and m not in UNTIMED
+            and (m != "stability" or replicates > 1)
         ]
     if isinstance(metrics, str | bytes | dict) or not hasattr(metrics, "__iter__"):
         raise SpecError("metrics", metrics, "give a list of metric names or functions")
@@ -187,7 +198,7 @@ def resolve_metrics(metrics: Any, gives: set[str], replicates: int) -> list[Metr
                 f"metrics[{i}]", metric, f"{hint}one of {', '.join(METRICS)}, or a function"
             )
         chosen = METRICS[metric]
-        if chosen.needs not in gives:
+        if chosen.needs not in gives and chosen.needs != ANY:
             word = {
                 SELECTS: "a feature selector",
                 SCORES: "a selector that scores features",
@@ -210,9 +221,11 @@ def method_rows(data: Dataset, result: MethodResult, metrics: list[Metric]) -> l
     if SCORES in gives:
         selection.update(_ranking(data, result))
     for metric in metrics:
-        if metric.needs is not None and metric.needs not in gives:
+        if metric.needs not in (None, ANY) and metric.needs not in gives:
             continue
-        if metric.name in selection:
+        if metric.name == "seconds":
+            rows.append((metric.name, "", "", result.seconds))
+        elif metric.name in selection:
             rows.append((metric.name, "", "", selection[metric.name]))
         elif metric.name in PREDICTION_SCORES:
             rows += [(metric.name, s, "", v[metric.name]) for s, v in result.cv.items()]

@@ -325,3 +325,19 @@ def test_a_generator_of_names_is_a_selection() -> None:
 
     study = sb.study(SPEC, methods={"g": lazily}, metrics=["recall", "n_selected"], progress=False)
     assert _values(study, "g") == {"recall": 1.0, "n_selected": 3.0}
+
+
+def test_seconds_time_each_method_and_are_asked_for() -> None:
+    import time
+
+    def slow(X: pd.DataFrame, y: pd.Series) -> list[str]:
+        time.sleep(0.2)
+        return list(X.columns[:2])
+
+    methods = {"slow": slow, "t": SelectKBest(f_classif, k=3), "lr": LogisticRegression()}
+    study = sb.study(SPEC, methods=methods, metrics=["seconds"], progress=False)
+    seconds = study.table.set_index("method")["value"]
+    assert seconds["slow"] >= 0.2 and seconds["t"] < seconds["slow"]
+    assert (seconds > 0).all() and len(seconds) == 3
+    default = sb.study(SPEC, methods={"t": SelectKBest(f_classif, k=3)}, progress=False)
+    assert "seconds" not in set(default.table["metric"])
