@@ -25,6 +25,7 @@ import pandas as pd
 
 from synthbio_ppl.clustering.options import METHODS, SCALINGS
 from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.engine.progress import Progress
 
 if TYPE_CHECKING:
     from synthbio_ppl.data.dataset import Dataset
@@ -133,6 +134,7 @@ def cluster_check(
     columns: Sequence[str] | None = None,
     silhouette_rows: int = 2000,
     threads: int | None = 1,
+    progress: bool | None = None,
 ) -> pd.DataFrame:
     """One row per (scaling, method, k): ari, nmi, silhouette, bic, stability, chosen.
 
@@ -142,14 +144,21 @@ def cluster_check(
     subsample of ``silhouette_rows`` rows (exact below that size). ``threads`` caps the
     BLAS/OpenMP threads of each fit (None: the libraries' default); one thread per fit is
     fastest for these small problems and avoids oversubscription on a busy machine.
+    ``progress``: a bar of the (scaling, method, k) settings done on stderr (None: when
+    stderr is a terminal); the check takes seconds to minutes on 10,000 rows.
     """
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=threads):
-        return _check(
-            data, truth_labels, k_range, methods, scalings, n_bootstrap, seed, columns,
-            silhouette_rows,
-        )  # fmt: skip
+    total = len(scalings) * len(methods) * len(k_range)
+    bar = Progress(progress, total, 0, "cluster check", "settings")
+    try:
+        with threadpool_limits(limits=threads):
+            return _check(
+                data, truth_labels, k_range, methods, scalings, n_bootstrap, seed, columns,
+                silhouette_rows, bar,
+            )  # fmt: skip
+    finally:
+        bar.close()
 
 
 def _check(
@@ -162,6 +171,7 @@ def _check(
     seed: int,
     columns: Sequence[str] | None,
     silhouette_rows: int,
+    bar: Progress,
 ) -> pd.DataFrame:
     from sklearn.metrics import (
         adjusted_rand_score,
@@ -197,6 +207,7 @@ def _check(
                         "truth_groups": n_truth,
                     }
                 )
+                bar.update(1)
     table = pd.DataFrame(rows)
     table["chosen"] = False
     for _, group in table.groupby(["scaling", "method"], sort=False):

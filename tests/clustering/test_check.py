@@ -111,3 +111,25 @@ def test_cli_handler_and_plot(separated: sb.Dataset, tmp_path, capsys) -> None:
     assert list(table["k"]) == [2, 3, 2, 3] and png.stat().st_size > 0
     figure = plot_cluster_check(table, metrics=("ari", "silhouette"))
     assert len(figure.axes) == 2 and len(figure.axes[0].lines) >= 4
+
+
+def test_a_progress_bar_counts_the_settings(separated: sb.Dataset, capsys) -> None:
+    cluster_check(
+        separated,
+        k_range=[2, 3],
+        methods=["kmeans"],
+        scalings=["zscore"],
+        n_bootstrap=1,
+        progress=True,
+    )
+    err = capsys.readouterr().err
+    assert "cluster check" in err and "2/2" in err
+    cluster_check(
+        separated,
+        k_range=[2],
+        methods=["kmeans"],
+        scalings=["zscore"],
+        n_bootstrap=1,
+        progress=False,
+    )
+    assert capsys.readouterr().err == ""
