@@ -41,6 +41,16 @@ class Cell:
     selected: dict[str, list[str]]
 
 
+def _cell_name(plan: Plan, scenario: int, replicate: int) -> str:
+    return f"scenario {scenario} ({plan.scenarios[scenario].label}), replicate {replicate}"
+
+
+def _failure(path: str, where: str, error: BaseException) -> MethodFailed:
+    """The one-line refusal of a method or metric that raised on a cell's dataset."""
+    text = " ".join(str(error).split())[:300]
+    return MethodFailed(path, where, f"{type(error).__name__}: {text}")
+
+
 def run_cell(plan: Plan, scenario: int, replicate: int) -> Cell:
     """Generate the scenario's dataset with the replicate's seed and score every method.
 
@@ -67,19 +77,11 @@ def run_cell(plan: Plan, scenario: int, replicate: int) -> Cell:
         except SpecError:
             raise
         except MetricFailed as failed:
-            label = plan.scenarios[scenario].label
-            raise MethodFailed(
-                f"metrics.{failed.name}",
-                f"method {method.name!r}, scenario {scenario} ({label}), replicate {replicate}",
-                f"{type(failed.error).__name__}: {' '.join(str(failed.error).split())[:300]}",
-            ) from failed.error
+            where = f"method {method.name!r}, {_cell_name(plan, scenario, replicate)}"
+            raise _failure(f"metrics.{failed.name}", where, failed.error) from failed.error
         except Exception as exc:
-            label = plan.scenarios[scenario].label
-            raise MethodFailed(
-                f"methods.{method.name}",
-                f"scenario {scenario} ({label}), replicate {replicate}",
-                f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}",
-            ) from exc
+            where = _cell_name(plan, scenario, replicate)
+            raise _failure(f"methods.{method.name}", where, exc) from exc
         rows += [(method.name, r) for r in found]
         if result.selected is not None:
             selected[method.name] = result.selected

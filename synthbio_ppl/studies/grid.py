@@ -8,8 +8,10 @@ methods", Stat. Med. 38:2074. A list of mappings gives the scenarios one by one 
 
 from __future__ import annotations
 
+import copy
 import itertools
 import json
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -141,9 +143,7 @@ def _set(tree: Any, path: str, parts: tuple[str | int, ...], value: Any) -> None
                 raise SpecError(
                     f"grid.{path}", value, f"{where} no field {part!r} (its fields: {known})"
                 )
-        walked = (
-            f"{walked}[{part}]" if isinstance(part, int) else ".".join(filter(None, [walked, part]))
-        )
+        walked = _text_of(parts[: depth + 1])
         if last:
             node[part] = value
         elif node[part] is None:
@@ -193,9 +193,7 @@ def scenarios(
         points: list[dict[str, Any]] = [{}]
     elif isinstance(grid, Mapping):
         axes = {path: _levels(path, values) for path, values in grid.items()}
-        size = 1
-        for levels in axes.values():
-            size *= len(levels)
+        size = math.prod(len(levels) for levels in axes.values())
         if size > MAX_SCENARIOS:
             raise SpecError(
                 "grid", f"{size:,} scenarios", f"at most {MAX_SCENARIOS:,}: split the study"
@@ -208,7 +206,7 @@ def scenarios(
         for i, point in enumerate(grid):
             if not isinstance(point, Mapping):
                 raise SpecError(f"grid[{i}]", point, "a scenario is a mapping {path: value}")
-            points.append(dict(point))
+            points.append({path: _plain(value) for path, value in point.items()})
     else:
         raise SpecError("grid", grid, "a mapping {path: [values]} or a list of {path: value}")
     parsed = {path: parse_path(path) for point in points for path in point}
@@ -219,7 +217,7 @@ def scenarios(
         del dumped["classes"]  # implicit: the rows come from the block (outcome.n), as given
     out = []
     for index, point in enumerate(points):
-        tree = json.loads(json.dumps(dumped))
+        tree = copy.deepcopy(dumped)
         for path, value in point.items():
             _set(tree, path, parsed[path], value)
         try:

@@ -32,6 +32,7 @@ from synthbio_ppl.core.errors import SpecError, short_repr
 from synthbio_ppl.data.dataset import Dataset
 from synthbio_ppl.studies.apply import PREDICTION_SCORES, MethodResult
 from synthbio_ppl.studies.method_types import FITS, PREDICTS, SCORES, SELECTS
+from synthbio_ppl.teaching.selection import selection_scores
 
 ANY = "any"
 """A metric every method gives."""
@@ -73,17 +74,15 @@ def true_set(data: Dataset) -> pd.Series:
 
 
 def _selection(data: Dataset, result: MethodResult) -> dict[str, float]:
-    signal = true_set(data)
-    truth = set(signal.index[signal].astype(str))
-    chosen = set(result.selected or [])
-    hits, n_sel, n_true = len(chosen & truth), len(chosen), len(truth)
-    union = len(chosen | truth)
+    """Precision, recall and F1 (``teaching.selection.selection_scores``), the Jaccard
+    index |S∩T|/|S∪T| (two empty sets agree: 1) and the size of the selected set."""
+    scores = selection_scores(result.selected or [], true_set(data))
+    hits = scores["true_positives"]
+    union = scores["n_selected"] + scores["n_signal"] - hits
     return {
-        "precision": hits / n_sel if n_sel else float("nan"),
-        "recall": hits / n_true if n_true else float("nan"),
-        "f1": 2 * hits / (n_sel + n_true) if n_sel + n_true else float("nan"),
+        **{k: scores[k] for k in ("precision", "recall", "f1")},
         "jaccard": hits / union if union else 1.0,
-        "n_selected": float(n_sel),
+        "n_selected": float(scores["n_selected"]),
     }
 
 

@@ -110,7 +110,8 @@ def _check_run(n_jobs: Any, client: Any, out: Any) -> None:
         raise SpecError(
             "n_jobs",
             n_jobs,
-            f"a number of workers from 1 to {limit} (4 per core), or -1 for every core",
+            f"a number of workers from 1 to {limit} ({MAX_JOBS_PER_CORE} per core), or -1 for "
+            "every core",
         )
     if client is not None and not all(hasattr(client, a) for a in ("submit", "scatter", "cancel")):
         raise SpecError("client", type(client).__name__, "a dask.distributed.Client, or None")
@@ -166,15 +167,15 @@ def study(
     factorial over spec field paths (``informative[0].effect_size``, ``noise[0].n``,
     ``batches.confounding``), or a list of ``{path: value}`` scenarios. ``methods``:
     ``{name: method}``, each a scikit-learn selector or classifier (or Pipeline), a callable
-    ``f(X, y) -> selected features``, a preset name (``studies.methods.PRESETS``) or
+    ``f(X, y) -> selected features``, a preset name (``studies.presets.PRESETS``) or
     ``FitMethod``. ``metrics``: names from ``studies.metrics.METRICS`` or functions
     ``f(data, result)``; default: every built-in metric the methods can be scored by.
     ``cv``: ``{"schemes": ["random", "group", "leave_one_batch_out"], "n_splits": 5,
     "groups": covariate}`` for the classifiers. Selectors and classifiers see X's columns
     in an order drawn per cell (names kept; ``apply.shuffled_columns``). Replicate r's
-    dataset has the seed
-    ``cell_seed(seed, r)`` in every scenario; methods' unset ``random_state`` is derived
-    from it, so the table does not depend on ``n_jobs`` or the client.
+    dataset has the seed ``cell_seed(seed, r)`` in every scenario; methods' unset
+    ``random_state`` is derived from it, so the table does not depend on ``n_jobs`` or the
+    client.
 
     ``out``: a folder; each finished cell is written there at once, and a run with the
     same study and folder resumes where a stopped one ended. It gets ``results.parquet``,

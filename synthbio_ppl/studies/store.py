@@ -4,9 +4,7 @@ leaves only finished cells), and the results once every cell is in."""
 
 from __future__ import annotations
 
-import errno
 import json
-import os
 import re
 import shutil
 from pathlib import Path
@@ -14,7 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from synthbio_ppl.core.errors import OUTPUT_ARGUMENTS, SpecError, is_disk_full
+from synthbio_ppl.core.errors import OUTPUT_ARGUMENTS, SpecError
+from synthbio_ppl.engine.staging import staged_files
 from synthbio_ppl.studies.cells import COLUMNS, Cell
 from synthbio_ppl.studies.plan import Plan
 
@@ -39,12 +38,18 @@ CELL_FILE = re.compile(r"s([0-9]{5})_r([0-9]{5})\.parquet")
 PLOT_FILE = re.compile(r"[A-Za-z0-9_.-]+\.png")
 
 
+def _staged(name: str) -> bool:
+    """A file being written, or left by a writer that was killed (``staged_files`` writes
+    hidden files beside their targets): not the user's, never a result."""
+    return name.startswith(".")
+
+
 def _foreign(folder: Path) -> list[str]:
     """The files and folders in a study folder that a study did not write."""
     out = []
     for path in sorted(folder.iterdir()):
         name = path.name
-        if name.endswith(".partial"):
+        if _staged(name):
             continue
         if name not in OUR_FILES or path.is_dir() != (name in (CELL_FOLDER, "plots")):
             out.append(name)
@@ -53,8 +58,7 @@ def _foreign(folder: Path) -> list[str]:
             out += [
                 f"{name}/{p.name}"
                 for p in sorted(path.iterdir())
-                if not p.name.endswith(".partial")
-                and not (pattern.fullmatch(p.name) and p.is_file())
+                if not _staged(p.name) and not (pattern.fullmatch(p.name) and p.is_file())
             ]
     return out
 
@@ -94,17 +98,14 @@ class CellStore:
             )
         if self.folder.is_dir():
             self._claim(overwrite)
-        try:
-            self.cells.mkdir(parents=True, exist_ok=True)
-            text = json.dumps(self.described, indent=1, default=str)
-            record = self.folder / STUDY_FILE
-            self.unchanged = record.is_file() and record.read_text() == text
-            self._replace(record, text)
-        except OSError as exc:
-            raise _named(exc, self.folder) from None
+        self.cells.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(self.described, indent=1, default=str)
+        record = self.folder / STUDY_FILE
+        self.unchanged = record.is_file() and record.read_text() == text
+        self.put(STUDY_FILE, lambda path: path.write_text(text))
 
     def _claim(self, overwrite: bool) -> None:
-        present = [p for p in self.folder.iterdir() if not p.name.endswith(".partial")]
+        present = [p for p in self.folder.iterdir() if not _staged(p.name)]
         if not present:
             return
         foreign = _foreign(self.folder)
@@ -175,13 +176,9 @@ class CellStore:
         table = pa.Table.from_pandas(cell.table, preserve_index=False)
         meta = {**(table.schema.metadata or {}), SELECTED_KEY: json.dumps(cell.selected).encode()}
         target = self.cells / _cell_name(cell.scenario, cell.replicate)
-        partial = target.with_suffix(".partial")
-        try:
-            pq.write_table(table.replace_schema_metadata(meta), partial)
-            os.replace(partial, target)
-        except OSError as exc:
-            partial.unlink(missing_ok=True)
-            raise _named(exc, self.folder) from None
+        what = f"cell {target.name} (the finished cells are kept: run again to resume)"
+        with staged_files([target], 0, what) as (path,):
+            pq.write_table(table.replace_schema_metadata(meta), path)
 
     def read(self) -> tuple[pd.DataFrame, dict[tuple[int, int], dict[str, list[str]]]]:
         """Every written cell's rows (scenario, replicate order) and selected sets."""
@@ -197,28 +194,9 @@ class CellStore:
         return table, selected
 
     def put(self, name: str, write: Any) -> Path:
-        """Write one result file through ``write(path)``, renamed into place whole."""
+        """Write one file of the study through ``write(path)``, renamed into place whole
+        (``engine.staging.staged_files``: a full disk is named, the earlier file kept)."""
         target = self.folder / name
-        partial = target.with_name(f".{target.name}.partial")
-        try:
-            write(partial)
-            os.replace(partial, target)
-        except OSError as exc:
-            partial.unlink(missing_ok=True)
-            raise _named(exc, self.folder) from None
+        with staged_files([target], 0, f"the study's {name}") as (path,):
+            write(path)
         return target
-
-    def _replace(self, target: Path, text: str) -> None:
-        partial = target.with_name(f".{target.name}.partial")
-        partial.write_text(text)
-        os.replace(partial, target)
-
-
-def _named(exc: OSError, folder: Path) -> OSError:
-    if is_disk_full(exc):
-        return OSError(
-            errno.ENOSPC,
-            "the disk is full; the finished cells are kept, rerun to resume",
-            str(folder),
-        )
-    return OSError(exc.errno, f"cannot write the study ({exc.strerror})", str(folder))

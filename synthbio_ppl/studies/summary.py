@@ -5,10 +5,10 @@ Stat. Med. 38:2074, §5: report the Monte Carlo SE of every performance measure)
 
 from __future__ import annotations
 
-from itertools import combinations
-
 import numpy as np
 import pandas as pd
+
+from synthbio_ppl.teaching.selection import selection_stability
 
 __all__ = ["KEYS", "interval", "stability_rows", "summarise"]
 
@@ -44,8 +44,10 @@ def stability_rows(
             by.setdefault((scenario, method), []).append(set(names))
     rows = []
     for (scenario, method), sets in by.items():
-        pairs = [len(a & b) / len(a | b) if a | b else 1.0 for a, b in combinations(sets, 2)]
-        value = float(np.mean(pairs)) if pairs else float("nan")
+        value = float("nan")
+        if len(sets) > 1:  # the vocabulary stands for the features: Kuncheva's index unused
+            vocabulary = max(len(set().union(*sets)), 1)
+            value = selection_stability(sets, vocabulary)["mean_jaccard"]
         rows.append((scenario, method, "stability", "", "", len(sets), value))
     columns = [*KEYS, "n", "mean"]
     return pd.DataFrame(rows, columns=columns)
@@ -59,16 +61,19 @@ def summarise(
 ) -> pd.DataFrame:
     """The summary table: ``KEYS``, the grid's axis columns, then n, mean, sd, se, ci_low,
     ci_high. ``axes``: one row per scenario (index ``scenario``), a column per grid path."""
-    if table.empty:
-        stats = pd.DataFrame(columns=[*KEYS, "n", "mean", "sd", "se", "ci_low", "ci_high"])
-    else:
-        stats = (
-            table.groupby(KEYS, sort=True, dropna=False)["value"].apply(interval).unstack()
-        ).reset_index()
+    from scipy.stats import t
+
+    finite = table["value"].where(np.isfinite(table["value"]))  # ±inf left out, as NaN
+    grouped = finite.groupby([table[k] for k in KEYS], sort=True, dropna=False)
+    stats = grouped.agg(["count", "mean", "std"]).reset_index()
+    stats = stats.rename(columns={"count": "n", "std": "sd"})
+    stats["se"] = stats["sd"] / np.sqrt(stats["n"])
+    with np.errstate(invalid="ignore"):
+        half = t.ppf(0.975, stats["n"] - 1) * stats["se"]  # NaN below two values
+    stats["ci_low"], stats["ci_high"] = stats["mean"] - half, stats["mean"] + half
     if stability:
         stats = pd.concat([stats, stability_rows(selected)], ignore_index=True)
     stats["n"] = stats["n"].astype("int64")
-    stats = stats.sort_values(KEYS, kind="stable", ignore_index=True)
     return axes.reset_index().merge(stats, on="scenario", how="right")[
         ["scenario", *axes.columns, *KEYS[1:], "n", "mean", "sd", "se", "ci_low", "ci_high"]
     ]
