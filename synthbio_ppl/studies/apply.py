@@ -13,6 +13,8 @@ import pandas as pd
 
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.data.dataset import Dataset
+from synthbio_ppl.model.layout import Layout, build_layout
+from synthbio_ppl.processes.registry import modifier_of
 from synthbio_ppl.studies.method_types import FITS, PREDICTS, SCORES, SELECTS, Method
 from synthbio_ppl.studies.methods import seeded
 
@@ -60,9 +62,11 @@ class MethodResult:
     seconds: float = float("nan")
 
 
-def batch_column(data: Dataset) -> str | None:
-    """The covariate holding each row's batch, or None without batches."""
-    return "batch" if "batch" in data.covariates.columns else None
+def batch_column(layout: Layout) -> str | None:
+    """The covariate holding each row's batch (the column modifiers' design column), or
+    None for a layout without batches."""
+    names = [c for s in layout.modifiers for c in modifier_of(s.field).design_columns(s)]
+    return names[0] if names else None
 
 
 def _selection(model: Any, columns: pd.Index) -> tuple[list[str], pd.Series | None]:
@@ -164,7 +168,7 @@ def _splits(scheme: str, data: Dataset, settings: CVSettings, seed: int) -> tupl
 
     if scheme == "random":
         return StratifiedKFold(settings.n_splits, shuffle=True, random_state=seed), None
-    column = settings.groups if scheme == "group" else batch_column(data)
+    column = settings.groups if scheme == "group" else batch_column(build_layout(data.spec))
     groups = np.asarray(data.covariates[column])
     if scheme == "group":
         n_groups = len(pd.unique(groups))

@@ -16,7 +16,7 @@ from synthbio_ppl.data.checks import design_levels
 from synthbio_ppl.engine.budget import check_budget
 from synthbio_ppl.model.layout import build_layout
 from synthbio_ppl.model.scene import SpecLike, as_spec
-from synthbio_ppl.studies.apply import PREDICTION_SCORES, SCHEMES, CVSettings
+from synthbio_ppl.studies.apply import PREDICTION_SCORES, SCHEMES, CVSettings, batch_column
 from synthbio_ppl.studies.fingerprints import canonical
 from synthbio_ppl.studies.grid import Scenario, scenarios
 from synthbio_ppl.studies.method_types import PREDICTS, Method
@@ -128,7 +128,7 @@ def _check_scenarios(
                 "that many splits",
             )
         columns = design_levels(layout)
-        if predicts and "leave_one_batch_out" in cv.schemes and "batch" not in columns:
+        if predicts and "leave_one_batch_out" in cv.schemes and batch_column(layout) is None:
             raise SpecError(
                 "cv.schemes", "leave_one_batch_out", f"{where} has no batches to hold out"
             )
