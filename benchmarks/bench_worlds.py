@@ -56,8 +56,8 @@ def main() -> None:
     worlds = {
         "factual": {},
         "without batches": {"without": ["batches"]},
-        "do noise_000 = 0, every row": {"do": {"noise_000": 0.0}},
-        "do noise_000 = 0, half the rows": {"do": {"noise_000": half}},
+        "do noise_0 = 0, every row": {"do": {"noise_0": 0.0}},
+        "do noise_0 = 0, half the rows": {"do": {"noise_0": half}},
     }
     spec = sb.validate_spec(SPEC)
     for kwargs in worlds.values():  # warm: compile every program once

@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from synthbio_ppl.core.lazy import np, pd
 from synthbio_ppl.core.priors import Prior
 from synthbio_ppl.core.world import Variable
-from synthbio_ppl.processes.block import Block, LatentRange, RowDesign, Rows
+from synthbio_ppl.processes.block import Block, LatentRange, RowDesign, Rows, is_index
 
 if TYPE_CHECKING:
     from jax import Array
@@ -112,11 +112,11 @@ class BlockProcess:
         )
 
     def columns(self, block: Block) -> list[str]:
-        """Readable column names: ``inf0_3`` (zero-padded to the block's width)."""
+        """Readable column names: ``inf0_3``, the block's name and the feature's index (not
+        padded, so a column keeps its name when its block grows)."""
         if block.columns:
             return list(block.columns)
-        width = len(str(block.n_features - 1))
-        return [f"{block.name}_{j:0{width}d}" for j in range(block.n_features)]
+        return [f"{block.name}_{j}" for j in range(block.n_features)]
 
     def has_column(self, block: Block, name: str) -> bool:
         """Whether ``name`` is one of the block's columns (without listing them all: a
@@ -124,11 +124,7 @@ class BlockProcess:
         if block.columns:
             return name in block.columns
         index = name.removeprefix(f"{block.name}_")
-        width = len(str(block.n_features - 1))
-        return (
-            index != name and len(index) == width and index.isdigit()
-            and int(index) < block.n_features
-        )  # fmt: skip
+        return index != name and is_index(index) and int(index) < block.n_features
 
     # -- counterfactual worlds
     def variable(self, block: Block, name: str) -> Variable | None:
@@ -147,8 +143,7 @@ class BlockProcess:
     def variable_names(self, block: Block) -> list[str]:
         """Names ``do`` may set, for messages (a wide block by its first and last column)."""
         if block.n_features > 10_000 and not block.columns:  # no list of a million names
-            width = len(str(block.n_features - 1))
-            return [f"{block.name}_{0:0{width}d} … {block.name}_{block.n_features - 1}"]
+            return [f"{block.name}_0 … {block.name}_{block.n_features - 1}"]
         columns = self.columns(block)
         return columns if len(columns) <= 3 else [f"{columns[0]} … {columns[-1]}"]
 

@@ -23,7 +23,7 @@ from synthbio_ppl.core.lazy import dist, jnp, np, numpyro, pd
 from synthbio_ppl.core.priors import Prior
 from synthbio_ppl.processes.block import Block, RowDesign
 from synthbio_ppl.processes.modifier import ColumnModifier
-from synthbio_ppl.processes.selection import affected_ranges, check_affects
+from synthbio_ppl.processes.selection import affected_ranges, block_segments, check_affects
 from synthbio_ppl.spec.fields import Count, Strict
 
 if TYPE_CHECKING:
@@ -93,6 +93,8 @@ class BatchLayout:
     effect: str
     granularity: str
     affected: tuple[tuple[int, int], ...]
+    segments: tuple[tuple[int, int, int], ...] = ()
+    """The affected columns as (block id, first index in the block, length) runs."""
     field: str = "batches"
 
     @property
@@ -163,13 +165,19 @@ def _round_preserving_margins(target: np.ndarray, rows: np.ndarray, cols: np.nda
 def batch_effects(layout: BatchLayout, n_features: int) -> tuple[Array, Array]:
     """Sample ``batch.strength`` and the per-batch effects: (shift, scale), each (B, P).
 
-    Unaffected columns get shift 0 and scale 1.
+    Unaffected columns get shift 0 and scale 1. A feature's effects are drawn from a key of
+    its own (its block and its index there): growing another block leaves them unchanged.
     """
+    from synthbio_ppl.families.keyed import ColumnKeyedNormal, column_ids
+
     strength = numpyro.sample(f"{SITE}.strength", STRENGTH.make())
-    width = layout.n_affected if layout.granularity == "per_feature" else 1
+    per_feature = layout.granularity == "per_feature"
+    block_ids, indices = column_ids(layout.segments if per_feature else ((0, 0, 1),))
     name = EFFECT_SITES[0] if layout.effect == "additive" else EFFECT_SITES[1]
-    prior = OFFSET.make(strength).expand([layout.n_batches, width]).to_event(2)
-    draws = numpyro.sample(name, prior)
+    normal = OFFSET.make(strength)  # drawn column by column, with this density
+    loc = jnp.broadcast_to(normal.loc, (layout.n_batches, block_ids.shape[0]))
+    prior = ColumnKeyedNormal(loc, normal.scale, block_ids=block_ids, indices=indices)
+    draws = numpyro.sample(name, prior.to_event(2))
     effect = jnp.broadcast_to(draws, (layout.n_batches, layout.n_affected))
     columns = jnp.concatenate(
         [jnp.arange(start, stop) for start, stop in layout.affected] or [jnp.zeros(0, int)]
@@ -199,11 +207,9 @@ class BatchEffects(ColumnModifier):
         self, group: Batches, blocks: list[Block], selectors: dict[str, str], columns: Any
     ) -> BatchLayout:
         """The static layout; raises SpecError for an ``affects`` naming nothing."""
+        ranges = affected_ranges(group.affects, blocks, selectors, columns, "batches.affects")
         return BatchLayout(
-            group.n,
-            group.effect,
-            group.granularity,
-            affected_ranges(group.affects, blocks, selectors, columns, "batches.affects"),
+            group.n, group.effect, group.granularity, ranges, block_segments(ranges, blocks)
         )
 
     def check_rows(self, group: Batches, n_rows: int) -> None:

@@ -86,3 +86,9 @@ class Rows(NamedTuple):
     obs: Array | None = None
     hidden: Array | None = None
     impute: bool = False
+
+
+def is_index(text: str) -> bool:
+    """Whether ``text`` is a feature index as column names write it: ASCII digits, no
+    leading zero (``"7"``, not ``"07"`` or ``"٧"``), so each column has one name."""
+    return text.isascii() and text.isdigit() and (text == "0" or text[0] != "0")

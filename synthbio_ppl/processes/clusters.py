@@ -17,7 +17,7 @@ from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.core.lazy import dist, jnp, np, numpyro, pd
 from synthbio_ppl.core.priors import Prior
 from synthbio_ppl.processes.base import BlockProcess
-from synthbio_ppl.processes.block import Block, Rows
+from synthbio_ppl.processes.block import Block, Rows, is_index
 from synthbio_ppl.processes.informative import class_dims, class_means, level_means_of, numbers
 from synthbio_ppl.processes.observation import observe
 from synthbio_ppl.spec.fields import (
@@ -129,7 +129,7 @@ class Clusters(BlockProcess):
         if name == f"{block.name}_anchor":
             return True
         index = name.removeprefix(f"{block.name}_proxy")
-        return index != name and index.isdigit() and 1 <= int(index) < block.n_features
+        return index != name and is_index(index) and 1 <= int(index) < block.n_features
 
     def column_index(self, block: Block, name: str) -> int:
         return 0 if name == f"{block.name}_anchor" else int(name.rsplit("_proxy", 1)[1])

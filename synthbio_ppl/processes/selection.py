@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from synthbio_ppl.core.errors import SpecError
+from synthbio_ppl.core.streams import stable_id
 from synthbio_ppl.processes.block import Block
 from synthbio_ppl.spec.fields import YAML_FLAGS, is_flag
 
@@ -85,3 +86,18 @@ def merge_ranges(ranges: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
 def range_indices(ranges: tuple[tuple[int, int], ...]) -> list[int]:
     """The column indices of half-open ranges, in order."""
     return [j for start, stop in ranges for j in range(start, stop)]
+
+
+def block_segments(
+    ranges: tuple[tuple[int, int], ...], blocks: list[Block]
+) -> tuple[tuple[int, int, int], ...]:
+    """The columns of ``ranges`` as ``(stable id of the block's name, first index in the
+    block, length)`` runs, in column order: what keys a column's draws by its block, so
+    that they do not move when another block grows."""
+    segments = []
+    for start, stop in ranges:
+        for block in blocks:
+            first, last = max(start, block.start), min(stop, block.stop)
+            if first < last:
+                segments.append((stable_id(block.name), first - block.start, last - first))
+    return tuple(segments)

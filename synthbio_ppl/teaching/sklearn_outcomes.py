@@ -83,8 +83,7 @@ def _features(
         raise SpecError(
             "n_informative", 0, "give the outcome a feature: n_informative or n_clusters ≥ 1"
         )
-    width = len(str(max(n_informative - 1, 0)))  # block columns are zero-padded to one width
-    names = [f"signal_{j:0{width}d}" for j in range(n_informative)]
+    names = [f"signal_{j}" for j in range(n_informative)]
     names += [f"cluster{k}_anchor" for k in range(n_clusters)]
     given = coefficient if isinstance(coefficient, list | tuple) else [coefficient] * len(names)
     if len(given) != len(names) or not all(

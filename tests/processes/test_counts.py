@@ -499,11 +499,11 @@ def test_deep_libraries_fit_in_float64() -> None:
 def test_a_count_fit_refuses_values_that_are_not_counts() -> None:
     data = sb.generate(scene(n=10))
     frame = data.to_frame()
-    frame["genes_00"] = frame["genes_00"] + 0.5
+    frame["genes_0"] = frame["genes_0"] + 0.5
     with pytest.raises(SpecError, match="whole numbers") as error:
         sb.fit(data.spec, frame, method="svi", svi_steps=5, progress=False)
-    assert error.value.path == "X.genes_00"
-    frame["genes_00"] = -1
+    assert error.value.path == "X.genes_0"
+    frame["genes_0"] = -1
     with pytest.raises(SpecError, match="whole numbers"):
         sb.fit(data.spec, frame, method="svi", svi_steps=5, progress=False)
 

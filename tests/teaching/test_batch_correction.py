@@ -104,7 +104,7 @@ def test_balanced_batches_lose_no_biology_to_combat() -> None:
             "differ only in type",
         ),
         (
-            lambda d: sb.correct_batches(d.X, d.covariates.batch, covariates=d.X["noise_00"]),
+            lambda d: sb.correct_batches(d.X, d.covariates.batch, covariates=d.X["noise_0"]),
             "continuous",
         ),
         (
@@ -112,8 +112,8 @@ def test_balanced_batches_lose_no_biology_to_combat() -> None:
             "covariates has 180 missing",
         ),
         (
-            lambda d: sb.correct_batches(d.X.assign(noise_00=1.0), d.covariates.batch),
-            r"\['noise_00'\] constant in batch 'batch0'",
+            lambda d: sb.correct_batches(d.X.assign(noise_0=1.0), d.covariates.batch),
+            r"\['noise_0'\] constant in batch 'batch0'",
         ),
         (lambda d: sb.score_correction({"uncorrected": d.X}, d), "names a reference row"),
         (lambda d: sb.score_correction(d.X.set_axis(d.X.index + 1), d), r"rows \(index\)"),

@@ -30,7 +30,7 @@ def test_regression_frames_and_truth() -> None:
         n_samples=50, n_informative=12, coefficient=0.5, as_frame=True, return_truth=True
     )
     assert isinstance(X, pd.DataFrame) and isinstance(y, pd.Series)
-    assert list(X.columns[:2]) == ["signal_00", "signal_01"]
+    assert list(X.columns[:2]) == ["signal_0", "signal_1"]
     assert set(truth.outcome.terms["value"]) == {0.5}
 
 

@@ -1,0 +1,45 @@
+"""A column's name never depends on its block's size, and each column has one name."""
+
+from __future__ import annotations
+
+import pytest
+
+import synthbio_ppl as sb
+from synthbio_ppl.processes.block import is_index
+
+
+def _spec(n_noise: int) -> dict:
+    return {
+        "seed": 1,
+        "classes": [{"name": "a", "n": 10}, {"name": "b", "n": 10}],
+        "informative": [{"name": "inf", "n": 3, "effect_size": 1.0}],
+        "noise": [{"name": "noise", "n": n_noise}],
+        "clusters": [{"name": "clu", "n": 12, "correlation": 0.5}],
+    }
+
+
+@pytest.mark.parametrize("n_noise", [11, 101, 1001])
+def test_growing_a_block_keeps_the_names_of_its_first_columns(n_noise: int) -> None:
+    small = sb.generate(_spec(10)).X.columns.tolist()
+    grown = sb.generate(_spec(n_noise)).X.columns.tolist()
+    assert [c for c in small if c in grown] == small
+    assert "noise_9" in small and f"noise_{n_noise - 1}" in grown
+    assert "clu_proxy11" in grown
+
+
+@pytest.mark.parametrize("name", ["noise_07", "noise_٣", "noise_10", "noise_-1", "clu_proxy01"])
+def test_another_spelling_of_a_column_is_not_a_column(name: str) -> None:
+    with pytest.raises(sb.SpecError) as error:
+        sb.generate(_spec(10), do={name: 0.0})
+    assert error.value.value == name
+
+
+def test_the_one_spelling_of_a_column_is_one() -> None:
+    data = sb.generate(_spec(10), do={"noise_7": 0.0, "clu_proxy1": 1.0})
+    assert (data.X["noise_7"] == 0).all() and (data.X["clu_proxy1"] == 1).all()
+
+
+def test_is_index() -> None:
+    assert [is_index(t) for t in ("0", "7", "10", "00", "07", "٧", "", "1_0")] == [
+        True, True, True, False, False, False, False, False,
+    ]  # fmt: skip
