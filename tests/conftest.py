@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "models"
+# Tests that read stderr must not see a compile notice on a slow machine; the notice's own
+# tests switch it on (tests/engine/test_compile_notice.py).
+os.environ.setdefault("SYNTHBIO_COMPILE_NOTICE", "off")
 
 
 def two_classes(n0: int = 50, n1: int = 50) -> list[dict[str, Any]]:

@@ -38,6 +38,7 @@ from synthbio_ppl.core.memory_maps import make_room_for_programs
 from synthbio_ppl.core.precision import precision
 from synthbio_ppl.core.streams import ROW_CHUNK, ROWS
 from synthbio_ppl.core.world import Setting, World
+from synthbio_ppl.engine.compile_notice import NoticedProgram
 from synthbio_ppl.model.dataset_model import RowDesign, dataset_model, placeholder_design
 from synthbio_ppl.model.design import Design, DesignRule
 from synthbio_ppl.model.layout import Layout
@@ -49,6 +50,8 @@ MAX_CHUNKS_PER_STEP = 64
 _IN_FLIGHT = 2
 """Steps dispatched ahead of the one being copied to the host."""
 _AXIS = "chunks"
+ROW_SAMPLER = "the sampler for this table shape (once per shape)"
+PARAMETERS = "the parameter draws for this table shape (once per shape)"
 LIVE_PROGRAMS = 32
 """Layouts whose generator programs stay loaded, least recently used out first (each holds
 memory and memory-map regions; see :mod:`synthbio_ppl.core.memory_maps`)."""
@@ -116,7 +119,7 @@ def _draw_chunks(
     """The layout's step on one device: ``chunks`` (n,), ``design`` (n, ROW_CHUNK) -> rows
     (n·256, ...); ``settings`` a world's interventions (none: the factual world)."""
     make_room_for_programs()
-    return jax.jit(partial(_draw_local, layout, settings))
+    return NoticedProgram(jax.jit(partial(_draw_local, layout, settings)), ROW_SAMPLER)
 
 
 @functools.lru_cache(maxsize=LIVE_PROGRAMS)
@@ -132,7 +135,7 @@ def _sharded_step(
         in_specs=(same, same, same, rows, rows, rows),
         out_specs=rows,
     )
-    return jax.jit(body)
+    return NoticedProgram(jax.jit(body), ROW_SAMPLER)
 
 
 @functools.lru_cache(maxsize=32)
@@ -146,7 +149,7 @@ def _population_program(
     layout: Layout, settings: tuple[Setting, ...] = ()
 ) -> Callable[..., dict[str, Array]]:
     make_room_for_programs()
-    return jax.jit(partial(_population_sites, layout, settings))
+    return NoticedProgram(jax.jit(partial(_population_sites, layout, settings)), PARAMETERS)
 
 
 def _population_sites(

@@ -1,0 +1,52 @@
+"""The one-line notice while a new table shape compiles, and silence otherwise."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+import synthbio_ppl as sb
+from synthbio_ppl.engine import compile_notice as notice
+
+
+@pytest.fixture(autouse=True)
+def _notices_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SYNTHBIO_COMPILE_NOTICE", "on")  # the suite silences them
+
+
+def test_a_wait_past_the_threshold_gets_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with notice.compile_notice("the thing", after_s=0.0):
+        time.sleep(0.2)
+    err = capsys.readouterr().err
+    assert err.startswith("synthbio: compiling the thing… done in ")
+    assert err.endswith(" s\n") and err.count("\n") == 1
+
+
+def test_a_short_wait_and_a_silenced_one_print_nothing(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with notice.compile_notice("the thing", after_s=5.0):
+        time.sleep(0.01)
+    monkeypatch.setenv("SYNTHBIO_COMPILE_NOTICE", "off")
+    with notice.compile_notice("the thing", after_s=0.0):
+        time.sleep(0.2)
+    assert capsys.readouterr().err == ""
+
+
+def test_a_new_table_shape_says_so_and_the_same_shape_again_does_not(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(notice, "NOTICE_AFTER_S", 0.0)  # whatever the machine's speed
+    spec = {
+        "seed": 1,
+        "classes": [{"name": "a", "n": 20}, {"name": "b", "n": 20}],
+        "informative": [{"n": 3, "effect_size": 1.0}],
+        "noise": [{"n": 1_327}],  # a width no other test compiles
+    }
+    sb.generate(spec)
+    assert "synthbio: compiling the sampler for this table shape" in capsys.readouterr().err
+    sb.generate(spec, seed=2)  # new numbers, same shape: the compiled programs serve
+    spec["informative"][0]["effect_size"] = 2.0
+    sb.generate(spec)
+    assert capsys.readouterr().err == ""
