@@ -32,6 +32,7 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -55,12 +56,11 @@ from synthbio_ppl.inference.problem import Problem, build_problem
 from synthbio_ppl.inference.programs import (
     device_design,
     guide_kind,
-    nuts_program,
     pointwise_loglik,
     program_inputs,
-    svi_program,
 )
 from synthbio_ppl.inference.result import Fit
+from synthbio_ppl.inference.stepped import nuts_stepped, run_nuts, run_svi, svi_stepped
 from synthbio_ppl.model.dataset_model import RowDesign
 from synthbio_ppl.model.scene import Spec
 from synthbio_ppl.processes.registry import MODIFIERS, modifier_of, process_of
@@ -100,8 +100,10 @@ def fit(
 
     NUTS: ``num_chains`` (default 1) chains of ``num_warmup`` (1000) adapting steps at
     ``target_accept`` (0.8) and ``num_samples`` draws,
-    as one compiled program reused for data of the same shape (``backend="mcmc"`` runs
-    ``numpyro.infer.MCMC`` instead, with its progress bar; it recompiles on every call).
+    as compiled programs reused for data of the same shape (``backend="mcmc"`` runs
+    ``numpyro.infer.MCMC`` instead; it recompiles on every call). ``progress`` prints the
+    fit's start and end and shows a bar of its steps (warmup and draws, or SVI steps),
+    moved up to 40 times; the draws do not depend on it.
     SVI: a guide (``auto``: full-rank normal up to 200 latent dimensions, else mean-field)
     fitted for ``svi_steps`` (5000) Adam steps (step size decaying from ``learning_rate``,
     0.01, to a tenth), then ``num_samples`` draws from it. A setting of the other method is
@@ -128,8 +130,9 @@ def fit(
             raise SpecError(name, value, "must be a whole number ≥ 1")
         if value >= 2**31:  # the compiled loops count in int32
             raise SpecError(name, f"{value:,}", f"must be below 2^31 ({2**31:,})")
-    if not isinstance(log_likelihood, bool | np.bool_):
-        raise SpecError("log_likelihood", log_likelihood, "must be True or False")
+    for name, flag in (("log_likelihood", log_likelihood), ("progress", progress)):
+        if not isinstance(flag, bool | np.bool_):
+            raise SpecError(name, flag, "must be True or False")
     # resolved for the method (None for the other method's: they are not used)
     num_warmup, num_chains = settings["num_warmup"], settings["num_chains"]
     target_accept, svi_steps = settings["target_accept"], settings["svi_steps"]
@@ -170,13 +173,11 @@ def fit(
             )
         elif method == "nuts":
             nuts = (num_warmup, num_samples, num_chains, target_accept, log_likelihood)
-            program = _within_memory(
-                nuts_program(layout, noncentred, *nuts),
-                problem,
-                num_chains * num_samples,
-                log_likelihood,
+            n_draws = num_chains * num_samples
+            check = partial(_checked, problem=problem, draws=n_draws, loglik=log_likelihood)
+            samples, fields, loglik = run_nuts(
+                nuts_stepped(layout, noncentred, *nuts), key, args, num_warmup, check, progress
             )
-            samples, fields, loglik = program(key, *args)
             stats = _nuts_stats(fields)
         else:
             deterministic = [s.name for s in problem.sites.values() if s.deterministic]
@@ -185,14 +186,13 @@ def fit(
             sites = (*problem.free, *deterministic, *latents, *decentred)
             kind = guide_kind(problem, guide)
             svi = (svi_steps, learning_rate, kind, num_samples, sites, log_likelihood)
-            program = _within_memory(
-                svi_program(layout, noncentred, *svi), problem, num_samples, log_likelihood
+            check = partial(_checked, problem=problem, draws=num_samples, loglik=log_likelihood)
+            draws, lp, loglik, losses = run_svi(
+                svi_stepped(layout, noncentred, *svi), key, args, svi_steps, check, progress
             )
-            draws, lp, loglik, losses = program(key, *args)
             samples = jax.tree.map(lambda v: v[None], draws)  # one "chain" of guide draws
             stats = {"lp": np.asarray(lp)[None]}
             loglik = None if loglik is None else loglik[None]
-            losses = np.asarray(losses)
         samples = {k: np.asarray(v) for k, v in samples.items() if not k.endswith("_decentered")}
         loglik = None if loglik is None else np.asarray(loglik)
     check_draws(samples, problem.free, stats, losses, method)
@@ -202,24 +202,20 @@ def fit(
     return Fit(idata=idata, method=method, problem=problem, losses=losses)
 
 
-def _within_memory(program: Any, problem: Problem, draws: int, log_likelihood: bool) -> Any:
-    """A function of the program's arguments that compiles it, refuses a run over the
-    memory limit (``inference.memory``) with advice on what the fit still holds, and runs
-    it."""
-
-    def run(key: jax.Array, *args: Any) -> Any:
-        executable = compiled(program, key, *args)
-        what = f"{problem.n_rows:,} rows × {problem.X.shape[1]:,} features, {draws:,} draws"
-        options = ["ask for fewer draws (num_samples, --samples)"]
-        if log_likelihood:
-            options.append(
-                "leave out the pointwise log-likelihood (log_likelihood=False, --no-log-likelihood)"
-            )
-        options.append("fit a sample of the rows (sb.fit on a subset of the table)")
-        check_fit_memory(executable, problem.X.nbytes, what, ", ".join(options))
-        return executable(key, *args)
-
-    return run
+def _checked(program: Any, *args: Any, problem: Problem, draws: int, loglik: bool) -> Any:
+    """``program`` compiled for ``args`` (arrays or their shapes), refused if running it
+    would exceed the memory limit (``inference.memory``) with advice on what the fit
+    (``draws`` draws, with the pointwise log-likelihood if ``loglik``) still holds."""
+    executable = compiled(program, *args)
+    what = f"{problem.n_rows:,} rows × {problem.X.shape[1]:,} features, {draws:,} draws"
+    options = ["ask for fewer draws (num_samples, --samples)"]
+    if loglik:
+        options.append(
+            "leave out the pointwise log-likelihood (log_likelihood=False, --no-log-likelihood)"
+        )
+    options.append("fit a sample of the rows (sb.fit on a subset of the table)")
+    check_fit_memory(executable, problem.X.nbytes, what, ", ".join(options))
+    return executable
 
 
 def _nuts_stats(fields: dict[str, Any]) -> dict[str, np.ndarray]:

@@ -58,6 +58,71 @@ def decaying_step(step: jax.Array, start: float, steps: int) -> jax.Array:
     return start * 0.1 ** (step / max(steps, 1))
 
 
+def _nuts_kernel(
+    model: Callable[..., Any],
+    key: jax.Array,
+    design: Any,
+    X: jax.Array,
+    kw: Inputs,
+    num_warmup: int,
+    target_accept: float,
+) -> tuple[Any, Callable[[Any], Any], Callable[[Any], Any]]:
+    """NumPyro's NUTS for ``model``: (the chain's first state, one transition, the map from
+    the unconstrained draws to the sites). The transition adapts while ``state.i`` is below
+    ``num_warmup``, so a chain may run in pieces."""
+    from numpyro.infer.hmc import hmc
+    from numpyro.infer.initialization import init_to_uniform
+    from numpyro.infer.util import initialize_model
+
+    k_init, k_run = jax.random.split(key)
+    # NumPyro draws init_to_uniform's starts without tracing the model: kept for complete
+    # tables where no site starts from the data, so those fits start as before, bit for bit
+    traced = "hidden" in kw or starts_from_data(model, design, X, kw)
+    strategy = init_to_data if traced else init_to_uniform
+    info, potential_fn, postprocess_fn, _ = initialize_model(
+        k_init, model, model_args=(design, X), model_kwargs=kw, init_strategy=strategy
+    )
+    init_kernel, sample_kernel = hmc(potential_fn=potential_fn, algo="NUTS")
+    state = init_kernel(info, num_warmup, target_accept_prob=target_accept, rng_key=k_run)
+    return state, sample_kernel, postprocess_fn
+
+
+def _nuts_scan(transition: Callable[[Any], Any], state: Any, steps: int) -> tuple[Any, Any]:
+    def step(s: Any, _: Any) -> tuple[Any, tuple[Any, dict[str, jax.Array]]]:
+        s = transition(s)
+        return s, (s.z, {name: getattr(s, name) for name in STATS})
+
+    return jax.lax.scan(step, state, None, length=steps)
+
+
+def nuts_start(
+    model: Callable[..., Any], key: jax.Array, design: Any, X: jax.Array, kw: Inputs,
+    num_warmup: int, target_accept: float,
+) -> Any:  # fmt: skip
+    """The chain's first state (NumPyro's ``HMCState``), as ``nuts_chain`` starts it."""
+    return _nuts_kernel(model, key, design, X, kw, num_warmup, target_accept)[0]
+
+
+def nuts_steps(
+    model: Callable[..., Any], key: jax.Array, state: Any, design: Any, X: jax.Array,
+    kw: Inputs, num_warmup: int, target_accept: float, steps: int,
+) -> tuple[Any, tuple[Any, dict[str, jax.Array]]]:  # fmt: skip
+    """``steps`` transitions from ``state``: (the last state, (unconstrained draws, per-draw
+    stats), each with a leading ``steps`` dim). The kernel is rebuilt from the same
+    arguments; its own first state is unused (and compiled away)."""
+    transition = _nuts_kernel(model, key, design, X, kw, num_warmup, target_accept)[1]
+    return _nuts_scan(transition, state, steps)
+
+
+def nuts_constrained(
+    model: Callable[..., Any], key: jax.Array, zs: Any, design: Any, X: jax.Array,
+    kw: Inputs, num_warmup: int, target_accept: float,
+) -> dict[str, jax.Array]:  # fmt: skip
+    """The sites (and deterministic ones) of unconstrained draws ``zs`` (leading dim draws)."""
+    constrain = _nuts_kernel(model, key, design, X, kw, num_warmup, target_accept)[2]
+    return jax.vmap(constrain)(zs)
+
+
 def nuts_chain(
     model: Callable[..., Any],
     key: jax.Array,
@@ -69,29 +134,12 @@ def nuts_chain(
     target_accept: float,
 ) -> tuple[dict[str, jax.Array], dict[str, jax.Array]]:
     """One NUTS chain: constrained draws (and deterministic sites), and per-draw stats."""
-    from numpyro.infer.hmc import hmc
-    from numpyro.infer.util import initialize_model
-
-    k_init, k_run = jax.random.split(key)
-    from numpyro.infer.initialization import init_to_uniform
-
-    # NumPyro draws init_to_uniform's starts without tracing the model: kept for complete
-    # tables where no site starts from the data, so those fits start as before, bit for bit
-    traced = "hidden" in kw or starts_from_data(model, design, X, kw)
-    strategy = init_to_data if traced else init_to_uniform
-    info, potential_fn, postprocess_fn, _ = initialize_model(
-        k_init, model, model_args=(design, X), model_kwargs=kw, init_strategy=strategy
+    state, transition, constrain = _nuts_kernel(
+        model, key, design, X, kw, num_warmup, target_accept
     )
-    init_kernel, sample_kernel = hmc(potential_fn=potential_fn, algo="NUTS")
-    state = init_kernel(info, num_warmup, target_accept_prob=target_accept, rng_key=k_run)
-
-    def step(s: Any, _: Any) -> tuple[Any, tuple[Any, dict[str, jax.Array]]]:
-        s = sample_kernel(s)
-        return s, (s.z, {name: getattr(s, name) for name in STATS})
-
-    state, _ = jax.lax.scan(step, state, None, length=num_warmup)
-    _, (zs, stats) = jax.lax.scan(step, state, None, length=num_samples)
-    return jax.vmap(postprocess_fn)(zs), stats
+    state, _ = _nuts_scan(transition, state, num_warmup)
+    _, (zs, stats) = _nuts_scan(transition, state, num_samples)
+    return jax.vmap(constrain)(zs), stats
 
 
 def _ordered_elbo() -> Any:
@@ -119,6 +167,70 @@ def _ordered_elbo() -> Any:
     return OrderedTraceELBO()
 
 
+def _svi(
+    model: Callable[..., Any], key: jax.Array, design: Any, X: jax.Array, kw: Inputs,
+    steps: int, learning_rate: float, guide_kind: str,
+) -> tuple[Any, Any, Any]:  # fmt: skip
+    """(``numpyro.infer.SVI``, its autoguide: ``mvn`` or mean-field ``normal``, its first
+    state). Initialising sets the guide up (its sites and transforms), so a program that
+    continues from a given state initialises too; what it leaves unused compiles away."""
+    import numpyro
+    from numpyro.infer import SVI
+    from numpyro.infer.autoguide import AutoMultivariateNormal, AutoNormal
+    from numpyro.infer.initialization import init_to_median
+
+    auto = AutoMultivariateNormal if guide_kind == "mvn" else AutoNormal
+    guide = auto(model, init_loc_fn=init_to_data(fallback=init_to_median(num_samples=15)))
+    optimiser = numpyro.optim.Adam(partial(decaying_step, start=learning_rate, steps=steps))
+    svi = SVI(model, guide, optimiser, _ordered_elbo())
+    return svi, guide, svi.init(jax.random.split(key)[0], design, X, **kw)
+
+
+def svi_start(
+    model: Callable[..., Any], key: jax.Array, design: Any, X: jax.Array, kw: Inputs,
+    steps: int, learning_rate: float, guide_kind: str,
+) -> Any:  # fmt: skip
+    """The optimiser's first state (``SVIState``), as ``svi_fit`` starts it."""
+    return _svi(model, key, design, X, kw, steps, learning_rate, guide_kind)[2]
+
+
+def svi_steps(
+    model: Callable[..., Any], key: jax.Array, state: Any, first: jax.Array, design: Any,
+    X: jax.Array, kw: Inputs, steps: int, learning_rate: float, guide_kind: str, length: int,
+) -> tuple[Any, jax.Array]:  # fmt: skip
+    """Steps ``first`` … ``first + length − 1`` of ``steps`` from ``state``: (state, losses).
+    A step past the last leaves the state as it was (its loss is still computed)."""
+    import jax.numpy as jnp
+
+    svi = _svi(model, key, design, X, kw, steps, learning_rate, guide_kind)[0]
+
+    def step(s: Any, i: jax.Array) -> tuple[Any, jax.Array]:
+        moved, loss = svi.stable_update(s, design, X, **kw)
+        inside = first + i < steps
+        return jax.tree.map(lambda new, old: jnp.where(inside, new, old), moved, s), loss
+
+    return jax.lax.scan(step, state, jnp.arange(length))
+
+
+def svi_draws(
+    model: Callable[..., Any], key: jax.Array, state: Any, design: Any, X: jax.Array,
+    kw: Inputs, steps: int, learning_rate: float, guide_kind: str, num_samples: int,
+    return_sites: Sequence[str],
+) -> dict[str, jax.Array]:  # fmt: skip
+    """``num_samples`` draws of ``return_sites`` from the guide at ``state``."""
+    from numpyro.infer import Predictive
+
+    svi, guide, _ = _svi(model, key, design, X, kw, steps, learning_rate, guide_kind)
+    predictive = Predictive(
+        model,
+        guide=guide,
+        params=svi.get_params(state),
+        num_samples=num_samples,
+        return_sites=list(return_sites),
+    )
+    return predictive(jax.random.split(key)[1], design, X, **kw)
+
+
 def svi_fit(
     model: Callable[..., Any],
     key: jax.Array,
@@ -132,28 +244,14 @@ def svi_fit(
     return_sites: Sequence[str],
 ) -> tuple[dict[str, jax.Array], jax.Array]:
     """SVI with an autoguide (``mvn`` or mean-field ``normal``): guide draws, ELBO losses."""
-    import numpyro
-    from numpyro.infer import SVI, Predictive
-    from numpyro.infer.autoguide import AutoMultivariateNormal, AutoNormal
-    from numpyro.infer.initialization import init_to_median
-
-    auto = AutoMultivariateNormal if guide_kind == "mvn" else AutoNormal
-    init = init_to_median(num_samples=15)
-    guide = auto(model, init_loc_fn=init_to_data(fallback=init))
-    optimiser = numpyro.optim.Adam(partial(decaying_step, start=learning_rate, steps=steps))
-    svi = SVI(model, guide, optimiser, _ordered_elbo())
-    k_init, k_draw = jax.random.split(key)
-    state = svi.init(k_init, design, X, **kw)
+    svi, _, state = _svi(model, key, design, X, kw, steps, learning_rate, guide_kind)
 
     def step(s: Any, _: Any) -> tuple[Any, jax.Array]:
         return svi.stable_update(s, design, X, **kw)
 
     state, losses = jax.lax.scan(step, state, None, length=steps)
-    params = svi.get_params(state)
-    predictive = Predictive(
-        model, guide=guide, params=params, num_samples=num_samples, return_sites=list(return_sites)
-    )
-    return predictive(k_draw, design, X, **kw), losses
+    fitted = (steps, learning_rate, guide_kind, num_samples, return_sites)
+    return svi_draws(model, key, state, design, X, kw, *fitted), losses
 
 
 def map_fit(

@@ -1,5 +1,6 @@
-"""Inference as compiled programs: the kernels of ``inference.kernels`` (NUTS, SVI) jitted
-into one JAX function each and cached.
+"""Inference as compiled programs: the kernels of ``inference.kernels`` jitted and cached
+(simulation-based calibration's whole fits here; ``sb.fit``'s, in pieces that show their
+progress, in ``inference.stepped``).
 
 Nothing runs op by op, and a program compiles once per (layout, settings, shapes): the
 design, the table, fixed values and priors are arguments, so a refit of new data of the
@@ -123,75 +124,6 @@ def _columns_of(layout: Layout, values: dict[str, jax.Array]) -> jax.Array:
 
 
 # --------------------------------------------------------------------------- programs
-
-
-def nuts_program(
-    layout: Layout,
-    noncentred: bool,
-    num_warmup: int,
-    num_samples: int,
-    num_chains: int,
-    target_accept: float,
-    with_loglik: bool,
-) -> Callable[..., Any]:
-    """``run(key, design, X, inputs) -> (draws, stats, loglik)``, leading dims (chain, draw)."""
-    settings = (num_warmup, num_samples, num_chains, target_accept, with_loglik)
-
-    def build() -> Callable[..., Any]:
-        model = partial(likelihood_model, layout=layout, noncentred=noncentred)
-
-        def run(key: jax.Array, design: RowDesign, X: jax.Array, kw: Inputs) -> Any:
-            def chain(k: jax.Array) -> Any:
-                return nuts_chain(model, k, design, X, kw, num_warmup, num_samples, target_accept)
-
-            if num_chains == 1:  # no vmap: batched while-loops compile to a larger program
-                draws, stats = jax.tree.map(lambda v: v[None], chain(key))
-            else:
-                draws, stats = jax.vmap(chain)(jax.random.split(key, num_chains))
-            loglik = None
-            if with_loglik:
-                flat = jax.tree.map(lambda v: v.reshape(-1, *v.shape[2:]), draws)
-                loglik = pointwise_loglik(layout, flat, design, X, kw)
-                loglik = loglik.reshape(num_chains, num_samples, -1)
-            return draws, stats, loglik
-
-        return jax.jit(run)
-
-    return cached(("nuts", layout, noncentred, *settings), build)
-
-
-def svi_program(
-    layout: Layout,
-    noncentred: bool,
-    steps: int,
-    learning_rate: float,
-    guide_kind: str,
-    num_samples: int,
-    return_sites: tuple[str, ...],
-    with_loglik: bool,
-) -> Callable[..., Any]:
-    """``run(key, design, X, inputs) -> (draws, lp, loglik, losses)``; draws (draw, ...)."""
-    settings = (steps, learning_rate, guide_kind, num_samples, return_sites, with_loglik)
-
-    def build() -> Callable[..., Any]:
-        from numpyro.infer.util import log_density
-
-        model = partial(likelihood_model, layout=layout, noncentred=noncentred)
-
-        def run(key: jax.Array, design: RowDesign, X: jax.Array, kw: Inputs) -> Any:
-            fitting = (steps, learning_rate, guide_kind, num_samples, return_sites)
-            draws, losses = svi_fit(model, key, design, X, kw, *fitting)
-
-            def joint(sample: dict[str, jax.Array]) -> jax.Array:
-                return log_density(model, (design, X), kw, sample)[0]
-
-            lp = jax.lax.map(joint, draws)
-            loglik = pointwise_loglik(layout, draws, design, X, kw) if with_loglik else None
-            return draws, lp, loglik, losses
-
-        return jax.jit(run)
-
-    return cached(("svi", layout, noncentred, *settings), build)
 
 
 def predictive_program(layout: Layout) -> Callable[..., Any]:

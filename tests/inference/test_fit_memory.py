@@ -12,21 +12,27 @@ import synthbio_ppl as sb
 from synthbio_ppl.engine.budget import LIMIT_VARIABLE
 from synthbio_ppl.inference.memory import compiled, program_bytes
 from synthbio_ppl.inference.problem import build_problem
-from synthbio_ppl.inference.programs import device_design, nuts_program, program_inputs
+from synthbio_ppl.inference.programs import device_design, program_inputs
+from synthbio_ppl.inference.stepped import nuts_stepped
 from tests.conftest import two_classes
 
 SPEC = {"classes": two_classes(40, 40), "informative": [{"n": 3}], "noise": [{"n": 2}]}
 
 
 def _nuts_figures(data: sb.Dataset, samples: int, loglik: bool) -> tuple[int, int]:
-    """(temporary bytes, output bytes) of the compiled NUTS program."""
+    """(temporary bytes, output bytes) of the compiled program that ends a NUTS fit (its
+    draws' sites and their pointwise log-likelihood)."""
     import jax
     import jax.numpy as jnp
 
     problem = build_problem(data.spec, data)
     args = (device_design(problem.design), jnp.asarray(problem.X), program_inputs(problem))
-    program = nuts_program(problem.layout, False, 10, samples, 1, 0.8, loglik)
-    executable = compiled(program, jax.random.PRNGKey(0), *args)
+    stepped = nuts_stepped(problem.layout, False, 10, samples, 1, 0.8, loglik)
+    key = jax.random.PRNGKey(0)
+    state = stepped.start(key, *args)
+    zs = jax.eval_shape(stepped.steps, key, state, jnp.int32(0), *args)[1][0]
+    zs = jax.tree.map(lambda v: jax.ShapeDtypeStruct((1, samples, *v.shape[2:]), v.dtype), zs)
+    executable = compiled(stepped.finish, key, zs, *args)
     assert program_bytes(executable) is not None
     stats = executable.memory_analysis()
     return stats.temp_size_in_bytes, stats.output_size_in_bytes
