@@ -16,6 +16,7 @@ from pathlib import Path
 
 from synthbio_ppl.cli.arguments import positive, seed
 from synthbio_ppl.core.errors import OUTPUT_ARGUMENTS, SpecError
+from synthbio_ppl.engine.compile_notice import silenced
 
 
 class UsageError(Exception):
@@ -259,7 +260,8 @@ def _run(arguments: list[str]) -> int:
     try:
         args = build_parser().parse_args(arguments)
         run: Callable[[argparse.Namespace], None] = args.run
-        run(args)
+        with silenced(getattr(args, "quiet", False)):  # --quiet: no compile notices either
+            run(args)
     except (SpecError, UsageError) as exc:
         print(f"synthbio: error: {exc}", file=sys.stderr)
         return 2

@@ -87,7 +87,9 @@ def run_fit(args: argparse.Namespace) -> None:
     existing = [p.name for p in (nc_path, csv_path) if p.exists()]
     if existing and not args.force:
         raise SpecError(
-            str(args.data), existing, "an earlier fit is there; pass --force to replace it"
+            str(args.data),
+            ", ".join(existing),
+            "an earlier fit is there; pass --force to replace it",
         )
     result = fit(
         data.spec,

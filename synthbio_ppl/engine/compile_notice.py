@@ -1,9 +1,11 @@
 """A one-line notice on stderr when compiling a program keeps the user waiting.
 
-A new table shape compiles its sampler once (seconds on a small CPU); the same shape later
-re-uses it. Without a word, that first wait looks like a hang. The notice appears only when
-the compile has taken ``NOTICE_AFTER_S``, so cached programs stay silent. In a notebook it
-shows under the cell (stderr). ``SYNTHBIO_COMPILE_NOTICE=off`` silences it.
+A new table shape compiles its programs once (seconds on a small CPU); the same shape later
+re-uses them. Without a word, that first wait looks like a hang. The notice appears only
+when a compile has taken ``NOTICE_AFTER_S``, so cached programs stay silent: one line per
+program that is slow to compile. In a notebook it shows under the cell (stderr).
+``SYNTHBIO_COMPILE_NOTICE=off`` silences it, and so does ``silenced()`` (the CLI's
+``--quiet``, a fit's ``progress=False``).
 """
 
 from __future__ import annotations
@@ -19,11 +21,26 @@ from typing import Any
 NOTICE_AFTER_S = 1.0
 """Seconds a compile runs before the notice appears."""
 _OFF = {"0", "off", "false", "no"}
+_silenced = 0
 
 
 def notices_on() -> bool:
-    """Whether notices are shown: unless ``SYNTHBIO_COMPILE_NOTICE`` is 0/off/false/no."""
+    """Whether notices are shown: unless ``SYNTHBIO_COMPILE_NOTICE`` is 0/off/false/no or
+    inside ``silenced()``."""
+    if _silenced:
+        return False
     return os.environ.get("SYNTHBIO_COMPILE_NOTICE", "on").strip().lower() not in _OFF
+
+
+@contextmanager
+def silenced(quiet: bool = True) -> Iterator[None]:
+    """No notices inside the block (when ``quiet``)."""
+    global _silenced
+    _silenced += bool(quiet)
+    try:
+        yield
+    finally:
+        _silenced -= bool(quiet)
 
 
 @contextmanager

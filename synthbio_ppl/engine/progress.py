@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 import time
 from typing import Any
+
+
+def interactive() -> bool:
+    """Whether someone watches stderr: a terminal, or a notebook's cell (a pipe or a log
+    file would only collect a bar's frames)."""
+    return sys.stderr.isatty() or "ipykernel" in sys.modules
 
 
 class Progress:
@@ -21,8 +28,11 @@ class Progress:
         self.unit = unit
         if not enabled:
             return
-        try:
-            from tqdm.auto import tqdm
+        try:  # a notebook's widget bar needs ipywidgets; without it, tqdm.auto warns
+            if importlib.util.find_spec("ipywidgets") is not None:
+                from tqdm.auto import tqdm
+            else:
+                from tqdm import tqdm
         except ImportError:
             return
         self.bar = tqdm(

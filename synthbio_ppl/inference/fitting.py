@@ -160,9 +160,9 @@ def fit(
         what = (
             f"SVI, {svi_steps} steps"
             if method == "svi"
-            else f"NUTS, {num_chains} chain(s) × ({num_warmup} warmup + {num_samples})"
+            else f"NUTS, {num_chains} chain(s) × ({num_warmup} warmup + {num_samples} draws)"
         )
-        print(f"fitting {problem.spec.name} ({what}); the first fit of a shape compiles")
+        print(f"fitting {problem.spec.name} ({what})")
     losses = None
     with precision(problem.spec.dtype):
         args = (device_design(problem.design), jnp.asarray(problem.X), program_inputs(problem))

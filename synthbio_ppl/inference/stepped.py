@@ -20,8 +20,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from synthbio_ppl.engine.compile_notice import compile_notice
-from synthbio_ppl.engine.progress import Progress
+from synthbio_ppl.engine.compile_notice import compile_notice, silenced
+from synthbio_ppl.engine.progress import Progress, interactive
 from synthbio_ppl.inference.kernels import (
     Inputs,
     nuts_constrained,
@@ -173,7 +173,7 @@ def run_nuts(
     (chain, draw). ``check(program, *args)`` compiles a program for its arguments (or
     their shapes) and refuses one over the memory limit: every program is compiled and
     checked before the first step."""
-    with compile_notice("the NUTS fit for this table shape (once per shape)"):
+    with silenced(not progress), compile_notice("the NUTS fit for this shape and settings"):
         state = stepped.start(key, *args)
         steps = check(stepped.steps, key, state, jnp.int32(0), *args)
         zs = jax.eval_shape(stepped.steps, key, state, jnp.int32(0), *args)[1][0]
@@ -182,7 +182,7 @@ def run_nuts(
         )
         finish = check(stepped.finish, key, zs, *args)
     total = num_warmup + stepped.draws
-    bar = Progress(progress, total, 0, "NUTS", unit="steps")
+    bar = Progress(progress and interactive(), total, 0, "NUTS", unit="steps")
     _, (zs, stats) = _run_steps(steps, stepped.length, state, key, args, total, 1, bar)
     draws, loglik = finish(key, jax.tree.map(lambda v: jnp.asarray(v[:, num_warmup:]), zs), *args)
     return draws, jax.tree.map(lambda v: v[:, num_warmup:], stats), loglik
@@ -198,11 +198,11 @@ def run_svi(
 ) -> tuple[dict[str, jax.Array], jax.Array, Any, np.ndarray]:
     """An SVI fit: (guide draws, their log joint density, pointwise log-likelihood or
     None, the ELBO loss of each step); ``check`` as in ``run_nuts``."""
-    with compile_notice("the SVI fit for this table shape (once per shape)"):
+    with silenced(not progress), compile_notice("the SVI fit for this shape and settings"):
         state = stepped.start(key, *args)
         steps = check(stepped.steps, key, state, jnp.int32(0), *args)
         finish = check(stepped.finish, key, state, *args)
-    bar = Progress(progress, svi_steps, 0, "SVI", unit="steps")
+    bar = Progress(progress and interactive(), svi_steps, 0, "SVI", unit="steps")
     state, losses = _run_steps(steps, stepped.length, state, key, args, svi_steps, 0, bar)
     return (*finish(key, state, *args), losses)
 

@@ -20,6 +20,7 @@ import pandas as pd
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.core.world import Setting, Variable, World
 from synthbio_ppl.model.layout import Layout
+from synthbio_ppl.processes.block import unpadded
 from synthbio_ppl.processes.registry import mask_of, modifier_of, process_of, response_of
 
 
@@ -99,9 +100,11 @@ def build_world(
             known = ", ".join(names[:12]) + (
                 f", … ({len(names)} in all)" if len(names) > 12 else ""
             )
-            raise SpecError(
-                f"do.{name}", str(name), f"not a variable of this scene; it has: {known}"
-            )
+            allowed = f"not a variable of this scene; it has: {known}"
+            fixed = unpadded(str(name))
+            if fixed is not None and find_variable(layout, fixed) is not None:
+                allowed = f"not a variable of this scene; names are not zero-padded: {fixed}"
+            raise SpecError(f"do.{name}", str(name), allowed)
         setting, pair, rows = _setting(variable, f"do.{name}", value, n_rows, dtype)
         settings.append(setting)
         values.append(pair)

@@ -92,3 +92,13 @@ def is_index(text: str) -> bool:
     """Whether ``text`` is a feature index as column names write it: ASCII digits, no
     leading zero (``"7"``, not ``"07"`` or ``"٧"``), so each column has one name."""
     return text.isascii() and text.isdigit() and (text == "0" or text[0] != "0")
+
+
+def unpadded(name: str) -> str | None:
+    """``name`` without the zeros that pad its trailing index (``noise0_007`` ->
+    ``noise0_7``), or None when none do: for a hint when a name is not found."""
+    head = name.rstrip("0123456789")
+    digits = name[len(head) :]
+    if len(digits) < 2 or digits[0] != "0" or not digits.isascii():
+        return None
+    return head + (digits.lstrip("0") or "0")

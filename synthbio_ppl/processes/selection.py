@@ -7,7 +7,7 @@ from typing import Any
 
 from synthbio_ppl.core.errors import SpecError
 from synthbio_ppl.core.streams import stable_id
-from synthbio_ppl.processes.block import Block
+from synthbio_ppl.processes.block import Block, unpadded
 from synthbio_ppl.spec.fields import YAML_FLAGS, is_flag
 
 
@@ -68,7 +68,11 @@ def affected_ranges(
                 ranges.append((at, at + 1))
                 found = True
         if not found:
-            raise SpecError(f"{path}[{j}]", item, "must name a block or a feature column")
+            fixed = unpadded(item)
+            hint = ""
+            if fixed is not None and any(test(b, fixed) for b in blocks):
+                hint = f"; column names are not zero-padded: {fixed}"
+            raise SpecError(f"{path}[{j}]", item, "must name a block or a feature column" + hint)
     return merge_ranges(sorted(ranges))
 
 

@@ -50,3 +50,19 @@ def test_a_new_table_shape_says_so_and_the_same_shape_again_does_not(
     spec["informative"][0]["effect_size"] = 2.0
     sb.generate(spec)
     assert capsys.readouterr().err == ""
+
+
+def test_silenced_and_the_clis_quiet_print_no_notice(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    from synthbio_ppl.cli.app import main
+
+    with notice.silenced(), notice.compile_notice("the thing", after_s=0.0):
+        time.sleep(0.2)
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr(notice, "NOTICE_AFTER_S", 0.0)
+    spec = tmp_path / "s.yaml"
+    spec.write_text("classes: [{name: a, n: 9}, {name: b, n: 9}]\nnoise: [{n: 1331}]\n")
+    assert main(["generate", str(spec), "--out", str(tmp_path / "d"), "--quiet"]) == 0
+    assert capsys.readouterr() == ("", "")
+    assert notice.notices_on()  # silenced for that command only

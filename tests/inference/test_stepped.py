@@ -79,8 +79,15 @@ def test_svi_in_pieces_is_the_whole_optimisation_and_stops_at_its_last_step() ->
         )
 
 
-def test_the_progress_bar_counts_every_step(capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_progress_bar_counts_every_step(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import synthbio_ppl.inference.stepped as stepped
+
     data = sb.generate(SPEC)
+    sb.fit(None, data, num_warmup=30, num_samples=20, seed=1, progress=True)
+    assert capsys.readouterr().err == ""  # stderr is no terminal here: no bar's frames
+    monkeypatch.setattr(stepped, "interactive", lambda: True)
     sb.fit(None, data, num_warmup=30, num_samples=20, seed=1, progress=True)
     captured = capsys.readouterr()
     assert "NUTS" in captured.err and "50/50" in captured.err and "steps" in captured.err

@@ -43,3 +43,14 @@ def test_is_index() -> None:
     assert [is_index(t) for t in ("0", "7", "10", "00", "07", "٧", "", "1_0")] == [
         True, True, True, False, False, False, False, False,
     ]  # fmt: skip
+
+
+def test_a_padded_name_is_refused_with_its_one_spelling() -> None:
+    spec = _spec(12) | {"batches": {"n": 2, "affects": ["noise_07"]}}
+    with pytest.raises(sb.SpecError, match=r"^batches.affects\[0\]: .*not zero-padded: noise_7$"):
+        sb.generate(spec)
+    with pytest.raises(sb.SpecError, match=r"^do.clu_proxy01: .*not zero-padded: clu_proxy1$"):
+        sb.generate(_spec(12), do={"clu_proxy01": 0.0})
+    with pytest.raises(sb.SpecError) as error:  # no such column, padded or not: no hint
+        sb.generate(_spec(12), do={"noise_070": 0.0})
+    assert "padded" not in str(error.value)
