@@ -10,54 +10,56 @@ program that is slow to compile. In a notebook it shows under the cell (stderr).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 NOTICE_AFTER_S = 1.0
 """Seconds a compile runs before the notice appears."""
 _OFF = {"0", "off", "false", "no"}
-_silenced = 0
+_SILENCED: ContextVar[bool] = ContextVar("synthbio_compile_notices_silenced", default=False)
 
 
 def notices_on() -> bool:
     """Whether notices are shown: unless ``SYNTHBIO_COMPILE_NOTICE`` is 0/off/false/no or
-    inside ``silenced()``."""
-    if _silenced:
+    this thread is inside ``silenced()``."""
+    if _SILENCED.get():
         return False
     return os.environ.get("SYNTHBIO_COMPILE_NOTICE", "on").strip().lower() not in _OFF
 
 
 @contextmanager
 def silenced(quiet: bool = True) -> Iterator[None]:
-    """No notices inside the block (when ``quiet``)."""
-    global _silenced
-    _silenced += bool(quiet)
+    """No notices from this thread inside the block (when ``quiet``)."""
+    token = _SILENCED.set(_SILENCED.get() or quiet)
     try:
         yield
     finally:
-        _silenced -= bool(quiet)
+        _SILENCED.reset(token)
 
 
 @contextmanager
 def compile_notice(what: str, after_s: float | None = None) -> Iterator[None]:
-    """Print ``synthbio: compiling <what>…`` on stderr if the block runs past ``after_s``
-    seconds (default ``NOTICE_AFTER_S``), then `` done in <s> s`` on the same line."""
+    """Print ``synthbio: compiling <what> (slow only the first time)`` as one
+    whole line on stderr if the block is still running after ``after_s`` seconds (default
+    ``NOTICE_AFTER_S``). One write of a whole line, so that another thread's line or a
+    progress bar cannot split it; nothing when stderr is closed."""
     if not notices_on():
         yield
         return
-    lock, state = threading.Lock(), {"shown": False, "finished": False}
-    start = time.monotonic()
+    line = f"synthbio: compiling {what} (slow only the first time)\n"
 
     def show() -> None:
-        with lock:
-            if not state["finished"]:
-                print(f"synthbio: compiling {what}…", end="", file=sys.stderr, flush=True)
-                state["shown"] = True
+        stream = sys.stderr
+        if stream is not None:
+            with contextlib.suppress(OSError, ValueError):  # closed meanwhile
+                stream.write(line)
+                stream.flush()
 
     timer = threading.Timer(NOTICE_AFTER_S if after_s is None else after_s, show)
     timer.daemon = True
@@ -66,11 +68,6 @@ def compile_notice(what: str, after_s: float | None = None) -> Iterator[None]:
         yield
     finally:
         timer.cancel()
-        with lock:
-            state["finished"] = True
-            if state["shown"]:
-                took = time.monotonic() - start
-                print(f" done in {took:.1f} s", file=sys.stderr, flush=True)
 
 
 class NoticedProgram:

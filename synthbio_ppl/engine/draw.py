@@ -50,8 +50,8 @@ MAX_CHUNKS_PER_STEP = 64
 _IN_FLIGHT = 2
 """Steps dispatched ahead of the one being copied to the host."""
 _AXIS = "chunks"
-ROW_SAMPLER = "the row sampler for this table shape"
-PARAMETERS = "the parameter draws for this table shape"
+ROW_SAMPLER = "the row sampler for a new table shape or world"
+PARAMETERS = "the parameter draws for a new table shape or world"
 LIVE_PROGRAMS = 32
 """Layouts whose generator programs stay loaded, least recently used out first (each holds
 memory and memory-map regions; see :mod:`synthbio_ppl.core.memory_maps`)."""

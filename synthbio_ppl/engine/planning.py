@@ -23,8 +23,9 @@ if TYPE_CHECKING:
 
     from synthbio_ppl.model.scene import Spec
 
-FORMAT = 1
-"""Version of the staging manifest; a staging folder of another version is not resumed."""
+FORMAT = 2
+"""Version of the staging manifest; a staging folder of another version is not resumed
+(2: unpadded column names and per-feature batch effects, whose parts differ from 1's)."""
 CHUNK_VALUES = 1 << 24
 """Default chunk size: about this many feature values per part (64 MB in float32)."""
 

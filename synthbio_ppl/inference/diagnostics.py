@@ -24,6 +24,8 @@ def split_rhat(draws: np.ndarray) -> np.ndarray:
 
     chains, n = draws.shape[:2]
     half = n // 2
+    if half < 2:  # under 4 draws a chain: no variance within a half, R̂ is undefined
+        return np.full(int(np.prod(draws.shape[2:], dtype=int)), np.nan)
     flat = draws.reshape(chains, n, -1)
     seqs = np.concatenate([flat[:, :half], flat[:, n - half :]], axis=0)
 
@@ -130,7 +132,8 @@ def check_draws(
                 RuntimeWarning,
                 stacklevel=3,
             )
-        worst = max((float(np.nanmax(split_rhat(v))) for v in draws.values()), default=1.0)
+        rhats = [split_rhat(v) for v in draws.values()]
+        worst = max((float(np.nanmax(r)) for r in rhats if np.isfinite(r).any()), default=1.0)
         if worst > RHAT_WARNING:
             chains = next(iter(draws.values())).shape[0] if draws else 1
             more = "run more warmup and draws" + (", or several chains" if chains == 1 else "")

@@ -120,6 +120,8 @@ def fit(
         raise SpecError("method", method, "must be 'nuts' or 'svi'")
     if backend not in ("program", "mcmc"):
         raise SpecError("backend", backend, "must be 'program' or 'mcmc'")
+    if backend == "mcmc" and method != "nuts":
+        raise SpecError("backend", backend, "runs NUTS only; leave it out for SVI")
     given = {"num_warmup": num_warmup, "num_chains": num_chains, "svi_steps": svi_steps}
     given |= {"target_accept": target_accept, "learning_rate": learning_rate}
     settings = resolve_settings(MODEL_FIT_SETTINGS, method, given)

@@ -173,7 +173,7 @@ def run_nuts(
     (chain, draw). ``check(program, *args)`` compiles a program for its arguments (or
     their shapes) and refuses one over the memory limit: every program is compiled and
     checked before the first step."""
-    with silenced(not progress), compile_notice("the NUTS fit for this shape and settings"):
+    with silenced(not progress), compile_notice("the NUTS fit for a new shape or new settings"):
         state = stepped.start(key, *args)
         steps = check(stepped.steps, key, state, jnp.int32(0), *args)
         zs = jax.eval_shape(stepped.steps, key, state, jnp.int32(0), *args)[1][0]
@@ -183,9 +183,10 @@ def run_nuts(
         finish = check(stepped.finish, key, zs, *args)
     total = num_warmup + stepped.draws
     bar = Progress(progress and interactive(), total, 0, "NUTS", unit="steps")
-    _, (zs, stats) = _run_steps(steps, stepped.length, state, key, args, total, 1, bar)
-    draws, loglik = finish(key, jax.tree.map(lambda v: jnp.asarray(v[:, num_warmup:]), zs), *args)
-    return draws, jax.tree.map(lambda v: v[:, num_warmup:], stats), loglik
+    run = (state, key, args, total, 1, bar, num_warmup)
+    _, (zs, stats) = _run_steps(steps, stepped.length, *run)
+    draws, loglik = finish(key, jax.tree.map(jnp.asarray, zs), *args)
+    return draws, stats, loglik
 
 
 def run_svi(
@@ -198,7 +199,7 @@ def run_svi(
 ) -> tuple[dict[str, jax.Array], jax.Array, Any, np.ndarray]:
     """An SVI fit: (guide draws, their log joint density, pointwise log-likelihood or
     None, the ELBO loss of each step); ``check`` as in ``run_nuts``."""
-    with silenced(not progress), compile_notice("the SVI fit for this shape and settings"):
+    with silenced(not progress), compile_notice("the SVI fit for a new shape or new settings"):
         state = stepped.start(key, *args)
         steps = check(stepped.steps, key, state, jnp.int32(0), *args)
         finish = check(stepped.finish, key, state, *args)
@@ -216,18 +217,22 @@ def _run_steps(
     total: int,
     step_axis: int,
     progress: Progress,
+    keep_from: int = 0,
 ) -> tuple[Any, Any]:
     """From ``state``, call ``steps`` (``length`` steps a call) until ``total`` steps are
-    done, moving ``progress`` after each call: (the last state, the calls' outputs joined
-    along ``step_axis`` and cut at ``total``, as numpy arrays)."""
+    done, moving ``progress`` after each call: (the last state, the outputs of steps
+    ``keep_from`` to ``total - 1`` joined along ``step_axis``, as numpy arrays; the
+    other outputs of a call are dropped as it returns)."""
     pieces: list[Any] = []
     done = 0
     while done < total:
         state, out = steps(key, state, jnp.int32(done), *args)
-        keep = min(length, total - done)
-        cut = (slice(None),) * step_axis + (slice(0, keep),)
-        pieces.append(jax.tree.map(lambda v, cut=cut: np.asarray(v)[cut], out))  # waits
+        first, stop = max(keep_from - done, 0), min(length, total - done)
+        if first < stop:
+            cut = (slice(None),) * step_axis + (slice(first, stop),)
+            pieces.append(jax.tree.map(lambda v, cut=cut: np.asarray(v)[cut], out))
+        jax.block_until_ready(state)  # the bar moves once the steps are done
+        progress.update(min(length, total - done))
         done += length
-        progress.update(keep)
     progress.close()
     return state, jax.tree.map(lambda *v: np.concatenate(v, axis=step_axis), *pieces)

@@ -142,13 +142,36 @@ def _check_block_names(spec: Any, layout: Any) -> None:
     """Block names are unique (they name columns, sites and random streams)."""
     blocks = iter(layout.blocks)
     seen: set[str] = set()
+    named = []
     for process in BLOCK_PROCESSES:
         for i in range(len(groups_of(spec, process))):
-            name = next(blocks).name
-            if name in seen:
-                path = f"{process.field}[{i}].name" if process.many else f"{process.field}.name"
-                raise SpecError(path, name, "block names must be unique")
-            seen.add(name)
+            block = next(blocks)
+            path = f"{process.field}[{i}].name" if process.many else f"{process.field}.name"
+            if block.name in seen:
+                raise SpecError(path, block.name, "block names must be unique")
+            seen.add(block.name)
+            named.append((process, block, path))
+    # ``affects: [name]`` and ``do`` would mean both the block (or factor) and the column
+    for process, block, path in named:
+        owner = _column_owner(layout, block.name, besides=block)
+        if owner is not None:
+            raise SpecError(path, block.name, f"is a column of block {owner.name!r}")
+        for name in process.variable_names(block):  # factors (its columns: checked later)
+            if process.has_column(block, name) or " … " in name:
+                continue
+            owner = _column_owner(layout, name, besides=block)
+            if owner is not None:
+                raise SpecError(
+                    f"{process.field}.{name}", name, f"is a column of block {owner.name!r}"
+                )
+
+
+def _column_owner(layout: Any, name: str, besides: Any) -> Any:
+    """The block other than ``besides`` that has a column ``name``, or None."""
+    return next(
+        (b for b in layout.blocks if b is not besides and process_of(b.kind).has_column(b, name)),
+        None,
+    )
 
 
 def _check_column_names(layout: Any) -> None:

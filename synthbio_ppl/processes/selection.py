@@ -54,7 +54,15 @@ def affected_ranges(
             allowed = ", ".join(["all", *selectors])
             raise SpecError(path, affects, f"must be {allowed} or a list of names")
         kind = selectors[affects]
-        return tuple((b.start, b.stop) for b in blocks if b.kind == kind)
+        ranges = tuple((b.start, b.stop) for b in blocks if b.kind == kind)
+        if not ranges:  # it would silently act on nothing
+            present = sorted({k for k, v in selectors.items() if any(b.kind == v for b in blocks)})
+            raise SpecError(
+                path,
+                affects,
+                f"this spec has no such block; it has: {', '.join(['all', *present])}",
+            )
+        return ranges
     test = has_column or (lambda block, name: name in columns(block))
     ranges: list[tuple[int, int]] = []
     for j, item in enumerate(affects):

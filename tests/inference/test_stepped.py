@@ -103,3 +103,17 @@ def test_a_flag_that_is_not_true_or_false_is_named(name: str, value: object) -> 
     data = sb.generate(SPEC)
     with pytest.raises(sb.SpecError, match=f"^{name}: .*must be True or False"):
         sb.fit(None, data, num_warmup=5, num_samples=5, **{name: value})
+
+
+def test_mcmc_backend_with_svi_is_refused() -> None:
+    data = sb.generate(SPEC)
+    with pytest.raises(sb.SpecError, match=r"^backend: 'mcmc' .*NUTS only"):
+        sb.fit(None, data, "svi", backend="mcmc", svi_steps=5, progress=False)
+
+
+def test_a_single_draw_fits_with_an_undefined_rhat() -> None:
+    """Split R̂ needs two halves of two draws; it was an internal error (reshape) before."""
+    data = sb.generate(SPEC)
+    with pytest.warns(RuntimeWarning):  # numpy's and ArviZ's: too few draws for a spread
+        table = sb.fit(None, data, num_warmup=3, num_samples=1, progress=False).recovery()
+    assert table["r_hat"].isna().all() and len(table)

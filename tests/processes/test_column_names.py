@@ -54,3 +54,35 @@ def test_a_padded_name_is_refused_with_its_one_spelling() -> None:
     with pytest.raises(sb.SpecError) as error:  # no such column, padded or not: no hint
         sb.generate(_spec(12), do={"noise_070": 0.0})
     assert "padded" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("blocks", "path", "name"),
+    [
+        ({"noise": [{"name": "a", "n": 20}, {"name": "a_1", "n": 3}]}, "noise[1].name", "a_1"),
+        ({"clusters": [{"name": "c", "n": 12, "correlation": 0.3},
+                       {"name": "c_proxy1", "n": 3, "correlation": 0.3}]},
+         "clusters[1].name", "c_proxy1"),
+        ({"noise": [{"name": "nz", "n": 12}],
+          "structure": {"name": "sc", "n": 40, "factors": {"nz_3": {"mean": 0.0, "sd": 1.0}},
+                        "biomarkers": {"B": {"baseline": 0.0, "noise": 1.0,
+                                             "loadings": {"nz_3": 1.0}}}}},
+         "structure.nz_3", "nz_3"),
+    ],
+)  # fmt: skip
+def test_a_name_that_is_also_another_blocks_column_is_refused(
+    blocks: dict, path: str, name: str
+) -> None:
+    """Unpadded, block ``a``'s column 1 is ``a_1``: a block, factor or biomarker of that name
+    would make ``affects: [a_1]`` and ``do`` mean two things at once."""
+    spec = {"seed": 1, "classes": [{"name": "a0", "n": 20}, {"name": "b0", "n": 20}], **blocks}
+    with pytest.raises(sb.SpecError) as error:
+        sb.validate_spec(spec)
+    assert (error.value.path, error.value.value) == (path, name)
+    assert "is a column of block" in str(error.value)
+
+
+def test_affects_a_kind_the_spec_lacks_is_refused() -> None:
+    spec = _spec(3) | {"batches": {"n": 2, "affects": "pseudo"}}
+    with pytest.raises(sb.SpecError, match=r"^batches.affects: .*no such block; it has: all, "):
+        sb.validate_spec(spec)
