@@ -46,6 +46,7 @@ from synthbio_ppl.data.truth import Truth
 from synthbio_ppl.data.truth_spec import check_truth
 from synthbio_ppl.model.layout import build_layout
 from synthbio_ppl.model.scene import Spec, validate_spec
+from synthbio_ppl.processes.block import unpadded
 
 
 @dataclass
@@ -295,9 +296,12 @@ def _differ(features: list[str], columns: list[str]) -> str:
     )
     here = repr(features[at]) if at < len(features) else "nothing"
     there = repr(columns[at]) if at < len(columns) else "nothing"
+    padded = ""
+    if at < min(len(features), len(columns)) and unpadded(features[at]) == columns[at]:
+        padded = "; written with zero-padded names by an earlier version: generate it again"
     return (
         f"its features name {here} where the spec's column {at} is {there} "
-        f"({len(features)} features, the spec {len(columns)} columns)"
+        f"({len(features)} features, the spec {len(columns)} columns){padded}"
     )
 
 

@@ -161,9 +161,8 @@ def _check_block_names(spec: Any, layout: Any) -> None:
                 continue
             owner = _column_owner(layout, name, besides=block)
             if owner is not None:
-                raise SpecError(
-                    f"{process.field}.{name}", name, f"is a column of block {owner.name!r}"
-                )
+                path = process.variable_path(block, name)
+                raise SpecError(path, name, f"is a column of block {owner.name!r}")
 
 
 def _column_owner(layout: Any, name: str, besides: Any) -> Any:

@@ -228,6 +228,10 @@ class BlockProcess:
         """The spec field path that names its columns (for a clash of column names)."""
         return self.field
 
+    def variable_path(self, block: Block, name: str) -> str:
+        """The spec field path of its variable ``name`` (for a clash of names)."""
+        return self.columns_path(block)
+
     def row_latents(self, block: Block) -> list[str]:
         """Latent sites inside the rows plate (per-row factor values)."""
         return []

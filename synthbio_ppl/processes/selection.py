@@ -80,7 +80,9 @@ def affected_ranges(
             hint = ""
             if fixed is not None and any(test(b, fixed) for b in blocks):
                 hint = f"; column names are not zero-padded: {fixed}"
-            raise SpecError(f"{path}[{j}]", item, "must name a block or a feature column" + hint)
+            names = ", ".join(b.name for b in blocks[:8]) + (", …" if len(blocks) > 8 else "")
+            allowed = f"must name a block ({names}) or one of their columns"
+            raise SpecError(f"{path}[{j}]", item, allowed + hint)
     return merge_ranges(sorted(ranges))
 
 

@@ -43,7 +43,7 @@ def _with(spec: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
         ("batches.confounding", 1.5, "batches.confounding", "less than or equal to 1"),
         ("batches.proportions", [0.5, 0.5], "batches.proportions", "one share per batch"),
         ("batches.proportions", [0.5, 0.3, 0.3], "batches.proportions", "sum to 1"),
-        ("batches.affects", ["nope"], "batches.affects[0]", "block or a feature"),
+        ("batches.affects", ["nope"], "batches.affects[0]", "or one of their columns"),
         ("batches.effect", "exponential", "batches.effect", "additive"),
         ("classes.1.name", "healthy", "classes", "unique"),
         ("seed", -1, "seed", "greater than or equal to 0"),

@@ -67,7 +67,7 @@ def test_a_padded_name_is_refused_with_its_one_spelling() -> None:
           "structure": {"name": "sc", "n": 40, "factors": {"nz_3": {"mean": 0.0, "sd": 1.0}},
                         "biomarkers": {"B": {"baseline": 0.0, "noise": 1.0,
                                              "loadings": {"nz_3": 1.0}}}}},
-         "structure.nz_3", "nz_3"),
+         "structure.factors.nz_3", "nz_3"),
     ],
 )  # fmt: skip
 def test_a_name_that_is_also_another_blocks_column_is_refused(
@@ -86,3 +86,17 @@ def test_affects_a_kind_the_spec_lacks_is_refused() -> None:
     spec = _spec(3) | {"batches": {"n": 2, "affects": "pseudo"}}
     with pytest.raises(sb.SpecError, match=r"^batches.affects: .*no such block; it has: all, "):
         sb.validate_spec(spec)
+
+
+def test_an_unknown_name_in_affects_lists_the_blocks() -> None:
+    spec = _spec(3) | {"batches": {"n": 2, "affects": ["nosie"]}}
+    with pytest.raises(sb.SpecError) as error:
+        sb.validate_spec(spec)
+    assert "must name a block (inf, clu, noise) or one of their columns" in str(error.value)
+
+
+def test_a_folder_with_padded_names_says_to_generate_it_again() -> None:
+    from synthbio_ppl.data.dataset import _differ
+
+    assert "generate it again" in _differ(["nz_0", "nz_01"], ["nz_0", "nz_1"])
+    assert "generate it again" not in _differ(["nz_0", "nz_x"], ["nz_0", "nz_1"])

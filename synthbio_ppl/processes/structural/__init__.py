@@ -146,6 +146,11 @@ class Structural(BlockProcess):
     def columns_path(self, block: Block) -> str:
         return "structure.biomarkers"
 
+    def variable_path(self, block: Block, name: str) -> str:
+        static = block.static
+        part = "covariates" if name in static.covariates else "factors"
+        return f"structure.{'biomarkers' if name in static.biomarkers else part}.{name}"
+
     def design_path(self, block: Block, column: str) -> str:
         return f"structure.covariates.{column}"
 
