@@ -16,8 +16,9 @@ $(STAMP): $(BIN)/python pyproject.toml
 demo: $(STAMP)
 	$(BIN)/synthbio generate models/demo.yaml --out out/demo --force
 
+# two workers: CI has two cores (8 min against 13.5 on one, measured 2026-12-01)
 test: lint docs
-	$(BIN)/python -m pytest --nbmake tests notebooks
+	$(BIN)/python -m pytest -n 2 --nbmake tests notebooks
 
 # the documentation site (MkDocs Material, mkdocstrings, mkdocs-jupyter) in site/; strict:
 # a broken link or reference fails
