@@ -145,7 +145,7 @@ def cluster_check(
     BLAS/OpenMP threads of each fit (None: the libraries' default); one thread per fit is
     fastest for these small problems and avoids oversubscription on a busy machine.
     ``progress``: a bar of the (scaling, method, k) settings done on stderr (None: when
-    stderr is a terminal).
+    stderr is a terminal or a notebook's cell).
     """
     from threadpoolctl import threadpool_limits
 

@@ -66,7 +66,7 @@ def generate_to_parquet(
     continues an interrupted run of the same spec, seed, rows and chunk size (a folder that
     already holds that finished run is returned as it is); ``force``
     replaces an existing dataset (which is otherwise refused). ``progress`` shows a bar on
-    stderr (default: only when stderr is a terminal). Returns the folder.
+    stderr (default: only when stderr is a terminal or a notebook's cell). Returns the folder.
     """
     from synthbio_ppl.data.io import check_target
 

@@ -11,7 +11,8 @@ from typing import Any
 def interactive() -> bool:
     """Whether someone watches stderr: a terminal, or a notebook's cell (a pipe or a log
     file would only collect a bar's frames)."""
-    return sys.stderr.isatty() or "ipykernel" in sys.modules
+    stream = sys.stderr  # None when closed
+    return (stream is not None and stream.isatty()) or "ipykernel" in sys.modules
 
 
 class Progress:
@@ -21,7 +22,7 @@ class Progress:
         self, enabled: bool | None, total: int, initial: int, desc: str, unit: str = "rows"
     ) -> None:
         if enabled is None:
-            enabled = sys.stderr.isatty()
+            enabled = interactive()
         self.bar: Any = None
         self.enabled = enabled
         self.total, self.n, self.t0, self.n0 = total, initial, time.monotonic(), initial

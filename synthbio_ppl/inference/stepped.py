@@ -21,7 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from synthbio_ppl.engine.compile_notice import compile_notice, silenced
-from synthbio_ppl.engine.progress import Progress, interactive
+from synthbio_ppl.engine.progress import Progress
 from synthbio_ppl.inference.kernels import (
     Inputs,
     nuts_constrained,
@@ -182,7 +182,7 @@ def run_nuts(
         )
         finish = check(stepped.finish, key, zs, *args)
     total = num_warmup + stepped.draws
-    bar = Progress(progress and interactive(), total, 0, "NUTS", unit="steps")
+    bar = Progress(None if progress else False, total, 0, "NUTS", unit="steps")
     run = (state, key, args, total, 1, bar, num_warmup)
     _, (zs, stats) = _run_steps(steps, stepped.length, *run)
     draws, loglik = finish(key, jax.tree.map(jnp.asarray, zs), *args)
@@ -203,7 +203,7 @@ def run_svi(
         state = stepped.start(key, *args)
         steps = check(stepped.steps, key, state, jnp.int32(0), *args)
         finish = check(stepped.finish, key, state, *args)
-    bar = Progress(progress and interactive(), svi_steps, 0, "SVI", unit="steps")
+    bar = Progress(None if progress else False, svi_steps, 0, "SVI", unit="steps")
     state, losses = _run_steps(steps, stepped.length, state, key, args, svi_steps, 0, bar)
     return (*finish(key, state, *args), losses)
 

@@ -156,8 +156,9 @@ def _check_block_names(spec: Any, layout: Any) -> None:
         owner = _column_owner(layout, block.name, besides=block)
         if owner is not None:
             raise SpecError(path, block.name, f"is a column of block {owner.name!r}")
-        for name in process.variable_names(block):  # factors (its columns: checked later)
-            if process.has_column(block, name) or " … " in name:
+        # a numbered block's variables are its columns; a scene's also its factors
+        for name in process.variable_names(block) if block.columns else ():
+            if process.has_column(block, name):  # a column clash is checked later
                 continue
             owner = _column_owner(layout, name, besides=block)
             if owner is not None:

@@ -181,7 +181,8 @@ def study(
     same study and folder resumes where a stopped one ended. It gets ``results.parquet``,
     ``summary.parquet``/``.csv``, ``report.md`` and ``plots/`` when done. ``n_jobs``:
     joblib workers (1: this process); ``client``: a ``dask.distributed.Client`` instead.
-    ``progress``: a bar of finished cells on stderr (None: when stderr is a terminal).
+    ``progress``: a bar of finished cells on stderr (None: when stderr is a terminal or a
+    notebook's cell).
 
     Raises SpecError, before any cell runs, for a grid path the base spec lacks, a value
     its field refuses, a method that neither selects, classifies nor fits, an unknown

@@ -37,7 +37,8 @@ FLOATS = 8000  # pinned floats of the truth
 # below 1e-5 apart across instruction sets. A change of a stream moves cells by O(1).
 RTOL = 1e-4
 # Cells seen to flip between instruction sets: 0.04% of rnaseq_like's counts (AVX-512
-# against SSE 4.2), none elsewhere.
+# against SSE 4.2), none elsewhere; compare ``scene_reference`` of a scene run with and
+# without ``XLA_FLAGS=--xla_cpu_max_isa=SSE4_2`` to see it again.
 MAX_FLIPS_SHARE = 0.005
 FRAMES = ("X", "y", "covariates", "latents", "outcome")
 

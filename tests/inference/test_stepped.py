@@ -82,12 +82,12 @@ def test_svi_in_pieces_is_the_whole_optimisation_and_stops_at_its_last_step() ->
 def test_the_progress_bar_counts_every_step(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import synthbio_ppl.inference.stepped as stepped
+    import synthbio_ppl.engine.progress as progress
 
     data = sb.generate(SPEC)
     sb.fit(None, data, num_warmup=30, num_samples=20, seed=1, progress=True)
     assert capsys.readouterr().err == ""  # stderr is no terminal here: no bar's frames
-    monkeypatch.setattr(stepped, "interactive", lambda: True)
+    monkeypatch.setattr(progress, "interactive", lambda: True)
     sb.fit(None, data, num_warmup=30, num_samples=20, seed=1, progress=True)
     captured = capsys.readouterr()
     assert "NUTS" in captured.err and "50/50" in captured.err and "steps" in captured.err
@@ -117,3 +117,29 @@ def test_a_single_draw_fits_with_an_undefined_rhat() -> None:
     with pytest.warns(RuntimeWarning):  # numpy's and ArviZ's: too few draws for a spread
         table = sb.fit(None, data, num_warmup=3, num_samples=1, progress=False).recovery()
     assert table["r_hat"].isna().all() and len(table)
+
+
+def test_a_steps_program_rebuilds_the_kernel_without_running_its_start() -> None:
+    """The steps programs rebuild NUTS's kernel (and SVI's guide) from the same arguments;
+    the start they compute is unused and compiled away: with no steps, no loop is left
+    (NUTS's start alone searches for a valid point and a step size in while loops)."""
+    import re
+
+    from synthbio_ppl.inference.kernels import nuts_start, nuts_steps, svi_start, svi_steps
+
+    data = sb.generate(SPEC)
+    problem = build_problem(data.spec, data)
+    args = (device_design(problem.design), jnp.asarray(problem.X), program_inputs(problem))
+    model = partial(likelihood_model, layout=problem.layout, noncentred=False)
+    key = jax.random.PRNGKey(0)
+
+    def loops(fn, *a) -> int:
+        return len(re.findall(r"\bwhile\(", jax.jit(fn).lower(*a).compile().as_text()))
+
+    state = nuts_start(model, key, *args, 10, 0.8)
+    assert loops(lambda k, *a: nuts_start(model, k, *a, 10, 0.8), key, *args) > 0
+    assert loops(lambda k, s, *a: nuts_steps(model, k, s, *a, 10, 0.8, 0), key, state, *args) == 0
+    kind = guide_kind(problem, "auto")
+    state = svi_start(model, key, *args, 10, 0.01, kind)
+    none = lambda k, s, *a: svi_steps(model, k, s, jnp.int32(0), *a, 10, 0.01, kind, 0)  # noqa: E731
+    assert loops(none, key, state, *args) == 0
