@@ -39,3 +39,26 @@ class site_keys(Messenger):
         if any(frame.name == ROWS for frame in msg["cond_indep_stack"]):
             key = jax.random.fold_in(key, self.chunk)
         msg["kwargs"]["rng_key"] = key
+
+
+class lane_keys(Messenger):
+    """Give a lane's row sites keys from ``key`` (its block, row chunk and column): the
+    site ``<lane>`` gets ``key``, ``<lane>.<part>`` gets ``fold_in(key, id(part))``.
+
+    Population sites must already hold values (a lane draws rows only): one without is a
+    ``ValueError`` when the lane program is traced.
+    """
+
+    def __init__(self, fn=None, key: jax.Array | None = None):
+        self.key = key
+        super().__init__(fn)
+
+    def process_message(self, msg) -> None:  # type: ignore[no-untyped-def]
+        if msg["type"] != "sample" or msg["value"] is not None:
+            return
+        if not any(frame.name == ROWS for frame in msg["cond_indep_stack"]):
+            raise ValueError(f"a lane's population site {msg['name']!r} has no value")
+        part = msg["name"].partition(".")[2]
+        msg["kwargs"]["rng_key"] = (
+            jax.random.fold_in(self.key, stable_id(part)) if part else self.key
+        )

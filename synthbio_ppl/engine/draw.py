@@ -1,34 +1,32 @@
-"""Forward generation: the conditioned dataset model, jitted and drawn in row chunks.
+"""Forward generation: the dataset model's pieces, jitted and drawn in row chunks.
 
-Rows are drawn in fixed chunks of ``ROW_CHUNK`` whose keys come from the chunk index. One
-compiled *step* draws a fixed number of chunks per device (``chunks_per_step(layout)``)
-under ``vmap``, and the host loops over steps that start at multiples of the step size.
-Every row is therefore computed by the same compiled program, at the same place in its
-step, whatever range is asked for. XLA's code depends on array shapes (the order of a
-reduction such as the sum inside an equicorrelated cluster, vectorised loops and their
-scalar tails), so a shape that followed the request would change the last bits of some
-values with ``start``/``stop``, with the chunk size of a streamed write, or with the
-number of devices.
+Rows are drawn in chunks of ``ROW_CHUNK`` whose keys come from the chunk index, piece by
+piece (``engine.pieces``: lanes of independent columns, whole blocks, then the outcome and
+masks). A lane program draws any number of chunks per call without changing a bit (its
+arithmetic is elementwise in rows), so a request is covered exactly by calls of 1, 8 or
+64 chunks per device: a 30-row table draws one chunk. A whole block's and the outcome's
+programs draw a fixed number of chunks per device (``chunks_per_step``), in steps that
+start at multiples of the step size, so every row is computed by the same compiled program
+at the same place in its step whatever range is asked for: XLA's code depends on array
+shapes (the order of a reduction such as the sum inside an equicorrelated cluster), and a
+shape that followed the request would change last bits with ``start``/``stop``, with the
+chunk size of a streamed write, or with the number of devices.
 
-With several local devices a step's chunks are sharded across them (``shard_map`` over a
-1-D mesh, the chunk count padded to a multiple of the device count); each device runs the
-single-device step on its own chunks, so the output is identical to one device's. The
-layout is static (compiled once per shape), the spec's numbers are traced (a new effect
-size or correlation re-uses the compiled code).
+The population sites (every site outside the rows plate) are drawn first by one program
+per layout (cheap to compile) and given to every piece, so a piece's program never
+depends on the layout. The spec's numbers are traced (a new effect size or correlation
+re-uses the compiled code).
 """
 
 from __future__ import annotations
 
-import functools
-from collections import deque
 from collections.abc import Callable, Sequence
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any, Literal
 
 import jax
 import numpy as np
 from jax import Array
-from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from numpyro import handlers
 
 from synthbio_ppl.core.cache import enable_compilation_cache
@@ -39,22 +37,27 @@ from synthbio_ppl.core.precision import precision
 from synthbio_ppl.core.streams import ROW_CHUNK, ROWS
 from synthbio_ppl.core.world import Setting, World
 from synthbio_ppl.engine.compile_notice import NoticedProgram
-from synthbio_ppl.model.dataset_model import RowDesign, dataset_model, placeholder_design
+from synthbio_ppl.engine.dispatch import (
+    Dispatcher,
+    Outputs,
+    RowInputs,
+    after_blocks_steps,
+    chunks_per_step,
+)
+from synthbio_ppl.engine.pieces import pieces_of, unclaimed
+from synthbio_ppl.engine.step_programs import LIVE_PROGRAMS
+from synthbio_ppl.model.dataset_model import dataset_model, placeholder_design
 from synthbio_ppl.model.design import Design, DesignRule
 from synthbio_ppl.model.layout import Layout
+from synthbio_ppl.processes.registry import modifier_of
 
-STEP_VALUES = 1 << 20
-"""Target number of values one device draws per compiled step (about 4 MB in float32)."""
-MAX_CHUNKS_PER_STEP = 64
-"""At most this many chunks per step and device (narrow tables)."""
-_IN_FLIGHT = 2
-"""Steps dispatched ahead of the one being copied to the host."""
-_AXIS = "chunks"
-ROW_SAMPLER = "the row sampler for a new table shape or world"
+__all__ = ["chunks_per_step", "draw_rows", "population_sites", "root_key", "step_rows"]
+
+PARTITIONABLE = False
+"""``jax_threefry_partitionable`` while drawing: False is the faster threefry on one
+device (``shard_map`` gives each device its own chunks, so nothing needs partitioning).
+Part of the stream definition: changing it changes every value."""
 PARAMETERS = "the parameter draws for a new table shape or world"
-LIVE_PROGRAMS = 32
-"""Layouts whose generator programs stay loaded, least recently used out first (each holds
-memory and memory-map regions; see :mod:`synthbio_ppl.core.memory_maps`)."""
 
 
 def root_key(seed: int) -> Array:
@@ -62,21 +65,9 @@ def root_key(seed: int) -> Array:
     return jax.random.PRNGKey(seed)
 
 
-def chunks_per_step(layout: Layout) -> int:
-    """Chunks one device draws per compiled step: a power of two, about ``STEP_VALUES`` values.
-
-    It depends on the layout only, never on the rows asked for, so every row of a dataset
-    comes from the same compiled program.
-    """
-    per_chunk = ROW_CHUNK * max(layout.n_features, 1)
-    chunks = 1
-    while chunks < MAX_CHUNKS_PER_STEP and 2 * chunks * per_chunk <= STEP_VALUES:
-        chunks *= 2
-    return chunks
-
-
 def step_rows(layout: Layout, devices: Sequence[Any] | None = None) -> int:
-    """Rows drawn by one step on all devices: chunk sizes that are multiples waste nothing."""
+    """Rows drawn by one whole-table step on all devices (chunk sizes that are multiples
+    waste nothing)."""
     return chunks_per_step(layout) * len(_devices(devices)) * ROW_CHUNK
 
 
@@ -84,67 +75,7 @@ def _devices(devices: Sequence[Any] | None) -> tuple[Any, ...]:
     return tuple(jax.local_devices()) if devices is None else tuple(devices)
 
 
-def _draw_local(
-    layout: Layout,
-    settings: tuple[Setting, ...],
-    fixed: dict[str, Array],
-    root: Array,
-    shared: tuple[tuple[Array, Array], ...],
-    chunks: Array,
-    design: RowDesign,
-    per_row: tuple[tuple[Array, Array], ...],
-) -> dict[str, Array]:
-    def one_chunk(
-        chunk: Array, rows: RowDesign, row_values: tuple[tuple[Array, Array], ...]
-    ) -> dict[str, Array]:
-        values = _in_order(settings, shared, row_values)
-        # site_keys inside intervene: a set site's natural draw keeps its own key
-        with intervene(settings=settings, values=values), site_keys(root=root, chunk=chunk):
-            return handlers.condition(dataset_model, data=fixed)(layout, rows)
-
-    outputs = jax.vmap(one_chunk)(chunks, design, per_row)
-    return {name: v.reshape(-1, *v.shape[2:]) for name, v in outputs.items()}
-
-
-def _in_order(settings: tuple[Setting, ...], shared: tuple, per_row: tuple) -> tuple:
-    """The values of ``settings`` in their order, from the population and per-row lists."""
-    population, rows = iter(shared), iter(per_row)
-    return tuple(next(rows) if s.per_row else next(population) for s in settings)
-
-
-@functools.lru_cache(maxsize=LIVE_PROGRAMS)
-def _draw_chunks(
-    layout: Layout, settings: tuple[Setting, ...] = ()
-) -> Callable[..., dict[str, Array]]:
-    """The layout's step on one device: ``chunks`` (n,), ``design`` (n, ROW_CHUNK) -> rows
-    (n·256, ...); ``settings`` a world's interventions (none: the factual world)."""
-    make_room_for_programs()
-    return NoticedProgram(jax.jit(partial(_draw_local, layout, settings)), ROW_SAMPLER)
-
-
-@functools.lru_cache(maxsize=LIVE_PROGRAMS)
-def _sharded_step(
-    layout: Layout, devices: tuple[Any, ...], settings: tuple[Setting, ...] = ()
-) -> Callable[..., dict[str, Array]]:
-    make_room_for_programs()
-    mesh = Mesh(np.array(devices), (_AXIS,))
-    rows, same = PartitionSpec(_AXIS), PartitionSpec()
-    body = jax.shard_map(
-        partial(_draw_local, layout, settings),
-        mesh=mesh,
-        in_specs=(same, same, same, rows, rows, rows),
-        out_specs=rows,
-    )
-    return NoticedProgram(jax.jit(body), ROW_SAMPLER)
-
-
-@functools.lru_cache(maxsize=32)
-def _shardings(devices: tuple[Any, ...]) -> tuple[NamedSharding, NamedSharding]:
-    mesh = Mesh(np.array(devices), (_AXIS,))
-    return NamedSharding(mesh, PartitionSpec(_AXIS)), NamedSharding(mesh, PartitionSpec())
-
-
-@functools.lru_cache(maxsize=LIVE_PROGRAMS)
+@lru_cache(maxsize=LIVE_PROGRAMS)
 def _population_program(
     layout: Layout, settings: tuple[Setting, ...] = ()
 ) -> Callable[..., dict[str, Array]]:
@@ -171,6 +102,11 @@ def _population_sites(
     }
 
 
+def _population(layout: Layout, fixed: dict[str, Any], seed: int, world: World) -> dict[str, Array]:
+    settings, values = world.shared()
+    return _population_program(layout, settings)(fixed, root_key(seed), values)
+
+
 def population_sites(
     layout: Layout,
     fixed: dict[str, np.ndarray],
@@ -180,39 +116,31 @@ def population_sites(
 ) -> dict[str, np.ndarray]:
     """Every site outside the rows plate: fixed parameters, batch draws, level means (in
     ``world``: with its population settings applied)."""
-    settings, values = (World() if world is None else world).shared()
     enable_compilation_cache()
-    with precision(dtype):
-        program = _population_program(layout, settings)
-        out = program(fixed, root_key(seed), values)
+    with precision(dtype), jax.threefry_partitionable(PARTITIONABLE):
+        out = _population(layout, fixed, seed, World() if world is None else world)
         return {name: np.asarray(v) for name, v in out.items()}
 
 
-def _chunked(values: np.ndarray | None, n_chunks: int) -> np.ndarray | None:
-    """``values`` of some of a step's rows, zero-padded to its ``n_chunks`` whole chunks."""
-    if values is None:
-        return None
-    padded = np.zeros(n_chunks * ROW_CHUNK, dtype=values.dtype)
-    padded[: values.shape[0]] = values
-    return padded.reshape(n_chunks, ROW_CHUNK)
+@lru_cache(maxsize=LIVE_PROGRAMS)
+def _effects_program(layout: Layout) -> Callable[..., list]:
+    def effects(population: dict[str, Array]) -> list:
+        out = []
+        for static in layout.modifiers:
+            modifier = modifier_of(static.field)
+            model = handlers.condition(modifier.column_effects, data=population)
+            out.append(model(static, layout.n_features))
+        return out
+
+    return jax.jit(effects)
 
 
-def _step_inputs(
-    design: Design | DesignRule,
-    first: int,
-    n_chunks: int,
-    per_row: tuple[tuple[np.ndarray, np.ndarray], ...],
-) -> tuple[np.ndarray, RowDesign, tuple[tuple[np.ndarray, np.ndarray], ...]]:
-    start = first * ROW_CHUNK
-    stop = min(start + n_chunks * ROW_CHUNK, design.n_rows)
-    part = design.rows(start, max(start, stop))
-    rows = RowDesign(
-        y=_chunked(part.y, n_chunks),
-        batch=_chunked(part.batch, n_chunks),
-        groups={k: _chunked(v, n_chunks) for k, v in part.groups.items()},
-    )
-    values = tuple(tuple(_chunked(a[start:stop], n_chunks) for a in pair) for pair in per_row)
-    return np.arange(first, first + n_chunks, dtype=np.int32), rows, values
+def _column_effects(layout: Layout, population: dict[str, Array]) -> list[tuple[Any, Any]]:
+    """Each modifier's (shift, scale) over every column, numpy (levels, features) or None."""
+    if not layout.modifiers:
+        return []
+    out = _effects_program(layout)(population)
+    return [tuple(None if a is None else np.asarray(a) for a in pair) for pair in out]
 
 
 def draw_rows(
@@ -243,55 +171,38 @@ def draw_rows(
         raise ValueError(f"rows [{start}, {stop}) are not within [0, {design.n_rows})")
     enable_compilation_cache()
     devs = _devices(devices)
-    per_step = chunks_per_step(layout) * len(devs)
-    # Steps start at multiples of the step size, so a chunk always sits at the same place
-    # in its step (and on the same device slot) whichever rows are asked for.
-    first = start // ROW_CHUNK // per_step * per_step
-    last = max(-(-stop // ROW_CHUNK), first + 1)  # one step even for no rows: output shapes
-    out: dict[str, np.ndarray] = {}
     world = World() if world is None else world
-    settings = world.settings
-    shared, per_row = world.shared()[1], world.per_row()[1]
-    with precision(dtype):
-        if len(devs) == 1:
-            step: Callable[..., dict[str, Array]] = _draw_chunks(layout, settings)
-            fixed_in, root, shared_in = jax.device_put((fixed, root_key(seed), shared), devs[0])
-            row_sharding = None
+    with precision(dtype), jax.threefry_partitionable(PARTITIONABLE):
+        population = _population(layout, fixed, seed, world)
+        effects = _column_effects(layout, population)
+        pieces = pieces_of(layout, world.settings, effects)
+        rows = RowInputs(design, world)
+        root = root_key(seed)
+        after = layout.response is not None or bool(layout.masks)
+        first, last = start // ROW_CHUNK, max(-(-stop // ROW_CHUNK), start // ROW_CHUNK + 1)
+        if after:  # the outcome and masks read every column of whole steps
+            per_step = chunks_per_step(layout) * len(devs)
+            first = first // per_step * per_step
+            last = -(-last // per_step) * per_step
+        width = layout.n_features
+        if after:
+            out = Outputs(first * ROW_CHUNK, last * ROW_CHUNK, "C", width, dtype)
         else:
-            step = _sharded_step(layout, devs, settings)
-            row_sharding, replicated = _shardings(devs)
-            fixed_in, root, shared_in = jax.device_put((fixed, root_key(seed), shared), replicated)
-        pending: deque[tuple[int, dict[str, Array]]] = deque()
-        for chunk in range(first, last, per_step):
-            chunks, rows, row_values = _step_inputs(design, chunk, per_step, per_row)
-            placed = (chunks, rows, row_values)
-            if row_sharding is None:
-                chunks, rows, row_values = jax.device_put(placed, devs[0])
+            out = Outputs(start, stop, order, width, dtype)
+        drawer = Dispatcher(devs, out, rows, world)
+        for piece in pieces:
+            drawer.piece(piece, population, effects, root, first, last, layout)
+        drawer.finish()
+        if not after:
+            return out.arrays
+        final = Outputs(start, stop, order, width, dtype)
+        lo, hi = start - first * ROW_CHUNK, stop - first * ROW_CHUNK
+        for name, value in out.arrays.items():
+            if order == "C":  # a view: no second copy of the blocks' rows
+                final.arrays[name] = value[lo:hi]
             else:
-                chunks, rows, row_values = jax.device_put(placed, row_sharding)
-            pending.append((chunk, step(fixed_in, root, shared_in, chunks, rows, row_values)))
-            if len(pending) > _IN_FLIGHT:
-                _collect(*pending.popleft(), out, start, stop, order)
-        while pending:
-            _collect(*pending.popleft(), out, start, stop, order)
-    return out
-
-
-def _collect(
-    chunk: int,
-    outputs: dict[str, Array],
-    out: dict[str, np.ndarray],
-    start: int,
-    stop: int,
-    order: Literal["C", "F"],
-) -> None:
-    """Copy the rows of one step that fall in [start, stop) into ``out``, shard by shard."""
-    for name, value in outputs.items():
-        for shard in value.addressable_shards:
-            data = np.asarray(shard.data)
-            if name not in out:
-                out[name] = np.empty((stop - start, *data.shape[1:]), data.dtype, order=order)
-            first_row = chunk * ROW_CHUNK + (shard.index[0].start or 0)
-            lo, hi = max(first_row, start), min(first_row + data.shape[0], stop)
-            if lo < hi:
-                out[name][lo - start : hi - start] = data[lo - first_row : hi - first_row]
+                final.put(name, first * ROW_CHUNK, value, None)
+        drawer.out = final
+        claimed = unclaimed(pieces, world.settings)
+        after_blocks_steps(layout, drawer, out, population, effects, root, first, last, claimed)
+        return final.arrays

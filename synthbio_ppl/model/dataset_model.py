@@ -46,43 +46,84 @@ def dataset_model(
     cases as Bernoulli draws. The outcome reads the values with the column effects undone
     (``_without_column_effects``) and, when fitting, observes ``design.outcome``.
     """
+    effects = column_effects(layout, design)
+    rows = numpyro.plate(ROWS, design.y.shape[0], dim=-1)
+    impute = any(mask_of(m.field).needs_values(m) for m in layout.masks)
+    read = reads_columns(layout)
+    values = []
+    outputs: dict[str, Array] = {}
+    for block in layout.blocks:
+        loc_shift, scale = block_effects(effects, block.start, block.stop)
+        obs = None if X is None else X[:, block.start : block.stop]
+        missing = None if hidden is None else hidden[:, block.start : block.stop]
+        # the outcome is computed from these values: hidden cells it reads must be drawn
+        reads = any(block.start <= j < block.stop for j in read)
+        given = Rows(
+            design, layout.n_classes, rows, loc_shift, scale, obs, missing, impute or reads
+        )
+        out = process_of(block.kind).sample(block, given)
+        values.append(out.pop("X"))
+        outputs.update(out)
+    complete = jnp.concatenate(values, axis=-1)
+    return after_blocks(layout, design, complete, outputs, effects, rows, X, hidden, exact)
+
+
+Effects = list[tuple["Array | None", "Array | None", "Array"]]
+"""Each column modifier's (shift, scale, row codes): (levels, features) arrays (None: the
+identity) and (rows,) level codes."""
+
+
+def column_effects(layout: Layout, design: RowDesign) -> Effects:
+    """Sample the column modifiers' effects once (batch offsets or log-factors)."""
     effects = []
     for static in layout.modifiers:
         modifier = modifier_of(static.field)
         shift, scale = modifier.column_effects(static, layout.n_features)
         effects.append((shift, scale, modifier.row_codes(design)))
-    rows = numpyro.plate(ROWS, design.y.shape[0], dim=-1)
-    impute = any(mask_of(m.field).needs_values(m) for m in layout.masks)
+    return effects
+
+
+def block_effects(effects: Effects, start: int, stop: int) -> tuple[Array | float, Array | float]:
+    """The column effects on columns [start, stop) gathered per row: (loc_shift, scale),
+    each (rows, stop − start) or a float where every modifier leaves it the identity;
+    observed = scale · x + loc_shift."""
+    loc_shift: Array | float = 0.0
+    scale_: Array | float = 1.0
+    for shift, scale, codes in effects:  # gather per block, only what is not identity
+        if scale is not None:
+            factor = scale[:, start:stop][codes]
+            loc_shift = loc_shift if isinstance(loc_shift, float) else loc_shift * factor
+            scale_ = factor if isinstance(scale_, float) else scale_ * factor
+        if shift is not None:
+            offset = shift[:, start:stop][codes]
+            loc_shift = offset if isinstance(loc_shift, float) else loc_shift + offset
+    return loc_shift, scale_
+
+
+def reads_columns(layout: Layout) -> set[int]:
+    """The columns the layout's outcome reads (none without one)."""
     response = layout.response
-    read = set() if response is None else response_of(response.field).read_columns(response)
-    values = []
-    undo: list[tuple[int, Array | float, Array | float]] = []
-    outputs: dict[str, Array] = {}
-    for block in layout.blocks:
-        loc_shift: Array | float = 0.0
-        scale_: Array | float = 1.0
-        for shift, scale, codes in effects:  # gather per block, only what is not identity
-            if scale is not None:
-                factor = scale[:, block.start : block.stop][codes]
-                loc_shift = loc_shift if isinstance(loc_shift, float) else loc_shift * factor
-                scale_ = factor if isinstance(scale_, float) else scale_ * factor
-            if shift is not None:
-                offset = shift[:, block.start : block.stop][codes]
-                loc_shift = offset if isinstance(loc_shift, float) else loc_shift + offset
-        obs = None if X is None else X[:, block.start : block.stop]
-        missing = None if hidden is None else hidden[:, block.start : block.stop]
-        process = process_of(block.kind)
-        # the outcome is computed from these values: hidden cells it reads must be drawn
-        reads = any(block.start <= j < block.stop for j in read)
-        given = Rows(
-            design, layout.n_classes, rows, loc_shift, scale_, obs, missing, impute or reads
-        )
-        out = process.sample(block, given)
-        values.append(out.pop("X"))
-        outputs.update(out)
-        undo.append((block.start, loc_shift, scale_))
-    complete = jnp.concatenate(values, axis=-1)
+    return set() if response is None else response_of(response.field).read_columns(response)
+
+
+def after_blocks(
+    layout: Layout,
+    design: RowDesign,
+    complete: Array,
+    outputs: dict[str, Array],
+    effects: Effects,
+    rows: numpyro.plate,
+    X: Array | None = None,
+    hidden: Array | None = None,
+    exact: bool = True,
+) -> dict[str, Array]:
+    """What follows the blocks: the outcome drawn from ``complete`` (rows, features), the
+    values with column effects, then the masks; returns ``{"X": complete, **outputs}``
+    with theirs added (``dataset_model``'s arguments)."""
+    outputs = dict(outputs)
+    response = layout.response
     if response is not None:
+        undo = [(b.start, *block_effects(effects, b.start, b.stop)) for b in layout.blocks]
         biology = _without_column_effects(complete, response.bio_columns, undo, layout)
         codes = row_codes(layout, design, outputs.get("covariates"))
         observed = design.outcome if X is not None else None

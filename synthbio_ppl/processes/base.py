@@ -59,6 +59,11 @@ class BlockProcess:
     """The suffix of the design columns it names after its blocks (``_group``)."""
     allows_one_class: bool = False
     """Whether a spec with this process may have a single class."""
+    independent_columns: bool = False
+    """Its columns are independent given the row design and its population sites, each
+    column's values in every row from one rows-plate site: the engine then draws one
+    column per lane, each from a key of its own (``engine.lanes``), so a new block size
+    re-uses the compiled program and a grown block keeps its first columns' values."""
     integer: bool = False
     """Whether its columns hold whole numbers (an integer dtype in ``X``)."""
     effect_unit: str = "d"

@@ -137,6 +137,7 @@ class Informative(BlockProcess):
     role = "informative"
     colour = "tab:red"
     selector = "informative"
+    independent_columns = True
     priors = (EFFECT_SIZE,)
 
     def check(self, group: InformativeGroup, path: str, class_names: list[str]) -> None:

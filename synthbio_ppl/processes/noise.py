@@ -43,6 +43,7 @@ class Noise(BlockProcess):
     role = "noise"
     colour = "tab:gray"
     selector = "noise"
+    independent_columns = True
 
     def param_path(self, param: str) -> str:
         return f"params.{param}"  # every site is a parameter of the distribution

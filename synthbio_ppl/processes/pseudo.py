@@ -46,6 +46,7 @@ class PseudoClasses(BlockProcess):
     role = "pseudo"
     colour = "tab:orange"
     selector = "pseudo"
+    independent_columns = True
     priors = (EFFECT_SIZE,)
     truth_field = "groups"
     design_suffix = "_group"

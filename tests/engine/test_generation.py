@@ -16,6 +16,7 @@ from synthbio_ppl.engine.draw import draw_rows
 from synthbio_ppl.model.design import build_design
 from synthbio_ppl.model.layout import build_layout
 from synthbio_ppl.model.parameters import fixed_sites
+from tests.conftest import two_classes
 
 
 def test_dataset_shapes_types_and_names(small_spec: dict[str, Any]) -> None:
@@ -95,12 +96,36 @@ def test_growing_a_block_keeps_the_batch_effects_of_its_first_features(small_spe
     assert len({tuple(after[c]) for c in after.columns}) == after.shape[1]
 
 
-def test_resized_block_keeps_its_values_per_feature_only_for_other_blocks(small_spec) -> None:
-    """Resizing changes the resized block: the test above is not vacuous."""
-    base = sb.generate(_named(small_spec)).X
-    grown = _named(small_spec)
-    grown["noise"][0]["n"] = 6
+@pytest.mark.parametrize("batches", [None, "additive", "multiplicative"])
+def test_a_grown_block_keeps_its_first_columns_and_every_other_block(small_spec, batches) -> None:
+    """A column of a lane-drawn block depends on its block, its index and the row only:
+    growing blocks (past one lane program's 128 columns) moves no value, clusters' included
+    (their program no longer follows the table's shape)."""
+    base = sb.generate(_named(small_spec, batches)).X
+    grown = _named(small_spec, batches)
+    grown["noise"][0]["n"] = 777
+    grown["informative"][0]["n"] = 131
+    grown["pseudo_classes"][0]["n"] = 130
+    other = sb.generate(grown).X
+    assert other.shape[1] == base.shape[1] + 772 + 128 + 128
+    for column in base.columns:
+        np.testing.assert_array_equal(base[column].to_numpy(), other[column].to_numpy())
+    # not vacuous: the block's own spec moves its values (another family, another seed)
+    grown["noise"][0]["distribution"] = "normal"
     assert not np.array_equal(base["junk_0"], sb.generate(grown).X["junk_0"])
+    reseeded = sb.generate(_named(small_spec, batches), 4).X
+    assert not np.array_equal(base["junk_0"], reseeded["junk_0"])
+
+
+def test_columns_of_a_lane_block_are_independent_draws(small_spec) -> None:
+    """Each column has a key of its own: no two columns (or lanes of two tiles) repeat."""
+    spec = _named(small_spec)
+    spec["noise"][0] |= {"n": 300, "distribution": "normal"}
+    X = sb.generate(spec).X.filter(like="junk_").to_numpy()
+    corr = np.corrcoef(X.T)[np.triu_indices(300, 1)]
+    # 70 rows: a correlation's sd is about 1/sqrt(69) = 0.12; 5 sd bounds 44,850 pairs
+    assert np.abs(corr).max() < 5 / np.sqrt(69)
+    assert np.unique(X[0]).size == 300
 
 
 def test_values_do_not_depend_on_how_many_rows_are_drawn(small_spec: dict[str, Any]) -> None:
@@ -315,3 +340,31 @@ def test_force_replaces_only_a_folder_this_program_wrote(small_spec, tmp_path, c
     dataset = tmp_path / "ds"
     sb.generate(small_spec).to_parquet(dataset)
     sb.generate(small_spec, seed=3).to_parquet(dataset, overwrite=True)  # ours: replaced
+
+
+@pytest.mark.parametrize("batches", [False, True])
+def test_structural_and_count_blocks_keep_their_values_when_another_block_changes(
+    batches: bool,
+) -> None:
+    """Blocks drawn whole (a structural scene, counts) by a program of their own: growing
+    or adding another block leaves their values, latents and covariates bit-identical."""
+    from tests.processes.test_suite import STRUCTURE
+
+    scenes = [
+        {"name": "iso_s", "seed": 2, "structure": STRUCTURE},
+        {"name": "iso_c", "seed": 2, "classes": two_classes(40, 30), "counts": [{"n": 20}]},
+    ]
+    for scene in scenes:
+        scene["noise"] = [{"name": "junk", "n": 3}]
+        if batches:
+            scene["batches"] = {"n": 2, "strength": 0.5, "granularity": "per_feature"}
+        grown = copy.deepcopy(scene)
+        grown["noise"] = [{"name": "junk", "n": 300}, {"name": "extra", "n": 5}]
+        before, after = sb.generate(scene), sb.generate(grown)
+        kept = [c for c in before.X.columns if not c.startswith("junk")]
+        pd.testing.assert_frame_equal(before.X[kept], after.X[kept])
+        pd.testing.assert_frame_equal(before.truth.latents, after.truth.latents)
+        pd.testing.assert_frame_equal(before.covariates, after.covariates)
+        # not vacuous: another seed moves them
+        other = sb.generate(scene, seed=3)
+        assert not np.array_equal(before.X[kept].to_numpy(), other.X[kept].to_numpy())

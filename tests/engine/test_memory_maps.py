@@ -16,8 +16,14 @@ linux_only = pytest.mark.skipif(
 
 
 def _layout(k: int) -> dict:
-    # a layout of its own per k: every call compiles two new programs
-    return {"name": "maps", "seed": 1, "informative": [{"n": 40 + k}], "noise": [{"n": 3}]}
+    # a cluster block of its own size per k: every call compiles new programs (its
+    # block's and the population's; lane-drawn blocks alone would re-use theirs)
+    return {
+        "name": "maps",
+        "seed": 1,
+        "informative": [{"n": 4}],
+        "clusters": [{"n": 3 + k, "correlation": 0.5}],
+    }
 
 
 @linux_only
@@ -47,7 +53,8 @@ def test_regions_stay_near_the_threshold_however_many_layouts_are_built(
         cleared += freed
         return freed
 
-    monkeypatch.setattr(sys.modules["synthbio_ppl.engine.draw"], "make_room_for_programs", counting)
+    for module in ("synthbio_ppl.engine.draw", "synthbio_ppl.engine.step_programs"):
+        monkeypatch.setattr(sys.modules[module], "make_room_for_programs", counting)
     peak = 0
     for k in range(1, 17):
         sb.generate(_layout(k))

@@ -316,7 +316,7 @@ def test_a_world_that_cannot_be_drawn_is_named_by_what_made_it() -> None:
     spec = yaml.safe_load((ROOT / "models" / "risk_score.yaml").read_text())
     spec["outcome"]["n"] = 300
     with pytest.raises(SpecError) as info:
-        sb.generate(spec, do={"marker_0": 10.0})  # every row positive: no AUC
+        sb.generate(spec, do={"marker_0": 50.0})  # every row positive: no AUC
     assert info.value.path == "do.marker_0"
     assert "the world it makes cannot be drawn (outcome.prevalence" in str(info.value)
     survival = yaml.safe_load((ROOT / "models" / "survival_cohort.yaml").read_text())
