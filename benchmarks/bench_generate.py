@@ -174,11 +174,11 @@ def compile_log() -> Iterator[CompileLog]:
 
 
 def draw_cache_size() -> int | None:
-    """Layouts whose generator program the engine holds (None if the internal moved)."""
+    """Row programs (pieces' steps) the engine holds (None if the internal moved)."""
     try:
-        from synthbio_ppl.engine import draw as engine
+        from synthbio_ppl.engine import step_programs
 
-        return int(engine._draw_chunks.cache_info().currsize)
+        return int(step_programs.program.cache_info().currsize)
     except (ImportError, AttributeError):
         return None
 
@@ -603,7 +603,7 @@ def report(
         "per dataset after first, median (s)",
         "XLA compilations, first",
         "XLA compilations, after first",
-        "`_draw_chunks` cache: before -> after 1st -> end",
+        "row programs held: before -> after 1st -> end",
     ]
     out += [table(rows, header), ""]
     extra = sorted({n for names in sw.compiled[1:] for n in names})

@@ -666,7 +666,7 @@ def report(
         f"{cold.compile_s.get('trace', 0):.2f} s, lowering {cold.compile_s.get('lower', 0):.2f} s,"
         f" XLA compilation {cold.compile_s.get('compile', 0):.2f} s",
         f"- XLA compilations in all: {cold.total_compiles}, of which inside cells "
-        f"{sum(c[2] for c in cold.cells)}; `_draw_chunks` cache {cold.cache_before} -> "
+        f"{sum(c[2] for c in cold.cells)}; row programs held {cold.cache_before} -> "
         f"{cold.cache_after}",
         "",
     ]

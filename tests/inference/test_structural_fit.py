@@ -69,7 +69,9 @@ def scene_fit(scene: sb.Dataset) -> Fit:
 
 
 def test_clip_is_active_in_the_scene(scene: sb.Dataset) -> None:
-    assert (scene.X["BP"] == 95).sum() >= 5  # the censored likelihood is exercised
+    # the censored likelihood is exercised: P(BP < 95) is 6% for rural women (mean 104,
+    # sd 5.8) and under 1% elsewhere, about 4 rows of 300 (none with odds of about 2%)
+    assert (scene.X["BP"] == 95).sum() >= 1
 
 
 def test_nuts_recovers_loadings_shifts_noise(scene_fit: Fit) -> None:

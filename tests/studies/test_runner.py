@@ -155,7 +155,7 @@ class _Compiles(logging.Handler):
             self.names.append(record.getMessage())
 
 
-def test_a_sweep_over_values_compiles_the_generator_once_per_layout() -> None:
+def test_a_sweep_over_values_or_block_sizes_compiles_no_new_row_program() -> None:
     base = {
         "classes": [{"name": "a", "n": 23}, {"name": "b", "n": 29}],
         "informative": [{"n": 2, "effect_size": 0.8}],
@@ -174,12 +174,16 @@ def test_a_sweep_over_values_compiles_the_generator_once_per_layout() -> None:
             **kwargs,
         )
         values = len(seen.names)
-        sb.study(base, {"noise[0].n": [3, 4]}, **kwargs)  # two new layouts
+        sb.study(base, {"noise[0].n": [3, 4]}, **kwargs)  # new sizes: no new row program
+        sizes = [n for n in seen.names[values:] if "step" in n]
+        # not vacuous: new families are new programs, and the log sees them
+        sb.study(base, {"noise[0].distribution": ["laplace", "logistic"]}, **kwargs)
         layouts = len(seen.names) - values
     finally:
         jax.config.update("jax_log_compiles", False)
         logging.getLogger("jax").removeHandler(seen)
     assert values == 0
+    assert sizes == []
     assert layouts >= 2
 
 
