@@ -155,11 +155,13 @@ def draw_rows(
     devices: Sequence[Any] | None = None,
     order: Literal["C", "F"] = "C",
     world: World | None = None,
+    population: dict[str, Any] | None = None,
 ) -> dict[str, np.ndarray]:
     """The model's per-row outputs for rows [start, stop): ``"X"`` (rows, features), ...
 
     ``world`` (default: the factual one) sets sites by its settings; its per-row values
-    are (n_rows,) arrays over the whole dataset.
+    are (n_rows,) arrays over the whole dataset. ``population``: the same arguments'
+    ``population_sites``, when the caller has them already (else drawn here).
 
     The values of a row depend only on the seed, the spec and the row's index, never on
     ``start``/``stop`` nor on the devices (default: every local device). ``order="F"``
@@ -173,7 +175,8 @@ def draw_rows(
     devs = _devices(devices)
     world = World() if world is None else world
     with precision(dtype), jax.threefry_partitionable(PARTITIONABLE):
-        population = _population(layout, fixed, seed, world)
+        if population is None:
+            population = _population(layout, fixed, seed, world)
         effects = _column_effects(layout, population)
         pieces = pieces_of(layout, world.settings, effects)
         rows = RowInputs(design, world)

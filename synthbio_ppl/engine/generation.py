@@ -75,7 +75,8 @@ def draw_dataset(
 ) -> Dataset:
     """The dataset of one world, its targets already solved into ``fixed`` (in the
     factual world, so that a counterfactual one keeps the mechanism)."""
-    outputs = draw_rows(layout, fixed, design, spec.seed, spec.dtype, world=world)
+    sites = population_sites(layout, fixed, spec.seed, spec.dtype, world)
+    outputs = draw_rows(layout, fixed, design, spec.seed, spec.dtype, world=world, population=sites)
     apply_exact(spec, layout, outputs)
     if not world.masks:
         outputs.pop(HIDDEN, None)
@@ -83,7 +84,6 @@ def draw_dataset(
     check_finite(spec, layout, outputs["X"])
     check_count_blocks(outputs["X"], layout)
     pd.Index(layout.columns)
-    sites = population_sites(layout, fixed, spec.seed, spec.dtype, world)
     truth = build_truth(spec, layout, design, {**sites, **settled})
     check_truth_finite(spec, layout, truth)
     y, outcome, rows = outcome_frames(spec, layout, outputs, truth)
