@@ -1,11 +1,11 @@
 """A one-line notice on stderr when compiling a program keeps the user waiting.
 
-A new table shape compiles its programs once (seconds on a small CPU); the same shape later
-re-uses them. Without a word, that first wait looks like a hang. The notice appears only
-when a compile has taken ``NOTICE_AFTER_S``, so cached programs stay silent: one line per
-program that is slow to compile. In a notebook it shows under the cell (stderr).
-``SYNTHBIO_COMPILE_NOTICE=off`` silences it, and so does ``silenced()`` (the CLI's
-``--quiet``, a fit's ``progress=False``).
+A new kind of block, family, layout or world compiles its programs once (seconds on a
+small CPU); later tables re-use them. Without a word, that first wait looks like a hang.
+The notice appears only when a compile has taken ``NOTICE_AFTER_S``, so cached programs
+stay silent: one line per program that is slow to compile. In a notebook it shows under
+the cell (stderr). ``SYNTHBIO_COMPILE_NOTICE=off`` silences it, and so does ``silenced()``
+(the CLI's ``--quiet``, a fit's ``progress=False``).
 """
 
 from __future__ import annotations

@@ -262,8 +262,7 @@ def after_blocks_steps(
     params = {"root": root, "population": population, "effects": effects, "shared": shared}
     params = drawer.place(params, drawer.same)
     step = program("after", (layout, settings), drawer.devices)
-    per_step = chunks_per_step(layout) * len(drawer.devices)
-    for chunk in range(first, last, per_step):
+    for chunk, per_step in lane_calls(first, last, len(drawer.devices)):
         design, values = drawer.rows.get(chunk, per_step)
         lo = (chunk - first) * ROW_CHUNK
         window = {

@@ -57,7 +57,7 @@ PARTITIONABLE = False
 """``jax_threefry_partitionable`` while drawing: False is the faster threefry on one
 device (``shard_map`` gives each device its own chunks, so nothing needs partitioning).
 Part of the stream definition: changing it changes every value."""
-PARAMETERS = "the parameter draws for a new table shape or world"
+PARAMETERS = "the parameter draws for a new table layout or world"
 
 
 def root_key(seed: int) -> Array:
@@ -183,10 +183,6 @@ def draw_rows(
         root = root_key(seed)
         after = layout.response is not None or bool(layout.masks)
         first, last = start // ROW_CHUNK, max(-(-stop // ROW_CHUNK), start // ROW_CHUNK + 1)
-        if after:  # the outcome and masks read every column of whole steps
-            per_step = chunks_per_step(layout) * len(devs)
-            first = first // per_step * per_step
-            last = -(-last // per_step) * per_step
         width = layout.n_features
         if after:
             out = Outputs(first * ROW_CHUNK, last * ROW_CHUNK, "C", width, dtype)

@@ -39,7 +39,7 @@ from synthbio_ppl.model.layout import Layout
 from synthbio_ppl.processes.block import RowDesign, Rows
 from synthbio_ppl.processes.registry import modifier_of, process_of
 
-ROW_SAMPLER = "the row sampler for a new table shape or world"
+ROW_SAMPLER = "the row sampler for a new kind of block, table layout or world"
 LIVE_PROGRAMS = 64
 """Programs that stay loaded, least recently used out first (each holds memory and
 memory-map regions; see :mod:`synthbio_ppl.core.memory_maps`)."""

@@ -2,7 +2,8 @@
 
 A Layout is hashable and holds no numbers that may change between datasets of the same
 shape, so it can be a static argument of a jitted function: changing an effect size or a
-correlation re-uses the compiled code, changing a block's size recompiles.
+correlation re-uses the compiled code. The rows are drawn by programs of the layout's
+pieces (``engine.pieces``), most of which do not depend on the layout at all.
 """
 
 from __future__ import annotations

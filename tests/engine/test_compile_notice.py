@@ -32,19 +32,19 @@ def test_a_short_wait_and_a_silenced_one_print_nothing(
     assert capsys.readouterr().err == ""
 
 
-def test_a_new_table_shape_says_so_and_the_same_shape_again_does_not(
+def test_a_new_kind_of_block_says_so_and_the_same_table_again_does_not(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(notice, "NOTICE_AFTER_S", 0.0)  # whatever the machine's speed
     spec = {
         "seed": 1,
-        "classes": [{"name": "a", "n": 20}, {"name": "b", "n": 20}],
-        "informative": [{"n": 3, "effect_size": 1.0}],
-        "noise": [{"n": 1_327}],  # a width no other test compiles
+        # six classes and a laplace family: a lane program no other test compiles
+        "classes": [{"name": f"c{k}", "n": 7} for k in range(6)],
+        "informative": [{"n": 3, "effect_size": 1.0, "distribution": "laplace"}],
     }
     sb.generate(spec)
     err = capsys.readouterr().err
-    assert "synthbio: compiling the row sampler for a new table shape or world" in err
+    assert "synthbio: compiling the row sampler for a new kind of block" in err
     sb.generate(spec, seed=2)  # new numbers, same shape: the compiled programs serve
     spec["informative"][0]["effect_size"] = 2.0
     sb.generate(spec)

@@ -1,5 +1,5 @@
 """Running a study: the same table whatever the workers, a stopped run resumed, the
-folder's files, the generator compiled once per layout."""
+folder's files, no new row program for new values or block sizes."""
 
 from __future__ import annotations
 
