@@ -83,7 +83,8 @@ class RowInputs:
 
 def lane_calls(first: int, last: int, per_device: int) -> list[tuple[int, int]]:
     """Chunks [first, last) as (first chunk, chunks) calls of ``LANE_CALLS`` sizes times
-    ``per_device``, largest first: the range covered exactly, at most 7 small calls."""
+    ``per_device``, largest first: the range covered exactly with one device, and up to
+    the next whole device share (fewer than ``per_device`` chunks more) with several."""
     calls = []
     chunk = first
     while chunk < last:

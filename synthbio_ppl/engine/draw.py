@@ -183,6 +183,8 @@ def draw_rows(
         root = root_key(seed)
         after = layout.response is not None or bool(layout.masks)
         first, last = start // ROW_CHUNK, max(-(-stop // ROW_CHUNK), start // ROW_CHUNK + 1)
+        if after:  # calls are whole device shares: the blocks' rows must fill them
+            last = first + -(-(last - first) // len(devs)) * len(devs)
         width = layout.n_features
         if after:
             out = Outputs(first * ROW_CHUNK, last * ROW_CHUNK, "C", width, dtype)

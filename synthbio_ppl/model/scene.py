@@ -17,6 +17,7 @@ import yaml
 from pydantic import Field, ValidationError, create_model, model_validator
 
 from synthbio_ppl.core.errors import SpecError, from_validation_error
+from synthbio_ppl.core.streams import stable_id
 from synthbio_ppl.model.layout import build_layout, groups_of
 from synthbio_ppl.processes.registry import (
     BLOCK_PROCESSES,
@@ -142,6 +143,7 @@ def _check_block_names(spec: Any, layout: Any) -> None:
     """Block names are unique (they name columns, sites and random streams)."""
     blocks = iter(layout.blocks)
     seen: set[str] = set()
+    streams: dict[int, str] = {}
     named = []
     for process in BLOCK_PROCESSES:
         for i in range(len(groups_of(spec, process))):
@@ -149,6 +151,16 @@ def _check_block_names(spec: Any, layout: Any) -> None:
             path = f"{process.field}[{i}].name" if process.many else f"{process.field}.name"
             if block.name in seen:
                 raise SpecError(path, block.name, "block names must be unique")
+            # a block's random streams are keyed by its name's 32-bit id: two names with one
+            # id would draw the same values (rare, but easy to find on purpose)
+            other = streams.setdefault(stable_id(block.name), block.name)
+            if other != block.name:
+                raise SpecError(
+                    path,
+                    block.name,
+                    f"has the same stream id (CRC-32) as block {other!r}, so the two would "
+                    "draw the same values; rename one of them",
+                )
             seen.add(block.name)
             named.append((process, block, path))
     # ``affects: [name]`` and ``do`` would mean both the block (or factor) and the column

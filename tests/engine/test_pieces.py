@@ -153,3 +153,19 @@ def test_a_small_table_draws_one_chunk_per_lane_program(monkeypatch: pytest.Monk
     X = sb.generate(_course(1_200)).X
     assert X.shape == (30, 1_208)
     assert calls == [(0, 1)] * (1 + 10)  # 8 informative columns in one lane call, 1,200 in 10
+
+
+def test_block_names_with_one_stream_id_are_refused() -> None:
+    """A block's streams are keyed by its name's CRC-32: two names with one id would draw
+    the same values, so the second is refused (these two collide, as zlib says)."""
+    import zlib
+
+    assert zlib.crc32(b"benaurc7") == zlib.crc32(b"b4cay")
+    spec = _course(3)
+    spec["noise"] = [{"name": "benaurc7", "n": 3}, {"name": "b4cay", "n": 3}]
+    with pytest.raises(sb.SpecError) as info:
+        sb.validate_spec(spec)
+    assert info.value.path == "noise[1].name"
+    assert "benaurc7" in str(info.value) and "rename one" in str(info.value)
+    spec["noise"][1]["name"] = "b4caz"  # not vacuous: another name is accepted
+    sb.validate_spec(spec)
