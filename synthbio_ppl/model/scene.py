@@ -151,16 +151,11 @@ def _check_block_names(spec: Any, layout: Any) -> None:
             path = f"{process.field}[{i}].name" if process.many else f"{process.field}.name"
             if block.name in seen:
                 raise SpecError(path, block.name, "block names must be unique")
-            # a block's random streams are keyed by its name's 32-bit id: two names with one
-            # id would draw the same values (rare, but easy to find on purpose)
+            # streams are keyed by a name's 32-bit id: one id would draw the same values
             other = streams.setdefault(stable_id(block.name), block.name)
             if other != block.name:
-                raise SpecError(
-                    path,
-                    block.name,
-                    f"has the same stream id (CRC-32) as block {other!r}, so the two would "
-                    "draw the same values; rename one of them",
-                )
+                why = f"has the same stream id (CRC-32) as block {other!r}, so the two would"
+                raise SpecError(path, block.name, f"{why} draw the same values; rename one")
             seen.add(block.name)
             named.append((process, block, path))
     # ``affects: [name]`` and ``do`` would mean both the block (or factor) and the column
