@@ -194,15 +194,14 @@ class Dispatcher:
             "effects": arrays,
             "shared": shared,
         }
+        params["root"] = root
         if unit.lanes:
-            params["root"] = root
             params["block"] = np.uint32(stable_id(piece.block.name))
             params["columns"] = np.arange(piece.first, piece.first + unit.lanes, dtype=np.uint32)
             params["targets"] = np.asarray(piece.targets, dtype=np.int32).reshape(-1)
             step = program("lane", unit, self.devices)
             calls = lane_calls(first, last, len(self.devices))
         else:
-            params["root"] = root
             step = program("block", unit, self.devices)
             per_step = chunks_per_step(layout, unit.block.n_features) * len(self.devices)
             calls = fixed_calls(first, last, per_step)

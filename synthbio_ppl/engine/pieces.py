@@ -21,6 +21,7 @@ from typing import Any
 
 import jax
 import numpy as np
+import numpyro
 from numpyro import handlers
 
 from synthbio_ppl.core.streams import ROW_CHUNK, ROWS
@@ -153,7 +154,7 @@ def unit_sites(unit: Unit) -> UnitSites:
 
     def trace() -> int:
         design = placeholder_rows(unit, ROW_CHUNK)
-        given = Rows(design, unit.n_classes, _plate(ROW_CHUNK))
+        given = Rows(design, unit.n_classes, numpyro.plate(ROWS, ROW_CHUNK, dim=-1))
         model = handlers.seed(process_of(unit.block.kind).sample, rng_seed=0)
         for name, site in handlers.trace(model).get_trace(unit.block, given).items():
             if site["type"] not in ("sample", "deterministic"):
@@ -164,12 +165,6 @@ def unit_sites(unit: Unit) -> UnitSites:
 
     jax.eval_shape(trace)
     return UnitSites(frozenset(population), frozenset(rows))
-
-
-def _plate(n_rows: int) -> Any:
-    import numpyro
-
-    return numpyro.plate(ROWS, n_rows, dim=-1)
 
 
 def placeholder_rows(unit: Unit, n_rows: int) -> RowDesign:

@@ -87,8 +87,12 @@ def test_a_new_block_size_or_name_compiles_no_row_program() -> None:
 
 
 @pytest.mark.parametrize(
-    "family", ["normal", "lognormal", "gamma", "beta", "student_t", "uniform", "exponential"]
-)
+    "family",
+    [
+        "normal", "lognormal", "gamma", "beta", "student_t", "uniform", "exponential",
+        "laplace", "logistic",
+    ],
+)  # fmt: skip
 def test_lane_calls_of_any_size_give_the_same_bits(family: str) -> None:
     """Rows come from calls of 64, 8 and 1 chunks depending on the range asked: a row's
     values are the same whichever call drew it."""
